@@ -1,0 +1,179 @@
+package admin
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/store"
+)
+
+// Reader is the part of the store the API serves. *store.Store implements it.
+type Reader interface {
+	List(q store.Query) ([]store.Capture, error)
+	Capture(id string) (*store.Capture, error)
+	OpenBody(sha256hex string) (io.ReadCloser, int64, error)
+}
+
+var _ Reader = (*store.Store)(nil)
+
+// Options configure the admin API.
+type Options struct {
+	Store  Reader // required
+	Token  string // required: the admin token
+	Logger zerolog.Logger
+}
+
+// Handler is the admin API.
+type Handler struct {
+	opts Options
+	mux  *http.ServeMux
+}
+
+// NewHandler builds the API's routes.
+func NewHandler(opts Options) *Handler {
+	h := &Handler{opts: opts, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/captures", h.list)
+	h.mux.HandleFunc("GET /api/captures/{id}", h.capture)
+	h.mux.HandleFunc("GET /api/captures/{id}/body/{side}", h.captureBody)
+	h.mux.HandleFunc("GET /api/bodies/{sha}", h.body)
+	return h
+}
+
+// ServeHTTP checks the token, then routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="telltale"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token from DATA/admin.token>")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || h.opts.Token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(h.opts.Token)) == 1
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	q, err := parseQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	caps, err := h.opts.Store.List(q)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if caps == nil {
+		caps = []store.Capture{}
+	}
+	writeJSON(w, caps)
+}
+
+func parseQuery(r *http.Request) (store.Query, error) {
+	v := r.URL.Query()
+	q := store.Query{Host: v.Get("host")}
+	var err error
+	if s := v.Get("since"); s != "" {
+		if q.Since, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return q, errors.New("since: want RFC 3339 time")
+		}
+	}
+	if s := v.Get("until"); s != "" {
+		if q.Until, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return q, errors.New("until: want RFC 3339 time")
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 0 {
+			return q, errors.New("limit: want a number >= 0")
+		}
+	}
+	return q, nil
+}
+
+func (h *Handler) capture(w http.ResponseWriter, r *http.Request) {
+	c, err := h.opts.Store.Capture(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, c)
+}
+
+func (h *Handler) captureBody(w http.ResponseWriter, r *http.Request) {
+	c, err := h.opts.Store.Capture(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	m := c.Request
+	if r.PathValue("side") == "response" {
+		m = c.Response
+	} else if r.PathValue("side") != "request" {
+		writeError(w, http.StatusNotFound, "body side must be request or response")
+		return
+	}
+	if m == nil {
+		writeError(w, http.StatusNotFound, "capture "+c.ID+" has no "+r.PathValue("side"))
+		return
+	}
+	h.serveBody(w, store.BodyRef{SHA256: m.BodySHA256, Truncated: m.Truncated, StoredSHA256: m.StoredSHA256}.StoredKey())
+}
+
+func (h *Handler) body(w http.ResponseWriter, r *http.Request) {
+	h.serveBody(w, r.PathValue("sha"))
+}
+
+func (h *Handler) serveBody(w http.ResponseWriter, sha string) {
+	if sha == "" {
+		w.Header().Set("Content-Length", "0")
+		return
+	}
+	rc, size, err := h.opts.Store.OpenBody(sha)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	io.Copy(w, rc)
+}
+
+// fail translates a store error to an HTTP status, once, here.
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	h.opts.Logger.Error().Err(err).Str("component", "admin").Msg("request failed")
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

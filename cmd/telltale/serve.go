@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var file, data, listen, adminAddr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the proxy (with no config: the built-in Citrix LAS profile on 127.0.0.1:8080)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(file)
+			if err != nil {
+				return err
+			}
+			override(&cfg.DataDir, data)
+			override(&cfg.Listen, listen)
+			override(&cfg.Admin.Listen, adminAddr)
+			if err := cfg.Validate(); err != nil {
+				return usage(fmt.Errorf("flags: %w", err))
+			}
+			s, err := NewServer(cfg, newLogger(cmd.ErrOrStderr(), cfg.Log))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			printTrust(cmd.OutOrStdout(), s)
+			return s.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&file, "config", "c", "", "config file (YAML); default: the embedded Citrix LAS profile")
+	f.StringVar(&data, "data", "", "data dir (overrides data_dir)")
+	f.StringVar(&listen, "listen", "", "proxy address (overrides listen)")
+	f.StringVar(&adminAddr, "admin", "", "admin API address (overrides admin.listen)")
+	return cmd
+}
+
+func override(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// printTrust tells the user where the CA is and how to trust it.
+func printTrust(w io.Writer, s *Server) {
+	caPath := filepath.Join(s.cfg.DataDir, "ca", "ca.pem")
+	if s.CACreated {
+		fmt.Fprintf(w, "Created the Telltale interception CA: %s\n", caPath)
+		fmt.Fprintf(w, "It can only vouch for: %v\n", s.cfg.Intercept.Hosts)
+	} else {
+		fmt.Fprintf(w, "Telltale interception CA: %s\n", caPath)
+	}
+	fmt.Fprintf(w, "Trust it on the license server (Windows, as administrator):\n")
+	fmt.Fprintf(w, "  telltale ca export --der -o telltale-ca.cer --data %s\n", s.cfg.DataDir)
+	fmt.Fprintf(w, "  certutil -addstore Root telltale-ca.cer\n")
+	fmt.Fprintf(w, "Or try it with curl:\n")
+	fmt.Fprintf(w, "  curl --proxy http://%s --cacert %s https://las.cloud.com/\n", s.ProxyAddr(), caPath)
+	fmt.Fprintf(w, "Proxy on %s, admin API on %s, data in %s\n", s.ProxyAddr(), s.AdminAddr(), s.cfg.DataDir)
+}

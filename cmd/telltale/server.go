@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/certs"
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/proxy"
+	"github.com/telltale/telltale/store"
+)
+
+// Server is `telltale serve`: the store, the CA, the proxy and the admin
+// API, wired together. Tests start it on port 0 with a temp data dir.
+type Server struct {
+	cfg *configs.Config
+	log zerolog.Logger
+
+	Store *store.Store
+	CA    *certs.Authority
+	proxy *proxy.Proxy
+	admin *http.Server
+
+	proxyLn, adminLn net.Listener
+	// CACreated is true when this start made the CA.
+	CACreated bool
+}
+
+// Files in the data dir that serve writes for the CLI.
+const (
+	adminTokenFile = "admin.token" // 0600: the admin API token
+	adminAddrFile  = "admin.json"  // where the running server's admin API listens
+)
+
+// NewServer opens everything and listens; it serves nothing until Run.
+func NewServer(cfg *configs.Config, log zerolog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log}
+	if err := s.open(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open() error {
+	dir := s.cfg.DataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	var err error
+	s.CA, s.CACreated, err = certs.Open(filepath.Join(dir, "ca"), certs.Options{Hosts: s.cfg.Intercept.Hosts, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("open CA: %w", err)
+	}
+	if missing := s.CA.Uncovered(s.cfg.Intercept.Hosts); len(missing) > 0 {
+		return usage(fmt.Errorf("intercept.hosts lists %s, which the CA in %s does not cover: its name constraints were fixed when it was made. "+
+			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
+			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
+	}
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
+	}
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := s.newProxy(); err != nil {
+		return err
+	}
+	return s.listen()
+}
+
+func (s *Server) newProxy() error {
+	roots, err := upstreamRoots(s.cfg)
+	if err != nil {
+		return err
+	}
+	var parent *url.URL
+	if s.cfg.Upstream.Proxy != "" {
+		parent, _ = url.Parse(s.cfg.Upstream.Proxy)
+	}
+	s.proxy, err = proxy.New(proxy.Options{
+		Recorder:        s.Store,
+		Minter:          s.CA,
+		Intercept:       s.cfg.Intercept.Hosts,
+		Deny:            s.cfg.Others == configs.OthersDeny,
+		Allow:           s.cfg.AllowedClients(),
+		RootCAs:         roots,
+		ParentProxy:     parent,
+		Resolve:         s.cfg.Upstream.Resolve,
+		MaxBody:         s.cfg.Capture.MaxBodyBytes,
+		UpstreamTimeout: time.Duration(s.cfg.Upstream.Timeout),
+		Logger:          s.log,
+	})
+	return err
+}
+
+func (s *Server) listen() error {
+	var err error
+	if s.proxyLn, err = net.Listen("tcp", s.cfg.Listen); err != nil {
+		return fmt.Errorf("proxy listen: %w (is the port in use? set listen or --listen)", err)
+	}
+	if s.adminLn, err = net.Listen("tcp", s.cfg.Admin.Listen); err != nil {
+		return fmt.Errorf("admin listen: %w (is the port in use? set admin.listen or --admin)", err)
+	}
+	token, err := adminToken(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log})
+	s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return writeAdminAddr(s.cfg.DataDir, s.adminLn.Addr().String())
+}
+
+// ProxyAddr is where the proxy listens.
+func (s *Server) ProxyAddr() string { return s.proxyLn.Addr().String() }
+
+// AdminAddr is where the admin API listens.
+func (s *Server) AdminAddr() string { return s.adminLn.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight
+// exchanges get up to 10 seconds to finish.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); errc <- s.proxy.Serve(s.proxyLn) }()
+	go func() { defer wg.Done(); errc <- serveHTTP(s.admin, s.adminLn) }()
+	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = errors.Join(err, s.proxy.Shutdown(sctx), s.admin.Shutdown(sctx))
+	wg.Wait()
+	s.log.Info().Msg("telltale stopped")
+	return err
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store and listeners. Call it after Run returns.
+func (s *Server) Close() error {
+	var errs []error
+	for _, ln := range []net.Listener{s.proxyLn, s.adminLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if s.cfg != nil {
+		os.Remove(filepath.Join(s.cfg.DataDir, adminAddrFile))
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// adminToken reads the admin token, creating it (0600) on first start.
+func adminToken(dir string) (string, error) {
+	path := filepath.Join(dir, adminTokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	token := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return token, nil
+}
+
+type adminInfo struct {
+	Addr string `json:"addr"`
+	PID  int    `json:"pid"`
+}
+
+func writeAdminAddr(dir, addr string) error {
+	b, _ := json.Marshal(adminInfo{Addr: addr, PID: os.Getpid()})
+	if err := os.WriteFile(filepath.Join(dir, adminAddrFile), b, 0o644); err != nil {
+		return fmt.Errorf("record admin address: %w", err)
+	}
+	return nil
+}

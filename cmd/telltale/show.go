@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/store"
+)
+
+func newShowCmd() *cobra.Command {
+	var data, body string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one capture in full",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if body != "" && body != "request" && body != "response" {
+				return usage(fmt.Errorf("--body must be request or response, not %q", body))
+			}
+			c, err := openCaptures(data)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			capt, err := c.Capture(args[0])
+			if err != nil {
+				return notFound(args[0], err)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case body != "":
+				return writeBody(out, c, capt, body)
+			case asJSON:
+				return writeJSON(out, capt)
+			}
+			printCapture(out, capt)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", defaultDataDir, "data dir")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringVar(&body, "body", "", "write the request or response body, exactly as it crossed the wire, to stdout")
+	return cmd
+}
+
+func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error {
+	m := capt.Request
+	if side == "response" {
+		m = capt.Response
+	}
+	if m == nil {
+		return fmt.Errorf("capture %s has no %s", capt.ID, side)
+	}
+	if m.Pruned {
+		return fmt.Errorf("the %s body of capture %s was pruned by retention; its hash %s remains", side, capt.ID, m.BodySHA256)
+	}
+	key := store.BodyRef{SHA256: m.BodySHA256, Truncated: m.Truncated, StoredSHA256: m.StoredSHA256}.StoredKey()
+	if key == "" || m.BodySize == 0 {
+		return nil
+	}
+	rc, _, err := c.OpenBody(key)
+	if err != nil {
+		return fmt.Errorf("%s body of capture %s: %w", side, capt.ID, err)
+	}
+	defer rc.Close()
+	_, err = io.Copy(w, rc)
+	return err
+}
+
+func printCapture(w io.Writer, c *store.Capture) {
+	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", c.ID, c.Time, c.Kind, c.Client)
+	if c.Error != "" {
+		fmt.Fprintf(w, "Error: %s\n", c.Error)
+	}
+	if c.Duration != "" {
+		fmt.Fprintf(w, "%s %s  up %d bytes, down %d bytes, %s\n", c.Method, c.URL, c.RequestBytes, c.ResponseBytes, c.Duration)
+	}
+	if m := c.Request; m != nil {
+		fmt.Fprintf(w, "\n> %s %s %s\n", m.Method, c.URL, m.Proto)
+		printMessage(w, ">", m)
+	}
+	if t := c.TLS; t != nil {
+		fmt.Fprintf(w, "\nUpstream TLS (verified): %s, %s, ALPN %q, server name %s\n  leaf certificate SHA-256 %s\n",
+			t.Version, t.CipherSuite, t.ALPN, t.ServerName, t.LeafSHA256)
+	}
+	if t := c.Timings; t != nil {
+		fmt.Fprintf(w, "Timings: committed +%s, first byte +%s, end +%s\n",
+			since(t.Start, t.Committed), since(t.Start, t.FirstByte), since(t.Start, t.End))
+	}
+	if m := c.Response; m != nil {
+		fmt.Fprintf(w, "\n< %s %d\n", m.Proto, m.Status)
+		printMessage(w, "<", m)
+	} else if c.Kind == store.CaptureExchange && !c.Complete {
+		fmt.Fprintf(w, "\n< (no response recorded: in flight, or cut off)\n")
+	}
+}
+
+func printMessage(w io.Writer, dir string, m *store.Message) {
+	for _, h := range m.Headers {
+		fmt.Fprintf(w, "%s %s: %s\n", dir, h.Name, h.Value)
+	}
+	for _, h := range m.Trailers {
+		fmt.Fprintf(w, "%s (trailer) %s: %s\n", dir, h.Name, h.Value)
+	}
+	trunc := ""
+	if m.Truncated {
+		trunc = ", stored truncated"
+	}
+	fmt.Fprintf(w, "%s body: %d bytes, SHA-256 %s%s\n", dir, m.BodySize, m.BodySHA256, trunc)
+}
+
+// since is the offset of t from start, or "-" when t did not happen.
+func since(start, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Sub(start).String()
+}

@@ -1,0 +1,311 @@
+// Package configs holds Telltale's configuration: the shipped example
+// configs/telltale.yaml, which is also the embedded default that
+// `telltale serve` runs with no -c, and the code that parses and checks it.
+//
+// Parse never reads files: cmd/telltale reads them and passes the bytes, so
+// that every error can name both the file and the key.
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Default is the embedded default configuration (configs/telltale.yaml).
+//
+//go:embed telltale.yaml
+var Default []byte
+
+// Others says what happens to hosts that are not intercepted.
+const (
+	OthersTunnel = "tunnel"
+	OthersDeny   = "deny"
+)
+
+// Config is the whole configuration file. The YAML key names are a contract
+// with users' files: extend, never rename.
+type Config struct {
+	Listen    string    `yaml:"listen"`
+	DataDir   string    `yaml:"data_dir"`
+	Admin     Admin     `yaml:"admin"`
+	Clients   Clients   `yaml:"clients"`
+	Intercept Intercept `yaml:"intercept"`
+	Others    string    `yaml:"others"`
+	Upstream  Upstream  `yaml:"upstream"`
+	Capture   Capture   `yaml:"capture"`
+	Log       Log       `yaml:"log"`
+}
+
+// Admin is the admin API listener.
+type Admin struct {
+	Listen string `yaml:"listen"`
+}
+
+// Clients says who may use the proxy.
+type Clients struct {
+	Allow []string `yaml:"allow"`
+}
+
+// Intercept lists the hosts whose TLS is opened and recorded.
+type Intercept struct {
+	Hosts []string `yaml:"hosts"`
+}
+
+// Upstream configures the proxy's own outbound connections.
+type Upstream struct {
+	CAFile  string            `yaml:"ca_file"`
+	Proxy   string            `yaml:"proxy"`
+	Resolve map[string]string `yaml:"resolve"`
+	Timeout Duration          `yaml:"timeout"`
+}
+
+// Capture configures what is stored.
+type Capture struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Log configures the structured log.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "60s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (examples: 30s, 2m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// KeyError is a configuration error about one key.
+type KeyError struct {
+	Key string // dotted path, e.g. clients.allow[1]
+	Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+// ErrInvalid is wrapped by every error Parse returns.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Parse reads a configuration from YAML. Keys missing from data take the
+// embedded default's values; unknown keys and bad values are errors naming
+// the key.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	if err := decode(Default, &c); err != nil {
+		return nil, fmt.Errorf("embedded default: %w", err)
+	}
+	if err := decode(data, &c); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return &c, nil
+}
+
+func decode(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(c)
+	if errors.Is(err, io.EOF) { // an empty file means "all defaults"
+		return nil
+	}
+	return err
+}
+
+// Validate checks every value and returns the first bad one as a *KeyError.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		func() error { return checkAddr("listen", c.Listen) },
+		func() error { return checkAddr("admin.listen", c.Admin.Listen) },
+		func() error { return nonEmpty("data_dir", c.DataDir) },
+		c.checkClients,
+		c.checkIntercept,
+		c.checkOthers,
+		c.checkUpstream,
+		c.checkCapture,
+		c.checkLog,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AllowedClients returns clients.allow parsed. Call after Validate.
+func (c *Config) AllowedClients() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(c.Clients.Allow))
+	for _, s := range c.Clients.Allow {
+		p, err := parsePrefix(s)
+		if err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func checkAddr(key, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &KeyError{key, fmt.Sprintf("%q is not host:port (example: 127.0.0.1:8080)", addr)}
+	}
+	if _, err := netip.ParseAddr(host); err != nil && host != "" && host != "localhost" {
+		return &KeyError{key, fmt.Sprintf("%q: host must be an IP address or localhost", addr)}
+	}
+	if !validPort(port) {
+		return &KeyError{key, fmt.Sprintf("%q: port must be a number from 0 to 65535", addr)}
+	}
+	return nil
+}
+
+func validPort(port string) bool {
+	var n int
+	if _, err := fmt.Sscanf(port, "%d", &n); err != nil || fmt.Sprint(n) != port {
+		return false
+	}
+	return n >= 0 && n <= 65535
+}
+
+func nonEmpty(key, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return &KeyError{key, "must not be empty"}
+	}
+	return nil
+}
+
+func (c *Config) checkClients() error {
+	if len(c.Clients.Allow) == 0 {
+		return &KeyError{"clients.allow", "must list at least one network (example: 127.0.0.0/8); an empty list would refuse everyone"}
+	}
+	for i, s := range c.Clients.Allow {
+		if _, err := parsePrefix(s); err != nil {
+			return &KeyError{fmt.Sprintf("clients.allow[%d]", i), fmt.Sprintf("%q is not a CIDR or IP address (example: 10.0.0.0/8)", s)}
+		}
+	}
+	return nil
+}
+
+// parsePrefix accepts a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func (c *Config) checkIntercept() error {
+	if len(c.Intercept.Hosts) == 0 {
+		return &KeyError{"intercept.hosts", "must list at least one host"}
+	}
+	for i, h := range c.Intercept.Hosts {
+		if err := CheckPattern(h); err != nil {
+			return &KeyError{fmt.Sprintf("intercept.hosts[%d]", i), err.Error()}
+		}
+	}
+	return nil
+}
+
+// CheckPattern reports whether p is a valid intercept pattern: an exact DNS
+// name or "*." followed by one.
+func CheckPattern(p string) error {
+	name := strings.TrimPrefix(p, "*.")
+	if name == "" || strings.Contains(name, "*") {
+		return fmt.Errorf("%q: use an exact name (las.cloud.com) or a *.suffix pattern (*.citrixworkspacesapi.net)", p)
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return fmt.Errorf("%q: IP addresses cannot be intercepted, only DNS names", p)
+	}
+	for _, label := range strings.Split(name, ".") {
+		if !validLabel(label) {
+			return fmt.Errorf("%q: %q is not a valid DNS label", p, label)
+		}
+	}
+	return nil
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, r := range l {
+		ok := r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) checkOthers() error {
+	if c.Others != OthersTunnel && c.Others != OthersDeny {
+		return &KeyError{"others", fmt.Sprintf("%q: must be tunnel or deny", c.Others)}
+	}
+	return nil
+}
+
+func (c *Config) checkUpstream() error {
+	if p := c.Upstream.Proxy; p != "" {
+		u, err := url.Parse(p)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return &KeyError{"upstream.proxy", fmt.Sprintf("%q: must be http://host:port", p)}
+		}
+	}
+	for from, to := range c.Upstream.Resolve {
+		key := fmt.Sprintf("upstream.resolve[%q]", from)
+		if _, port, err := net.SplitHostPort(from); err != nil || !validPort(port) {
+			return &KeyError{key, "the key must be host:port (example: las.cloud.com:443)"}
+		}
+		if _, port, err := net.SplitHostPort(to); err != nil || !validPort(port) {
+			return &KeyError{key, fmt.Sprintf("%q: the value must be ip:port (example: 127.0.0.1:8443)", to)}
+		}
+	}
+	if c.Upstream.Timeout < 0 {
+		return &KeyError{"upstream.timeout", "must not be negative"}
+	}
+	return nil
+}
+
+func (c *Config) checkCapture() error {
+	if c.Capture.MaxBodyBytes <= 0 {
+		return &KeyError{"capture.max_body_bytes", "must be a positive number of bytes"}
+	}
+	return nil
+}
+
+func (c *Config) checkLog() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return &KeyError{"log.level", fmt.Sprintf("%q: must be debug, info, warn or error", c.Log.Level)}
+	}
+	switch c.Log.Format {
+	case "auto", "json", "pretty":
+	default:
+		return &KeyError{"log.format", fmt.Sprintf("%q: must be auto, json or pretty", c.Log.Format)}
+	}
+	return nil
+}

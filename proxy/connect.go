@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/telltale/telltale/store"
+)
+
+// handleConnect decides what happens to a CONNECT: intercept, tunnel or
+// deny.
+func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+	host, port, err := splitTarget(target, "443")
+	if err != nil {
+		p.deny(ctx.Req, err.Error())
+		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusBadRequest, "telltale: "+err.Error()+"\n")
+		return goproxy.RejectConnect, target
+	}
+	switch {
+	case p.intercept.match(host):
+		return hijack(func(nc net.Conn) { p.serveMITM(nc, host, port) }), target
+	case p.opts.Deny:
+		p.deny(ctx.Req, "host not intercepted and others: deny")
+		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusForbidden,
+			"telltale: "+host+" is not an intercepted host and this proxy denies all others (others: deny)\n")
+		return goproxy.RejectConnect, target
+	}
+	return hijack(func(nc net.Conn) { p.serveTunnel(nc, host, port) }), target
+}
+
+// splitTarget splits host:port, lowercases the host and checks both.
+func splitTarget(target, defaultPort string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(target)
+	if err != nil {
+		host, port = target, defaultPort
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	n, perr := strconv.Atoi(port)
+	if host == "" || perr != nil || n <= 0 || n > 65535 || strings.ContainsAny(host, " /\\@") {
+		return "", "", fmt.Errorf("bad CONNECT target %q: want host:port", truncate(target, 80))
+	}
+	return host, port, nil
+}
+
+// deny records a refused request or connection.
+func (p *Proxy) deny(r *http.Request, why string) {
+	host, port, _ := splitTarget(r.Host, "80")
+	rec := &store.Record{
+		Kind:   store.KindDenied,
+		Time:   p.now(),
+		Client: r.RemoteAddr,
+		Host:   host,
+		Port:   port,
+		Error:  why,
+		Head:   &store.Head{Method: r.Method, URL: deniedURL(r), Proto: r.Proto},
+	}
+	if _, err := p.opts.Recorder.Append(r.Context(), rec, nil); err != nil {
+		p.log.Error().Err(err).Msg("could not record a denied request")
+	}
+	p.log.Warn().Str("client", r.RemoteAddr).Str("method", r.Method).Str("target", rec.Head.URL).Str("why", why).Msg("denied")
+}
+
+func deniedURL(r *http.Request) string {
+	if r.Method == http.MethodConnect {
+		return r.Host
+	}
+	return r.URL.String()
+}
+
+// serveTunnel passes a CONNECT through uninspected and records the
+// connection (bytes each way, duration) when it closes.
+func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
+	c := &conn{nc: nc}
+	if !p.track(c) {
+		nc.Close()
+		return
+	}
+	defer p.untrack(c)
+	defer nc.Close()
+	c.setActive(true)
+	start := p.now()
+	rec := &store.Record{Kind: store.KindTunnel, Client: nc.RemoteAddr().String(), Host: host, Port: port,
+		Head: &store.Head{Method: http.MethodConnect, URL: net.JoinHostPort(host, port)}}
+	up, err := p.dialUpstream(net.JoinHostPort(host, port))
+	if err != nil {
+		rec.Error = err.Error()
+		io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntelltale: "+err.Error()+"\n")
+	} else {
+		defer up.Close()
+		c.setPeer(up)
+		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
+		rec.BytesUp, rec.BytesDown = splice(nc, up)
+	}
+	rec.Time = p.now()
+	rec.Duration = rec.Time.Sub(start)
+	if _, err := p.opts.Recorder.Append(context.Background(), rec, nil); err != nil {
+		p.log.Error().Err(err).Msg("could not record a tunnel")
+	}
+	p.log.Info().Str("client", rec.Client).Str("target", rec.Head.URL).Int64("bytes_up", rec.BytesUp).
+		Int64("bytes_down", rec.BytesDown).Dur("duration", rec.Duration).Str("error", rec.Error).Msg("tunnel")
+}
+
+// dialUpstream opens a raw connection to addr, through the parent proxy
+// when one is configured.
+func (p *Proxy) dialUpstream(addr string) (net.Conn, error) {
+	if to, ok := p.opts.Resolve[addr]; ok {
+		addr = to
+	}
+	d := net.Dialer{Timeout: 30 * time.Second}
+	if p.opts.ParentProxy == nil {
+		return d.Dial("tcp", addr)
+	}
+	c, err := d.Dial("tcp", p.opts.ParentProxy.Host)
+	if err != nil {
+		return nil, fmt.Errorf("parent proxy: %w", err)
+	}
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", addr, addr)
+	resp, err := http.ReadResponse(bufio.NewReader(oneByteReader{c}), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		c.Close()
+		return nil, fmt.Errorf("parent proxy refused CONNECT %s: %v %v", addr, statusOf(resp), err)
+	}
+	return c, nil
+}
+
+// oneByteReader reads a byte at a time, so that a bufio.Reader over it
+// never takes bytes beyond the response head that belong to the tunnel.
+type oneByteReader struct{ r io.Reader }
+
+func (o oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
+
+func statusOf(r *http.Response) string {
+	if r == nil {
+		return ""
+	}
+	return r.Status
+}
+
+// splice copies both ways until both directions end, and counts bytes.
+func splice(client, up net.Conn) (upBytes, downBytes int64) {
+	var wg sync.WaitGroup
+	var u, d atomic.Int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		n, _ := io.Copy(up, client)
+		u.Store(n)
+		closeWrite(up)
+	}()
+	go func() {
+		defer wg.Done()
+		n, _ := io.Copy(client, up)
+		d.Store(n)
+		closeWrite(client)
+	}()
+	wg.Wait()
+	return u.Load(), d.Load()
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		return
+	}
+	c.Close()
+}

@@ -1,0 +1,112 @@
+package store
+
+import "time"
+
+// Kind says what a record is. Every record is one leaf of the evidence log.
+type Kind string
+
+const (
+	// KindRequest is an intercepted request (head and body), appended before
+	// its first byte is forwarded upstream. It opens a capture.
+	KindRequest Kind = "request"
+	// KindResponse completes the capture of an earlier request: the response
+	// head and body, or the error that ended the exchange. It is a record of
+	// its own so that the request record is never rewritten.
+	KindResponse Kind = "response"
+	// KindTunnel is a CONNECT tunnel passed through uninspected, appended when
+	// it closes. It opens and completes a capture.
+	KindTunnel Kind = "tunnel"
+	// KindDenied is a refused connection or request. It opens and completes a
+	// capture.
+	KindDenied Kind = "denied"
+)
+
+// Header is one header field as it crossed the wire: the name keeps its
+// original case, and fields keep their order.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Head is the head of a request or a response.
+type Head struct {
+	// Request only.
+	Method string `json:"method,omitempty"`
+	URL    string `json:"url,omitempty"` // absolute: scheme://host[:port]/path?query
+	// Response only.
+	Status int `json:"status,omitempty"`
+
+	Proto    string   `json:"proto"` // HTTP/1.1, HTTP/2.0
+	Headers  []Header `json:"headers"`
+	Trailers []Header `json:"trailers,omitempty"`
+}
+
+// BodyRef describes a body as it crossed the wire (before any content
+// decoding) and what of it is stored.
+type BodyRef struct {
+	SHA256 string `json:"sha256"` // hex SHA-256 of the whole wire body; "" when not known (see Truncated)
+	Size   int64  `json:"size"`   // bytes of the whole wire body; -1 when not known
+	// Truncated is true when the body was longer than the capture limit:
+	// only its first StoredSize bytes are kept, under StoredSHA256.
+	Truncated    bool   `json:"truncated"`
+	StoredSHA256 string `json:"stored_sha256,omitempty"` // set when Truncated
+	StoredSize   int64  `json:"stored_size,omitempty"`   // set when Truncated
+	// Pruned is set by retention when the stored bytes were deleted; the
+	// hashes stay.
+	Pruned bool `json:"pruned,omitempty"`
+}
+
+// StoredKey is the content address under which the stored bytes live.
+func (b BodyRef) StoredKey() string {
+	if b.Truncated {
+		return b.StoredSHA256
+	}
+	return b.SHA256
+}
+
+// TLSInfo describes the upstream TLS connection of an intercepted exchange.
+type TLSInfo struct {
+	ServerName  string `json:"server_name"`
+	Version     string `json:"version"`      // "TLS 1.3"
+	CipherSuite string `json:"cipher_suite"` // "TLS_AES_128_GCM_SHA256"
+	ALPN        string `json:"alpn,omitempty"`
+	// LeafSHA256 is the hex SHA-256 of the upstream leaf certificate (DER).
+	LeafSHA256 string `json:"leaf_sha256"`
+}
+
+// Timings of an exchange. Zero times mean "did not happen".
+type Timings struct {
+	Start     time.Time `json:"start"`               // request head read from the client
+	Committed time.Time `json:"committed,omitzero"`  // request record durable
+	FirstByte time.Time `json:"first_byte,omitzero"` // response head from upstream
+	End       time.Time `json:"end,omitzero"`        // exchange finished
+}
+
+// Record is one append to the log. Fields not relevant to a Kind stay zero.
+type Record struct {
+	Seq     uint64    `json:"seq"`     // assigned by Append, from 1; leaf index is Seq-1
+	Capture uint64    `json:"capture"` // the Seq of the record that opened the capture
+	Kind    Kind      `json:"kind"`
+	Time    time.Time `json:"time"` // when the record was made (injected clock)
+
+	Client string `json:"client,omitempty"` // ip:port of the proxy client
+	Host   string `json:"host,omitempty"`   // host (no port) the client asked for
+	Port   string `json:"port,omitempty"`
+	Error  string `json:"error,omitempty"`
+
+	Head *Head   `json:"head,omitempty"` // request head (KindRequest) or response head (KindResponse)
+	Body BodyRef `json:"body"`           // body of Head
+
+	// KindResponse only.
+	TLS     *TLSInfo `json:"tls,omitempty"`
+	Timings *Timings `json:"timings,omitempty"`
+	// RequestBody is the final description of a request body that was too
+	// long to be known in full when the request record was written
+	// (Truncated with Size -1 there).
+	RequestBody *BodyRef `json:"request_body,omitempty"`
+
+	// KindTunnel and KindDenied.
+	BytesUp   int64         `json:"bytes_up,omitempty"`   // client to upstream
+	BytesDown int64         `json:"bytes_down,omitempty"` // upstream to client
+	Duration  time.Duration `json:"duration,omitempty"`
+}
