@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +115,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("embedded default: %w", err)
 	}
 	if err := decode(data, &c); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, nameKeys(data, err.Error()))
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -308,4 +310,42 @@ func (c *Config) checkLog() error {
 		return &KeyError{"log.format", fmt.Sprintf("%q: must be auto, json or pretty", c.Log.Format)}
 	}
 	return nil
+}
+
+var lineRef = regexp.MustCompile(`line (\d+):`)
+
+// nameKeys adds the dotted key to each "line N:" of a YAML error, since
+// yaml's type errors name only the line.
+func nameKeys(data []byte, msg string) string {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return msg
+	}
+	keys := map[int]string{}
+	walkKeys(&root, "", keys)
+	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+		if k, ok := keys[n]; ok {
+			return fmt.Sprintf("line %d (%s):", n, k)
+		}
+		return m
+	})
+}
+
+func walkKeys(n *yaml.Node, prefix string, keys map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkKeys(c, prefix, keys)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			keys[n.Content[i].Line] = k
+			walkKeys(n.Content[i+1], k, keys)
+		}
+	}
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/telltale/telltale/store"
+)
+
+// TestMain lets the test binary act as `telltale` in a child process.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("TELLTALE_CHILD_ARGS"); args != "" {
+		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join([]string{"serve", "-c", cfg}, "\x1f"))
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = io.Discard
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	addr := waitProxyLine(t, stdout)
+	c := proxyClient(t, addr, data)
+	c.Timeout = 5 * time.Second
+
+	// A burst from 16 clients; kill -9 the server in the middle of it.
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil && i < 2000; i++ {
+				req, _ := http.NewRequestWithContext(ctx, "POST", "https://las.cloud.com/burst", strings.NewReader(`{"n":1}`))
+				req.Header.Set("X-Req-Id", fmt.Sprintf("%d-%d", w, i))
+				resp, err := c.Do(req)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(v.received()) < 200 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	cancel()
+	wg.Wait()
+	got := v.received()
+	if len(got) < 200 {
+		t.Fatalf("upstream saw only %d requests before the kill", len(got))
+	}
+
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatalf("store does not reopen after kill -9: %v", err)
+	}
+	defer st.Close()
+	captured := map[string]bool{}
+	err = st.Records(1, func(r *store.Record) error {
+		if r.Kind == store.KindRequest {
+			for _, h := range r.Head.Headers {
+				if h.Name == "X-Req-Id" {
+					captured[h.Value] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for _, id := range got {
+		if !captured[id] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d requests the upstream received have no capture", missing, len(got))
+	}
+	t.Logf("upstream received %d, store holds %d request records", len(got), len(captured))
+}
+
+func waitProxyLine(t *testing.T, r io.Reader) string {
+	t.Helper()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatal("child serve did not start")
+	}
+	return ""
+}
