@@ -1,0 +1,217 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Body spools a body as it streams through the proxy: it hashes every byte
+// written and keeps the first limit of them, in memory up to InlineMax and
+// in a file under DATA/tmp beyond. A Body is never held whole in memory.
+//
+// Append takes the stored bytes: from then on writes are hashed but not
+// kept, which is how the proxy finishes a request body longer than the
+// limit (see PartialRef). Close the Body when done with it.
+type Body struct {
+	s *Store
+
+	mu     sync.Mutex
+	limit  int64     // most bytes kept; lowered to kept when Append seals
+	whole  hash.Hash // every byte written
+	prefix []byte    // SHA-256 of the kept bytes, once writes went past them
+	n      int64     // bytes written
+	kept   int64     // bytes kept
+	mem    []byte    // the kept bytes, while they fit in InlineMax
+	file   *os.File  // the kept bytes, beyond InlineMax
+	path   string    // of file: in DATA/tmp, or its blob once Append moved it
+	temp   bool      // path is ours to remove
+	err    error     // sticky spooling error
+	closed bool
+}
+
+// NewBody returns a Body that keeps at most limit bytes; limit <= 0 means
+// Options.MaxBody.
+func (s *Store) NewBody(limit int64) *Body {
+	if limit <= 0 {
+		limit = s.opts.MaxBody
+	}
+	return &Body{s: s, limit: limit, whole: sha256.New()}
+}
+
+// Write hashes p and keeps what of it fits under the limit.
+func (b *Body) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, fmt.Errorf("body: %w", ErrClosed)
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	keep := min(int64(len(p)), b.limit-b.kept)
+	if keep > 0 {
+		if err := b.spool(p[:keep]); err != nil {
+			b.err = fmt.Errorf("body: %w", err)
+			return 0, b.err
+		}
+		b.whole.Write(p[:keep])
+		b.kept += keep
+	}
+	if rest := p[keep:]; len(rest) > 0 {
+		if b.prefix == nil {
+			b.prefix = b.whole.Sum(nil)
+		}
+		b.whole.Write(rest)
+	}
+	b.n += int64(len(p))
+	return len(p), nil
+}
+
+// spool keeps p, moving the kept bytes to a temp file once they outgrow
+// InlineMax.
+func (b *Body) spool(p []byte) error {
+	if b.file == nil && b.kept+int64(len(p)) <= b.s.opts.InlineMax {
+		b.mem = append(b.mem, p...)
+		return nil
+	}
+	if b.file == nil {
+		f, err := os.CreateTemp(filepath.Join(b.s.dir, TmpDir), "body-*")
+		if err != nil {
+			return err
+		}
+		b.file, b.path, b.temp = f, f.Name(), true
+		if _, err := f.Write(b.mem); err != nil {
+			return err
+		}
+		b.mem = nil
+	}
+	_, err := b.file.Write(p)
+	return err
+}
+
+// Ref describes the body written so far; call it after the last Write.
+// When more than the limit was written it is Truncated, with the stored
+// prefix in StoredSHA256 and StoredSize.
+func (b *Body) Ref() BodyRef {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ref()
+}
+
+func (b *Body) ref() BodyRef {
+	ref := BodyRef{SHA256: hex.EncodeToString(b.whole.Sum(nil)), Size: b.n}
+	if b.n > b.kept {
+		ref.Truncated = true
+		ref.StoredSHA256, ref.StoredSize = hex.EncodeToString(b.prefix), b.kept
+	}
+	return ref
+}
+
+// PartialRef describes a body that goes on past what was written: only the
+// stored prefix is known. The proxy appends a request whose body exceeds
+// the limit with Record.Body set to PartialRef(), forwards Stored() and
+// then the rest while writing the rest here, and puts the final Ref() in
+// the response record's RequestBody.
+func (b *Body) PartialRef() BodyRef {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.partialRef()
+}
+
+func (b *Body) partialRef() BodyRef {
+	return BodyRef{Size: -1, Truncated: true,
+		StoredSHA256: hex.EncodeToString(b.storedSum()), StoredSize: b.kept}
+}
+
+func (b *Body) storedSum() []byte {
+	if b.prefix != nil {
+		return b.prefix
+	}
+	return b.whole.Sum(nil)
+}
+
+// Limit is the most bytes the Body keeps. To forward a long body from
+// Stored, write at most Limit bytes before Append: bytes past the limit
+// are hashed and dropped.
+func (b *Body) Limit() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit
+}
+
+// Stored returns a reader of the stored bytes; each call reads them anew.
+func (b *Body) Stored() (io.ReadCloser, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, fmt.Errorf("body: %w", ErrClosed)
+	}
+	if b.file == nil {
+		return io.NopCloser(bytes.NewReader(b.mem)), nil
+	}
+	f, err := os.Open(b.path)
+	if err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, b.kept), f}, nil
+}
+
+// Close drops the spooled bytes that Append did not take. It is idempotent.
+func (b *Body) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed, b.mem = true, nil
+	if b.file == nil {
+		return nil
+	}
+	err := b.file.Close()
+	if b.temp {
+		err = errors.Join(err, os.Remove(b.path))
+	}
+	if err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	return nil
+}
+
+// seal hands the stored bytes to Append and returns the BodyRef to record:
+// given, if it is this body's Ref or PartialRef, or Ref when given is
+// zero. Small bodies come back for the batch transaction; large ones are
+// made durable as a blob here, before their record exists.
+func (b *Body) seal(given BodyRef) (BodyRef, *inlineBody, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return BodyRef{}, nil, fmt.Errorf("body: %w", ErrClosed)
+	}
+	if b.err != nil {
+		return BodyRef{}, nil, b.err
+	}
+	ref, partial := b.ref(), b.partialRef()
+	switch given {
+	case BodyRef{}, ref:
+	case partial:
+		ref = partial
+	default:
+		return BodyRef{}, nil, fmt.Errorf("record body %+v does not describe the body: %w", given, ErrInvalid)
+	}
+	b.limit = b.kept
+	if b.file == nil {
+		return ref, &inlineBody{key: ref.StoredKey(), data: b.mem}, nil
+	}
+	return ref, nil, b.storeBlob(ref.StoredKey())
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// pending is one Append waiting for the commit loop. The caller blocks on
+// done until the loop has finished with it, so the loop may write rec.
+type pending struct {
+	rec     *Record
+	capture uint64      // rec.Capture as given, restored if the commit fails
+	stored  *inlineBody // bytes for the bodies bucket, or nil
+	err     error       // this record's own refusal; the batch still commits
+	done    chan error  // buffered: the loop never blocks on a caller
+}
+
+// inlineBody is a small body to store in the bodies bucket under its
+// content address. data is not modified once handed over.
+type inlineBody struct {
+	key  string
+	data []byte
+}
+
+// commitLoop is the only writer. It takes whatever appends are queued, up
+// to MaxBatch, commits them in one transaction and wakes their callers: an
+// idle store commits a lone append at once, a busy one pays one commit for
+// many appends. It exits when Close closes the queue and it is drained.
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	batch := make([]*pending, 0, s.opts.MaxBatch)
+	for p := range s.queue {
+		batch = append(batch[:0], p)
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case p, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch) // let the records go
+	}
+}
+
+// commit writes a batch in one transaction and reports to every caller.
+// If the transaction fails, every caller gets its error and none of the
+// batch is visible.
+func (s *Store) commit(batch []*pending) {
+	start := time.Now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w, err := newTxWriter(tx)
+		if err != nil {
+			return err
+		}
+		for _, p := range batch {
+			if err := w.append(p); err != nil {
+				return err
+			}
+		}
+		if err := w.finish(); err != nil {
+			return err
+		}
+		if s.opts.beforeCommit != nil {
+			return s.opts.beforeCommit(tx)
+		}
+		return nil
+	})
+	s.record(batch, time.Since(start), err)
+	for _, p := range batch {
+		if err != nil {
+			p.rec.Seq, p.rec.Capture = 0, p.capture
+			p.done <- err
+			continue
+		}
+		p.done <- p.err
+	}
+}
+
+// record updates the stats after a commit.
+func (s *Store) record(batch []*pending, took time.Duration, err error) {
+	if err != nil {
+		s.log.Error().Err(err).Int("records", len(batch)).Msg("store: commit failed")
+	}
+	n := 0
+	for _, p := range batch {
+		if err == nil && p.err == nil {
+			n++
+		}
+	}
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.stats.Failed += uint64(len(batch) - n)
+	if err != nil {
+		return
+	}
+	s.stats.Appends += uint64(n)
+	s.stats.Batches++
+	s.stats.LastBatch = n
+	s.stats.MaxBatch = max(s.stats.MaxBatch, n)
+	s.stats.LastCommit = took
+}

@@ -1,0 +1,31 @@
+package store
+
+import "errors"
+
+// The sentinel errors of the store, all in one place. The store wraps them
+// with context ("capture 12: not found"); test them with errors.Is.
+var (
+	// ErrNotFound means there is no record, capture or body under the given
+	// key, or the key is malformed (a capture id that is not a canonical
+	// decimal, a content address that is not 64 lowercase hex digits), or a
+	// tree size beyond the log.
+	ErrNotFound = errors.New("not found")
+
+	// ErrClosed is returned by Append after Close, by reads after Close, and
+	// by a Body after its Close.
+	ErrClosed = errors.New("store closed")
+
+	// ErrLocked means another process holds the database file (`telltale
+	// serve` is running): bbolt's file lock could not be taken within
+	// Options.Timeout.
+	ErrLocked = errors.New("store locked by another process")
+
+	// ErrReadOnly is returned by Append on a store opened with ReadOnly.
+	ErrReadOnly = errors.New("store opened read-only")
+
+	// ErrInvalid means Append refused a record: an unknown kind, a capture
+	// link that does not point at an earlier request, a time that does not
+	// fit in int64 nanoseconds, or a BodyRef that is malformed or does not
+	// describe the Body passed with it. Nothing is written.
+	ErrInvalid = errors.New("invalid record")
+)

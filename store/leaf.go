@@ -1,0 +1,189 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// LeafVersion is the first line of every leaf.
+const LeafVersion = "telltale-leaf/v1"
+
+// Leaf is what the log commits to for one record: the record's identity in
+// clear and every part of it by hash, so that a part can be withheld (a
+// redacted head, a pruned body) while the leaf still verifies. doc.go gives
+// the encoding.
+type Leaf struct {
+	Seq     uint64
+	Capture uint64
+	Kind    Kind
+	Meta    string // MetaHash of the record
+	Head    string // HeadHash of the record's Head; "" when it has none
+
+	BodySHA256 string // BodyRef.SHA256; "" when not known
+	BodySize   int64  // BodyRef.Size; 0 when BodySHA256 is ""
+
+	StoredSHA256 string // BodyRef.StoredKey(); "" when nothing is stored
+	StoredSize   int64  // size of the stored bytes; 0 when StoredSHA256 is ""
+}
+
+// LeafData returns the leaf encoding of a record, the data of its log leaf.
+func LeafData(r *Record) ([]byte, error) {
+	l, err := NewLeaf(r)
+	if err != nil {
+		return nil, err
+	}
+	return l.Encode(), nil
+}
+
+// NewLeaf computes the leaf of a record.
+func NewLeaf(r *Record) (Leaf, error) {
+	meta, err := MetaHash(r)
+	if err != nil {
+		return Leaf{}, err
+	}
+	head, err := HeadHash(r.Head)
+	if err != nil {
+		return Leaf{}, err
+	}
+	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
+	if r.Body.SHA256 != "" {
+		l.BodySHA256, l.BodySize = r.Body.SHA256, r.Body.Size
+	}
+	if l.StoredSHA256 = r.Body.StoredKey(); l.StoredSHA256 != "" {
+		l.StoredSize = r.Body.Size
+		if r.Body.Truncated {
+			l.StoredSize = r.Body.StoredSize
+		}
+	}
+	return l, nil
+}
+
+// MetaHash is the hex SHA-256 of the JSON encoding of r with Head and Body
+// zeroed: everything about a record except its head and body, which the
+// leaf commits to separately. Body.Pruned, which retention may set later,
+// is therefore outside the leaf.
+func MetaHash(r *Record) (string, error) {
+	m := *r
+	m.Head, m.Body = nil, BodyRef{}
+	return jsonHash(&m)
+}
+
+// HeadHash is the hex SHA-256 of the JSON encoding of h, or "" for nil.
+func HeadHash(h *Head) (string, error) {
+	if h == nil {
+		return "", nil
+	}
+	return jsonHash(h)
+}
+
+func jsonHash(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("leaf: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Encode returns the leaf data. It is the inverse of ParseLeaf.
+func (l Leaf) Encode() []byte {
+	b := make([]byte, 0, 320)
+	b = fmt.Appendf(b, "%s\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\n",
+		LeafVersion, l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+	b = fmt.Appendf(b, "body %s\nstored %s\n",
+		part(l.BodySHA256, l.BodySize), part(l.StoredSHA256, l.StoredSize))
+	return b
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func part(sum string, size int64) string {
+	if sum == "" {
+		return "-"
+	}
+	return sum + " " + strconv.FormatInt(size, 10)
+}
+
+// ParseLeaf decodes leaf data. It accepts only the canonical encoding:
+// ParseLeaf(data).Encode() is data.
+func ParseLeaf(data []byte) (Leaf, error) {
+	lines := strings.Split(string(data), "\n")
+	if len(lines) != 9 || lines[0] != LeafVersion || lines[8] != "" {
+		return Leaf{}, fmt.Errorf("parse leaf: not a %s leaf", LeafVersion)
+	}
+	var l Leaf
+	var body, stored string
+	fields := []struct {
+		name string
+		fn   func(string) error
+	}{
+		{"seq", func(v string) (err error) { l.Seq, err = strconv.ParseUint(v, 10, 64); return err }},
+		{"capture", func(v string) (err error) { l.Capture, err = strconv.ParseUint(v, 10, 64); return err }},
+		{"kind", func(v string) error { l.Kind = Kind(v); return nil }},
+		{"meta", func(v string) error { l.Meta = v; return nil }},
+		{"head", func(v string) error { l.Head = strings.TrimPrefix(v, "-"); return nil }},
+		{"body", func(v string) error { body = v; return nil }},
+		{"stored", func(v string) error { stored = v; return nil }},
+	}
+	for i, f := range fields {
+		v, ok := strings.CutPrefix(lines[i+1], f.name+" ")
+		if !ok {
+			return Leaf{}, fmt.Errorf("parse leaf: line %d: want %q", i+2, f.name)
+		}
+		if err := f.fn(v); err != nil {
+			return Leaf{}, fmt.Errorf("parse leaf: %s: %w", f.name, err)
+		}
+	}
+	var err error
+	if l.BodySHA256, l.BodySize, err = parsePart(body); err != nil {
+		return Leaf{}, fmt.Errorf("parse leaf: body: %w", err)
+	}
+	if l.StoredSHA256, l.StoredSize, err = parsePart(stored); err != nil {
+		return Leaf{}, fmt.Errorf("parse leaf: stored: %w", err)
+	}
+	if !bytes.Equal(l.Encode(), data) || !validLeafHashes(l) {
+		return Leaf{}, fmt.Errorf("parse leaf: not canonical")
+	}
+	return l, nil
+}
+
+func parsePart(v string) (string, int64, error) {
+	if v == "-" {
+		return "", 0, nil
+	}
+	sum, size, ok := strings.Cut(v, " ")
+	if !ok {
+		return "", 0, fmt.Errorf("want \"<sha256> <size>\" or \"-\"")
+	}
+	n, err := strconv.ParseInt(size, 10, 64)
+	return sum, n, err
+}
+
+func validLeafHashes(l Leaf) bool {
+	return isSHA256(l.Meta) && (l.Head == "" || isSHA256(l.Head)) &&
+		(l.BodySHA256 == "" || isSHA256(l.BodySHA256)) &&
+		(l.StoredSHA256 == "" || isSHA256(l.StoredSHA256))
+}
+
+// isSHA256 reports whether s is a content address: 64 lowercase hex digits.
+func isSHA256(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

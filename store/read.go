@@ -1,0 +1,113 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// recordsChunk is how many records Records decodes per read transaction,
+// so that a long export does not pin old pages (and stall the commit
+// loop's remaps) for its whole length.
+const recordsChunk = 256
+
+// Record returns the record with the given Seq.
+func (s *Store) Record(seq uint64) (*Record, error) {
+	var r *Record
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		r, err = getRecord(tx, seq)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record %d: %w", seq, err)
+	}
+	return r, nil
+}
+
+// Records calls fn with every record from Seq from (0 means 1) to the end,
+// in Seq order, outside any transaction. An error from fn stops it and is
+// returned as is.
+func (s *Store) Records(from uint64, fn func(*Record) error) error {
+	from = max(from, 1)
+	for {
+		var chunk []*Record
+		err := s.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketRecords).Cursor()
+			for k, v := c.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = c.Next() {
+				r, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
+				}
+				chunk = append(chunk, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < recordsChunk {
+			return nil
+		}
+		from = chunk[len(chunk)-1].Seq + 1
+	}
+}
+
+// Capture returns the full view of one capture by its id.
+func (s *Store) Capture(id string) (*Capture, error) {
+	seq, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || strconv.FormatUint(seq, 10) != id {
+		return nil, fmt.Errorf("capture %q: %w", id, ErrNotFound)
+	}
+	var c Capture
+	err = s.view(func(tx *bolt.Tx) (err error) {
+		c, err = loadCapture(tx, seq, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("capture %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// loadCapture assembles the capture opened by record seq.
+func loadCapture(tx *bolt.Tx, seq uint64, full bool) (Capture, error) {
+	open, err := getRecord(tx, seq)
+	if err != nil {
+		return Capture{}, err
+	}
+	if open.Kind == KindResponse {
+		return Capture{}, fmt.Errorf("record %d is a response: %w", seq, ErrNotFound)
+	}
+	var resp *Record
+	if v := tx.Bucket(bucketResponses).Get(seqKey(seq)); len(v) == 8 {
+		if resp, err = getRecord(tx, seqOfIndexKey(v)); err != nil {
+			return Capture{}, err
+		}
+	}
+	return captureOf(open, resp, full), nil
+}
+
+func getRecord(tx *bolt.Tx, seq uint64) (*Record, error) {
+	v := tx.Bucket(bucketRecords).Get(seqKey(seq))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	return decodeRecord(v)
+}
+
+// decodeRecord decodes a stored record; v may be bbolt memory, which
+// encoding/json does not retain.
+func decodeRecord(v []byte) (*Record, error) {
+	var r Record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Names inside the data directory.
+const (
+	DBFile   = "telltale.db" // the bbolt database
+	BlobsDir = "blobs"       // content-addressed bodies larger than InlineMax
+	TmpDir   = "tmp"         // spooled bodies; emptied on every writable Open
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultTimeout   = time.Second
+	DefaultInlineMax = 256 << 10
+	DefaultMaxBody   = 64 << 20
+	DefaultMaxBatch  = 256
+)
+
+// Options configure Open. The zero value is a writable store with the
+// defaults above, the wall clock and no logging.
+type Options struct {
+	// ReadOnly opens the database with a shared lock, creates nothing and
+	// refuses Append. It still fails with ErrLocked while a writer holds the
+	// file.
+	ReadOnly bool
+	// Timeout is how long to wait for bbolt's file lock; 0 means 1s.
+	Timeout time.Duration
+	// Now stamps records appended with a zero Time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the store's few log lines; the zero Logger discards.
+	Logger zerolog.Logger
+	// InlineMax is the largest body kept in memory while spooling and
+	// stored in the bodies bucket; larger bodies go to blob files. 0 means
+	// 256 KiB.
+	InlineMax int64
+	// MaxBody is the default stored-bytes limit of NewBody; 0 means 64 MiB.
+	MaxBody int64
+	// MaxBatch is the most appends committed in one transaction; 0 means 256.
+	MaxBatch int
+
+	// beforeCommit, set only by tests, runs at the end of every batch
+	// transaction; an error aborts the batch.
+	beforeCommit func(*bolt.Tx) error
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.InlineMax <= 0 {
+		o.InlineMax = DefaultInlineMax
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	return o
+}
+
+// Stats are counters for metrics. They cover this Store value only.
+type Stats struct {
+	Appends    uint64        // records committed
+	Batches    uint64        // transactions committed
+	Failed     uint64        // appends that failed in a commit
+	LastBatch  int           // records in the last committed transaction
+	MaxBatch   int           // records in the largest committed transaction
+	LastCommit time.Duration // duration of the last db.Update, wall clock
+}
+
+// Store is the durable, append-only capture log. Its methods are safe for
+// concurrent use.
+type Store struct {
+	dir  string
+	opts Options
+	db   *bolt.DB
+	log  zerolog.Logger
+
+	// mu is held for reading while an Append hands its record to the commit
+	// loop, so that Close can close queue once no sender is left.
+	mu     sync.RWMutex
+	closed bool
+
+	queue chan *pending // to the commit loop; nil when ReadOnly
+	done  chan struct{} // closed when the commit loop has drained and exited
+
+	statsMu sync.Mutex
+	stats   Stats
+}
+
+// Open opens, or creates, the store in the data directory dir.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	s := &Store{dir: dir, opts: opts}
+	s.log = opts.Logger.With().Str("component", "store").Logger()
+	if !opts.ReadOnly {
+		if err := makeDirs(dir); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, &bolt.Options{
+		Timeout:      opts.Timeout,
+		ReadOnly:     opts.ReadOnly,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open store: %w", ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.db = db
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if !opts.ReadOnly {
+		// Only now that we hold the exclusive lock are the files in tmp
+		// surely nobody's.
+		s.cleanTmp()
+		s.queue = make(chan *pending, opts.MaxBatch)
+		s.done = make(chan struct{})
+		go s.commitLoop()
+	}
+	return s, nil
+}
+
+// Close waits for the appends already queued to commit, stops the commit
+// loop and closes the database. Appends after Close fail with ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	if s.queue != nil {
+		close(s.queue)
+		<-s.done
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Stats returns a snapshot of the counters.
+func (s *Store) Stats() Stats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.stats
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	err := s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+func makeDirs(dir string) error {
+	for _, d := range []string{dir, filepath.Join(dir, BlobsDir), filepath.Join(dir, TmpDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+// cleanTmp removes bodies spooled by a process that died before it could.
+func (s *Store) cleanTmp() {
+	dir := filepath.Join(s.dir, TmpDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("store: read tmp dir")
+		return
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			s.log.Warn().Err(err).Str("file", e.Name()).Msg("store: remove stale tmp file")
+		}
+	}
+	if len(entries) > 0 {
+		s.log.Info().Int("files", len(entries)).Msg("store: removed stale tmp files")
+	}
+}
+
+// syncDir makes a directory's entries (a rename, a new file) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

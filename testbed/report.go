@@ -1,0 +1,91 @@
+package testbed
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Report is what a Client.Run sent and the figures it reported.
+type Report struct {
+	// Sent holds every request in the order sent, with a copy of its body.
+	Sent []Sent
+	// Days holds one entry per simulated day completed (or begun, when Run
+	// failed), in order.
+	Days []DayReport
+}
+
+// Sent is one request the client sent and the answer it got.
+type Sent struct {
+	Day      int // 1-based simulated day
+	Endpoint Endpoint
+	Method   string
+	URL      string
+	// Header is what the client set; the transport adds Host,
+	// Content-Length and, over HTTP/1.1, nothing else.
+	Header   http.Header
+	Body     []byte // exactly the bytes handed to the transport
+	Status   int
+	Response []byte
+}
+
+// DayReport is one simulated day.
+type DayReport struct {
+	Day      int       // 1-based
+	Date     time.Time // midnight UTC of the simulated day
+	Version  string    // License Server version that day
+	Requests map[Endpoint]int
+	// Features are the figures of that day's compliance upload, in upload
+	// order.
+	Features []Feature
+	// NewFeatures lists feature ids reported that day for the first time
+	// (empty on day 1). NewFields lists the compliance keys first sent that
+	// day. Together they mark the schedule's drift.
+	NewFeatures []string
+	NewFields   []string
+	// UploadType is the usage bundle's UploadType: "Auto" or "Manual".
+	UploadType string
+}
+
+// Feature is one feature's figures on one day.
+type Feature struct {
+	ID              string
+	Installed       int
+	CountUsedMax    int
+	UsersReleased   int
+	DevicesReleased int
+}
+
+// Count returns how many requests were sent to e over the whole run.
+func (r Report) Count(e Endpoint) int {
+	n := 0
+	for _, d := range r.Days {
+		n += d.Requests[e]
+	}
+	return n
+}
+
+// Feature returns the figures of feature id on day (1-based), and false when
+// it was not reported that day.
+func (r Report) Feature(day int, id string) (Feature, bool) {
+	if day < 1 || day > len(r.Days) {
+		return Feature{}, false
+	}
+	for _, f := range r.Days[day-1].Features {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Feature{}, false
+}
+
+// StatusError is an answer the simulated License Server did not expect.
+type StatusError struct {
+	Endpoint Endpoint
+	Status   int
+	Body     string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: unexpected status %d: %.200s", e.Endpoint, e.Status, e.Body)
+}
