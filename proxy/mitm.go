@@ -224,6 +224,10 @@ func writeResponse(w *deadlineWriter, resp *http.Response, in *inRequest) (bool,
 	}
 	io.WriteString(w, "\r\n")
 	if noBody {
+		// Read the (empty) body to its end so the capture sees it complete.
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return false, err
+		}
 		return keep, w.Flush()
 	}
 	return keep, writeBody(w, resp, chunked)

@@ -218,8 +218,8 @@ func TestProxy_Head_304_204_Framing(t *testing.T) {
 	if resp.StatusCode != 304 || resp.Header.Get("ETag") != `"v1"` {
 		t.Errorf("conditional GET: got %d %v, want 304 with ETag", resp.StatusCode, resp.Header)
 	}
-	if cap := tp.lastCapture(t); cap.Status != 304 {
-		t.Errorf("capture status: got %d, want 304", cap.Status)
+	if cap := tp.lastCapture(t); cap.Status != 304 || cap.Error != "" {
+		t.Errorf("capture: got status %d error %q, want 304 and no error", cap.Status, cap.Error)
 	}
 
 	resp, err = c.Get("https://las.cloud.com/empty")
@@ -229,6 +229,9 @@ func TestProxy_Head_304_204_Framing(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 204 {
 		t.Errorf("got %d, want 204", resp.StatusCode)
+	}
+	if cap := tp.lastCapture(t); cap.Status != 204 || cap.Error != "" {
+		t.Errorf("capture: got status %d error %q, want 204 and no error", cap.Status, cap.Error)
 	}
 	// The connection must still be usable after three bodiless responses.
 	resp, err = c.Get("https://las.cloud.com/file")

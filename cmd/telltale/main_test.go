@@ -225,3 +225,5 @@ func waitComplete(t *testing.T, n int, args ...string) []listItem {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func sleepMS(n int) { time.Sleep(time.Duration(n) * time.Millisecond) }

@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd())
+	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd(), newDemoCmd())
 	wrapAll(root)
 	return root
 }

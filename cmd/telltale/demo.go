@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/store"
+	"github.com/telltale/telltale/testbed"
+)
+
+func newDemoCmd() *cobra.Command {
+	var data string
+	var days int
+	var seed int64
+	var exit bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run Telltale against a simulated Citrix cloud and License Server, with no network",
+		Long: `demo starts a simulated Citrix License Activation Service on loopback, runs
+serve in front of it, drives --days days of License Server traffic (token,
+activation renewal, compliance telemetry, usage bundles, Call Home, CEIP)
+through the proxy, prints what to look at, and keeps serving until Ctrl-C.
+Everything the simulator does beyond Citrix's public documents is invented
+(see testbed/README.md).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if days < 1 || days > 3650 {
+				return usage(fmt.Errorf("--days must be from 1 to 3650"))
+			}
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), demoOptions{data: data, days: days, seed: seed, exit: exit})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "./telltale-demo", "data dir for the demo's store and CA (kept apart from serve's)")
+	f.IntVar(&days, "days", 30, "simulated days of traffic")
+	f.Int64Var(&seed, "seed", 1, "seed of the simulated site (same seed, same traffic)")
+	f.BoolVar(&exit, "exit", false, "stop after the drive instead of serving until Ctrl-C")
+	return cmd
+}
+
+type demoOptions struct {
+	data string
+	days int
+	seed int64
+	exit bool
+}
+
+func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
+	las, err := testbed.NewLAS(testbed.LASOptions{Seed: o.seed})
+	if err != nil {
+		return fmt.Errorf("start simulated LAS: %w", err)
+	}
+	las.Start()
+	defer las.Close()
+	cfg, err := demoConfig(o.data, las)
+	if err != nil {
+		return err
+	}
+	s, err := NewServer(cfg, newLogger(logw, cfg.Log))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- s.Run(runCtx) }()
+
+	fmt.Fprintf(out, "Simulated Citrix cloud on %s; Telltale proxy on %s; data in %s\n", las.Addr(), s.ProxyAddr(), cfg.DataDir)
+	start := time.Now()
+	rep, err := demoDrive(ctx, s, o)
+	if err != nil {
+		stop()
+		return errors.Join(fmt.Errorf("demo drive: %w", err), <-served)
+	}
+	fmt.Fprintf(out, "Drove %d simulated days (%d requests) through the proxy in %s.\n\n", o.days, len(rep.Sent), time.Since(start).Round(time.Millisecond))
+	printDemoGuide(out, s, cfg.DataDir)
+	if o.exit {
+		stop()
+	} else {
+		fmt.Fprintf(out, "\nServing until Ctrl-C.\n")
+	}
+	return <-served
+}
+
+// demoConfig is the embedded default with the demo's data dir, ports
+// chosen by the system, and the simulator's hosts and CA.
+func demoConfig(dir string, las *testbed.LAS) (*configs.Config, error) {
+	cfg, err := configs.Parse(nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Admin.Listen = "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	cfg.Upstream.Resolve = las.Resolve()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("demo data dir: %w", err)
+	}
+	cfg.Upstream.CAFile = filepath.Join(dir, "simulator-ca.pem")
+	if err := os.WriteFile(cfg.Upstream.CAFile, las.CAPEM(), 0o644); err != nil {
+		return nil, fmt.Errorf("write simulator CA: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// demoDrive runs the simulated License Server through the proxy.
+func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, error) {
+	pool := x509.NewCertPool()
+	pool.AddCert(s.CA.Certificate())
+	c := &testbed.Client{
+		ProxyURL: &url.URL{Scheme: "http", Host: s.ProxyAddr()},
+		RootCAs:  pool,
+		Seed:     o.seed,
+	}
+	return c.Run(ctx, o.days)
+}
+
+// printDemoGuide says what to look at next, with commands that work as
+// printed.
+func printDemoGuide(w io.Writer, s *Server, dir string) {
+	caps, _ := s.Store.List(store.Query{})
+	compliance := ""
+	n := 0
+	for _, c := range caps {
+		if strings.Contains(c.URL, "LicenseServerCompliance") {
+			n++
+			if n == testbed.NewFeatureDay {
+				compliance = c.ID
+			}
+		}
+	}
+	bin := "go run ./cmd/telltale"
+	fmt.Fprintf(w, "Telltale recorded %d captures. Look at them (in another terminal, while this runs):\n", len(caps))
+	fmt.Fprintf(w, "  %s list --data %s\n", bin, dir)
+	if compliance != "" {
+		fmt.Fprintf(w, "  %s show %s --data %s                 # day %d's compliance upload\n", bin, compliance, dir, testbed.NewFeatureDay)
+		fmt.Fprintf(w, "  %s show %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
+	}
+	fmt.Fprintf(w, "Admin API: http://%s (token in %s)\n", s.AdminAddr(), filepath.Join(dir, adminTokenFile))
+}
