@@ -52,8 +52,10 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 			BodySize   int64  `json:"body_size"`
 			Truncated  *bool
 		}
-		Response *struct{ BodySize int64 `json:"body_size"` }
-		TLS      struct {
+		Response *struct {
+			BodySize int64 `json:"body_size"`
+		}
+		TLS struct {
 			LeafSHA256 string `json:"leaf_sha256"`
 		}
 	}
