@@ -65,9 +65,11 @@ func (p *Proxy) deny(r *http.Request, why string) {
 		Error:  why,
 		Head:   &store.Head{Method: r.Method, URL: deniedURL(r), Proto: r.Proto},
 	}
-	if _, err := p.opts.Recorder.Append(r.Context(), rec, nil); err != nil {
+	id, err := p.opts.Recorder.Append(r.Context(), rec, nil)
+	if err != nil {
 		p.log.Error().Err(err).Msg("could not record a denied request")
 	}
+	p.observe(Event{Kind: store.CaptureDenied, ID: id, Host: host, Method: r.Method, URL: rec.Head.URL, Err: why, CaptureFailed: err != nil})
 	p.log.Warn().Str("client", r.RemoteAddr).Str("method", r.Method).Str("target", rec.Head.URL).Str("why", why).Msg("denied")
 }
 
@@ -104,11 +106,21 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 	}
 	rec.Time = p.now()
 	rec.Duration = rec.Time.Sub(start)
-	if _, err := p.opts.Recorder.Append(context.Background(), rec, nil); err != nil {
+	p.recordTunnel(rec)
+}
+
+// recordTunnel appends a tunnel record (CONNECT or plain-HTTP pass-through),
+// logs it and reports it.
+func (p *Proxy) recordTunnel(rec *store.Record) {
+	id, err := p.opts.Recorder.Append(context.Background(), rec, nil)
+	if err != nil {
 		p.log.Error().Err(err).Msg("could not record a tunnel")
 	}
 	p.log.Info().Str("client", rec.Client).Str("target", rec.Head.URL).Int64("bytes_up", rec.BytesUp).
 		Int64("bytes_down", rec.BytesDown).Dur("duration", rec.Duration).Str("error", rec.Error).Msg("tunnel")
+	p.observe(Event{Kind: store.CaptureTunnel, ID: id, Host: rec.Host, Method: rec.Head.Method, URL: rec.Head.URL,
+		RequestBytes: rec.BytesUp, ResponseBytes: rec.BytesDown, Duration: rec.Duration, Err: rec.Error,
+		UpstreamFailed: rec.BytesUp == 0 && rec.BytesDown == 0 && rec.Error != "", CaptureFailed: err != nil})
 }
 
 // dialUpstream opens a raw connection to addr, through the parent proxy

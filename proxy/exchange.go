@@ -57,6 +57,7 @@ func (o *outbound) authority() string {
 func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 	o.start = p.now()
 	if err := p.writeAhead(ctx, o); err != nil {
+		p.observe(Event{Kind: store.CaptureExchange, Host: o.host, Method: o.in.Method, URL: o.capturedURL(), Err: err.Error(), CaptureFailed: true})
 		p.log.Error().Err(err).Str("client", o.client).Str("url", o.capturedURL()).Msg("request not forwarded: capture failed")
 		return errorResponse(http.StatusBadGateway, "telltale: request not forwarded, because it could not be recorded: "+err.Error())
 	}
@@ -372,6 +373,7 @@ func (p *Proxy) appendResponse(o *outbound, rec *store.Record, body *store.Body)
 		Int64("request_bytes", o.body.Ref().Size).Int64("response_bytes", rec.Body.Size).
 		Dur("duration", rec.Timings.End.Sub(rec.Timings.Start)).Str("error", rec.Error).
 		AnErr("capture_error", aerr).Msg("exchange")
+	p.observe(exchangeEvent(o, rec, aerr))
 }
 
 // responseHead records a response head. net/http has already canonicalised

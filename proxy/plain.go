@@ -99,9 +99,7 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 		if err != nil {
 			rec.Error = err.Error()
 		}
-		if _, aerr := p.opts.Recorder.Append(r.Context(), rec, nil); aerr != nil {
-			p.log.Error().Err(aerr).Msg("could not record a pass-through request")
-		}
+		p.recordTunnel(rec)
 	}
 	if err != nil {
 		err = upstreamError(host, err)

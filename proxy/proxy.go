@@ -56,6 +56,10 @@ type Options struct {
 	HeadTimeout     time.Duration // read a request head; 0: 30s
 	IdleTimeout     time.Duration // keep-alive idle and body read stall; 0: 120s
 
+	// Observe, when set, receives every finished exchange, tunnel and
+	// refusal (metrics, alerts).
+	Observe func(Event)
+
 	Logger zerolog.Logger
 	Now    func() time.Time // nil: time.Now
 }

@@ -21,8 +21,10 @@ import (
 
 func TestProxy_UntrustedUpstream_NotImpersonated(t *testing.T) {
 	up := newUpstream(t, false, echo)
+	events := make(chan Event, 10)
 	tp := newTestProxy(t, up, func(o *Options) {
 		o.RootCAs = testpki.NewCA(t, "some other CA").Pool() // the upstream's CA is not trusted
+		o.Observe = func(e Event) { events <- e }
 	})
 	resp, err := tp.client().Post("https://las.cloud.com/x", "text/plain", strings.NewReader("secret"))
 	if err != nil {
@@ -39,6 +41,9 @@ func TestProxy_UntrustedUpstream_NotImpersonated(t *testing.T) {
 	c := tp.lastCapture(t)
 	if !strings.Contains(c.Error, "certificate") {
 		t.Errorf("capture error: got %q, want the verification error", c.Error)
+	}
+	if e := <-events; !e.UpstreamFailed || e.Host != "las.cloud.com" || fmt.Sprint(e.ID) != c.ID {
+		t.Errorf("observed event: got %+v, want an upstream failure for capture %s", e, c.ID)
 	}
 }
 
