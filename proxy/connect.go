@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/elazarl/goproxy"
 
@@ -28,9 +26,9 @@ func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.Co
 		return goproxy.RejectConnect, target
 	}
 	switch {
-	case p.intercept.match(host):
+	case p.current().intercept.match(host):
 		return hijack(func(nc net.Conn) { p.serveMITM(nc, host, port) }), target
-	case p.opts.Deny:
+	case p.current().deny:
 		p.deny(ctx.Req, "host not intercepted and others: deny")
 		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusForbidden,
 			"telltale: "+host+" is not an intercepted host and this proxy denies all others (others: deny)\n")
@@ -83,7 +81,8 @@ func deniedURL(r *http.Request) string {
 // serveTunnel passes a CONNECT through uninspected and records the
 // connection (bytes each way, duration) when it closes.
 func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
-	c := &conn{nc: nc}
+	c := newConn(nc)
+	defer c.cancel()
 	if !p.track(c) {
 		nc.Close()
 		return
@@ -124,26 +123,9 @@ func (p *Proxy) recordTunnel(rec *store.Record) {
 }
 
 // dialUpstream opens a raw connection to addr, through the parent proxy
-// when one is configured.
+// when one is configured (parent.go).
 func (p *Proxy) dialUpstream(addr string) (net.Conn, error) {
-	if to, ok := p.opts.Resolve[addr]; ok {
-		addr = to
-	}
-	d := net.Dialer{Timeout: 30 * time.Second}
-	if p.opts.ParentProxy == nil {
-		return d.Dial("tcp", addr)
-	}
-	c, err := d.Dial("tcp", p.opts.ParentProxy.Host)
-	if err != nil {
-		return nil, fmt.Errorf("parent proxy: %w", err)
-	}
-	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", addr, addr)
-	resp, err := http.ReadResponse(bufio.NewReader(oneByteReader{c}), nil)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		c.Close()
-		return nil, fmt.Errorf("parent proxy refused CONNECT %s: %v %v", addr, statusOf(resp), err)
-	}
-	return c, nil
+	return p.dialer.DialContext(context.Background(), addr)
 }
 
 // oneByteReader reads a byte at a time, so that a bufio.Reader over it
@@ -155,13 +137,6 @@ func (o oneByteReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	return o.r.Read(p[:1])
-}
-
-func statusOf(r *http.Response) string {
-	if r == nil {
-		return ""
-	}
-	return r.Status
 }
 
 // splice copies both ways until both directions end, and counts bytes.

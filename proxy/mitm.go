@@ -23,6 +23,10 @@ import (
 // a tunnel.
 type conn struct {
 	nc net.Conn
+	// ctx ends when Shutdown cuts the connection, which also aborts its
+	// upstream request.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	active  bool     // an exchange is in flight
@@ -34,6 +38,11 @@ func (c *conn) setPeer(pc net.Conn) {
 	c.mu.Lock()
 	c.peer = pc
 	c.mu.Unlock()
+}
+
+func newConn(nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{nc: nc, ctx: ctx, cancel: cancel}
 }
 
 func (c *conn) setActive(a bool) {
@@ -53,6 +62,7 @@ func (c *conn) closeIfIdle() {
 func (c *conn) abort() {
 	c.mu.Lock()
 	c.aborted = true
+	c.cancel()
 	if c.peer != nil {
 		c.peer.Close()
 	}
@@ -70,7 +80,8 @@ func (c *conn) wasAborted() bool {
 // certificate minted for host, and serves HTTP/1.1 exchanges on it until
 // the client or the proxy closes.
 func (p *Proxy) serveMITM(nc net.Conn, host, port string) {
-	c := &conn{nc: nc}
+	c := newConn(nc)
+	defer c.cancel()
 	if !p.track(c) {
 		nc.Close()
 		return
@@ -134,7 +145,7 @@ func (s *session) next() bool {
 		}
 	}
 	o := &outbound{client: s.client, scheme: "https", host: s.host, port: s.port, in: in, aborted: s.c.wasAborted}
-	resp := s.p.forward(context.Background(), o)
+	resp := s.p.forward(s.c.ctx, o)
 	s.tc.SetReadDeadline(time.Time{})
 	keep, err := writeResponse(&deadlineWriter{s.bw, s.tc, s.p.opts.IdleTimeout}, resp, in)
 	if cb, ok := resp.Body.(*captureBody); ok && err != nil {

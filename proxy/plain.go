@@ -24,10 +24,10 @@ func (p *Proxy) handlePlain(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Reque
 		return r, errorResponse(http.StatusBadRequest, "telltale: only http:// URLs can be proxied without CONNECT")
 	}
 	switch {
-	case p.intercept.match(host):
+	case p.current().intercept.match(host):
 		o := &outbound{client: r.RemoteAddr, scheme: "http", host: host, port: port, in: plainRequest(r)}
 		return r, p.forward(r.Context(), o)
-	case p.opts.Deny:
+	case p.current().deny:
 		p.deny(r, "host not intercepted and others: deny")
 		return r, errorResponse(http.StatusForbidden, "telltale: "+host+" is not an intercepted host and this proxy denies all others (others: deny)")
 	}

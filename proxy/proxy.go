@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -48,7 +49,8 @@ type Options struct {
 	Allow []netip.Prefix
 
 	RootCAs     *x509.CertPool    // upstream roots; nil: the system roots
-	ParentProxy *url.URL          // optional parent HTTP proxy
+	ParentProxy *url.URL          // optional parent proxy, http:// or https://; a user in it means basic auth
+	NoProxy     []string          // destinations reached directly, not through ParentProxy (NO_PROXY entries)
 	Resolve     map[string]string // "host:port" -> "ip:port" dial overrides
 
 	MaxBody         int64         // stored bytes per body; 0: 64 MiB
@@ -73,7 +75,8 @@ type Proxy struct {
 	gp        *goproxy.ProxyHttpServer
 	server    *http.Server
 	transport *http.Transport
-	intercept hostMatcher
+	dialer    *Dialer                // tunnels' upstream connections
+	policy    atomic.Pointer[policy] // see Reload
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -90,12 +93,13 @@ func New(opts Options) (*Proxy, error) {
 	}
 	setDefaults(&opts)
 	p := &Proxy{
-		opts:      opts,
-		log:       opts.Logger.With().Str("component", "proxy").Logger(),
-		now:       opts.Now,
-		intercept: newHostMatcher(opts.Intercept),
-		conns:     make(map[*conn]struct{}),
+		opts:  opts,
+		log:   opts.Logger.With().Str("component", "proxy").Logger(),
+		now:   opts.Now,
+		conns: make(map[*conn]struct{}),
 	}
+	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow})
+	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs}
 	p.transport = newTransport(opts)
 	p.gp = p.newGoproxy()
 	p.server = &http.Server{
@@ -166,7 +170,7 @@ func (p *Proxy) allowed(remote string) bool {
 		return false
 	}
 	addr := ap.Addr().Unmap()
-	for _, pre := range p.opts.Allow {
+	for _, pre := range p.current().allow {
 		if pre.Contains(addr) {
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -31,8 +32,8 @@ func newTransport(opts Options) *http.Transport {
 		ResponseHeaderTimeout: opts.UpstreamTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
-	if opts.ParentProxy != nil {
-		t.Proxy = http.ProxyURL(opts.ParentProxy)
+	if pf := parentFunc(opts.ParentProxy, opts.NoProxy); pf != nil {
+		t.Proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
 	}
 	return t
 }

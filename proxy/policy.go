@@ -1,0 +1,34 @@
+package proxy
+
+import "net/netip"
+
+// Policy is the part of Options that Reload changes while the proxy runs:
+// which hosts are intercepted, whether the others are denied, and which
+// clients may connect. Connections already open keep the decision made
+// when they were opened; nothing is dropped.
+type Policy struct {
+	Intercept []string
+	Deny      bool
+	Allow     []netip.Prefix
+}
+
+// policy is a Policy ready for matching.
+type policy struct {
+	intercept hostMatcher
+	deny      bool
+	allow     []netip.Prefix
+}
+
+// Reload swaps in a new policy for the connections and requests that
+// follow. The CA must already cover every intercepted host: the caller
+// checks (certs.Authority.Uncovered).
+func (p *Proxy) Reload(pol Policy) {
+	p.policy.Store(&policy{
+		intercept: newHostMatcher(pol.Intercept),
+		deny:      pol.Deny,
+		allow:     append([]netip.Prefix(nil), pol.Allow...),
+	})
+}
+
+// current is the policy in force.
+func (p *Proxy) current() *policy { return p.policy.Load() }
