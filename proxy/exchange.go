@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -130,20 +131,23 @@ func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {
 // spool copies up to limit bytes of src into b. When src holds more, it
 // returns a reader of the remainder (nil otherwise).
 func spool(b *store.Body, src io.Reader, limit int64) (io.Reader, error) {
-	if _, err := io.CopyN(b, src, limit); err == io.EOF {
-		return nil, nil
-	} else if err != nil {
+	n, err := copyPooled(b, io.LimitReader(src, limit))
+	if err != nil {
 		return nil, err
 	}
+	if n < limit {
+		return nil, nil
+	}
+	// Exactly limit bytes so far: is there more?
 	var one [1]byte
-	n, err := io.ReadFull(src, one[:])
-	if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+	m, err := io.ReadFull(src, one[:])
+	if m == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
 		return nil, nil
 	}
-	if err != nil && n == 0 {
+	if m == 0 {
 		return nil, err
 	}
-	return io.MultiReader(strings.NewReader(string(one[:n])), src), nil
+	return io.MultiReader(bytes.NewReader(one[:]), src), nil
 }
 
 // outboundRequest builds the upstream request: same method, target, header
@@ -417,4 +421,14 @@ func tlsInfo(cs *tls.ConnectionState) *store.TLSInfo {
 		info.LeafSHA256 = hex.EncodeToString(sum[:])
 	}
 	return info
+}
+
+// copyBufs are io.Copy buffers: one per exchange and direction would
+// otherwise be the proxy's largest allocation.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(dst, src, *buf)
 }

@@ -44,7 +44,7 @@ type received struct {
 
 // newUpstream starts a TLS server for the intercepted names; handler
 // answers after the request has been recorded.
-func newUpstream(t *testing.T, http2 bool, handler http.HandlerFunc) *upstream {
+func newUpstream(t testing.TB, http2 bool, handler http.HandlerFunc) *upstream {
 	t.Helper()
 	u := &upstream{CA: testpki.NewCA(t, "Vendor test CA")}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +91,7 @@ type testProxy struct {
 	Dir   string
 }
 
-func newTestProxy(t *testing.T, up *upstream, edit func(*Options)) *testProxy {
+func newTestProxy(t testing.TB, up *upstream, edit func(*Options)) *testProxy {
 	t.Helper()
 	dir := t.TempDir()
 	ca, _, err := certs.Open(filepath.Join(dir, "ca"), certs.Options{Hosts: interceptHosts})

@@ -251,7 +251,7 @@ func writeBody(w *deadlineWriter, resp *http.Response, chunked bool) error {
 		cw = httputil.NewChunkedWriter(w)
 		dst = cw
 	}
-	n, err := io.Copy(flushWriter{dst, w}, resp.Body)
+	n, err := copyPooled(flushWriter{dst, w}, resp.Body)
 	if err != nil {
 		return err
 	}
