@@ -71,7 +71,11 @@ func (c *Client) getJSON(path string, v any) error {
 }
 
 func (c *Client) get(path string) (*http.Response, error) {
-	req, err := http.NewRequest(http.MethodGet, c.Base+path, nil)
+	return c.do(http.MethodGet, path)
+}
+
+func (c *Client) do(method, path string) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.Base+path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,17 +1,17 @@
 package admin
 
 import (
-	"crypto/subtle"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/store"
 )
 
@@ -29,45 +29,60 @@ type Options struct {
 	Store  Reader // required
 	Token  string // required: the admin token
 	Logger zerolog.Logger
+	// Snapshot and Checkpoint serve the evidence routes (snapshot.go);
+	// nil answers 404.
+	Snapshot   io.WriterTo
+	Checkpoint func(context.Context) ([]byte, error)
+
+	// Evidence runs the review UI's verify and export (review.go); nil
+	// turns them off, and the page says so.
+	Evidence Evidence
+	// Analysis serves the analysis routes (analysis.go); nil answers 503.
+	Analysis Analyst
+	// Templates are the configured endpoint path templates
+	// (inspect.templates), so that the list names endpoints as Analysis does.
+	Templates analysis.Templates
+	// TempDir holds export bundles until they are downloaded; "" means
+	// os.TempDir().
+	TempDir string
+	// Now is the clock of sessions and exports; nil means time.Now.
+	Now func() time.Time
 }
 
-// Handler is the admin API.
+// Handler is the admin API and the review UI.
 type Handler struct {
 	opts Options
-	mux  *http.ServeMux
+	mux  *routes
+	*review
 }
 
 // NewHandler builds the API's routes.
 func NewHandler(opts Options) *Handler {
-	h := &Handler{opts: opts, mux: http.NewServeMux()}
+	h := &Handler{opts: opts, mux: newRoutes()}
+	h.review = newReview(opts)
 	h.mux.HandleFunc("GET /api/captures", h.list)
 	h.mux.HandleFunc("GET /api/captures/{id}", h.capture)
 	h.mux.HandleFunc("GET /api/captures/{id}/body/{side}", h.captureBody)
 	h.mux.HandleFunc("GET /api/bodies/{sha}", h.body)
+	h.routeEvidence()
+	h.reviewRoutes()
+	h.routeAnalysis()
 	return h
 }
 
-// ServeHTTP checks the token, then routes.
+// ServeHTTP serves the page, checks the token or session (auth.go), then
+// routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="telltale"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token from DATA/admin.token>")
-		return
+	if r, done := h.guard(w, r); !done {
+		h.mux.ServeHTTP(w, r)
 	}
-	h.mux.ServeHTTP(w, r)
-}
-
-func (h *Handler) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || h.opts.Token == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(h.opts.Token)) == 1
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	if h.cat != nil && paged(r.URL.Query()) {
+		h.page(w, r)
+		return
+	}
 	q, err := parseQuery(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

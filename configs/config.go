@@ -46,11 +46,18 @@ type Config struct {
 	Upstream  Upstream  `yaml:"upstream"`
 	Capture   Capture   `yaml:"capture"`
 	Log       Log       `yaml:"log"`
+	Alerts    Alerts    `yaml:"alerts"`
+	Inspect   Inspect   `yaml:"inspect"`
+	Evidence  Evidence  `yaml:"evidence"`
 }
 
-// Admin is the admin API listener.
+// Admin is the admin API listener; admin.go has its TLS.
 type Admin struct {
-	Listen string `yaml:"listen"`
+	Listen   string   `yaml:"listen"`
+	TLS      string   `yaml:"tls"`       // "" or "auto"
+	TLSCert  string   `yaml:"tls_cert"`  // PEM certificate (chain) file
+	TLSKey   string   `yaml:"tls_key"`   // its PEM private key file
+	TLSNames []string `yaml:"tls_names"` // names and IPs of the auto certificate
 }
 
 // Clients says who may use the proxy.
@@ -69,17 +76,29 @@ type Upstream struct {
 	Proxy   string            `yaml:"proxy"`
 	Resolve map[string]string `yaml:"resolve"`
 	Timeout Duration          `yaml:"timeout"`
+	// NoProxy lists destinations reached directly, not through Proxy
+	// (NO_PROXY syntax, one entry each: host, .domain, IP, CIDR, host:port).
+	NoProxy []string `yaml:"no_proxy"`
+	// ProxyAuthEnv names an environment variable holding "user:password"
+	// for Proxy, so that the password need not be in the file.
+	ProxyAuthEnv string `yaml:"proxy_auth_env"`
 }
 
 // Capture configures what is stored.
 type Capture struct {
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxBodyBytes int64     `yaml:"max_body_bytes"`
+	Retention    Retention `yaml:"retention"`
 }
 
 // Log configures the structured log.
 type Log struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
+	// File, when set, is where the log goes instead of stderr, rotated
+	// when it reaches MaxSizeBytes, keeping MaxFiles old files.
+	File         string   `yaml:"file"`
+	MaxSizeBytes ByteSize `yaml:"max_size_bytes"`
+	MaxFiles     int      `yaml:"max_files"`
 }
 
 // Duration is a time.Duration written as "60s" in YAML.
@@ -87,9 +106,9 @@ type Duration time.Duration
 
 // UnmarshalYAML parses a Go duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
+	v, err := parseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (examples: 30s, 2m)", n.Line, n.Value)
+		return fmt.Errorf("line %d: %q is not a duration (examples: 30s, 2m, 90d)", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -138,6 +157,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		func() error { return checkAddr("listen", c.Listen) },
 		func() error { return checkAddr("admin.listen", c.Admin.Listen) },
+		c.checkAdminTLS,
 		func() error { return nonEmpty("data_dir", c.DataDir) },
 		c.checkClients,
 		c.checkIntercept,
@@ -145,6 +165,12 @@ func (c *Config) Validate() error {
 		c.checkUpstream,
 		c.checkCapture,
 		c.checkLog,
+		c.checkAlerts,
+		c.checkRetention,
+		c.checkParent,
+		c.checkLogFile,
+		c.checkInspect,
+		c.checkEvidence,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -272,8 +298,8 @@ func (c *Config) checkOthers() error {
 func (c *Config) checkUpstream() error {
 	if p := c.Upstream.Proxy; p != "" {
 		u, err := url.Parse(p)
-		if err != nil || u.Scheme != "http" || u.Host == "" {
-			return &KeyError{"upstream.proxy", fmt.Sprintf("%q: must be http://host:port", p)}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{"upstream.proxy", fmt.Sprintf("%q: must be http://host:port or https://host:port", p)}
 		}
 	}
 	for from, to := range c.Upstream.Resolve {

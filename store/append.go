@@ -26,6 +26,8 @@ func (s *Store) Append(ctx context.Context, r *Record, body *Body) (uint64, erro
 	if s.opts.ReadOnly {
 		return 0, fmt.Errorf("append: %w", ErrReadOnly)
 	}
+	s.pruneMu.RLock() // see Prune: a deduplicated body must outlive this append
+	defer s.pruneMu.RUnlock()
 	if r.Time.IsZero() {
 		r.Time = s.opts.Now()
 	}

@@ -82,7 +82,7 @@ func (s *Store) OpenBody(sha256hex string) (io.ReadCloser, int64, error) {
 	}
 	f, err := os.Open(s.blobPath(sha256hex))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("body %s: %w", sha256hex, ErrNotFound)
+		return nil, 0, fmt.Errorf("body %s: %w", sha256hex, s.missing(sha256hex))
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("body %s: %w", sha256hex, err)

@@ -72,7 +72,11 @@ func (s *Store) commit(batch []*pending) {
 		}
 		return nil
 	})
-	s.record(batch, time.Since(start), err)
+	took := time.Since(start)
+	s.record(batch, took, err)
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(len(batch), took, err)
+	}
 	for _, p := range batch {
 		if err != nil {
 			p.rec.Seq, p.rec.Capture = 0, p.capture

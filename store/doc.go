@@ -28,6 +28,8 @@
 //	                         named by their SHA-256 (ab = first two digits)
 //	tmp/                     bodies being spooled; emptied by every
 //	                         writable Open
+//	telltale.db.compact      Compact's new file, until it replaces
+//	                         telltale.db
 //
 // A blob is written to tmp, fsync'd, renamed into blobs and its directory
 // fsync'd before the transaction of the record that points at it, so a
@@ -50,6 +52,36 @@
 //	by_host    lowercase host ‖ 0x00 ‖ time ‖ Seq -> empty, for opening
 //	           records with a Host
 //	responses  capture Seq -> Seq of the response record that completed it
+//	checkpoints  index (from 1) -> tree size ‖ signed note: the signed
+//	           checkpoints of the log, in order (checkpoint.go; package
+//	           evidence signs and checks them). Created by the first
+//	           AppendCheckpoint; a store without it has none. Not part of
+//	           the Merkle tree: checkpoints sign it.
+//	pruned     hex SHA-256 of stored bytes -> time retention deleted them;
+//	           created by the first Prune (retention.go), so it may be absent
+//
+// Derived buckets (derived.go) hold what package analysis learns from the
+// records. They are not log leaves, nothing in them is hashed, and they
+// may be deleted (DerivedReset) and rebuilt from the records at any time;
+// they are created on first use, so a store may lack them. Values are
+// JSON of analysis types; "id" below is a capture's Seq.
+//
+//	derived_meta       "cursor" -> Seq of the next record to analyse;
+//	                   "config" -> hex SHA-256 of the analysis rules the
+//	                   rest was derived with (other rules: rebuild)
+//	derived_endpoints  "METHOD host /path/template" -> the endpoint's
+//	                   baseline: captures seen, first and last, request and
+//	                   response shapes, personal-data paths
+//	derived_drift      time ‖ id ‖ n (uint32) -> one drift event (new
+//	                   endpoint, new field, type changed)
+//	derived_figures    reported time ‖ id ‖ n (uint32) -> one figure point
+//
+// Retention (Prune) deletes stored bytes, never records: it marks the
+// content address in pruned, deletes it from bodies and removes its blob.
+// Reads then set BodyRef.Pruned (and Message.Pruned) for a body that is
+// marked and whose bytes are gone; OpenBody fails with ErrPruned. A body
+// is shared by every capture that sent the same bytes, and is pruned only
+// when all of them are outside the retention window.
 //
 // The indexes are written in the record's transaction. List reads by_time,
 // or by_host for a host, between Since and Until, and then only the
@@ -92,6 +124,10 @@
 //
 // List, Capture, Record, Records, OpenBody, Size, TreeHash and HashReader
 // read in bbolt read transactions and copy what they return out of them.
+// RawRecords, StoredHashRange, ResponseCaptures and CheckIndexes (raw.go,
+// check.go) return what is stored without decoding it, for a verifier.
+// WriteTo writes a consistent snapshot of the database while appends go
+// on; Options.DBPath opens such a snapshot, with the live blobs.
 // A store opened ReadOnly while `telltale serve` holds the file fails with
 // ErrLocked after Options.Timeout. errors.go lists the sentinel errors.
 package store

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The sentinel errors of the store, all in one place. The store wraps them
 // with context ("capture 12: not found"); test them with errors.Is.
@@ -28,4 +31,8 @@ var (
 	// fit in int64 nanoseconds, or a BodyRef that is malformed or does not
 	// describe the Body passed with it. Nothing is written.
 	ErrInvalid = errors.New("invalid record")
+
+	// ErrPruned means retention (Prune) deleted the stored bytes of a body;
+	// the records and hashes that describe it stay. It wraps ErrNotFound.
+	ErrPruned = fmt.Errorf("body pruned by retention: %w", ErrNotFound)
 )

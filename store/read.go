@@ -17,7 +17,9 @@ const recordsChunk = 256
 func (s *Store) Record(seq uint64) (*Record, error) {
 	var r *Record
 	err := s.view(func(tx *bolt.Tx) (err error) {
-		r, err = getRecord(tx, seq)
+		if r, err = getRecord(tx, seq); err == nil {
+			s.markPruned(tx, r)
+		}
 		return err
 	})
 	if err != nil {
@@ -40,6 +42,7 @@ func (s *Store) Records(from uint64, fn func(*Record) error) error {
 				if err != nil {
 					return fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
 				}
+				s.markPruned(tx, r)
 				chunk = append(chunk, r)
 			}
 			return nil
@@ -67,7 +70,9 @@ func (s *Store) Capture(id string) (*Capture, error) {
 	}
 	var c Capture
 	err = s.view(func(tx *bolt.Tx) (err error) {
-		c, err = loadCapture(tx, seq, true)
+		if c, err = loadCapture(tx, seq, true); err == nil {
+			s.markCapturePruned(tx, &c)
+		}
 		return err
 	})
 	if err != nil {

@@ -49,6 +49,15 @@ type Options struct {
 	MaxBody int64
 	// MaxBatch is the most appends committed in one transaction; 0 means 256.
 	MaxBatch int
+	// DBPath is the database file; "" means DIR/telltale.db. Set it, with
+	// ReadOnly, to open a snapshot written by WriteTo: blobs are still read
+	// from DIR.
+	DBPath string
+	// OnCommit, when set, is called by the commit loop after every batch
+	// transaction with the number of appends in it, how long db.Update
+	// took and its error (nil when it committed). For metrics and health:
+	// it runs on the only writer, so keep it cheap.
+	OnCommit func(records int, took time.Duration, err error)
 
 	// beforeCommit, set only by tests, runs at the end of every batch
 	// transaction; an error aborts the batch.
@@ -100,6 +109,12 @@ type Store struct {
 	queue chan *pending // to the commit loop; nil when ReadOnly
 	done  chan struct{} // closed when the commit loop has drained and exited
 
+	// pruneMu is held for reading by Append from sealing its body to its
+	// commit, and for writing by Prune while it deletes bodies, so that an
+	// Append never counts on a deduplicated body that is being deleted
+	// (retention.go).
+	pruneMu sync.RWMutex
+
 	statsMu sync.Mutex
 	stats   Stats
 }
@@ -114,7 +129,11 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, &bolt.Options{
+	path := opts.DBPath
+	if path == "" {
+		path = filepath.Join(dir, DBFile)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.Timeout,
 		ReadOnly:     opts.ReadOnly,
 		FreelistType: bolt.FreelistMapType,

@@ -59,7 +59,11 @@ func adminClient(dir string) (captures, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
-	return clientCloser{&admin.Client{Base: "http://" + info.Addr, Token: strings.TrimSpace(string(tok))}}, nil
+	base, hc, err := adminEndpoint(info)
+	if err != nil {
+		return nil, err
+	}
+	return clientCloser{&admin.Client{Base: base, Token: strings.TrimSpace(string(tok)), HTTP: hc}}, nil
 }
 
 // notFound words an unknown capture id for the user.

@@ -147,6 +147,9 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	if compliance != "" {
 		fmt.Fprintf(w, "  %s show %s --data %s                 # day %d's compliance upload\n", bin, compliance, dir, testbed.NewFeatureDay)
 		fmt.Fprintf(w, "  %s show %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
+		fmt.Fprintf(w, "  %s diff %s --data %s                 # what changed since the day before: a new feature\n", bin, compliance, dir)
 	}
+	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
+	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
 	fmt.Fprintf(w, "Admin API: http://%s (token in %s)\n", s.AdminAddr(), filepath.Join(dir, adminTokenFile))
 }

@@ -47,7 +47,10 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd(), newDemoCmd())
+	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd(), newDemoCmd(),
+		newCheckpointCmd(), newVerifyCmd(), newExportCmd(), newUICmd())
+	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd())
+	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newServiceCmd())
 	wrapAll(root)
 	return root
 }

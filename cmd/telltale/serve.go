@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/configs"
 )
 
 func newServeCmd() *cobra.Command {
@@ -14,21 +16,23 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the proxy (with no config: the built-in Citrix LAS profile on 127.0.0.1:8080)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file)
+			load := func() (*configs.Config, error) { return serveConfig(file, data, listen, adminAddr) }
+			cfg, err := load()
 			if err != nil {
 				return err
 			}
-			override(&cfg.DataDir, data)
-			override(&cfg.Listen, listen)
-			override(&cfg.Admin.Listen, adminAddr)
-			if err := cfg.Validate(); err != nil {
-				return usage(fmt.Errorf("flags: %w", err))
+			log, closeLog, err := openLogger(cmd.ErrOrStderr(), cfg.Log) // logfile.go
+			if err != nil {
+				return err
 			}
-			s, err := NewServer(cfg, newLogger(cmd.ErrOrStderr(), cfg.Log))
+			defer closeLog()
+			s, err := NewServer(cfg, log)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			s.ops.source = load // reload.go: SIGHUP, POST /-/reload
+			defer watchReload(s)()
 			printTrust(cmd.OutOrStdout(), s)
 			return s.Run(cmd.Context())
 		},
@@ -39,6 +43,22 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&listen, "listen", "", "proxy address (overrides listen)")
 	f.StringVar(&adminAddr, "admin", "", "admin API address (overrides admin.listen)")
 	return cmd
+}
+
+// serveConfig is serve's configuration: the file (or the embedded
+// default) with the flags on top.
+func serveConfig(file, data, listen, adminAddr string) (*configs.Config, error) {
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	override(&cfg.DataDir, data)
+	override(&cfg.Listen, listen)
+	override(&cfg.Admin.Listen, adminAddr)
+	if err := cfg.Validate(); err != nil {
+		return nil, usage(fmt.Errorf("flags: %w", err))
+	}
+	return cfg, nil
 }
 
 func override(dst *string, v string) {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/proxy"
@@ -35,6 +35,16 @@ type Server struct {
 	CA    *certs.Authority
 	proxy *proxy.Proxy
 	admin *http.Server
+	// adminTLS is the admin listener's TLS; nil for plain HTTP (admintls.go).
+	adminTLS *adminTLS
+	ckpt     *checkpointer // signs checkpoints of the log (checkpointer.go)
+	// ops is metrics, alerts, retention and the health routes (ops.go,
+	// health.go); started is set once Run has started its loop.
+	ops     *operations
+	started bool
+	// analyzer learns from every finished exchange, off the proxy's
+	// path (serve_analysis.go).
+	analyzer *analysis.Analyzer
 
 	proxyLn, adminLn net.Listener
 	// CACreated is true when this start made the CA.
@@ -62,6 +72,7 @@ func (s *Server) open() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	s.ops = newOperations(s.cfg, s.log)
 	var err error
 	s.CA, s.CACreated, err = certs.Open(filepath.Join(dir, "ca"), certs.Options{Hosts: s.cfg.Intercept.Hosts, Logger: s.log})
 	if err != nil {
@@ -72,12 +83,18 @@ func (s *Server) open() error {
 			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
 			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
 	}
-	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes})
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, OnCommit: s.ops.onCommit})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
+	}
+	if s.ckpt, err = openCheckpointer(dir, time.Duration(s.cfg.Evidence.CheckpointInterval), s.Store, s.log); err != nil {
+		return fmt.Errorf("open log key: %w", err)
+	}
+	if err := s.openAnalyzer(); err != nil {
+		return err
 	}
 	if err := s.newProxy(); err != nil {
 		return err
@@ -90,9 +107,9 @@ func (s *Server) newProxy() error {
 	if err != nil {
 		return err
 	}
-	var parent *url.URL
-	if s.cfg.Upstream.Proxy != "" {
-		parent, _ = url.Parse(s.cfg.Upstream.Proxy)
+	parent, err := parentProxy(s.cfg)
+	if err != nil {
+		return err
 	}
 	s.proxy, err = proxy.New(proxy.Options{
 		Recorder:        s.Store,
@@ -102,9 +119,11 @@ func (s *Server) newProxy() error {
 		Allow:           s.cfg.AllowedClients(),
 		RootCAs:         roots,
 		ParentProxy:     parent,
+		NoProxy:         s.cfg.Upstream.NoProxy,
 		Resolve:         s.cfg.Upstream.Resolve,
 		MaxBody:         s.cfg.Capture.MaxBodyBytes,
 		UpstreamTimeout: time.Duration(s.cfg.Upstream.Timeout),
+		Observe:         s.observe,
 		Logger:          s.log,
 	})
 	return err
@@ -122,9 +141,13 @@ func (s *Server) listen() error {
 	if err != nil {
 		return err
 	}
-	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log})
-	s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	return writeAdminAddr(s.cfg.DataDir, s.adminLn.Addr().String())
+	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
+		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
+		Templates: analysis.Templates(s.cfg.Inspect.Templates)})
+	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
+	s.admin = &http.Server{Handler: s.routes(h, token), ReadHeaderTimeout: 10 * time.Second}
+	s.admin.RegisterOnShutdown(h.Close) // ends event streams, which never go idle
+	return s.serveAdminTLS()            // and writes DATA/admin.json
 }
 
 // ProxyAddr is where the proxy listens.
@@ -141,6 +164,9 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- s.proxy.Serve(s.proxyLn) }()
 	go func() { defer wg.Done(); errc <- serveHTTP(s.admin, s.adminLn) }()
+	s.ckpt.start()
+	s.ops.start(s.Store)
+	s.started = true
 	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
 	var err error
 	select {
@@ -150,9 +176,18 @@ func (s *Server) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = errors.Join(err, s.proxy.Shutdown(sctx), s.admin.Shutdown(sctx))
+	err = errors.Join(err, s.ckpt.Close()) // after the proxy drained: the last checkpoint covers every exchange
+	s.ops.close(true)                      // delivers the alerts still queued
 	wg.Wait()
 	s.log.Info().Msg("telltale stopped")
 	return err
+}
+
+// observe hands each proxy event to operations and to the analyzer, on
+// the proxy's goroutine: each must be cheap.
+func (s *Server) observe(e proxy.Event) {
+	s.ops.observe(e)
+	s.analyze(e)
 }
 
 func serveHTTP(srv *http.Server, ln net.Listener) error {
@@ -173,6 +208,10 @@ func (s *Server) Close() error {
 	if s.cfg != nil {
 		os.Remove(filepath.Join(s.cfg.DataDir, adminAddrFile))
 	}
+	if s.ops != nil {
+		s.ops.close(s.started)
+	}
+	s.analyzer.Close() // before the store it reads
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}
@@ -201,10 +240,17 @@ func adminToken(dir string) (string, error) {
 type adminInfo struct {
 	Addr string `json:"addr"`
 	PID  int    `json:"pid"`
+	// URL is the admin API's base URL for a browser; with TLS, CertFile is
+	// the certificate to trust, ServerName the name it is checked for.
+	URL        string `json:"url,omitempty"`
+	CertFile   string `json:"cert_file,omitempty"`
+	ServerName string `json:"server_name,omitempty"`
+	CertSHA256 string `json:"cert_sha256,omitempty"`
 }
 
-func writeAdminAddr(dir, addr string) error {
-	b, _ := json.Marshal(adminInfo{Addr: addr, PID: os.Getpid()})
+func writeAdminInfo(dir string, info adminInfo) error {
+	info.PID = os.Getpid()
+	b, _ := json.Marshal(info)
 	if err := os.WriteFile(filepath.Join(dir, adminAddrFile), b, 0o644); err != nil {
 		return fmt.Errorf("record admin address: %w", err)
 	}

@@ -1,0 +1,192 @@
+package admin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/telltale/telltale/evidence"
+)
+
+// exportTTL is how long a bundle waits to be downloaded.
+const exportTTL = 30 * time.Minute
+
+// exports are bundles written by POST /api/exports, kept in temp files
+// (0600) until downloaded or exportTTL passes, so that the page can show
+// what a bundle holds before the browser fetches it with a plain GET.
+type exports struct {
+	dir string
+	now func() time.Time
+
+	mu    sync.Mutex
+	files map[string]*exportFile
+}
+
+type exportFile struct {
+	path    string
+	name    string
+	created time.Time
+}
+
+func newExports(dir string, now func() time.Time) *exports {
+	if now == nil {
+		now = time.Now
+	}
+	return &exports{dir: dir, now: now, files: map[string]*exportFile{}}
+}
+
+// sweep removes expired bundles; e.mu is held.
+func (e *exports) sweep() {
+	for id, f := range e.files {
+		if e.now().Sub(f.created) > exportTTL {
+			os.Remove(f.path)
+			delete(e.files, id)
+		}
+	}
+}
+
+func (e *exports) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, f := range e.files {
+		os.Remove(f.path)
+		delete(e.files, id)
+	}
+}
+
+// exportRequest is the body of POST /api/exports: what `telltale export`
+// takes as flags.
+type exportRequest struct {
+	Host   string   `json:"host"`
+	Since  string   `json:"since"`
+	Until  string   `json:"until"`
+	IDs    []string `json:"ids"`
+	Redact bool     `json:"redact"`
+}
+
+// exportView says what a written bundle holds.
+type exportView struct {
+	ID         string                  `json:"id"`
+	Name       string                  `json:"name"`
+	Size       int64                   `json:"size"`
+	SHA256     string                  `json:"sha256"`
+	Captures   int                     `json:"captures"`
+	Records    int                     `json:"records"`
+	Skipped    int                     `json:"skipped"`
+	Withheld   []evidence.Withheld     `json:"withheld"`
+	Checkpoint evidence.CheckpointInfo `json:"checkpoint"`
+	Download   string                  `json:"download"`
+}
+
+// sizeWriter counts what it writes.
+type sizeWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (s *sizeWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	s.n += int64(n)
+	return n, err
+}
+
+// newExport is POST /api/exports.
+func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
+	if h.opts.Evidence == nil {
+		writeError(w, http.StatusNotImplemented, "this server cannot export: no log key")
+		return
+	}
+	var in exportRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "want a JSON object {host, since, until, ids, redact}")
+		return
+	}
+	for _, t := range []struct{ key, v string }{{"since", in.Since}, {"until", in.Until}} {
+		if _, err := time.Parse(time.RFC3339Nano, t.v); t.v != "" && err != nil {
+			writeError(w, http.StatusBadRequest, t.key+": want RFC 3339 time")
+			return
+		}
+	}
+	if len(in.IDs) > 0 && (in.Host != "" || in.Since != "" || in.Until != "") {
+		writeError(w, http.StatusBadRequest, "ids select captures by id: use them without host, since and until")
+		return
+	}
+	sel := evidence.Selection{Host: in.Host, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact}
+	v, err := h.exports.write(r, h.opts.Evidence, sel)
+	switch {
+	case errors.Is(err, evidence.ErrEmptyLog):
+		writeError(w, http.StatusConflict, "nothing to export yet: the log is empty")
+		return
+	case err != nil:
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, v)
+}
+
+func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*exportView, error) {
+	f, err := os.CreateTemp(e.dir, "telltale-export-*.zip")
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	sum := sha256.New()
+	cw := &sizeWriter{w: io.MultiWriter(f, sum)}
+	m, skipped, err := ev.Export(r.Context(), cw, sel)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	now := e.now()
+	id := secret()
+	name := "telltale-evidence-" + now.UTC().Format("20060102-150405") + ".zip"
+	e.mu.Lock()
+	e.sweep()
+	e.files[id] = &exportFile{path: f.Name(), name: name, created: now}
+	e.mu.Unlock()
+	v := &exportView{ID: id, Name: name, Size: cw.n, SHA256: hex.EncodeToString(sum.Sum(nil)), Skipped: skipped,
+		Captures: m.Captures, Records: m.Records, Withheld: m.Withheld, Checkpoint: m.Checkpoint,
+		Download: "/api/exports/" + id}
+	if v.Withheld == nil {
+		v.Withheld = []evidence.Withheld{}
+	}
+	return v, nil
+}
+
+// download is GET /api/exports/{id}.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	e := h.exports
+	e.mu.Lock()
+	e.sweep()
+	f := e.files[r.PathValue("id")]
+	e.mu.Unlock()
+	if f == nil {
+		writeError(w, http.StatusNotFound, "no such bundle, or it expired: export again")
+		return
+	}
+	file, err := os.Open(f.path)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	w.Header().Set("Content-Disposition", `attachment; filename="`+f.name+`"`)
+	io.Copy(w, file)
+}

@@ -1,0 +1,65 @@
+package admin
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/telltale/telltale/analysis"
+)
+
+// reconcileRequest is the body of POST /api/reconcile: the figures the
+// buyer measured, as the CSV `telltale reconcile` reads (date, figure
+// name, value), and how far apart they may be.
+type reconcileRequest struct {
+	CSV       string `json:"csv"`
+	Tolerance string `json:"tolerance"` // "2" or "5%"; "" means exact
+	Endpoint  string `json:"endpoint"`  // only figures of this endpoint; "" for all
+}
+
+// reconcile is POST /api/reconcile: the figures the log reports against
+// the measured ones, day by day (analysis.Reconcile), for the timeline's
+// mismatch marks. It changes nothing; it is a POST for the size of its
+// input.
+func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
+	a := h.analyst(w)
+	if a == nil {
+		return
+	}
+	var in reconcileRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&in); err != nil {
+		writeCodedError(w, http.StatusBadRequest, codeBadInput, `want {"csv": "date,name,value\n...", "tolerance": "5%"}`)
+		return
+	}
+	measured, err := analysis.ParseMeasurements(strings.NewReader(in.CSV))
+	if err != nil {
+		h.answer(w, nil, err)
+		return
+	}
+	tol := analysis.Tolerance{}
+	if in.Tolerance != "" {
+		if tol, err = analysis.ParseTolerance(in.Tolerance); err != nil {
+			h.answer(w, nil, err)
+			return
+		}
+	}
+	points, err := a.Figures(analysis.Query{})
+	if err != nil {
+		h.answer(w, nil, err)
+		return
+	}
+	if in.Endpoint != "" {
+		kept := points[:0]
+		for _, p := range points {
+			if p.Endpoint == in.Endpoint {
+				kept = append(kept, p)
+			}
+		}
+		points = kept
+	}
+	writeJSON(w, struct {
+		analysis.Reconciliation
+		Measurements []analysis.Measurement `json:"measurements"`
+	}{analysis.Reconcile(points, measured, tol), measured})
+}

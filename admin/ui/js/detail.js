@@ -1,0 +1,109 @@
+// Capture detail: heads, TLS, timings, decoded bodies, leaves.
+import {api} from './api.js';
+import {renderBody} from './body.js';
+import {bytes, h, put, hashFor, ms, statusBadge, time} from './util.js';
+
+export async function mount(main, route) {
+  const id = route.args[0];
+  main.replaceChildren(h('p.muted', `Loading capture ${id}…`));
+  const [c, rel, inc, dec] = await Promise.all([
+    api(`/api/captures/${encodeURIComponent(id)}`),
+    api(`/api/captures/${encodeURIComponent(id)}/related`).catch(() => null),
+    api(`/api/captures/${encodeURIComponent(id)}/inclusion`).catch(e => ({error: e.message})),
+    api(`/api/captures/${encodeURIComponent(id)}/decoded`).catch(e => ({error: e.message})),
+  ]);
+  const item = rel ? rel.item : c;
+  put(main,
+    h('div.crumbs', h('a', {href: '#/captures'}, 'Captures'), ' / ', `capture ${c.id}`),
+    head(c, rel),
+    h('div.grid2', overview(c, item), h('div', timings(c), tls(c))),
+    leaves(inc),
+    message(c, 'request', c.request, dec.request, dec.error),
+    c.kind === 'exchange' ? message(c, 'response', c.response, dec.response, dec.error) : null);
+  document.title = `Telltale — ${c.method || c.kind} ${c.host} #${c.id}`;
+}
+
+function head(c, rel) {
+  const prev = rel && rel.prev;
+  const next = rel && rel.next;
+  return h('div.cap-head',
+    h('span.m.' + (c.method || 'x'), c.method || c.kind),
+    statusBadge(c),
+    h('span.url', c.url || c.host),
+    h('div.actions',
+      h('a.btn.small', {href: prev ? hashFor('capture', [prev]) : null, 'aria-disabled': prev ? null : 'true', title: 'Previous capture of this endpoint'}, '← Previous'),
+      h('a.btn.small', {href: next ? hashFor('capture', [next]) : null, 'aria-disabled': next ? null : 'true', title: 'Next capture of this endpoint'}, 'Next →'),
+      prev ? h('a.btn.small.primary', {href: hashFor('diff', [prev, c.id]), id: 'diff-prev'}, 'Diff with previous') : null));
+}
+
+function overview(c, item) {
+  const row = (k, v) => [h('dt', k), h('dd', v)];
+  const endpoint = item.endpoint;
+  return h('div.card', h('h3', 'Capture'), h('dl.kv',
+    row('ID', h('span.mono', c.id)),
+    row('Time', time(c.time, true)),
+    row('Kind', c.kind),
+    row('Client', h('span.mono', c.client)),
+    row('Host', c.host),
+    endpoint ? row('Endpoint', h('a.mono', {href: hashFor('timeline', [], new URLSearchParams({endpoint}))}, endpoint)) : null,
+    row('Sent', bytes(c.request_bytes)),
+    row('Received', bytes(c.response_bytes)),
+    c.duration ? row('Duration', c.duration) : null,
+    row('Complete', c.complete ? 'yes' : 'no: no response recorded (in flight, or cut off)'),
+    c.error ? row('Error', h('span.err-text', c.error)) : null,
+    item.body_changed !== undefined ? row('Since previous', item.prev ? (item.body_changed ? 'the request body differs (see the diff)' : 'the same request body, byte for byte') : 'the first capture of this endpoint') : null,
+    item.drift ? row('Drift', h('span.tag.drift', `${item.drift} event${item.drift > 1 ? 's' : ''}`)) : null));
+}
+
+function timings(c) {
+  const t = c.timings;
+  if (!t) return null;
+  const total = ms(t.start, t.end);
+  const step = (label, end) => {
+    const v = ms(t.start, end);
+    if (v === null) return null;
+    const bar = h('span');
+    bar.style.width = total ? Math.max(0.5, (100 * v) / total) + '%' : '0';
+    return [h('span.muted', label), h('div.bar', bar), h('span.ms', v + ' ms')];
+  };
+  return h('div.card', h('h3', 'Timings'), h('div.wf',
+    step('committed', t.committed),
+    step('first byte', t.first_byte),
+    step('finished', t.end)),
+  h('p.help', 'From the request head read from the client, ', time(t.start, true), '. "Committed" is when the request was durable, before it went upstream.'));
+}
+
+function tls(c) {
+  const t = c.tls;
+  if (!t) return null;
+  const row = (k, v) => (v ? [h('dt', k), h('dd', v)] : null);
+  return h('div.card', h('h3', 'Upstream TLS'), h('dl.kv',
+    row('Server name', t.server_name),
+    row('Version', t.version),
+    row('Cipher suite', h('span.mono', t.cipher_suite)),
+    row('ALPN', t.alpn),
+    row('Leaf SHA-256', h('span.hash', t.leaf_sha256))));
+}
+
+function leaves(inc) {
+  if (!inc || inc.error) return h('div.card', h('h3', 'Evidence'), h('p.muted', inc ? inc.error : 'unavailable'));
+  const ck = inc.checkpoint;
+  const tag = s => h('span.tag.' + ({included: 'ok', pending: 'warn', unsigned: 'warn'}[s] || 'bad'), s);
+  return h('div.card', h('h3', 'Evidence log'),
+    h('table.hdrs', inc.leaves.map(l => h('tr',
+      h('td', `leaf ${l.index} (${l.kind || 'record'} ${l.seq})`),
+      h('td', tag(l.status), ' ', h('span.muted', l.detail), l.leaf_hash ? h('div.hash.faint', {title: 'leaf hash'}, l.leaf_hash) : null)))),
+    ck ? h('p.help', `Latest checkpoint: tree size ${ck.tree_size}`, ck.time ? [', signed ', time(ck.time)] : null, ck.signature === 'ok' ? ', signature verified.' : `; signature: ${ck.signature}.`) : null);
+}
+
+function message(c, side, m, dec, decErr) {
+  const title = side === 'request' ? 'Request' : 'Response';
+  if (!m) return h('div.card', h('h3', title), h('p.muted', side === 'response' ? 'No response recorded.' : 'No request head recorded.'));
+  const first = side === 'request' ? `${m.method} ${m.url} ${m.proto}` : `${m.proto} ${m.status}`;
+  return h('div.card', {id: 'msg-' + side},
+    h('h3', title),
+    h('div.mono', first),
+    h('table.hdrs', m.headers.map(x => h('tr', h('td', x.name), h('td', x.value)))),
+    m.trailers && m.trailers.length ? [h('h3', 'Trailers'), h('table.hdrs', m.trailers.map(x => h('tr', h('td', x.name), h('td', x.value))))] : null,
+    renderBody(c, side, m, dec, decErr));
+}

@@ -1,0 +1,133 @@
+// Evidence: the signed checkpoint, a whole-log verify, and the export
+// bundle that `telltale export` writes.
+import {api} from './api.js';
+import {bytes, h, put, localInputToISO, num, time} from './util.js';
+
+let poll = 0;
+let last = null; // the last export, shown again when coming back
+
+export async function mount(main) {
+  const [ev, facets] = await Promise.all([api('/api/evidence'), api('/api/facets').catch(() => null)]);
+  const verifyBox = h('div');
+  let ck = checkpointCard(ev);
+  // An export signs a checkpoint first: show the new one.
+  const refresh = async () => {
+    const fresh = checkpointCard(await api('/api/evidence'));
+    ck.replaceWith(fresh);
+    ck = fresh;
+  };
+  put(main,
+    h('div.page-head', h('h1', 'Evidence'), h('span.sub', 'What proves that the log is the one written at the time, and a bundle to hand over.')),
+    h('div.grid2', ck, h('div.card', h('h3', 'Verify the whole log'), verifyBox)),
+    exportCard(ev, facets, refresh));
+  showVerify(verifyBox, ev.verify, ev);
+}
+
+export function unmount() {
+  clearTimeout(poll);
+}
+
+function checkpointCard(ev) {
+  const ck = ev.checkpoint;
+  const row = (k, v) => [h('dt', k), h('dd', v)];
+  if (!ck) {
+    return h('div.card', h('h3', 'Signed checkpoint'),
+      h('p.muted', 'No checkpoint signed yet: serve signs one at start, on a schedule and at shutdown, once the log has records.'));
+  }
+  const after = ev.log_size - ck.tree_size;
+  return h('div.card', {id: 'checkpoint'}, h('h3', 'Signed checkpoint'), h('dl.kv',
+    row('Tree size', num(ck.tree_size) + ' records'),
+    row('Root hash', h('span.hash', ck.root_hash || '—')),
+    row('Signed', ck.time ? time(ck.time) : '—'),
+    row('Signature', ck.signature === 'ok' ? h('span.tag.ok', 'verified') : h('span.tag.bad', ck.signature)),
+    row('Log', `${num(ev.log_size)} records, ${after > 0 ? num(after) + ' after this checkpoint (the next one covers them)' : 'all covered'}`),
+    row('Checkpoints', num(ev.checkpoints)),
+    ev.key ? row('Log key', h('span.hash', ev.key)) : null,
+    ev.fingerprint ? row('Fingerprint', h('span.hash', ev.fingerprint)) : null),
+  h('p.help', 'Keep the log key outside this machine: whoever checks a bundle pins it with ', h('code', 'telltale verify FILE.zip --key KEY'), '.'));
+}
+
+function showVerify(box, v, ev) {
+  clearTimeout(poll);
+  const button = h('button.btn.primary', {type: 'button', disabled: !ev.can_export || v.state === 'running', onclick: async () => {
+    const nv = await api('/api/verify', {method: 'POST'});
+    showVerify(box, nv, ev);
+  }}, v.state === 'running' ? 'Verifying…' : 'Verify now');
+  const parts = [h('p.muted', 'Recomputes every leaf from its record, hashes every stored body, rebuilds the Merkle tree and checks every signed checkpoint, as ',
+    h('code', 'telltale verify'), ' does.'), button];
+  if (v.state === 'running') {
+    parts.push(h('p.muted', 'Started ', time(v.started), '…'));
+    poll = setTimeout(async () => showVerify(box, (await api('/api/evidence')).verify, ev), 1000);
+  } else if (v.state === 'error') {
+    parts.push(h('p.err-text', v.error));
+  } else if (v.state === 'done') {
+    parts.push(h('div.result', {id: 'verify-result'},
+      v.ok ? h('p', h('span.tag.ok', 'OK'), ` ${num(v.records)} records, ${num(v.bodies)} bodies and ${num(v.checkpoints)} checkpoints check.`)
+        : h('p', h('span.tag.bad', 'FAILED'), ` ${num(v.failures_total)} problems:`),
+      v.failures.length ? h('ul.verify-list.err-text', v.failures.map(f => h('li', f))) : null,
+      v.notes_total ? h('details', h('summary', `${num(v.notes_total)} notes (not failures)`), h('ul.verify-list', v.notes.map(f => h('li', f)))) : null,
+      h('p.help', 'Finished ', time(v.finished), '.')));
+  }
+  box.replaceChildren(...parts);
+}
+
+function exportCard(ev, facets, refresh) {
+  const radio = (name, value, label, checked) => h('label', h('input', {type: 'radio', name, value, checked}), ' ', label);
+  const host = h('select', {name: 'host', 'aria-label': 'Host'},
+    ((facets && facets.hosts) || []).map(x => h('option', {value: x.value}, `${x.value} (${num(x.count)})`)));
+  const since = h('input', {type: 'datetime-local', name: 'since', 'aria-label': 'From'});
+  const until = h('input', {type: 'datetime-local', name: 'until', 'aria-label': 'Until'});
+  const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture ids'});
+  const out = h('div', last ? result(last, ev) : null);
+  const submit = h('button.btn.primary', {type: 'submit', disabled: !ev.can_export}, 'Export bundle');
+  const form = h('form.export', {id: 'export-form', onsubmit: async e => {
+    e.preventDefault();
+    const fd = new FormData(form);
+    const scope = fd.get('scope');
+    const body = {redact: fd.get('redact') === 'yes'};
+    if (scope === 'host') body.host = host.value;
+    if (scope === 'range') {
+      body.since = localInputToISO(since.value);
+      body.until = localInputToISO(until.value);
+    }
+    if (scope === 'ids') body.ids = ids.value.split(/[\s,]+/).filter(Boolean);
+    submit.disabled = true;
+    submit.textContent = 'Exporting…';
+    try {
+      last = await api('/api/exports', {method: 'POST', json: body});
+      out.replaceChildren(result(last, ev));
+      refresh();
+    } catch (err) {
+      out.replaceChildren(h('p.err-text', err.message));
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Export bundle';
+    }
+  }},
+  h('span.muted', 'Captures'),
+  h('div.opts', radio('scope', 'all', 'all', true), radio('scope', 'host', 'of host', false), host,
+    radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these ids', false), ids),
+  h('span.muted', 'Secrets'),
+  h('div.opts', radio('redact', 'yes', 'redact them (Authorization, cookies, tokens, secrets; each listed as withheld)', true),
+    radio('redact', 'no', 'keep everything as logged', false)),
+  h('div.full', submit));
+  return h('div.card', h('h3', 'Export a bundle'),
+    ev.can_export ? null : h('p.err-text', 'This server cannot export (no log key).'),
+    h('p.muted', 'The same zip as ', h('code', 'telltale export'), ': the captures with their inclusion proofs against a fresh signed checkpoint, ' +
+      'the raw bodies, HAR and CSV views, and a README. Anyone can check it offline.'),
+    form, out);
+}
+
+function result(x, ev) {
+  const row = (k, v) => [h('dt', k), h('dd', v)];
+  return h('div.result', {id: 'export-result'},
+    h('dl.kv',
+      row('Bundle', [h('a', {href: x.download, download: x.name, id: 'export-download'}, x.name), ' ', h('span.muted', bytes(x.size))]),
+      row('SHA-256', h('span.hash', x.sha256)),
+      row('Holds', `${num(x.captures)} captures, ${num(x.records)} records, proven against the checkpoint of tree size ${num(x.checkpoint.tree_size)}`),
+      x.skipped ? row('Left out', `${num(x.skipped)} captures newer than the checkpoint`) : null,
+      row('Withheld', x.withheld.length ? `${x.withheld.length} parts (listed in manifest.json)` : 'nothing')),
+    x.withheld.length ? h('details', h('summary', 'What was withheld'), h('ul.verify-list', x.withheld.slice(0, 100).map(w =>
+      h('li', `capture ${w.capture} ${w.part}: ${w.reason}${w.fields ? ' (' + w.fields.join(', ') + ')' : ''}`)))) : null,
+    h('p.help', 'Check it anywhere: ', h('code', `telltale verify ${x.name}${ev.key ? ` --key '${ev.key}'` : ''}`)));
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/store"
+)
+
+// analyst is what the analysis commands need: captures and their
+// analysis, from the store file or from the running server's admin API.
+type analyst interface {
+	admin.Reader
+	admin.Analyst
+	Close() error
+}
+
+// localAnalyst analyses a store opened read-only, in memory.
+type localAnalyst struct {
+	*store.Store
+	*analysis.Analyzer
+}
+
+func (l localAnalyst) Close() error {
+	l.Analyzer.Close()
+	return l.Store.Close()
+}
+
+type remoteAnalyst struct {
+	captures
+	admin.Analyst
+}
+
+// openAnalysis is openCaptures for the analysis commands: on the store
+// file it analyses with the rules of configFile (or the embedded
+// default), bringing derived data up to date in memory; while serve holds
+// the store it asks serve, which applies its own rules.
+func openAnalysis(dir, configFile string) (analyst, error) {
+	c, err := openCaptures(dir)
+	if err != nil {
+		return nil, err
+	}
+	if st, ok := c.(*store.Store); ok {
+		cfg, err := loadConfig(configFile)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		return localAnalyst{st, a}, nil
+	}
+	if an, ok := c.(admin.Analyst); ok {
+		return remoteAnalyst{c, an}, nil
+	}
+	c.Close()
+	return nil, errors.New("this store cannot be analysed while serve runs: stop serve, or upgrade it")
+}
+
+// analysisFlags are the flags every analysis command takes.
+type analysisFlags struct {
+	data, config string
+}
+
+func (f *analysisFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.data, "data", defaultDataDir, "data dir")
+	cmd.Flags().StringVarP(&f.config, "config", "c", "", "config whose inspect rules apply when the store is read directly (while serve runs, its own rules apply)")
+}
+
+func (f *analysisFlags) open() (analyst, error) { return openAnalysis(f.data, f.config) }
+
+// parseTimeFlag reads an RFC 3339 time or a date (midnight UTC).
+func parseTimeFlag(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usage(fmt.Errorf("--%s %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z, or a date such as 2026-04-15", name, s))
+}
+
+// analysisErr words the analysis errors for the user.
+func analysisErr(err error) error {
+	switch {
+	case errors.Is(err, analysis.ErrBadInput):
+		return usage(err)
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: `telltale list` shows the ids", err)
+	}
+	return err
+}
+
+// formatValue writes a figure or a change's value: numbers as they were
+// sent, strings as they are.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// palette colours output on a terminal only.
+type palette struct{ on bool }
+
+func newPalette(w io.Writer, mode string) (palette, error) {
+	switch mode {
+	case "always":
+		return palette{true}, nil
+	case "never":
+		return palette{false}, nil
+	case "auto", "":
+		f, ok := w.(*os.File)
+		on := ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+		return palette{on}, nil
+	}
+	return palette{}, usage(fmt.Errorf("--color %q: want auto, always or never", mode))
+}
+
+const (
+	ansiRed   = "31"
+	ansiGreen = "32"
+	ansiCyan  = "36"
+	ansiDim   = "2"
+	ansiBold  = "1"
+)
+
+func (p palette) paint(code, s string) string {
+	if !p.on || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// one line of s, shortened to n runes.
+func shorten(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", `\n`)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

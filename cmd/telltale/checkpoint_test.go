@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/store"
+)
+
+// serveLogged runs serve with its log captured; stop shuts it down and
+// returns the log lines.
+func serveLogged(t *testing.T, cfg string) (addr string, stop func() []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	var logs bytes.Buffer
+	logsDone := make(chan struct{})
+	errR, errW := io.Pipe()
+	go func() { io.Copy(&logs, errR); close(logsDone) }()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-c", cfg}, outW, errW)
+		outW.Close()
+		errW.Close()
+	}()
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			}
+		}
+	}()
+	select {
+	case addr = <-addrc:
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	return addr, func() []string {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+		<-logsDone
+		return strings.Split(strings.TrimSpace(logs.String()), "\n")
+	}
+}
+
+// loggedCheckpoints returns the notes of the "signed checkpoint" log lines.
+func loggedCheckpoints(t *testing.T, lines []string) []string {
+	var notes []string
+	for _, l := range lines {
+		var e struct {
+			Level, Message, Note string
+			TreeSize             uint64 `json:"tree_size"`
+		}
+		if json.Unmarshal([]byte(l), &e) == nil && e.Message == "evidence: signed checkpoint" {
+			if e.Level != "info" || !strings.Contains(e.Note, "\n— telltale/") {
+				t.Errorf("checkpoint log line: %s", l)
+			}
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes
+}
+
+// TestCLI_Checkpoint_SignedLoggedAndConsistentAcrossRestarts: serve signs
+// at shutdown, after the last exchange, and logs the checkpoint in full;
+// `checkpoint` prints it; a second run adds a checkpoint consistent with
+// the first.
+func TestCLI_Checkpoint_SignedLoggedAndConsistentAcrossRestarts(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "evidence:\n  checkpoint_interval: 1h\n")
+	os.WriteFile(cfg, bytes.Replace(mustRead(t, cfg), []byte("level: warn"), []byte("level: info"), 1), 0o644)
+
+	addr, stop := serveLogged(t, cfg)
+	if _, errOut, code := cli(t, "checkpoint", "--data", data); code != 1 || !strings.Contains(errOut, "empty") {
+		t.Errorf("checkpoint of an empty log: exit %d %q, want 1 saying it is empty", code, errOut)
+	}
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"n":1}`)
+	waitComplete(t, 1, "--data", data)
+	notes := loggedCheckpoints(t, stop())
+	if len(notes) != 1 || !strings.Contains(notes[0], "\n2\n") {
+		t.Fatalf("logged checkpoints: %q, want the shutdown one of tree size 2", notes)
+	}
+	out, errOut, code := cli(t, "checkpoint", "--data", data)
+	if code != 0 || out != notes[0] {
+		t.Errorf("checkpoint after stop: exit %d %q %s, want the logged one", code, out, errOut)
+	}
+
+	addr, stop = serveLogged(t, cfg)
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/b", "b", `{"n":2}`)
+	waitComplete(t, 2, "--data", data)
+	if notes := loggedCheckpoints(t, stop()); len(notes) != 1 || !strings.Contains(notes[0], "\n4\n") {
+		t.Errorf("second run: logged %q, want one checkpoint of tree size 4", notes)
+	}
+	out, errOut, code = cli(t, "verify", "--data", data)
+	if code != 0 || !strings.Contains(out, "; 2 checkpoints consistent, the latest covers 4 records") {
+		t.Errorf("verify after two runs: exit %d %q %s", code, out, errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestCheckpointer_SignsPeriodicallyOnlyWhenTheLogGrew drives the loop with
+// a short interval.
+func TestCheckpointer_SignsPeriodicallyOnlyWhenTheLogGrew(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logs syncBuffer
+	c, err := openCheckpointer(dir, 20*time.Millisecond, st, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "ca", "log.key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("log.key: %v %v, want mode 0600", info, err)
+	}
+	c.start()
+	appendOne := func() {
+		if _, err := st.Append(context.Background(), &store.Record{Kind: store.KindTunnel, Host: "example.org"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCheckpoints := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			cps, _ := st.Checkpoints()
+			if len(cps) == n {
+				return
+			}
+			if len(cps) > n || time.Now().After(deadline) {
+				t.Fatalf("got %d checkpoints, want %d", len(cps), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	appendOne()
+	waitCheckpoints(1)
+	time.Sleep(100 * time.Millisecond) // five ticks of an unchanged log
+	waitCheckpoints(1)
+	appendOne()
+	waitCheckpoints(2)
+	appendOne()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitCheckpoints(3) // the shutdown one
+	if n := strings.Count(logs.String(), `"message":"evidence: signed checkpoint"`); n != 3 {
+		t.Errorf("logged %d checkpoints, want 3:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"info"`) || !strings.Contains(logs.String(), `\n3\n`) {
+		t.Errorf("checkpoint log lines do not carry the note at info level:\n%s", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

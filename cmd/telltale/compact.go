@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/store"
+)
+
+func newCompactCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite the store's database without free pages (offline: stop serve first)",
+		Long: `compact gives back to the file system the pages that retention and bbolt
+freed: bbolt reuses free pages but never shrinks its file. It copies the
+database into DATA/telltale.db.compact, checks that the copy holds the same
+log (record count and root hash), and swaps it in. It needs the store to
+itself and refuses while serve runs; take a backup first if you like
+(telltale backup works while serve runs).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needStore(data); err != nil {
+				return err
+			}
+			res, err := store.Compact(data, 500*time.Millisecond)
+			if errors.Is(err, store.ErrLocked) {
+				return fmt.Errorf("%s is held by a running `telltale serve`%s: stop it first (compact needs the store to itself)", data, servePID(data))
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "compacted %s: %s -> %s, %d records, root hash unchanged\n",
+				data, humanBytes(res.Before), humanBytes(res.After), res.Records)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", defaultDataDir, "data dir")
+	return cmd
+}

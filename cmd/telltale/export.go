@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/certs"
+	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/store"
+)
+
+type exportFlags struct {
+	out, data, config, host, since, until string
+	ids                                   []string
+	redact                                bool
+}
+
+func newExportCmd() *cobra.Command {
+	var fl exportFlags
+	cmd := &cobra.Command{
+		Use:   "export -o FILE.zip",
+		Short: "Write a bundle of captures that anyone can verify offline (telltale verify FILE.zip)",
+		Long: `Write a zip bundle of the selected captures (all by default) with the
+proof that each is in the evidence log: the signed checkpoint of the whole
+log, each record's inclusion proof, the raw bodies, the same exchanges as
+HAR 1.2 and CSV, and a README for checking by hand. A checkpoint is
+signed first if the log grew. --redact replaces secrets (evidence.redact_*
+in the config) and lists what it withheld.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, fl) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&fl.out, "output", "o", "", "the bundle to write (required)")
+	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
+	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields and redact_headers; default: the embedded one")
+	f.StringVar(&fl.host, "host", "", "only captures of this host")
+	f.StringVar(&fl.since, "since", "", "only captures at or after this RFC 3339 time")
+	f.StringVar(&fl.until, "until", "", "only captures before this RFC 3339 time")
+	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
+	f.BoolVar(&fl.redact, "redact", false, "replace secrets (Authorization, cookies, token and secret fields) and list what was withheld")
+	return cmd
+}
+
+func (fl exportFlags) options() (evidence.ExportOptions, error) {
+	var o evidence.ExportOptions
+	if fl.out == "" {
+		return o, usage(errors.New("-o FILE.zip is required: where to write the bundle"))
+	}
+	if len(fl.ids) > 0 && (fl.host != "" || fl.since != "" || fl.until != "") {
+		return o, usage(errors.New("--id selects captures by id: use it without --host, --since and --until"))
+	}
+	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: fl.redact}
+	for _, t := range []struct {
+		flag string
+		s    *string
+		t    *time.Time
+	}{{"--since", &o.Selection.Since, &o.Since}, {"--until", &o.Selection.Until, &o.Until}} {
+		v := map[string]string{"--since": fl.since, "--until": fl.until}[t.flag]
+		if v == "" {
+			continue
+		}
+		parsed, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return o, usage(fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z", t.flag, v))
+		}
+		*t.t, *t.s = parsed, parsed.UTC().Format(store.TimeFormat)
+	}
+	if fl.redact {
+		cfg, err := loadConfig(fl.config)
+		if err != nil {
+			return o, err
+		}
+		o.Redactor = evidence.Redactor{Fields: cfg.Evidence.RedactFields, Headers: cfg.Evidence.RedactHeaders}
+	}
+	o.Tool = toolVersion()
+	return o, nil
+}
+
+func runExport(cmd *cobra.Command, fl exportFlags) error {
+	opts, err := fl.options()
+	if err != nil {
+		return err
+	}
+	if _, err := signNow(fl.data); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
+		return fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
+	}
+	signer, vkey, _, err := certs.OpenSigner(filepath.Join(fl.data, "ca"), logKeyName())
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	opts.Signer, opts.Key = signer, vkey
+	st, closeLog, err := openLog(fl.data)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	m, skipped, err := writeBundle(fl.out, st, opts)
+	if errors.Is(err, store.ErrNotFound) && len(fl.ids) > 0 {
+		return fmt.Errorf("export: %w: `telltale list` shows the capture ids", err)
+	}
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "wrote %s: %d captures (%d records), proven against the checkpoint of tree size %d, root hash %s\n",
+		fl.out, m.Captures, m.Records, m.Checkpoint.TreeSize, m.Checkpoint.RootHash)
+	if len(m.Withheld) > 0 {
+		fmt.Fprintf(w, "withheld %d parts (listed in manifest.json): %s\n", len(m.Withheld), withheldSummary(m.Withheld))
+	}
+	if skipped > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "telltale: note: %d captures newer than the checkpoint were left out; export again to include them\n", skipped)
+	}
+	if m.Captures == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "telltale: note: no capture matched the selection; the bundle proves only the checkpoint\n")
+	}
+	return nil
+}
+
+// writeBundle writes the bundle to a temporary file beside path and
+// renames it into place, so that a failed export leaves no partial bundle.
+func writeBundle(path string, st *store.Store, opts evidence.ExportOptions) (*evidence.Manifest, int, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".telltale-export-*.zip")
+	if err != nil {
+		return nil, 0, usage(fmt.Errorf("-o %s: %w", path, err))
+	}
+	defer os.Remove(f.Name()) // after a successful rename, there is nothing left to remove
+	m, skipped, err := evidence.Export(f, st, opts)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return m, skipped, nil
+}
+
+func withheldSummary(ws []evidence.Withheld) string {
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, fmt.Sprintf("capture %s %s (%s)", w.Capture, w.Part, strings.SplitN(w.Reason, ":", 2)[0]))
+	}
+	if len(parts) > 5 {
+		parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/analysis"
+)
+
+func newFiguresCmd() *cobra.Command {
+	var f analysisFlags
+	var name, since, host string
+	var asCSV, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "figures",
+		Short: "Print the series of figures the license server reported (license counts, users, devices, version)",
+		Long: `figures prints what each capture reported, by the time the payload says it
+is for (e.g. the compliance upload's UTCDate): per-feature CountUsedMax,
+users and devices released, devices in use, the License Server version and
+host name, as the config's inspect.endpoints[].figures extract them. The
+CHANGE column is the difference from the same figure's previous value.
+--csv prints time,name,value,unit,id,endpoint,path with a header line.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asCSV && asJSON {
+				return usage(fmt.Errorf("--csv or --json, not both"))
+			}
+			q := analysis.Query{Name: name, Host: host}
+			var err error
+			if q.Since, err = parseTimeFlag("since", since); err != nil {
+				return err
+			}
+			a, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			pts, err := a.Figures(q)
+			if err != nil {
+				return analysisErr(err)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				if pts == nil {
+					pts = []analysis.Point{}
+				}
+				return writeJSON(out, pts)
+			case asCSV:
+				return writeFiguresCSV(out, pts)
+			}
+			return writeFiguresTable(out, pts)
+		},
+	}
+	f.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&name, "name", "", `only this figure; a glob such as "*.CountUsedMax" selects several`)
+	fl.StringVar(&since, "since", "", "only figures for this RFC 3339 time or date and later")
+	fl.StringVar(&host, "host", "", "only figures sent to this host")
+	fl.BoolVar(&asCSV, "csv", false, "print CSV")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON array")
+	return cmd
+}
+
+func writeFiguresCSV(w io.Writer, pts []analysis.Point) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"time", "name", "value", "unit", "id", "endpoint", "path"})
+	for _, p := range pts {
+		cw.Write([]string{p.Time, p.Name, formatValue(p.Value), p.Unit, p.ID, p.Endpoint, p.Path})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeFiguresTable(w io.Writer, pts []analysis.Point) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tNAME\tVALUE\tCHANGE\tUNIT\tID")
+	last := map[string]analysis.Point{}
+	for _, p := range pts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Time, p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
+		last[p.Name] = p
+	}
+	return tw.Flush()
+}
+
+// change is the difference from the previous value of the same figure:
+// "+12", "-3", "=" or, for a text, "changed".
+func change(prev, p analysis.Point) string {
+	if prev.Name == "" {
+		return ""
+	}
+	a, ok1 := prev.Number()
+	b, ok2 := p.Number()
+	switch {
+	case ok1 && ok2 && b == a:
+		return "="
+	case ok1 && ok2 && b > a:
+		return "+" + formatValue(b-a)
+	case ok1 && ok2:
+		return formatValue(b - a)
+	case formatValue(prev.Value) != formatValue(p.Value):
+		return "changed"
+	}
+	return "="
+}

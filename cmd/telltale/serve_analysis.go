@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/inspect"
+	"github.com/telltale/telltale/proxy"
+	"github.com/telltale/telltale/store"
+)
+
+// analysisOptions turns the inspect section of the config into the
+// analyzer's options.
+func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
+	o := analysis.Options{
+		Volatile:         cfg.Volatile,
+		VolatileHeaders:  cfg.VolatileHeaders,
+		Templates:        analysis.Templates(cfg.Templates),
+		HeuristicFigures: cfg.HeuristicFigures,
+		Decode:           inspect.Options{MaxTotal: cfg.MaxDecodedBytes},
+		Logger:           log,
+	}
+	for _, e := range cfg.Endpoints {
+		r := analysis.Rule{Endpoint: e.Endpoint, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
+		for _, f := range e.Figures {
+			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count})
+		}
+		o.Rules = append(o.Rules, r)
+	}
+	return o
+}
+
+// openAnalyzer starts the analyzer: it catches up on the captures not
+// yet analysed, then follows the proxy's events (analyze).
+func (s *Server) openAnalyzer() error {
+	o := analysisOptions(s.cfg.Inspect, s.log)
+	o.OnDrift = s.driftAlert
+	var err error
+	if s.analyzer, err = analysis.New(s.Store, o); err != nil {
+		return fmt.Errorf("open analysis: %w", err)
+	}
+	s.analyzer.Start()
+	return nil
+}
+
+// analyze queues a finished exchange for the analyzer; it never blocks.
+func (s *Server) analyze(e proxy.Event) {
+	if e.Kind == store.CaptureExchange && e.ID != 0 && !e.CaptureFailed {
+		s.analyzer.Notify(e.ID)
+	}
+}
+
+// driftAlert raises the operations alerts and metrics for one capture's
+// drift (the analyzer has logged each event at warn level already).
+func (s *Server) driftAlert(events []analysis.DriftEvent) {
+	if s.ops == nil || len(events) == 0 {
+		return
+	}
+	ep, _ := analysis.ParseEndpoint(events[0].Endpoint)
+	var fields []string
+	for _, d := range events {
+		if d.Kind == analysis.DriftNewEndpoint {
+			s.ops.Alerts.NewEndpoint(ep.Host, ep.Template)
+			s.ops.Metrics.NewEndpoint(ep.Host)
+			continue
+		}
+		fields = append(fields, fmt.Sprintf("%s %s %s (%s)", d.Side, strings.ReplaceAll(d.Kind, "_", " "), d.Path, d.New))
+	}
+	if len(fields) > 0 {
+		s.ops.Alerts.Drift(ep.Host, ep.Template, fmt.Sprintf("capture %s: %s. See `telltale drift` and `telltale diff %s`.",
+			events[0].ID, strings.Join(fields, "; "), events[0].ID))
+		s.ops.Metrics.Drift(ep.Host)
+	}
+}

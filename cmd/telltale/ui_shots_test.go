@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// loginURL asks the running server for a one-time login link, as
+// `telltale ui` does.
+func loginURL(t *testing.T, dataDir string) string {
+	t.Helper()
+	c, info, err := runningAdmin(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _, err := c.LoginLink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.URL + path
+}
+
+// TestUI_Screenshots saves a screenshot of every page over 30 demo days to
+// $TELLTALE_SHOTS, for a person to look at; it is skipped without it.
+func TestUI_Screenshots(t *testing.T) {
+	dir := os.Getenv("TELLTALE_SHOTS")
+	if dir == "" {
+		t.Skip("set TELLTALE_SHOTS=DIR to save screenshots of every page")
+	}
+	b := newBrowser(t)
+	s, _, _ := demoRun(t, 30)
+	completeCaptures(t, s.Store, 182)
+	shot := func(name string) {
+		b.run("settle", chromedp.Sleep(600*time.Millisecond))
+		png := get(b, "screenshot "+name, chromedp.CaptureScreenshot())
+		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	base := "http://" + s.AdminAddr()
+	b.run("sign in", chromedp.Navigate(loginURL(t, s.cfg.DataDir)), visible(".row.cols"))
+	shot("1-captures")
+	b.run("detail", chromedp.Navigate(base+"/#/capture/141"), visible("#msg-request"))
+	shot("2-detail")
+	b.run("scroll to body", chromedp.ScrollIntoView(chromedp.CSS("#msg-request .tabs")))
+	shot("2b-detail-body")
+	b.run("text tab", chromedp.Click(chromedp.CSS("#msg-request [data-tab=text]")), visible("#msg-request pre.body"))
+	shot("2c-detail-text")
+	b.run("diff", chromedp.Navigate(base+"/#/diff/141"), visible("table.changes"))
+	shot("3-diff")
+	b.run("side by side", chromedp.Click(chromedp.CSS(".tabs button:nth-child(2)")), visible(".sbs"))
+	shot("3b-diff-sbs")
+	b.run("timeline", chromedp.Navigate(base+"/#/timeline?endpoint="+"POST%20cis.citrix.com%20%2Fapi%2Fupload%2FLicenseServerCompliance"),
+		visible("svg.chart"))
+	shot("4-timeline")
+	b.run("scroll to figures", chromedp.ScrollIntoView(chromedp.CSS(".charts")))
+	shot("4b-timeline-figures")
+	b.run("evidence", chromedp.Navigate(base+"/#/evidence"), visible("#export-form"),
+		chromedp.Click(chromedp.CSS("#export-form button[type=submit]")), visible("#export-result"))
+	shot("5-evidence")
+	b.run("filter", chromedp.Navigate(base+"/#/captures?q=CountUsedMax&host=cis.citrix.com"), visible(".row.cols"))
+	shot("6-search")
+}

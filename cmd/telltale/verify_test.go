@@ -1,0 +1,210 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestCLI_Evidence_EndToEnd: serve, a few exchanges, checkpoint and verify
+// while serving, stop, export, verify the bundle, then change one byte.
+func TestCLI_Evidence_EndToEnd(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "evidence:\n  checkpoint_interval: 1h\n")
+	addr, stop := startServeStop(t, "-c", cfg)
+	c := proxyClient(t, addr, data)
+	for i, body := range []string{`{"ver":"1.0","n":1}`, `{"ver":"1.0","n":2}`, `{"x":3}`} {
+		post(t, c, "https://las.cloud.com/ccid/upload", string(rune('a'+i)), body)
+	}
+	waitComplete(t, 3, "--data", data)
+
+	out, errOut, code := cli(t, "checkpoint", "--data", data)
+	if code != 0 || !regexp.MustCompile(`^telltale/\S+\n6\n\S{44}\ntime \S+\n\n— telltale/\S+ \S+\n$`).MatchString(out) {
+		t.Fatalf("checkpoint while serving: exit %d, %q %s", code, out, errOut)
+	}
+	out, errOut, code = cli(t, "verify", "--data", data)
+	if code != 0 || !regexp.MustCompile(`^ok: tree size 6, root hash \S{44}; 1 checkpoints consistent, the latest covers 6 records \(signed \S+\)\n$`).MatchString(out) {
+		t.Fatalf("verify while serving: exit %d, %q %s", code, out, errOut)
+	}
+	stop()
+
+	bundle := filepath.Join(t.TempDir(), "evidence.zip")
+	out, errOut, code = cli(t, "export", "-o", bundle, "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "wrote "+bundle+": 3 captures (6 records), proven against the checkpoint of tree size 6") {
+		t.Fatalf("export: exit %d, %q %s", code, out, errOut)
+	}
+	key, _ := os.ReadFile(filepath.Join(data, "ca", "log.pub"))
+	out, errOut, code = cli(t, "verify", bundle, "--key", strings.TrimSpace(string(key)))
+	if code != 0 || !strings.HasPrefix(out, "ok: "+bundle+" verifies\n") || !strings.Contains(out, "captures    3 (6 records)") {
+		t.Fatalf("verify bundle: exit %d, %q %s", code, out, errOut)
+	}
+	if _, errOut, code = cli(t, "verify", bundle); code != 0 || !strings.Contains(errOut, "pin the key you recorded") {
+		t.Errorf("verify bundle without --key: exit %d, %q; want 0 and a note to pin the key", code, errOut)
+	}
+
+	changed := changeZip(t, bundle, func(name string, b []byte) []byte {
+		if strings.HasPrefix(name, "bodies/") {
+			b[0] ^= 1
+		}
+		return b
+	})
+	out, errOut, code = cli(t, "verify", changed)
+	if code != 1 || !regexp.MustCompile(`(?m)^FAIL bodies/[0-9a-f]{64}: SHA-256 [0-9a-f]{64} \(\d+ bytes\), but the manifest says`).MatchString(out) ||
+		!strings.Contains(errOut, "verification failed") {
+		t.Errorf("a changed body: exit %d, %q %q; want 1 naming the file", code, out, errOut)
+	}
+	raw, _ := os.ReadFile(bundle)
+	raw[len(raw)/2] ^= 0x40
+	flipped := filepath.Join(t.TempDir(), "flipped.zip")
+	os.WriteFile(flipped, raw, 0o600)
+	if _, errOut, code = cli(t, "verify", flipped); code != 1 {
+		t.Errorf("a flipped byte in the zip: exit %d, %q; want 1", code, errOut)
+	}
+}
+
+// changeZip rewrites a zip with fn applied to each file's content.
+func changeZip(t *testing.T, path string, fn func(name string, b []byte) []byte) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		w, _ := zw.Create(f.Name)
+		w.Write(fn(f.Name, b))
+	}
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "changed.zip")
+	os.WriteFile(p, out.Bytes(), 0o600)
+	return p
+}
+
+func TestCLI_Verify_ChangedStoreAndBadInput(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	addr, stop := startServeStop(t, "-c", cfg)
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/x", "a", `{"n":1}`)
+	waitComplete(t, 1, "--data", data)
+	stop() // signs the shutdown checkpoint
+
+	bundle := filepath.Join(t.TempDir(), "b.zip")
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", data); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	raw, _ := os.ReadFile(bundle)
+	trunc := filepath.Join(t.TempDir(), "trunc.zip")
+	os.WriteFile(trunc, raw[:len(raw)/2], 0o600)
+	_, other, _ := note.GenerateKey(rand.Reader, "telltale/other")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"truncated bundle", []string{"verify", trunc}, 1, "truncated or corrupt"},
+		{"missing bundle", []string{"verify", filepath.Join(t.TempDir(), "nope.zip")}, 2, "nope.zip"},
+		{"wrong key", []string{"verify", bundle, "--key", other}, 1, "verification failed"},
+		{"malformed key", []string{"verify", bundle, "--key", "not-a-key"}, 2, "--key"},
+		{"no store", []string{"verify", "--data", t.TempDir()}, 2, "no Telltale store"},
+		{"two files", []string{"verify", bundle, bundle}, 2, "arg"},
+	}
+	for _, tc := range cases {
+		out, errOut, code := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%s: exit %d %q %q, want %d mentioning %q", tc.name, code, out, errOut, tc.code, tc.msg)
+		}
+	}
+
+	// One byte of a stored record's head, changed on disk.
+	db, err := bolt.Open(filepath.Join(data, "telltale.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("records"))
+		k, v := b.Cursor().First()
+		return b.Put(bytes.Clone(k), bytes.Replace(v, []byte(`"X-Req-Id","value":"a"`), []byte(`"X-Req-Id","value":"b"`), 1))
+	})
+	db.Close()
+	out, errOut, code := cli(t, "verify", "--data", data)
+	if code != 1 || out != "FAIL capture 1, record 1: does not match its logged leaf hash (the record was edited after it was logged)\n" ||
+		!strings.Contains(errOut, "verification failed: 1 problems") {
+		t.Errorf("a changed record: exit %d, %q %q", code, out, errOut)
+	}
+}
+
+// TestCLI_Verify_AfterKill9: a store left by kill -9 in the middle of a
+// burst of appends verifies; `checkpoint` then signs what no checkpoint
+// covered.
+func TestCLI_Verify_AfterKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join([]string{"serve", "-c", cfg}, "\x1f"))
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = io.Discard
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	c := proxyClient(t, waitProxyLine(t, stdout), data)
+	c.Timeout = 5 * time.Second
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				resp, err := c.Post("https://las.cloud.com/burst", "application/json", strings.NewReader(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(v.received()) < 100 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	wg.Wait()
+
+	out, errOut, code := cli(t, "verify", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "ok: tree size ") || !strings.Contains(errOut, "not covered by a signed checkpoint") && !strings.Contains(errOut, "no signed checkpoint") {
+		t.Fatalf("verify after kill -9: exit %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 {
+		t.Fatalf("checkpoint after kill -9: exit %d %s", code, errOut)
+	}
+	out, errOut, code = cli(t, "verify", "--data", data)
+	size := regexp.MustCompile(`^ok: tree size (\d+),`).FindStringSubmatch(out)
+	if code != 0 || size == nil || !strings.Contains(out, "the latest covers "+size[1]+" records") || errOut != "" {
+		t.Errorf("verify after checkpoint: exit %d %q %q", code, out, errOut)
+	}
+}

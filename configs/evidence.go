@@ -1,0 +1,55 @@
+package configs
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Evidence configures the signed checkpoints and what `telltale export
+// --redact` replaces.
+type Evidence struct {
+	// CheckpointInterval is how often serve signs a checkpoint of the log
+	// (when it grew); it also signs one at start and at shutdown.
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+	// RedactFields are JSON keys, form fields, URL query parameters and
+	// header names whose values --redact replaces, matched ignoring case,
+	// '_' and '-', as suffixes ("secret" matches clientSecret).
+	RedactFields []string `yaml:"redact_fields"`
+	// RedactHeaders are header names whose values --redact replaces.
+	RedactHeaders []string `yaml:"redact_headers"`
+}
+
+// MinCheckpointInterval is the shortest evidence.checkpoint_interval.
+const MinCheckpointInterval = time.Second
+
+func (c *Config) checkEvidence() error {
+	if d := time.Duration(c.Evidence.CheckpointInterval); d < MinCheckpointInterval {
+		return &KeyError{"evidence.checkpoint_interval", fmt.Sprintf("%v: must be at least %v (example: 1h)", d, MinCheckpointInterval)}
+	}
+	for i, f := range c.Evidence.RedactFields {
+		if strings.TrimSpace(f) == "" || strings.ContainsAny(f, " \t\r\n") {
+			return &KeyError{fmt.Sprintf("evidence.redact_fields[%d]", i), fmt.Sprintf("%q: must be a field name without spaces (example: clientSecret)", f)}
+		}
+	}
+	for i, h := range c.Evidence.RedactHeaders {
+		if !validToken(h) {
+			return &KeyError{fmt.Sprintf("evidence.redact_headers[%d]", i), fmt.Sprintf("%q: must be a header name (example: Authorization)", h)}
+		}
+	}
+	return nil
+}
+
+// validToken reports whether s is an HTTP token (RFC 9110 5.6.2), the
+// syntax of a header name.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,97 @@
+package configs
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Inspect configures how captures are decoded, compared and learnt from
+// (telltale diff, drift, figures, reconcile; package analysis).
+type Inspect struct {
+	// MaxDecodedBytes bounds the bytes one body may decompress and decode
+	// to (inspect.Options.MaxTotal), and so the memory analysing it takes;
+	// 0 means inspect's default, 256 MiB.
+	MaxDecodedBytes int64 `yaml:"max_decoded_bytes"`
+	// HeuristicFigures reports numbers whose names look like counts as
+	// figures for endpoints that list no figures of their own.
+	HeuristicFigures bool `yaml:"heuristic_figures"`
+	// Templates are URL path templates ("/support/{ccid}/{product}/listls")
+	// tried before the generic rule that makes one endpoint of a path.
+	Templates []string `yaml:"templates"`
+	// Volatile are path patterns expected to change on every transmission
+	// of every endpoint: their changes are shown as volatile and not counted.
+	Volatile []string `yaml:"volatile"`
+	// VolatileHeaders are header names whose changes are volatile.
+	VolatileHeaders []string `yaml:"volatile_headers"`
+	// Endpoints are per-endpoint rules; the first that matches applies.
+	Endpoints []InspectEndpoint `yaml:"endpoints"`
+}
+
+// InspectEndpoint is what Telltale knows about one endpoint's payloads.
+type InspectEndpoint struct {
+	// Endpoint is "METHOD HOST /path/template", each part a glob.
+	Endpoint string `yaml:"endpoint"`
+	// Time is the path of the time the payload says it is for; it dates
+	// the figures.
+	Time string `yaml:"time"`
+	// Keys map an array's path to the member that identifies its
+	// elements; "[]" matches them by position.
+	Keys map[string]string `yaml:"keys"`
+	// Volatile are path patterns expected to change every time.
+	Volatile []string `yaml:"volatile"`
+	// Figures are the figures the payload reports.
+	Figures []InspectFigure `yaml:"figures"`
+}
+
+// InspectFigure extracts one figure.
+type InspectFigure struct {
+	Path  string `yaml:"path"`
+	Name  string `yaml:"name"`
+	Unit  string `yaml:"unit"`
+	Count bool   `yaml:"count"`
+}
+
+func (c *Config) checkInspect() error {
+	if c.Inspect.MaxDecodedBytes < 0 {
+		return &KeyError{"inspect.max_decoded_bytes", "must be 0 (the default, 256 MiB) or a positive number of bytes"}
+	}
+	for i, t := range c.Inspect.Templates {
+		if !strings.HasPrefix(t, "/") {
+			return &KeyError{fmt.Sprintf("inspect.templates[%d]", i), fmt.Sprintf("%q: a path template starts with / (example: /support/{ccid}/{product}/listls)", t)}
+		}
+	}
+	for i, e := range c.Inspect.Endpoints {
+		key := fmt.Sprintf("inspect.endpoints[%d]", i)
+		if err := checkEndpointGlob(e.Endpoint); err != nil {
+			return &KeyError{key + ".endpoint", err.Error()}
+		}
+		for j, f := range e.Figures {
+			if strings.TrimSpace(f.Path) == "" || strings.TrimSpace(f.Name) == "" {
+				return &KeyError{fmt.Sprintf("%s.figures[%d]", key, j), "path and name are required (example: {path: \"$.Data.Features[].CountUsedMax\", name: \"{Id}.CountUsedMax\"})"}
+			}
+		}
+		for p, k := range e.Keys {
+			if strings.TrimSpace(p) == "" || strings.TrimSpace(k) == "" {
+				return &KeyError{key + ".keys", "each entry maps an array's path to a member name, or to \"[]\" for by position"}
+			}
+		}
+	}
+	return nil
+}
+
+func checkEndpointGlob(s string) error {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return fmt.Errorf("%q: want METHOD HOST /path/template, each may be a glob (example: \"POST cis.citrix.com /api/upload/LicenseServerCompliance\")", s)
+	}
+	for _, p := range f {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("%q: bad pattern %q", s, p)
+		}
+	}
+	if !strings.HasPrefix(f[2], "/") && !strings.HasPrefix(f[2], "*") {
+		return fmt.Errorf("%q: the path template starts with / or *", s)
+	}
+	return nil
+}

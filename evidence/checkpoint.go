@@ -1,0 +1,154 @@
+package evidence
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/telltale/telltale/store"
+)
+
+// timePrefix starts the extension line that carries a checkpoint's time.
+const timePrefix = "time "
+
+// Checkpoint is the body of a signed checkpoint, in the C2SP
+// tlog-checkpoint form (https://c2sp.org/tlog-checkpoint):
+//
+//	<origin>
+//	<tree size, decimal>
+//	<root hash, base64>
+//	time <when it was signed, RFC 3339 UTC with nanoseconds>
+//
+// The origin is the name of the log's key, so a note names the log it is
+// about twice: in its text and in its signature line.
+type Checkpoint struct {
+	Origin string
+	Size   uint64
+	Root   tlog.Hash
+	Time   time.Time
+}
+
+// Body is the note text that is signed.
+func (c Checkpoint) Body() []byte {
+	return fmt.Appendf(nil, "%s\n%d\n%s\n%s%s\n", c.Origin, c.Size, c.Root, timePrefix,
+		c.Time.UTC().Format(store.TimeFormat))
+}
+
+// ParseCheckpoint parses a checkpoint body. It accepts only the form Body
+// writes, so that one checkpoint has one encoding.
+func ParseCheckpoint(body string) (Checkpoint, error) {
+	lines := strings.Split(body, "\n")
+	if len(lines) != 5 || lines[4] != "" {
+		return Checkpoint{}, fmt.Errorf("checkpoint: want 4 lines (origin, size, root hash, time), got %q", body)
+	}
+	var c Checkpoint
+	var err error
+	c.Origin = lines[0]
+	if c.Origin == "" || strings.ContainsAny(c.Origin, " +") {
+		return Checkpoint{}, fmt.Errorf("checkpoint: bad origin %q", c.Origin)
+	}
+	if c.Size, err = strconv.ParseUint(lines[1], 10, 64); err != nil || strconv.FormatUint(c.Size, 10) != lines[1] {
+		return Checkpoint{}, fmt.Errorf("checkpoint: bad tree size %q", lines[1])
+	}
+	if c.Root, err = tlog.ParseHash(lines[2]); err != nil || c.Root.String() != lines[2] {
+		return Checkpoint{}, fmt.Errorf("checkpoint: bad root hash %q", lines[2])
+	}
+	ts, ok := strings.CutPrefix(lines[3], timePrefix)
+	if !ok {
+		return Checkpoint{}, fmt.Errorf("checkpoint: want a %q line, got %q", timePrefix, lines[3])
+	}
+	if c.Time, err = time.Parse(store.TimeFormat, ts); err != nil || c.Time.UTC().Format(store.TimeFormat) != ts {
+		return Checkpoint{}, fmt.Errorf("checkpoint: bad time %q", ts)
+	}
+	return c, nil
+}
+
+// Sign signs c with the log key; c.Origin must be the key's name.
+func Sign(c Checkpoint, signer note.Signer) ([]byte, error) {
+	if c.Origin != signer.Name() {
+		return nil, fmt.Errorf("sign checkpoint: origin %q is not the key's name %q", c.Origin, signer.Name())
+	}
+	msg, err := note.Sign(&note.Note{Text: string(c.Body())}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	return msg, nil
+}
+
+// Open checks a signed checkpoint with the log's verifier key and parses
+// it. Its errors say what is wrong in words a user can act on.
+func Open(signed []byte, v note.Verifier) (Checkpoint, error) {
+	n, err := openNote(signed, v)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	c, err := ParseCheckpoint(n.Text)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if c.Origin != v.Name() {
+		return Checkpoint{}, fmt.Errorf("checkpoint of log %q, not of %q", c.Origin, v.Name())
+	}
+	return c, nil
+}
+
+// openNote verifies a signed note and translates note's errors.
+func openNote(msg []byte, v note.Verifier) (*note.Note, error) {
+	n, err := note.Open(msg, note.VerifierList(v))
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.As(err, &unverified):
+		var by []string
+		for _, s := range unverified.Note.UnverifiedSigs {
+			by = append(by, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
+		}
+		return nil, fmt.Errorf("not signed by key %s+%08x but by %s: %w", v.Name(), v.KeyHash(),
+			strings.Join(by, ", "), ErrWrongKey)
+	case errors.As(err, &invalid):
+		return nil, fmt.Errorf("signature by %s+%08x does not verify: %w", invalid.Name, invalid.Hash, ErrBadSignature)
+	}
+	return nil, fmt.Errorf("not a signed note (%v): %w", err, ErrBadSignature)
+}
+
+// SignTree signs a checkpoint of the log's current tree, if it grew since
+// the latest stored checkpoint, and stores it. It returns the latest
+// checkpoint, new or not, and whether it signed it. An empty log has
+// nothing to sign: ErrEmptyLog.
+//
+// The root is read from the store's tree hashes; Verify recomputes it.
+func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
+	size, err := st.Size()
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	latest, err := st.LatestCheckpoint()
+	switch {
+	case err == nil && latest.Size == size:
+		return latest, false, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return store.Checkpoint{}, false, err
+	case size == 0:
+		return store.Checkpoint{}, false, ErrEmptyLog
+	}
+	root, err := st.TreeHash(size)
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: size, Root: root, Time: now}, signer)
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	c, err := st.AppendCheckpoint(size, msg)
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	return c, true, nil
+}

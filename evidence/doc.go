@@ -1,0 +1,61 @@
+// Package evidence turns Telltale's store into evidence a third party can
+// check without trusting Telltale: signed checkpoints of the log, a full
+// verification of a store, and export bundles that verify offline.
+//
+// # The log
+//
+// The store keeps every record as one leaf of an RFC 6962 Merkle tree
+// (store/doc.go has the leaf encoding); a leaf commits to the record's
+// metadata, head and body by SHA-256, so a part can be withheld or
+// redacted while the rest still verifies. The hashing and proofs are
+// golang.org/x/mod/sumdb/tlog's.
+//
+// # Checkpoints
+//
+// SignTree signs the tree's size and root hash with the log's Ed25519 key
+// (certs.OpenSigner: DATA/ca/log.key) as a C2SP tlog-checkpoint signed
+// note (golang.org/x/mod/sumdb/note) and stores it in the store's
+// checkpoints bucket:
+//
+//	telltale/licsrv01             origin: the key's name
+//	1234                          tree size
+//	3q2+7w...=                    root hash, base64
+//	time 2026-04-15T10:00:00.000000000Z
+//
+//	— telltale/licsrv01 AbCd...   signature line(s)
+//
+// `telltale serve` signs one at start (when the log grew while it was
+// down), every evidence.checkpoint_interval and at shutdown, and logs each
+// one in full, so that copies outside the machine (syslog, a ticket, an
+// e-mail) can later be compared: a log that was rewritten cannot be
+// consistent with a checkpoint that was witnessed before.
+//
+// # Verify
+//
+// Verify checks a whole store: every record against its logged leaf hash,
+// every stored body against its SHA-256, every stored tree hash, every
+// checkpoint's signature and root, each checkpoint's consistency with the
+// latest (tlog.ProveTree, tlog.CheckTree), and the indexes. It reports
+// every failure with the capture and record it is about, and notes what is
+// not a failure: a body pruned by retention ("body pruned"), records not
+// yet covered by a checkpoint.
+//
+// # Bundles
+//
+// Export writes a zip (bundle.go lists the files): the selected captures in
+// captures.jsonl, each record with its leaf, its inclusion proof against
+// the latest checkpoint (which covers the whole log, so a selection is
+// proven against the full log) and its exact parts; the bodies under
+// bodies/<sha256>; the same exchanges as HAR 1.2 and as a CSV summary; the
+// signed checkpoint and the earlier ones with consistency proofs; a README
+// for checking by hand; and manifest.json, which lists every other file's
+// SHA-256 and is signed by manifest.sig. With redaction (Redactor), a head
+// or body holding a secret is shipped as its hash only, plus a redacted
+// copy marked as such; the leaf still verifies, and the manifest lists
+// what was withheld.
+//
+// VerifyBundle checks a bundle offline, with the key it carries or one the
+// user pinned. It remakes the capture views, capture.har and summary.csv
+// from the proven records and compares bytes, so no file can say anything
+// the log does not.
+package evidence

@@ -1,0 +1,47 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Usage is what a store takes on disk.
+type Usage struct {
+	DB        int64 // the database file
+	Blobs     int64 // blob files
+	BlobFiles int
+}
+
+// Total is DB plus Blobs.
+func (u Usage) Total() int64 { return u.DB + u.Blobs }
+
+// Usage measures the database file and walks the blobs directory: cheap
+// enough for once a minute, not for every request.
+func (s *Store) Usage() (Usage, error) {
+	var u Usage
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		return u, fmt.Errorf("usage: %w", err)
+	}
+	u.DB = fi.Size()
+	err = filepath.WalkDir(filepath.Join(s.dir, BlobsDir), func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // pruned under our feet
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if info, err := d.Info(); err == nil {
+			u.Blobs += info.Size()
+			u.BlobFiles++
+		}
+		return nil
+	})
+	if err != nil {
+		return u, fmt.Errorf("usage: %w", err)
+	}
+	return u, nil
+}
