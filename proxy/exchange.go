@@ -363,7 +363,7 @@ func (p *Proxy) finish(o *outbound, resp *http.Response, cb *captureBody, commit
 }
 
 func (p *Proxy) appendResponse(o *outbound, rec *store.Record, body *store.Body) {
-	_, aerr := p.opts.Recorder.Append(context.Background(), rec, body)
+	_, aerr := p.opts.Recorder.AppendLazy(context.Background(), rec, body)
 	ev := p.log.Info()
 	if rec.Error != "" || aerr != nil {
 		ev = p.log.Warn()

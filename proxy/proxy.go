@@ -24,7 +24,11 @@ import (
 // Recorder is where captures go. *store.Store implements it.
 type Recorder interface {
 	NewBody(limit int64) *store.Body
+	// Append returns once r is durable: requests go upstream only then.
 	Append(ctx context.Context, r *store.Record, body *store.Body) (uint64, error)
+	// AppendLazy may delay the commit a little so that r shares it with
+	// the next Append: for response records, which nobody waits on.
+	AppendLazy(ctx context.Context, r *store.Record, body *store.Body) (uint64, error)
 }
 
 // Minter gives the TLS configuration that impersonates an intercepted host

@@ -14,6 +14,7 @@ type pending struct {
 	stored  *inlineBody // bytes for the bodies bucket, or nil
 	err     error       // this record's own refusal; the batch still commits
 	done    chan error  // buffered: the loop never blocks on a caller
+	lazy    bool        // may wait up to LazyDelay to share a commit (AppendLazy)
 }
 
 // inlineBody is a small body to store in the bodies bucket under its
@@ -26,27 +27,58 @@ type inlineBody struct {
 // commitLoop is the only writer. It takes whatever appends are queued, up
 // to MaxBatch, commits them in one transaction and wakes their callers: an
 // idle store commits a lone append at once, a busy one pays one commit for
-// many appends. It exits when Close closes the queue and it is drained.
+// many appends. Lazy appends wait, up to LazyDelay, for an urgent one to
+// share its commit. It exits when Close closes the queue and it is drained.
 func (s *Store) commitLoop() {
 	defer close(s.done)
 	batch := make([]*pending, 0, s.opts.MaxBatch)
-	for p := range s.queue {
-		batch = append(batch[:0], p)
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case p, ok := <-s.queue:
-				if !ok {
-					break fill
+	var lazy []*pending
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case p, ok := <-s.queue:
+			if !ok {
+				if len(lazy) > 0 {
+					s.commit(lazy)
 				}
-				batch = append(batch, p)
-			default:
-				break fill
+				return
 			}
+			if p.lazy && len(lazy)+1 < s.opts.MaxBatch {
+				if len(lazy) == 0 {
+					timer.Reset(s.opts.LazyDelay)
+				}
+				lazy = append(lazy, p)
+				continue
+			}
+			batch = append(append(batch[:0], lazy...), p)
+		case <-timer.C:
+			batch = append(batch[:0], lazy...)
 		}
-		s.commit(batch)
+		timer.Stop()
+		lazy = lazy[:0]
+		if batch = s.fill(batch); len(batch) > 0 {
+			s.commit(batch)
+		}
 		clear(batch) // let the records go
 	}
+}
+
+// fill adds to batch whatever else is queued, up to MaxBatch, without
+// waiting.
+func (s *Store) fill(batch []*pending) []*pending {
+	for len(batch) < s.opts.MaxBatch {
+		select {
+		case p, ok := <-s.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit writes a batch in one transaction and reports to every caller.

@@ -26,6 +26,7 @@ const (
 	DefaultInlineMax = 256 << 10
 	DefaultMaxBody   = 64 << 20
 	DefaultMaxBatch  = 256
+	DefaultLazyDelay = 5 * time.Millisecond
 )
 
 // Options configure Open. The zero value is a writable store with the
@@ -53,6 +54,10 @@ type Options struct {
 	// ReadOnly, to open a snapshot written by WriteTo: blobs are still read
 	// from DIR.
 	DBPath string
+	// LazyDelay is how long an AppendLazy may wait for an urgent Append to
+	// share its commit; 0 means 5ms.
+	LazyDelay time.Duration
+
 	// OnCommit, when set, is called by the commit loop after every batch
 	// transaction with the number of appends in it, how long db.Update
 	// took and its error (nil when it committed). For metrics and health:
@@ -79,6 +84,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.LazyDelay <= 0 {
+		o.LazyDelay = DefaultLazyDelay
 	}
 	return o
 }
