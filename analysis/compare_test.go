@@ -140,3 +140,38 @@ func TestPrevious_SameEndpointOnly(t *testing.T) {
 		t.Errorf("Previous of the first: want an error naming the endpoint")
 	}
 }
+
+func TestDecoded_TreeFieldsVolatilePersonalFigures(t *testing.T) {
+	st, _ := mustStore(t)
+	a := mustNew(t, st, complianceRules)
+	id := mustExchange(t, st, "POST", complianceURL, compliance(t, 1, nil, feature{"CAG_AAC_CCU", 301, []string{"D1"}}), 202, receipt(1))
+	d, err := a.Decoded(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Endpoint != "POST cis.citrix.com /api/upload/LicenseServerCompliance" || d.Request == nil || d.Response == nil {
+		t.Fatalf("got %+v", d)
+	}
+	r := d.Request
+	if r.Tree == nil || r.Tree.Type != inspect.TypeGzip || len(r.Tree.Children) != 1 || r.Tree.Children[0].Type != inspect.TypeJSON {
+		t.Errorf("tree: got %+v, want gzip around json", r.Tree)
+	}
+	vol := map[string]bool{}
+	for _, f := range r.Fields {
+		vol[f.Path] = f.Volatile
+	}
+	if !vol["$.UTCDate"] || !vol["$.UI"] || vol["$.Data.Features[0].CountUsedMax"] {
+		t.Errorf("volatile fields: got %v", vol)
+	}
+	if !slices.ContainsFunc(r.Personal, func(p PersonalField) bool {
+		return p.Path == "$.Data.LicenseServer.FQDN" && p.Category == PersonalHostName
+	}) {
+		t.Errorf("personal: got %+v", r.Personal)
+	}
+	if len(r.Figures) != 3 || r.Figures[0].Name != "CAG_AAC_CCU.CountUsedMax" || r.Figures[0].Time != "2026-05-04T02:00:00.000000000Z" {
+		t.Errorf("figures: got %+v", r.Figures)
+	}
+	if len(d.Response.Fields) == 0 || d.Response.Figures != nil {
+		t.Errorf("response: got %+v", d.Response)
+	}
+}

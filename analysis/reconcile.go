@@ -37,7 +37,6 @@ func ParseMeasurements(r io.Reader) ([]Measurement, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -45,6 +44,7 @@ func ParseMeasurements(r io.Reader) ([]Measurement, error) {
 			}
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != 3 {
 			return nil, &LineError{Line: line, Msg: fmt.Sprintf("%d columns, want 3: date, figure name, value", len(rec))}
 		}

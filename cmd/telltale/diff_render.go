@@ -42,6 +42,9 @@ func printComparison(w io.Writer, c *analysis.Comparison, pal palette) {
 		line := volatileLine(g[0], c.Side == analysis.SideBoth)
 		if len(g) > 1 {
 			line = fmt.Sprintf("%d changes at %s", len(g), shapePath(g[0].Path))
+			if c.Side == analysis.SideBoth {
+				line = fmt.Sprintf("%d changes at %s %s", len(g), g[0].Side, shapePath(g[0].Path))
+			}
 		}
 		fmt.Fprintln(w, pal.paint(ansiDim, "  "+line))
 	}
