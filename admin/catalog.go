@@ -181,7 +181,9 @@ func (c *catalog) insert(e *entry) {
 		}
 		return 1
 	})
-	c.entries = slices.Insert(c.entries, i, e)
+	// A new array, never a shift in place: readers scan a snapshot of the
+	// slice without the lock (list.go).
+	c.entries = slices.Concat(c.entries[:i], []*entry{e}, c.entries[i:])
 }
 
 func (c *catalog) bodyInfo(h *store.Head, b store.BodyRef) bodyInfo {

@@ -131,16 +131,17 @@ func (h *hub) close() {
 // events is GET /api/events: server-sent events, one "capture" event per
 // capture that opened or completed, its data an Item.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	if err := h.cat.refresh(); err != nil {
-		h.fail(w, err)
-		return
-	}
 	ch, cancel, ok := h.hub.subscribe()
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
 	defer cancel()
+	// After subscribing: what this refresh finds is streamed too.
+	if err := h.cat.refresh(); err != nil {
+		h.fail(w, err)
+		return
+	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")

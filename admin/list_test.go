@@ -226,3 +226,23 @@ func TestEvents_StreamNewCapturesUntilClose(t *testing.T) {
 	for range lines { // the stream ends
 	}
 }
+
+func TestList_OrdersByTimeWhenRecordsComeOutOfOrder(t *testing.T) {
+	st := openTestStore(t)
+	for _, d := range []int{5, 2, 9, 2} {
+		appendExchange(t, st, exchange{host: "a.example", path: "/x", status: 200, at: day(d), body: []byte("{}")})
+	}
+	srv, h := newReviewAPI(t, Options{Store: st})
+	var items []Item
+	call(t, "GET", srv.URL+"/api/captures?order=desc", nil, &items)
+	if got := ids(items); got != "5,1,7,3" {
+		t.Errorf("desc by time: got %s, want 5,1,7,3", got)
+	}
+	// One more, older than all, after the catalog was read.
+	appendExchange(t, st, exchange{host: "a.example", path: "/x", status: 200, at: day(0), body: []byte("{}")})
+	call(t, "GET", srv.URL+"/api/captures?order=asc&limit=2", nil, &items)
+	if got := ids(items); got != "9,3" {
+		t.Errorf("asc after an early record: got %s, want 9,3", got)
+	}
+	_ = h
+}

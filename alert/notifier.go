@@ -111,11 +111,15 @@ func New(opts Options) *Notifier {
 	return n
 }
 
-// SetWebhook changes the webhook URL (config reload); "" turns delivery off.
-func (n *Notifier) SetWebhook(url string) {
+// Reconfigure changes the webhook URL ("" turns delivery off) and
+// Options.Repeat (0: 1h) for the alerts that follow: a config reload.
+func (n *Notifier) Reconfigure(url string, repeat time.Duration) {
+	if repeat == 0 {
+		repeat = time.Hour
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.webhook = url
+	n.webhook, n.opts.Repeat = url, repeat
 }
 
 // Observe raises alerts from the proxy's events: an intercepted upstream

@@ -328,3 +328,17 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return lines
 }
+
+func TestNotifier_ReconfigureTakesEffectForLaterAlerts(t *testing.T) {
+	r := newReceiver(t, 200)
+	n, o, _ := newTestNotifier(t, "", nil)
+	n.Reconfigure(r.URL, -1)
+	n.StoreSize(2, 1)
+	n.StoreSize(2, 1) // not held back: repeat is now off
+	n.Reconfigure("", 0)
+	n.Close(context.Background())
+	sent, logged := o.get(KindStoreSize+"/"+Sent), o.get(KindStoreSize+"/"+Logged)
+	if _, got := r.counts(); sent+logged != 2 || len(got) != sent {
+		t.Errorf("after Reconfigure: %d sent, %d logged, %d received; want both alerts, none held back", sent, logged, len(got))
+	}
+}

@@ -46,11 +46,16 @@ async function route() {
 function startEvents() {
   const live = document.getElementById('live');
   events = new EventSource('/api/events');
+  let lost = false;
   events.addEventListener('open', () => {
     live.classList.add('on');
     live.textContent = 'live';
+    // Back after an outage: what came meanwhile was not streamed.
+    if (lost && current && current.onCapture) current.onCapture({});
+    lost = false;
   });
   events.addEventListener('error', () => {
+    lost = true;
     live.classList.remove('on');
     live.textContent = 'reconnecting…';
   });

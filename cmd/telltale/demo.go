@@ -151,5 +151,6 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
+	fmt.Fprintf(w, "  %s ui --data %s                         # a one-time link to the review UI in a browser\n", bin, dir)
 	fmt.Fprintf(w, "Admin API: http://%s (token in %s)\n", s.AdminAddr(), filepath.Join(dir, adminTokenFile))
 }

@@ -108,7 +108,7 @@ func (o *operations) reload(cfg *configs.Config) {
 	o.mu.Lock()
 	o.alerts, o.retention = cfg.Alerts, cfg.Capture.Retention
 	o.mu.Unlock()
-	o.Alerts.SetWebhook(cfg.Alerts.Webhook)
+	o.Alerts.Reconfigure(cfg.Alerts.Webhook, time.Duration(cfg.Alerts.Repeat))
 }
 
 func (o *operations) settings() (configs.Alerts, configs.Retention) {

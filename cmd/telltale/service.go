@@ -45,9 +45,11 @@ func newServiceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := serviceConfig(file, data, os.Getenv); err != nil {
+			cfg, err := serviceConfig(file, data, os.Getenv)
+			if err != nil {
 				return err
 			}
+			spec.DataDir = cfg.DataDir // where install restricts access
 			if err := installService(spec); err != nil {
 				return err
 			}

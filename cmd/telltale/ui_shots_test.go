@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -46,6 +48,8 @@ func TestUI_Screenshots(t *testing.T) {
 	shot("2-detail")
 	b.run("scroll to body", chromedp.ScrollIntoView(chromedp.CSS("#msg-request .tabs")))
 	shot("2b-detail-body")
+	b.run("scroll to fields", chromedp.ScrollIntoView(chromedp.CSS("#msg-request table.fields")))
+	shot("2d-detail-fields")
 	b.run("text tab", chromedp.Click(chromedp.CSS("#msg-request [data-tab=text]")), visible("#msg-request pre.body"))
 	shot("2c-detail-text")
 	b.run("diff", chromedp.Navigate(base+"/#/diff/141"), visible("table.changes"))
@@ -62,4 +66,15 @@ func TestUI_Screenshots(t *testing.T) {
 	shot("5-evidence")
 	b.run("filter", chromedp.Navigate(base+"/#/captures?q=CountUsedMax&host=cis.citrix.com"), visible(".row.cols"))
 	shot("6-search")
+	b.run("dark", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}), chromedp.Navigate(base+"/#/captures"), visible(".row.cols"))
+	shot("7-dark-captures")
+	b.run("dark diff", chromedp.Navigate(base+"/#/diff/141"), visible(".diff-head"), chromedp.Click(chromedp.CSS(".tabs button:nth-child(1)")), visible("table.changes"))
+	shot("8-dark-diff")
+	b.run("dark detail", chromedp.Navigate(base+"/#/capture/141"), visible("#msg-request"),
+		chromedp.ScrollIntoView(chromedp.CSS("#msg-request .tabs")))
+	shot("9-dark-detail")
 }

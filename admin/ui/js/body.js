@@ -3,6 +3,8 @@ import {api} from './api.js';
 import {bytes, h, hexdump} from './util.js';
 
 const TEXT_MAX = 2 << 20;
+// FOLD_AT is the array length above which the fields start folded.
+const FOLD_AT = 20;
 
 export function renderBody(c, side, m, dec, decErr) {
   const url = `/api/captures/${encodeURIComponent(c.id)}/body/${side}`;
@@ -69,13 +71,29 @@ function fieldsTable(fields, personal) {
     return h('tr', {class: cls || null, dataset: {path: f.path}}, k, h('td.ty', f.type), h('td.v', value(f)));
   });
   const table = h('table.fields', h('tbody', rows));
+  const below = (tr, r) => {
+    const p = tr.dataset.path;
+    return r !== tr && r.dataset.path.startsWith(p) && /^[.[/:]/.test(r.dataset.path.slice(p.length));
+  };
+  const toggle = tr => {
+    const closed = tr.classList.toggle('closed');
+    const folded = rows.filter(g => g !== tr && g.classList.contains('closed'));
+    for (const r of rows) {
+      if (below(tr, r)) r.hidden = closed || folded.some(g => below(g, r));
+    }
+  };
   table.addEventListener('click', e => {
     const tr = e.target.closest('tr.group');
-    if (!tr || !e.target.closest('td.k')) return;
-    const closed = tr.classList.toggle('closed');
-    const p = tr.dataset.path;
-    for (const r of table.querySelectorAll('tr')) {
-      if (r !== tr && r.dataset.path.startsWith(p) && /^[.[/:]/.test(r.dataset.path.slice(p.length))) r.hidden = closed;
+    if (tr && e.target.closest('td.k')) toggle(tr);
+  });
+  // Long arrays (a device list) start folded, with their length shown.
+  fields.forEach((f, i) => {
+    if (f.type !== 'array') return;
+    const n = fields.filter(g => g.path.startsWith(f.path + '[') && /^\[\d+\]$/.test(g.path.slice(f.path.length))).length;
+    rows[i].querySelector('td.v').textContent = `[${n}]`;
+    if (n > FOLD_AT) {
+      rows[i].classList.add('closed');
+      for (const r of rows) if (below(rows[i], r)) r.hidden = true;
     }
   });
   return table;

@@ -23,6 +23,7 @@ const st = {
   scrollTop: 0,
   fresh: new Set(),
   facets: null,
+  unseen: 0, // captures that came while a search was shown
   gen: 0, // bumps when the filters change; stale answers are dropped
 };
 let view = null;
@@ -46,6 +47,7 @@ function reset() {
   st.total = 0;
   st.sel = 0;
   st.scrollTop = 0;
+  st.unseen = 0;
   st.gen++;
 }
 
@@ -141,7 +143,7 @@ function build(main) {
 function size() {
   if (!view) return;
   const top = view.viewport.getBoundingClientRect().top;
-  view.viewport.style.height = Math.max(200, window.innerHeight - top - 64) + 'px';
+  view.viewport.style.height = Math.max(200, window.innerHeight - top - 84) + 'px';
 }
 
 function applyFilters(rebuild) {
@@ -261,11 +263,15 @@ function renderCount() {
   if (searchMode()) {
     text = `${num(st.items.length)}${st.done ? '' : '+'} matches in ${num(st.all)} captures` + (st.done ? '' : ' — reading bodies…');
   } else if (st.total === st.all) {
-    text = `${num(st.all)} captures`;
+    text = `${num(st.all)} capture${st.all === 1 ? '' : 's'}`;
   } else {
     text = `${num(st.total)} of ${num(st.all)} captures`;
   }
-  view.count.textContent = text;
+  view.count.replaceChildren(text);
+  if (searchMode() && st.unseen) {
+    view.count.append(' · ', h('a', {href: '#', onclick: e => { e.preventDefault(); applyFilters(); }},
+      `${st.unseen} new — search again`));
+  }
 }
 
 function rowEl(i, it) {
@@ -355,7 +361,7 @@ const refreshTop = debounce(async () => {
     // New rows come in at the top: keep the selected capture and the
     // rows in view where they are.
     st.pages.clear();
-    st.sel += delta;
+    if (before > 0) st.sel += delta;
     if (view.viewport.scrollTop > 0) view.viewport.scrollTop += delta * ROW;
     for (const x of items) if (!known.has(x.id)) markFresh(x.id);
   }
@@ -370,6 +376,10 @@ function markFresh(id) {
 }
 
 export function onCapture(item) {
+  if (searchMode() && view && item.id && !st.items.some(x => x.id === item.id)) {
+    st.unseen++; // a search is not rerun by itself: offer to
+    renderCount();
+  }
   for (const items of st.pages.values()) {
     const i = items.findIndex(x => x.id === item.id);
     if (i >= 0) items[i] = Object.assign({}, items[i], item);
