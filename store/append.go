@@ -61,6 +61,10 @@ func (s *Store) append(ctx context.Context, r *Record, body *Body, lazy bool) (u
 	if err := canonicalize(r); err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}
+	var err error
+	if p.enc, err = preEncode(r); err != nil {
+		return 0, fmt.Errorf("append: %w", err)
+	}
 	if err := s.enqueue(ctx, p); err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}

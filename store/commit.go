@@ -15,6 +15,7 @@ type pending struct {
 	err     error       // this record's own refusal; the batch still commits
 	done    chan error  // buffered: the loop never blocks on a caller
 	lazy    bool        // may wait up to LazyDelay to share a commit (AppendLazy)
+	enc     *encoded    // the record's JSON, made by the caller (encode.go)
 }
 
 // inlineBody is a small body to store in the bodies bucket under its

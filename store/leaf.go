@@ -51,16 +51,21 @@ func NewLeaf(r *Record) (Leaf, error) {
 		return Leaf{}, err
 	}
 	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
-	if r.Body.SHA256 != "" {
-		l.BodySHA256, l.BodySize = r.Body.SHA256, r.Body.Size
+	l.setBody(r.Body)
+	return l, nil
+}
+
+// setBody fills the leaf's body and stored lines from b.
+func (l *Leaf) setBody(b BodyRef) {
+	if b.SHA256 != "" {
+		l.BodySHA256, l.BodySize = b.SHA256, b.Size
 	}
-	if l.StoredSHA256 = r.Body.StoredKey(); l.StoredSHA256 != "" {
-		l.StoredSize = r.Body.Size
-		if r.Body.Truncated {
-			l.StoredSize = r.Body.StoredSize
+	if l.StoredSHA256 = b.StoredKey(); l.StoredSHA256 != "" {
+		l.StoredSize = b.Size
+		if b.Truncated {
+			l.StoredSize = b.StoredSize
 		}
 	}
-	return l, nil
 }
 
 // MetaHash is the hex SHA-256 of the JSON encoding of r with Head and Body

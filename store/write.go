@@ -44,7 +44,7 @@ func (w *txWriter) append(p *pending) error {
 	if r.Kind != KindResponse && r.Capture == 0 {
 		r.Capture = r.Seq
 	}
-	value, leaf, err := w.encode(r)
+	value, leaf, err := w.encode(r, p.enc)
 	if err != nil {
 		r.Seq, r.Capture = 0, p.capture
 		p.err = err
@@ -74,10 +74,15 @@ func (w *txWriter) finish() error {
 }
 
 // encode checks r against the log and returns its stored value and leaf.
-func (w *txWriter) encode(r *Record) (value, leaf []byte, err error) {
+func (w *txWriter) encode(r *Record, enc *encoded) (value, leaf []byte, err error) {
 	if r.Kind == KindResponse {
 		if err := w.checkResponse(r); err != nil {
 			return nil, nil, err
+		}
+	}
+	if enc != nil {
+		if value, leaf, ok := enc.finish(r); ok {
+			return value, leaf, nil
 		}
 	}
 	if value, err = json.Marshal(r); err != nil {
