@@ -186,6 +186,7 @@ func (h *Handler) newNonce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, exp := h.sess.newNonce()
+	h.warm() // the browser comes next: read the catalog meanwhile
 	writeJSON(w, map[string]string{"nonce": n, "path": "/login#" + n, "expires": exp.UTC().Format(time.RFC3339)})
 }
 

@@ -36,6 +36,21 @@ type review struct {
 	exports *exports
 	verify  *verifyJob
 	drifts  driftIndex
+
+	// warming reads the log into the catalog in the background once a
+	// login link is asked for, so that the first page is quick.
+	warmOnce sync.Once
+	warming  sync.WaitGroup
+}
+
+// warm starts reading the catalog, once, in the background.
+func (rv *review) warm() {
+	if rv.cat == nil {
+		return
+	}
+	rv.warmOnce.Do(func() {
+		rv.warming.Go(func() { rv.cat.refresh() }) // an error shows on the next list request
+	})
 }
 
 func newReview(opts Options) *review {
@@ -70,6 +85,8 @@ func (h *Handler) Close() {
 	if h.hub != nil {
 		h.hub.close()
 	}
+	h.warmOnce.Do(func() {}) // no warming from now on
+	h.warming.Wait()
 	h.verify.wait()
 	h.exports.close()
 }

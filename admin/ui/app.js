@@ -1,5 +1,5 @@
 // Telltale review UI: hash routes, sign-in, live updates.
-import {h, parseHash} from './js/util.js';
+import {h, parseHash, toast} from './js/util.js';
 import {login, logout, session, whenSignedOut} from './js/api.js';
 import * as captures from './js/captures.js';
 import * as detail from './js/detail.js';
@@ -67,23 +67,19 @@ function startEvents() {
 
 async function boot() {
   whenSignedOut(() => signIn('Your session ended: sign in again.'));
+  let loginError = null;
   if (location.pathname === '/login') {
     const nonce = location.hash.slice(1);
     history.replaceState(null, '', '/#/captures'); // the nonce leaves the address bar and history
-    try {
-      await login(nonce);
-    } catch (e) {
-      signIn(e.message);
-      return;
-    }
+    await login(nonce).catch(e => { loginError = e; });
   }
   try {
     await session();
   } catch (e) {
-    if (e.status !== 401) signIn(e.message);
-    else signIn(null);
+    signIn(loginError ? loginError.message : e.status === 401 ? null : e.message);
     return;
   }
+  if (loginError) toast('Already signed in; the link was not used: ' + loginError.message);
   document.querySelector('.top').hidden = false;
   document.getElementById('logout').addEventListener('click', async () => {
     await logout().catch(() => {});

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,13 +61,7 @@ func newBrowser(t *testing.T) *browser {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	// Screenshots of a failure must outlive the test, so they go to a
-	// directory of their own under the system temp dir, named after it.
-	shots, err := os.MkdirTemp("", "telltale-ui-"+strings.ReplaceAll(t.Name(), "/", "_")+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &browser{t: t, ctx: ctx, shot: shots}
+	b := &browser{t: t, ctx: ctx, shot: screenshotDir(t)}
 	if err := chromedp.Do(ctx); err != nil {
 		cancelCtx()
 		cancelAlloc()
@@ -75,13 +70,35 @@ func newBrowser(t *testing.T) *browser {
 	t.Cleanup(func() {
 		if t.Failed() {
 			b.screenshot("failure")
-		} else {
-			os.RemoveAll(shots)
+		} else if !artifacts() {
+			os.RemoveAll(b.shot)
 		}
 		cancelCtx()
 		cancelAlloc()
 	})
 	return b
+}
+
+// artifacts reports whether go test runs with -artifacts, which keeps
+// each test's ArtifactDir.
+func artifacts() bool {
+	f := flag.Lookup("test.artifacts")
+	return f != nil && f.Value.String() == "true"
+}
+
+// screenshotDir is where a failing browser test leaves screenshots: the
+// test's ArtifactDir with -artifacts, else a directory named after the
+// test under the system temp dir, kept so that they outlive the test (a
+// plain TempDir is removed when it ends).
+func screenshotDir(t *testing.T) string {
+	if artifacts() {
+		return t.ArtifactDir()
+	}
+	dir, err := os.MkdirTemp("", "telltale-ui-"+strings.ReplaceAll(t.Name(), "/", "_")+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // run runs chromedp actions with a deadline, failing the test (with a

@@ -77,4 +77,7 @@ func TestUI_Screenshots(t *testing.T) {
 	b.run("dark detail", chromedp.Navigate(base+"/#/capture/141"), visible("#msg-request"),
 		chromedp.ScrollIntoView(chromedp.CSS("#msg-request .tabs")))
 	shot("9-dark-detail")
+	b.run("sign out", chromedp.Click(chromedp.CSS("#logout")), visible(".signin"),
+		chromedp.Navigate(base+"/login#used-or-made-up"), visible(".signin .err-text"))
+	shot("10-dark-signin")
 }
