@@ -51,6 +51,9 @@ type Options struct {
 	// Batch is how many captures one derived-data write transaction
 	// holds; 0 means 64.
 	Batch int
+	// Settle is the least time between two scans of a serving worker, so
+	// that busy traffic is analysed in batches; 0 means 250ms.
+	Settle time.Duration
 }
 
 // Rule is what Telltale knows about one endpoint's payloads.
@@ -102,6 +105,13 @@ func (o Options) staleAfter() time.Duration {
 		return o.StaleAfter
 	}
 	return 10 * time.Minute
+}
+
+func (o Options) settle() time.Duration {
+	if o.Settle > 0 {
+		return o.Settle
+	}
+	return 250 * time.Millisecond
 }
 
 func (o Options) batch() int {

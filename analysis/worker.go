@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // worker is the background goroutine of a serving Analyzer.
@@ -47,11 +48,33 @@ func (a *Analyzer) run(w *worker) {
 			if _, err := a.scan(w.stop); err != nil {
 				a.log.Error().Err(err).Msg("analysis: scan failed")
 			}
+			if !a.settle(w) {
+				return
+			}
 		case reply := <-w.flush:
 			_, err := a.scan(w.stop)
 			reply <- err
 		}
 	}
+}
+
+// settle lets captures accumulate after a scan: at most one scan (and one
+// save, one commit) per Options.Settle, so that a burst of traffic is
+// analysed in batches instead of competing with the capture path for the
+// CPU and the store's single writer once per exchange. A Flush cuts the
+// wait short. It reports false when the worker is stopping.
+func (a *Analyzer) settle(w *worker) bool {
+	t := time.NewTimer(a.opts.settle())
+	defer t.Stop()
+	select {
+	case <-w.stop:
+		return false
+	case <-t.C:
+	case reply := <-w.flush:
+		_, err := a.scan(w.stop)
+		reply <- err
+	}
+	return true
 }
 
 // Notify tells the worker that capture id has finished. It never blocks,
