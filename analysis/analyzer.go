@@ -105,7 +105,7 @@ func (a *Analyzer) decode(c *store.Capture, m *store.Message) (side, error) {
 		return s, nil
 	}
 	key := store.BodyRef{SHA256: m.BodySHA256, Truncated: m.Truncated, StoredSHA256: m.StoredSHA256}.StoredKey()
-	rc, _, err := a.st.OpenBody(key)
+	rc, size, err := a.st.OpenBody(key)
 	if errors.Is(err, store.ErrNotFound) {
 		s.note = "body not stored"
 		return s, nil
@@ -114,6 +114,10 @@ func (a *Analyzer) decode(c *store.Capture, m *store.Message) (side, error) {
 		return s, fmt.Errorf("capture %s body: %w", c.ID, err)
 	}
 	defer rc.Close()
+	if a.opts.MaxBody > 0 && size > a.opts.MaxBody {
+		s.note = fmt.Sprintf("not analysed live: %d stored bytes, more than inspect.max_analysed_bytes (%d); `telltale diff` decodes it", size, a.opts.MaxBody)
+		return s, nil
+	}
 	b, err := io.ReadAll(rc)
 	if err != nil {
 		return s, fmt.Errorf("capture %s body: %w", c.ID, err)

@@ -175,3 +175,18 @@ func TestDecoded_TreeFieldsVolatilePersonalFigures(t *testing.T) {
 		t.Errorf("response: got %+v", d.Response)
 	}
 }
+
+func TestDecoded_MaxBody_LeavesLargeBodiesUndecoded(t *testing.T) {
+	st, _ := mustStore(t)
+	o := complianceRules
+	o.MaxBody = 100
+	a := mustNew(t, st, o)
+	id := mustExchange(t, st, "POST", complianceURL, compliance(t, 1, nil, feature{"CAG_AAC_CCU", 301, []string{"D1"}}), 202, receipt(1))
+	d, err := a.Decoded(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Request.Tree != nil || !strings.Contains(d.Request.Note, "max_analysed_bytes") {
+		t.Errorf("request: got tree %v note %q, want no tree and a note naming the limit", d.Request.Tree, d.Request.Note)
+	}
+}

@@ -51,6 +51,11 @@ type Options struct {
 	// Batch is how many captures one derived-data write transaction
 	// holds; 0 means 64.
 	Batch int
+	// MaxBody, when positive, leaves bodies with more stored bytes
+	// undecoded (with a note): serve sets it so that one large upload
+	// cannot make the background analysis hold it, and its decoded
+	// form, in memory.
+	MaxBody int64
 	// Settle is the least time between two scans of a serving worker, so
 	// that busy traffic is analysed in batches; 0 means 250ms.
 	Settle time.Duration

@@ -13,6 +13,10 @@ type Inspect struct {
 	// to (inspect.Options.MaxTotal), and so the memory analysing it takes;
 	// 0 means inspect's default, 256 MiB.
 	MaxDecodedBytes int64 `yaml:"max_decoded_bytes"`
+	// MaxAnalysedBytes is the largest stored body serve's background
+	// analysis decodes (drift, figures); larger ones are noted and left to
+	// `telltale diff`. It bounds serve's memory under large uploads.
+	MaxAnalysedBytes int64 `yaml:"max_analysed_bytes"`
 	// HeuristicFigures reports numbers whose names look like counts as
 	// figures for endpoints that list no figures of their own.
 	HeuristicFigures bool `yaml:"heuristic_figures"`
@@ -53,6 +57,9 @@ type InspectFigure struct {
 }
 
 func (c *Config) checkInspect() error {
+	if c.Inspect.MaxAnalysedBytes <= 0 {
+		return &KeyError{"inspect.max_analysed_bytes", "must be a positive number of bytes (default 16MiB)"}
+	}
 	if c.Inspect.MaxDecodedBytes < 0 {
 		return &KeyError{"inspect.max_decoded_bytes", "must be 0 (the default, 256 MiB) or a positive number of bytes"}
 	}

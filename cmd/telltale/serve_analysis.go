@@ -38,6 +38,7 @@ func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 // yet analysed, then follows the proxy's events (analyze).
 func (s *Server) openAnalyzer() error {
 	o := analysisOptions(s.cfg.Inspect, s.log)
+	o.MaxBody = s.cfg.Inspect.MaxAnalysedBytes
 	o.OnDrift = s.driftAlert
 	var err error
 	if s.analyzer, err = analysis.New(s.Store, o); err != nil {
