@@ -4,7 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/telltale/telltale/inspect"
 )
 
 // glob is a compiled path pattern with inspect's syntax: "*" within one
@@ -17,28 +18,8 @@ type glob struct {
 }
 
 func compileGlob(pattern string) *glob {
-	p := strings.ReplaceAll(pattern, "[*]", "[]")
-	var b strings.Builder
-	b.WriteString("^")
-	for rest := p; rest != ""; {
-		switch {
-		case strings.HasPrefix(rest, "**"):
-			b.WriteString(".*")
-			rest = rest[2:]
-		case rest[0] == '*':
-			b.WriteString(`[^./:\[\]]*`)
-			rest = rest[1:]
-		default:
-			r, n := utf8.DecodeRuneInString(rest)
-			b.WriteString(regexp.QuoteMeta(string(r)))
-			rest = rest[n:]
-		}
-	}
-	b.WriteString("$")
-	return &glob{
-		re:    regexp.MustCompile(b.String()), // every rune is quoted or a class
-		inDoc: !strings.Contains(p, ":") && (strings.HasPrefix(p, "$") || strings.HasPrefix(p, "/")),
-	}
+	re, inDoc := inspect.GlobRegexp(strings.ReplaceAll(pattern, "[*]", "[]"))
+	return &glob{re: re, inDoc: inDoc}
 }
 
 func (g *glob) match(path string) bool {
@@ -191,27 +172,5 @@ func childPaths(p, key string) []string {
 	if strings.HasPrefix(doc, "/") {
 		return []string{p + "/@" + key, p + "/" + key + "[1]"}
 	}
-	return []string{p + jsonKeySeg(key)}
-}
-
-// jsonKeySeg writes a member name as inspect does: ".name", or
-// `["na me"]` when it is not an identifier.
-func jsonKeySeg(k string) string {
-	if isIdent(k) {
-		return "." + k
-	}
-	return "[" + strconv.Quote(k) + "]"
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		letter := r == '_' || r == '$' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
-		if !letter && (i == 0 || r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
+	return []string{p + inspect.KeySegment(key)}
 }

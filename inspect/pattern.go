@@ -17,6 +17,16 @@ type pattern struct {
 }
 
 func compilePattern(glob string) *pattern {
+	re, inDoc := GlobRegexp(glob)
+	return &pattern{re: re, inDoc: inDoc}
+}
+
+// GlobRegexp compiles a path glob ("*" within one segment, "**" anything,
+// every other character literal; doc.go) to an anchored regular
+// expression. inDoc reports that the glob names no layer (it starts with
+// "$" or "/" and has no ":"), so it also applies to the document part of
+// deeper paths.
+func GlobRegexp(glob string) (re *regexp.Regexp, inDoc bool) {
 	var b strings.Builder
 	b.WriteString("^")
 	rest := glob
@@ -35,14 +45,8 @@ func compilePattern(glob string) *pattern {
 		}
 	}
 	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		re = regexp.MustCompile(`^\b\B$`) // cannot happen: every rune is quoted
-	}
-	return &pattern{
-		re:    re,
-		inDoc: !strings.Contains(glob, ":") && (strings.HasPrefix(glob, "$") || strings.HasPrefix(glob, "/")),
-	}
+	re = regexp.MustCompile(b.String()) // every rune is quoted or a class
+	return re, !strings.Contains(glob, ":") && (strings.HasPrefix(glob, "$") || strings.HasPrefix(glob, "/"))
 }
 
 // match reports whether the pattern matches l's path or shape, or, for a

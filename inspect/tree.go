@@ -60,7 +60,7 @@ func jsonTree(v any) *node {
 		n := &node{kind: KindObject}
 		for _, k := range sortedKeys(v) {
 			n.keys = append(n.keys, k)
-			n.segs = append(n.segs, jsonKeySeg(k))
+			n.segs = append(n.segs, KeySegment(k))
 			n.kids = append(n.kids, jsonTree(v[k]))
 		}
 		return n
@@ -93,9 +93,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// jsonKeySeg renders a member name as `.name`, or `["na me"]` when it is
-// not an identifier.
-func jsonKeySeg(k string) string {
+// KeySegment is the path segment of a JSON member name: `.name`, or
+// `["na me"]` when it is not an identifier.
+func KeySegment(k string) string {
 	if isIdent(k) {
 		return "." + k
 	}
