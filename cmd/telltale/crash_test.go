@@ -32,15 +32,7 @@ func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
 	}
 	v := newVendor(t)
 	cfg, data := writeConfig(t, v, "")
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join([]string{"serve", "-c", cfg}, "\x1f"))
-	stdout, _ := child.StdoutPipe()
-	child.Stderr = io.Discard
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
-	addr := waitProxyLine(t, stdout)
+	child, addr := startChildServe(t, cfg)
 	c := proxyClient(t, addr, data)
 	c.Timeout = 5 * time.Second
 
@@ -105,6 +97,22 @@ func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
 		t.Errorf("%d of %d requests the upstream received have no capture", missing, len(got))
 	}
 	t.Logf("upstream received %d, store holds %d request records", len(got), len(captured))
+}
+
+// startChildServe runs `telltale serve -c cfg` in a child process (this
+// test binary, see TestMain), killed when the test ends, and returns it
+// with its proxy address.
+func startChildServe(t *testing.T, cfg string) (*exec.Cmd, string) {
+	t.Helper()
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join([]string{"serve", "-c", cfg}, "\x1f"))
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = io.Discard
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	return child, waitProxyLine(t, stdout)
 }
 
 func waitProxyLine(t *testing.T, r io.Reader) string {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -162,15 +161,8 @@ func TestCLI_Verify_AfterKill9(t *testing.T) {
 	}
 	v := newVendor(t)
 	cfg, data := writeConfig(t, v, "")
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join([]string{"serve", "-c", cfg}, "\x1f"))
-	stdout, _ := child.StdoutPipe()
-	child.Stderr = io.Discard
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
-	c := proxyClient(t, waitProxyLine(t, stdout), data)
+	child, addr := startChildServe(t, cfg)
+	c := proxyClient(t, addr, data)
 	c.Timeout = 5 * time.Second
 	var wg sync.WaitGroup
 	for w := range 8 {
