@@ -26,8 +26,9 @@ type Workload struct {
 
 // loadResult is what the clients saw.
 type loadResult struct {
-	Requests  int
-	Errors    int
+	Requests   int
+	Errors     int
+	Unfinished int // cut by the workload's deadline
 	FirstErr  string
 	Elapsed   time.Duration
 	Latencies []time.Duration
@@ -60,12 +61,15 @@ func runLoad(ctx context.Context, w Workload, target string, proxy *url.URL, roo
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			var n, errs int
+			var n, errs, cut int
 			var first string
 			for i := 0; ctx.Err() == nil && (w.MaxRequests == 0 || i < w.MaxRequests); i++ {
 				t0 := time.Now()
 				err := post(ctx, client, target, body)
 				if ctx.Err() != nil {
+					if w.MaxRequests > 0 {
+						cut++ // a fixed count of requests was asked for
+					}
 					break
 				}
 				if err != nil {
@@ -81,6 +85,7 @@ func runLoad(ctx context.Context, w Workload, target string, proxy *url.URL, roo
 			mu.Lock()
 			res.Requests += n
 			res.Errors += errs
+			res.Unfinished += cut
 			if res.FirstErr == "" {
 				res.FirstErr = first
 			}

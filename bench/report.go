@@ -43,16 +43,16 @@ func (r Report) WriteMarkdown(w io.Writer) {
 		rs := byWorkload[name]
 		direct, floor := find(rs, ModeDirect), find(rs, ModeGoproxy)
 		fmt.Fprintf(w, "### %s\n\n", name)
-		fmt.Fprintln(w, "| mode | req/s | vs direct | vs goproxy | p50 ms | p99 ms | added p50 ms | proxy CPU s/1k req | peak RSS MiB | store B/capture | errors |")
-		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(w, "| mode | req/s | vs direct | vs goproxy | p50 ms | p99 ms | added p50 ms | proxy CPU s/1k req | peak RSS MiB | store B/capture | errors | unfinished |")
+		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, res := range rs {
 			if res.Skipped != "" {
-				fmt.Fprintf(w, "| %s | skipped: %s | | | | | | | | | |\n", res.Mode, res.Skipped)
+				fmt.Fprintf(w, "| %s | skipped: %s | | | | | | | | | | |\n", res.Mode, res.Skipped)
 				continue
 			}
-			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %d |\n",
+			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %d | %d |\n",
 				res.Mode, res.RPS, ratio(res.RPS, direct), ratio(res.RPS, floor), res.P50ms, res.P99ms,
-				added(res, direct), num(res.CPUPer1k, "%.2f"), num(res.PeakRSSMiB, "%.1f"), num(res.StoreBytesPerEx, "%.0f"), res.Errors)
+				added(res, direct), num(res.CPUPer1k, "%.2f"), num(res.PeakRSSMiB, "%.1f"), num(res.StoreBytesPerEx, "%.0f"), res.Errors, res.Unfinished)
 		}
 		fmt.Fprintln(w)
 	}

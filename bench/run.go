@@ -25,6 +25,9 @@ type Config struct {
 	Modes       []string // default: all four
 	Workloads   []Workload
 	Log         io.Writer // progress
+	// OnResult, when set, receives the results so far after every
+	// measurement, so that a long run that is cut off loses nothing.
+	OnResult func([]Result)
 }
 
 // DefaultWorkloads are the issue's shapes: the telemetry shape (small JSON
@@ -42,7 +45,7 @@ func DefaultWorkloads(d time.Duration) []Workload {
 
 // BigUploads is the memory workload: 64 clients each uploading 100 MiB.
 func BigUploads() Workload {
-	return Workload{Name: "upload-100MiB-c64", Concurrency: 64, BodySize: 100 << 20, Duration: 30 * time.Minute, MaxRequests: 1}
+	return Workload{Name: "upload-100MiB-c64", Concurrency: 64, BodySize: 100 << 20, Duration: 5 * time.Minute, MaxRequests: 1}
 }
 
 // Result is one mode under one workload.
@@ -51,6 +54,9 @@ type Result struct {
 	Workload string  `json:"workload"`
 	Requests int     `json:"requests"`
 	Errors   int     `json:"errors"`
+	// Unfinished counts requests of a fixed-count workload that had not
+	// completed when its time ran out.
+	Unfinished int `json:"unfinished,omitempty"`
 	FirstErr string  `json:"first_error,omitempty"`
 	Seconds  float64 `json:"seconds"`
 	RPS      float64 `json:"rps"`
@@ -80,9 +86,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			if err != nil {
 				return out, fmt.Errorf("%s/%s: %w", m, w.Name, err)
 			}
-			fmt.Fprintf(cfg.Log, "%-22s %-9s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  cpu/1k %6.2f s  rss %6.1f MiB  errors %d %s\n",
-				w.Name, m, r.RPS, r.P50ms, r.P99ms, r.CPUPer1k, r.PeakRSSMiB, r.Errors, r.Skipped)
+			fmt.Fprintf(cfg.Log, "%-22s %-9s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  cpu/1k %6.2f s  rss %6.1f MiB  errors %d  unfinished %d %s\n",
+				w.Name, m, r.RPS, r.P50ms, r.P99ms, r.CPUPer1k, r.PeakRSSMiB, r.Errors, r.Unfinished, r.Skipped)
 			out = append(out, r)
+			if cfg.OnResult != nil {
+				cfg.OnResult(out)
+			}
 		}
 	}
 	return out, nil
@@ -125,7 +134,7 @@ func measure(ctx context.Context, cfg Config, up *upstream, mode string, w Workl
 	cpu0 := p.cpu()
 	lr := runLoad(ctx, w, up.target, proxy, roots)
 	cpu1 := p.cpu()
-	res.Requests, res.Errors, res.FirstErr = lr.Requests, lr.Errors, lr.FirstErr
+	res.Requests, res.Errors, res.FirstErr, res.Unfinished = lr.Requests, lr.Errors, lr.FirstErr, lr.Unfinished
 	res.Seconds = lr.Elapsed.Seconds()
 	res.RPS = float64(lr.Requests) / lr.Elapsed.Seconds()
 	res.P50ms = ms(percentile(lr.Latencies, 0.50))

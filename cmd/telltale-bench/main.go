@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -62,12 +63,18 @@ func run() error {
 		ws = append(ws, bench.BigUploads())
 	}
 	ws = filterWorkloads(ws, *only)
+	started := time.Now()
+	save := func(res []bench.Result) {
+		if err := write(*out, bench.Report{Time: started, Machine: bench.Machine(), Results: res}, io.Discard); err != nil {
+			fmt.Fprintln(os.Stderr, "telltale-bench: save results:", err)
+		}
+	}
 	res, err := bench.Run(ctx, bench.Config{TelltaleBin: bin, Self: self, WorkDir: work,
-		Modes: strings.Split(*modes, ","), Workloads: ws, Log: os.Stderr})
+		Modes: strings.Split(*modes, ","), Workloads: ws, Log: os.Stderr, OnResult: save})
 	if err != nil {
 		return err
 	}
-	return write(*out, bench.Report{Time: time.Now(), Machine: bench.Machine(), Results: res})
+	return write(*out, bench.Report{Time: started, Machine: bench.Machine(), Results: res}, os.Stdout)
 }
 
 func filterWorkloads(ws []bench.Workload, only string) []bench.Workload {
@@ -85,7 +92,7 @@ func filterWorkloads(ws []bench.Workload, only string) []bench.Workload {
 	return out
 }
 
-func write(dir string, r bench.Report) error {
+func write(dir string, r bench.Report, show io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -95,7 +102,7 @@ func write(dir string, r bench.Report) error {
 	}
 	defer md.Close()
 	r.WriteMarkdown(md)
-	r.WriteMarkdown(os.Stdout)
+	r.WriteMarkdown(show)
 	js, err := os.Create(filepath.Join(dir, "results.json"))
 	if err != nil {
 		return err
