@@ -29,9 +29,9 @@ type loadResult struct {
 	Requests   int
 	Errors     int
 	Unfinished int // cut by the workload's deadline
-	FirstErr  string
-	Elapsed   time.Duration
-	Latencies []time.Duration
+	FirstErr   string
+	Elapsed    time.Duration
+	Latencies  []time.Duration
 }
 
 // runLoad sends w's traffic to target through proxy (nil: direct),

@@ -50,18 +50,18 @@ func BigUploads() Workload {
 
 // Result is one mode under one workload.
 type Result struct {
-	Mode     string  `json:"mode"`
-	Workload string  `json:"workload"`
-	Requests int     `json:"requests"`
-	Errors   int     `json:"errors"`
+	Mode     string `json:"mode"`
+	Workload string `json:"workload"`
+	Requests int    `json:"requests"`
+	Errors   int    `json:"errors"`
 	// Unfinished counts requests of a fixed-count workload that had not
 	// completed when its time ran out.
-	Unfinished int `json:"unfinished,omitempty"`
-	FirstErr string  `json:"first_error,omitempty"`
-	Seconds  float64 `json:"seconds"`
-	RPS      float64 `json:"rps"`
-	P50ms    float64 `json:"p50_ms"`
-	P99ms    float64 `json:"p99_ms"`
+	Unfinished int     `json:"unfinished,omitempty"`
+	FirstErr   string  `json:"first_error,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	RPS        float64 `json:"rps"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
 	// Proxy process figures; zero for direct.
 	CPUPer1k        float64 `json:"cpu_seconds_per_1k"`
 	PeakRSSMiB      float64 `json:"peak_rss_mib"`
