@@ -37,6 +37,7 @@ type Analyzer struct {
 	startSize uint64                   // records in the log when New ran: unfinished ones are dead
 	endpoints map[string]*EndpointInfo // baselines read or written so far
 	live      bool                     // scans after catch-up report drift to OnDrift
+	last      [2]lastBody              // request and response body analysed last (learn.go)
 
 	w *worker // nil until Start
 }

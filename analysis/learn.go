@@ -73,21 +73,66 @@ func (a *Analyzer) learn(c *store.Capture, r *store.Record) (*learned, error) {
 	ep := a.endpointOf(c)
 	l := &learned{id: r.Seq, time: r.Time.UTC(), ep: ep}
 	for i, m := range []*store.Message{c.Request, c.Response} {
-		s, err := a.decode(c, m)
+		b, err := a.lastOrDecode(i, c, m)
 		if err != nil {
 			return nil, err
 		}
-		if s.part == nil {
+		if b.part == nil {
 			continue
 		}
-		l.shapes[i] = inspect.Shape(s.part)
+		l.shapes[i] = b.shape
 		if i == 0 {
-			fields := inspect.Fields(s.part)
-			l.personal = Personal(fields)
-			l.points = a.points(c, ep, s.part, indexFields(fields))
+			l.personal = b.personal
+			l.points = a.points(c, ep, b.part, b.index)
 		}
 	}
 	return l, nil
+}
+
+// lastBody is what learn derived from a body, kept for the next capture:
+// a License Server sends many byte-identical bodies (token requests,
+// unchanged uploads, empty answers), and decoding one again would only
+// cost the CPU the proxy needs. The maps and slices are read-only once
+// made.
+type lastBody struct {
+	key      string
+	meta     inspect.Meta
+	part     *inspect.Part
+	shape    map[string]string
+	personal []PersonalField
+	index    *fieldIndex
+}
+
+// maxLastBody bounds the bodies kept as lastBody, and so the memory a
+// decoded one holds between captures.
+const maxLastBody = 1 << 20
+
+// lastOrDecode returns what side i (request 0, response 1) of c yields,
+// from the previous capture's when its body was the same bytes with the
+// same content headers. Called with scanMu held.
+func (a *Analyzer) lastOrDecode(i int, c *store.Capture, m *store.Message) (lastBody, error) {
+	var key string
+	var meta inspect.Meta
+	if m != nil && !m.Pruned && m.BodySize > 0 {
+		key = store.BodyRef{SHA256: m.BodySHA256, Truncated: m.Truncated, StoredSHA256: m.StoredSHA256}.StoredKey()
+		meta = metaOf(c, m)
+	}
+	if key != "" && a.last[i].key == key && a.last[i].meta == meta {
+		return a.last[i], nil
+	}
+	s, err := a.decode(c, m)
+	if err != nil || s.part == nil {
+		return lastBody{}, err
+	}
+	b := lastBody{key: key, meta: meta, part: s.part, shape: inspect.Shape(s.part)}
+	if i == 0 {
+		fields := inspect.Fields(s.part)
+		b.personal, b.index = Personal(fields), indexFields(fields)
+	}
+	if key != "" && s.note == "" && m.BodySize <= maxLastBody {
+		a.last[i] = b
+	}
+	return b, nil
 }
 
 // points are the figures of a request body, dated.
