@@ -50,6 +50,11 @@ func (r Report) WriteMarkdown(w io.Writer) {
 				fmt.Fprintf(w, "| %s | skipped: %s | | | | | | | | | | |\n", res.Mode, res.Skipped)
 				continue
 			}
+			if res.Requests == 0 {
+				fmt.Fprintf(w, "| %s | none finished in %.0f s | | | | | | | %s | | %d | %d |\n",
+					res.Mode, res.Seconds, num(res.PeakRSSMiB, "%.1f"), res.Errors, res.Unfinished)
+				continue
+			}
 			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %d | %d |\n",
 				res.Mode, res.RPS, ratio(res.RPS, direct), ratio(res.RPS, floor), res.P50ms, res.P99ms,
 				added(res, direct), num(res.CPUPer1k, "%.2f"), num(res.PeakRSSMiB, "%.1f"), num(res.StoreBytesPerEx, "%.0f"), res.Errors, res.Unfinished)

@@ -139,10 +139,12 @@ func measure(ctx context.Context, cfg Config, up *upstream, mode string, w Workl
 	res.RPS = float64(lr.Requests) / lr.Elapsed.Seconds()
 	res.P50ms = ms(percentile(lr.Latencies, 0.50))
 	res.P99ms = ms(percentile(lr.Latencies, 0.99))
-	if p != nil && lr.Requests > 0 {
-		res.CPUPer1k = (cpu1 - cpu0) / float64(lr.Requests) * 1000
+	if p != nil {
 		rss, _ := procPeakRSS(p.pid())
 		res.PeakRSSMiB = float64(rss) / (1 << 20)
+	}
+	if p != nil && lr.Requests > 0 {
+		res.CPUPer1k = (cpu1 - cpu0) / float64(lr.Requests) * 1000
 		if p.dataDir != "" {
 			res.StoreBytesPerEx = float64(dirSize(p.dataDir)) / float64(lr.Requests+3*w.Concurrency)
 		}
