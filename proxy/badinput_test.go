@@ -153,3 +153,27 @@ func TestProxy_SlowClients_DoNotHarmOthers(t *testing.T) {
 		}
 	}
 }
+
+func TestProxy_ClientGoneMidBody_NotACaptureFailure(t *testing.T) {
+	up := newUpstream(t, false, echo)
+	events := make(chan Event, 10)
+	tp := newTestProxy(t, up, func(o *Options) { o.Observe = func(e Event) { events <- e } })
+	c := mitmConn(t, tp, "las.cloud.com")
+	io.WriteString(c, "POST /x HTTP/1.1\r\nHost: las.cloud.com\r\nContent-Length: 100\r\n\r\nonly ten b")
+	c.CloseWrite()
+	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	if r.StatusCode != http.StatusBadRequest {
+		t.Errorf("got %d, want 400", r.StatusCode)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("observed %+v: a client that went away is not a capture failure", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if len(up.got()) != 0 {
+		t.Error("a request without its whole body reached the upstream")
+	}
+}

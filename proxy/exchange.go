@@ -58,6 +58,12 @@ func (o *outbound) authority() string {
 func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 	o.start = p.now()
 	if err := p.writeAhead(ctx, o); err != nil {
+		var ce clientBodyError
+		if errors.As(err, &ce) {
+			// The client's fault, not the store's: nothing to alert on.
+			p.log.Warn().Err(err).Str("client", o.client).Str("url", o.capturedURL()).Msg("request not forwarded: its body could not be read")
+			return errorResponse(http.StatusBadRequest, "telltale: request not forwarded: "+err.Error())
+		}
 		p.observe(Event{Kind: store.CaptureExchange, Host: o.host, Method: o.in.Method, URL: o.capturedURL(), Err: err.Error(), CaptureFailed: true})
 		p.log.Error().Err(err).Str("client", o.client).Str("url", o.capturedURL()).Msg("request not forwarded: capture failed")
 		return errorResponse(http.StatusBadGateway, "telltale: request not forwarded, because it could not be recorded: "+err.Error())
@@ -88,7 +94,7 @@ func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {
 	rest, err := spool(o.body, o.in.Body, p.opts.MaxBody)
 	if err != nil {
 		o.body.Close()
-		return fmt.Errorf("read request body from client: %w", err)
+		return clientBodyError{err}
 	}
 	o.overflow = rest != nil
 	rec := &store.Record{
@@ -127,6 +133,13 @@ func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {
 	}
 	return nil
 }
+
+// clientBodyError is a request body the client did not deliver (it went
+// away, stalled or sent a malformed chunk).
+type clientBodyError struct{ err error }
+
+func (e clientBodyError) Error() string { return "read request body from client: " + e.err.Error() }
+func (e clientBodyError) Unwrap() error { return e.err }
 
 // spool copies up to limit bytes of src into b. When src holds more, it
 // returns a reader of the remainder (nil otherwise).

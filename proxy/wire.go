@@ -208,7 +208,7 @@ func (r *inRequest) frame(br *bufio.Reader) error {
 			return err
 		}
 		r.ContentLength = n
-		r.Body = io.LimitReader(br, n)
+		r.Body = &fixedBody{r: br, left: n}
 	default:
 		r.ContentLength = 0
 		r.Body = http.NoBody
@@ -228,6 +228,32 @@ func parseContentLength(cl []string) (int64, error) {
 		return 0, badRequestError(fmt.Sprintf("bad Content-Length %q", truncate(first, 20)))
 	}
 	return n, nil
+}
+
+// fixedBody reads a Content-Length body, and calls a connection that ends
+// before it what it is: a truncated body (io.ErrUnexpectedEOF), not a
+// complete one.
+type fixedBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (f *fixedBody) Read(p []byte) (int, error) {
+	if f.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > f.left {
+		p = p[:f.left]
+	}
+	n, err := f.r.Read(p)
+	f.left -= int64(n)
+	if err == io.EOF && f.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	if err == nil && f.left == 0 {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // chunkedBody reads a chunked body and then its trailer section, so that the
