@@ -86,18 +86,6 @@ type exportView struct {
 	Download   string                  `json:"download"`
 }
 
-// sizeWriter counts what it writes.
-type sizeWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (s *sizeWriter) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	s.n += int64(n)
-	return n, err
-}
-
 // newExport is POST /api/exports.
 func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Evidence == nil {
@@ -138,7 +126,7 @@ func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	sum := sha256.New()
-	cw := &sizeWriter{w: io.MultiWriter(f, sum)}
+	cw := &countingWriter{w: io.MultiWriter(f, sum)}
 	m, skipped, err := ev.Export(r.Context(), cw, sel)
 	if cerr := f.Close(); err == nil {
 		err = cerr

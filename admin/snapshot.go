@@ -54,6 +54,7 @@ func (h *Handler) snapshot(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(SnapshotSumTrailer, hex.EncodeToString(sum.Sum(nil)))
 }
 
+// countingWriter counts what it writes.
 type countingWriter struct {
 	w io.Writer
 	n int64
