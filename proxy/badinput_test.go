@@ -177,3 +177,49 @@ func TestProxy_ClientGoneMidBody_NotACaptureFailure(t *testing.T) {
 		t.Error("a request without its whole body reached the upstream")
 	}
 }
+
+func TestProxy_UpstreamCutsResponse_ClientSeesItAndCaptureSaysSo(t *testing.T) {
+	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, "only part of it")
+		w.(http.Flusher).Flush()
+		if hj, ok := w.(http.Hijacker); ok {
+			c, _, _ := hj.Hijack()
+			c.Close()
+		}
+	})
+	tp := newTestProxy(t, up, nil)
+	resp, err := tp.client().Get("https://las.cloud.com/cut")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Error("client read a cut response as complete")
+	}
+	c := tp.lastCapture(t)
+	if !strings.Contains(c.Error, "upstream body failed") {
+		t.Errorf("capture error: got %q, want the upstream failure", c.Error)
+	}
+}
+
+func TestProxy_PipelinedRequests_AnsweredInOrder(t *testing.T) {
+	up := newUpstream(t, false, echo)
+	tp := newTestProxy(t, up, nil)
+	c := mitmConn(t, tp, "las.cloud.com")
+	io.WriteString(c, "POST /1 HTTP/1.1\r\nHost: las.cloud.com\r\nContent-Length: 3\r\n\r\none"+
+		"POST /2 HTTP/1.1\r\nHost: las.cloud.com\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n"+
+		"GET /3 HTTP/1.1\r\nHost: las.cloud.com\r\n\r\n")
+	br := bufio.NewReader(c)
+	for _, want := range []string{"echo:one", "echo:two", "echo:"} {
+		r, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		if string(b) != want {
+			t.Errorf("got %q, want %q", b, want)
+		}
+	}
+}
