@@ -151,6 +151,25 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
-	fmt.Fprintf(w, "  %s ui --data %s                         # a one-time link to the review UI in a browser\n", bin, dir)
-	fmt.Fprintf(w, "Admin API: http://%s (token in %s)\n", s.AdminAddr(), filepath.Join(dir, adminTokenFile))
+	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
+	fmt.Fprintf(w, "  %s verify demo-evidence.zip                 # what a third party runs on it, offline\n", bin)
+	if link, err := demoLoginLink(dir); err == nil {
+		fmt.Fprintf(w, "Review UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
+	} else {
+		fmt.Fprintf(w, "Review UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
+	}
+}
+
+// demoLoginLink asks the demo's own server for a one-time UI login link,
+// as `telltale ui` does.
+func demoLoginLink(dir string) (string, error) {
+	c, info, err := runningAdmin(dir)
+	if err != nil {
+		return "", err
+	}
+	path, _, err := c.LoginLink()
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(info.URL, "/") + path, nil
 }

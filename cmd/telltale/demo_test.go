@@ -152,7 +152,7 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "Admin API: http://"} {
+	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip", "/login#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
