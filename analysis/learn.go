@@ -362,7 +362,7 @@ func (a *Analyzer) scan(stop <-chan struct{}) (int, error) {
 		batch = batch[:0]
 		return err
 	}
-	err := a.st.Records(a.cursor, func(r *store.Record) error {
+	err := a.st.Skim(a.cursor, func(r *store.Record) error {
 		select {
 		case <-stop:
 			return errStopped

@@ -73,3 +73,23 @@ func TestStore_AppendLazy_FlushedByClose(t *testing.T) {
 		t.Errorf("after reopen: size %d, want 2", n)
 	}
 }
+
+func TestStore_Skim_MatchesRecordsIdentity(t *testing.T) {
+	s := mustOpen(t, newTestDir(t), Options{})
+	for i := 0; i < 5; i++ {
+		seq := mustAppend(t, s, request("las.cloud.com", "/a"), []byte("body"))
+		mustAppend(t, s, response(seq), nil)
+	}
+	var full, skim []*Record
+	s.Records(1, func(r *Record) error { full = append(full, r); return nil })
+	s.Skim(1, func(r *Record) error { skim = append(skim, r); return nil })
+	if len(full) != 10 || len(skim) != len(full) {
+		t.Fatalf("got %d records and %d skimmed, want 10 each", len(full), len(skim))
+	}
+	for i := range full {
+		f, k := full[i], skim[i]
+		if k.Seq != f.Seq || k.Capture != f.Capture || k.Kind != f.Kind || !k.Time.Equal(f.Time) || k.Host != f.Host || k.Head != nil {
+			t.Errorf("record %d: skimmed %+v, want the identity of %+v", i, k, f)
+		}
+	}
+}

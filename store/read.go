@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -32,13 +33,24 @@ func (s *Store) Record(seq uint64) (*Record, error) {
 // in Seq order, outside any transaction. An error from fn stops it and is
 // returned as is.
 func (s *Store) Records(from uint64, fn func(*Record) error) error {
+	return s.records(from, decodeRecord, fn)
+}
+
+// Skim is Records with only each record's Seq, Capture, Kind, Time and
+// Host decoded: for scans that look at every record but need the rest of
+// only a few (the analysis worker).
+func (s *Store) Skim(from uint64, fn func(*Record) error) error {
+	return s.records(from, skimRecord, fn)
+}
+
+func (s *Store) records(from uint64, decode func([]byte) (*Record, error), fn func(*Record) error) error {
 	from = max(from, 1)
 	for {
 		var chunk []*Record
 		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketRecords).Cursor()
 			for k, v := c.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = c.Next() {
-				r, err := decodeRecord(v)
+				r, err := decode(v)
 				if err != nil {
 					return fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
 				}
@@ -109,6 +121,20 @@ func getRecord(tx *bolt.Tx, seq uint64) (*Record, error) {
 
 // decodeRecord decodes a stored record; v may be bbolt memory, which
 // encoding/json does not retain.
+// skimRecord decodes only a record's identity.
+func skimRecord(v []byte) (*Record, error) {
+	var h struct {
+		Seq, Capture uint64
+		Kind         Kind
+		Time         time.Time
+		Host         string
+	}
+	if err := json.Unmarshal(v, &h); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	return &Record{Seq: h.Seq, Capture: h.Capture, Kind: h.Kind, Time: h.Time, Host: h.Host}, nil
+}
+
 func decodeRecord(v []byte) (*Record, error) {
 	var r Record
 	if err := json.Unmarshal(v, &r); err != nil {

@@ -314,7 +314,9 @@ func (s *Store) isPruned(tx *bolt.Tx, key string) bool {
 // response's RequestBody is left alone: it is inside the leaf's meta hash,
 // and its stored bytes are those of the request record's Body.
 func (s *Store) markPruned(tx *bolt.Tx, r *Record) {
-	r.Body.Pruned = s.isPruned(tx, r.Body.StoredKey())
+	if key := r.Body.StoredKey(); key != "" {
+		r.Body.Pruned = s.isPruned(tx, key)
+	}
 }
 
 // markCapturePruned sets Pruned on both sides of a full capture.
