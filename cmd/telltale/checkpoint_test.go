@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,42 +20,30 @@ import (
 // returns the log lines.
 func serveLogged(t *testing.T, cfg string) (addr string, stop func() []string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	var logs bytes.Buffer
-	logsDone := make(chan struct{})
-	errR, errW := io.Pipe()
-	go func() { io.Copy(&logs, errR); close(logsDone) }()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-c", cfg}, outW, errW)
-		outW.Close()
-		errW.Close()
-	}()
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(outR)
-		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-	}()
-	select {
-	case addr = <-addrc:
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
+	logs := &lockedBuffer{}
+	addr, stopServe := serveTo(t, logs, "-c", cfg)
 	return addr, func() []string {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d", code)
-		}
-		<-logsDone
+		stopServe()
 		return strings.Split(strings.TrimSpace(logs.String()), "\n")
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that serve's goroutines may write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // loggedCheckpoints returns the notes of the "signed checkpoint" log lines.

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,32 +35,7 @@ func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
 	c.Timeout = 5 * time.Second
 
 	// A burst from 16 clients; kill -9 the server in the middle of it.
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithCancel(context.Background())
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ctx.Err() == nil && i < 2000; i++ {
-				req, _ := http.NewRequestWithContext(ctx, "POST", "https://las.cloud.com/burst", strings.NewReader(`{"n":1}`))
-				req.Header.Set("X-Req-Id", fmt.Sprintf("%d-%d", w, i))
-				resp, err := c.Do(req)
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(v.received()) < 200 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	child.Process.Signal(syscall.SIGKILL)
-	child.Wait()
-	cancel()
-	wg.Wait()
+	burstAndKill(t, child, c, v, 16, 200)
 	got := v.received()
 	if len(got) < 200 {
 		t.Fatalf("upstream saw only %d requests before the kill", len(got))
@@ -99,6 +72,39 @@ func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
 	t.Logf("upstream received %d, store holds %d request records", len(got), len(captured))
 }
 
+// burstAndKill has clients goroutines POST through c (each request with
+// an X-Req-Id) until the vendor has received at least min requests, then
+// kills the child serve with SIGKILL mid-burst and waits for the clients.
+func burstAndKill(t *testing.T, child *exec.Cmd, c *http.Client, v *vendor, clients, min int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil && i < 2000; i++ {
+				req, _ := http.NewRequestWithContext(ctx, "POST", "https://las.cloud.com/burst", strings.NewReader(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
+				req.Header.Set("X-Req-Id", fmt.Sprintf("%d-%d", w, i))
+				resp, err := c.Do(req)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(v.received()) < min && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	cancel()
+	wg.Wait()
+}
+
 // startChildServe runs `telltale serve -c cfg` in a child process (this
 // test binary, see TestMain), killed when the test ends, and returns it
 // with its proxy address.
@@ -117,18 +123,8 @@ func startChildServe(t *testing.T, cfg string) (*exec.Cmd, string) {
 
 func waitProxyLine(t *testing.T, r io.Reader) string {
 	t.Helper()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
 	select {
-	case a := <-found:
+	case a := <-proxyAddr(r):
 		return a
 	case <-time.After(20 * time.Second):
 		t.Fatal("child serve did not start")

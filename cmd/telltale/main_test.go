@@ -104,11 +104,17 @@ func startServe(t *testing.T, args ...string) string {
 // down gracefully and checks its exit code; it may be called more than once.
 func startServeStop(t *testing.T, args ...string) (string, func()) {
 	t.Helper()
+	return serveTo(t, io.Discard, args...)
+}
+
+// serveTo is startServeStop with serve's log written to stderr.
+func serveTo(t *testing.T, stderr io.Writer, args ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, append([]string{"serve"}, args...), pw, io.Discard)
+		code := run(ctx, append([]string{"serve"}, args...), pw, stderr)
 		pw.Close()
 		done <- code
 	}()
@@ -121,18 +127,8 @@ func startServeStop(t *testing.T, args ...string) (string, func()) {
 			}
 		})
 	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
 	select {
-	case a := <-addr:
+	case a := <-proxyAddr(pr):
 		return a, stop
 	case code := <-done:
 		t.Fatalf("serve exited %d before listening", code)
@@ -141,6 +137,22 @@ func startServeStop(t *testing.T, args ...string) (string, func()) {
 		t.Fatal("serve did not start")
 	}
 	return "", stop
+}
+
+// proxyAddr reads serve's standard output to its end and sends the proxy
+// address from its "Proxy on ADDR, admin ..." line.
+func proxyAddr(r io.Reader) <-chan string {
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		re := regexp.MustCompile(`^Proxy on (\S+), admin`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	return found
 }
 
 // proxyClient trusts the CA exported by `telltale ca export`.

@@ -4,14 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -164,28 +161,7 @@ func TestCLI_Verify_AfterKill9(t *testing.T) {
 	child, addr := startChildServe(t, cfg)
 	c := proxyClient(t, addr, data)
 	c.Timeout = 5 * time.Second
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 200; i++ {
-				resp, err := c.Post("https://las.cloud.com/burst", "application/json", strings.NewReader(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(v.received()) < 100 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	child.Process.Signal(syscall.SIGKILL)
-	child.Wait()
-	wg.Wait()
+	burstAndKill(t, child, c, v, 8, 100)
 
 	out, errOut, code := cli(t, "verify", "--data", data)
 	if code != 0 || !strings.HasPrefix(out, "ok: tree size ") || !strings.Contains(errOut, "not covered by a signed checkpoint") && !strings.Contains(errOut, "no signed checkpoint") {
