@@ -377,20 +377,15 @@ func (p *Proxy) finish(o *outbound, resp *http.Response, cb *captureBody, commit
 
 func (p *Proxy) appendResponse(o *outbound, rec *store.Record, body *store.Body) {
 	_, aerr := p.opts.Recorder.AppendLazy(context.Background(), rec, body)
+	e := exchangeEvent(o, rec, aerr)
 	ev := p.log.Info()
-	if rec.Error != "" || aerr != nil {
+	if e.Err != "" || aerr != nil {
 		ev = p.log.Warn()
 	}
-	status := 0
-	if rec.Head != nil {
-		status = rec.Head.Status
-	}
-	ev.Uint64("id", o.capture).Str("client", o.client).Str("method", o.in.Method).
-		Str("url", o.capturedURL()).Int("status", status).
-		Int64("request_bytes", o.body.Ref().Size).Int64("response_bytes", rec.Body.Size).
-		Dur("duration", rec.Timings.End.Sub(rec.Timings.Start)).Str("error", rec.Error).
-		AnErr("capture_error", aerr).Msg("exchange")
-	p.observe(exchangeEvent(o, rec, aerr))
+	ev.Uint64("id", e.ID).Str("client", o.client).Str("method", e.Method).Str("url", e.URL).
+		Int("status", e.Status).Int64("request_bytes", e.RequestBytes).Int64("response_bytes", e.ResponseBytes).
+		Dur("duration", e.Duration).Str("error", e.Err).AnErr("capture_error", aerr).Msg("exchange")
+	p.observe(e)
 }
 
 // responseHead records a response head. net/http has already canonicalised
