@@ -85,6 +85,16 @@ func newGuard(lookup func(context.Context, string) ([]netip.Addr, error), now fu
 	return &guard{lookup: lookup, now: now, ports: map[int]bool{}}
 }
 
+// LocalGuard is the guard's check for a Dialer used outside a running
+// proxy (`telltale doctor`), so that it refuses what serve would refuse:
+// upstreams on this host unless allowLocal names them. It knows no
+// listening ports of its own.
+func LocalGuard(allowLocal []string) func(ctx context.Context, target, addr string) ([]string, error) {
+	p := &Proxy{guard: newGuard(nil, time.Now)}
+	p.Reload(Policy{AllowLocal: allowLocal})
+	return p.vet
+}
+
 // Protect adds a listener of this process (the admin API) whose port the
 // proxy refuses to reach on any local address, exceptions or not. Serve
 // protects the proxy's own listener.

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,43 @@ func TestCLI_Serve_BadConfig_Exit2NamingTheKey(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "data", "ca")); err == nil {
 			t.Errorf("%s: serve made a CA before refusing the configuration", key)
 		}
+	}
+}
+
+// TestCLI_Doctor_LocalUpstreamNotAllowed: doctor refuses what serve would,
+// an upstream.resolve target on loopback that upstream.allow_local does
+// not name, and says which key allows it.
+func TestCLI_Doctor_LocalUpstreamNotAllowed(t *testing.T) {
+	v := newVendor(t)
+	cfg, _ := writeConfig(t, v, "")
+	b, _ := os.ReadFile(cfg)
+	s := regexp.MustCompile(`allow_local: \[.*\]`).ReplaceAllString(string(b), "allow_local: []")
+	os.WriteFile(cfg, []byte(s), 0o644)
+	lines, _ := doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "warn", "upstream", `las.cloud.com via upstream.resolve 127\.0\.0\.1:\d+: cannot connect: serve refuses it: .*loopback.*upstream\.allow_local`)
+}
+
+// TestServe_Reload_AllowLocalIsLive: a reload applies upstream.allow_local
+// to new connections and does not call it a restart.
+func TestServe_Reload_AllowLocalIsLive(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	addr := startServe(t, "-c", cfg)
+	local := newVendor(t) // another service on this host's loopback
+	target := local.Listener.Addr().String()
+	if code, _ := connectThrough(t, addr, target); code != http.StatusForbidden {
+		t.Fatalf("before the reload: got %d, want 403", code)
+	}
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "allow_local: [", fmt.Sprintf("allow_local: [%q, ", target), 1)), 0o644)
+	base, hc, token := adminAPI(t, data)
+	code, body := adminDo(t, hc, "POST", base+"/-/reload", token)
+	var res ReloadResult
+	if err := json.Unmarshal([]byte(body), &res); code != http.StatusOK || err != nil ||
+		strings.Join(res.Applied, ",") != "upstream.allow_local" || len(res.RestartNeeded) != 0 {
+		t.Fatalf("/-/reload: got %d %s, want upstream.allow_local applied, no restart", code, body)
+	}
+	if code, body := connectThrough(t, addr, target); code != http.StatusOK {
+		t.Errorf("after the reload: got %d %q, want 200", code, body)
 	}
 }

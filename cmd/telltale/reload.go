@@ -52,6 +52,9 @@ func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 		ev = s.log.Warn().Strs("restart_needed", res.RestartNeeded)
 	}
 	ev.Strs("applied", res.Applied).Msg("configuration reloaded")
+	if w := next.ExposedProxy(); w != "" {
+		s.log.Warn().Str("component", "serve").Msg(w)
+	}
 	return res, nil
 }
 
