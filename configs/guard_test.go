@@ -52,7 +52,7 @@ func TestParse_Hardening_ErrorsNameTheKey(t *testing.T) {
 
 func TestParse_Hardening_GoodValuesStillAccepted(t *testing.T) {
 	ok := []string{
-		"intercept:\n  hosts: [\"*.citrixworkspacesapi.net\", \"*.github.io\", las.cloud.com]\n",
+		"intercept:\n  hosts: [\"*.citrixworkspacesapi.net\", \"*.github.io\", las.cloud.com, localhost]\n",
 		"upstream:\n  no_proxy: [\"*\", .corp.example, \"*.corp.example\", 10.0.0.0/8, \"fe80::/10\", 10.1.2.3, \"::1\", \"host:8080\", \"[::1]:8080\", localhost]\n",
 		"log:\n  max_files: 0\n",
 		"inspect:\n  volatile: [\"$[\\\"tenant.id\\\"]\", \"$.a[]\", \"$.a[0].b\", \"/Root/F[1]/@id\", \"**:$.x\"]\n",
