@@ -191,22 +191,6 @@ func normalTarget(hostport string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// dialVetted dials the checked addresses in turn until one answers.
-func dialVetted(ctx context.Context, addrs []string, dial func(context.Context, string) (net.Conn, error)) (net.Conn, error) {
-	var errs []error
-	for _, a := range addrs {
-		c, err := dial(ctx, a)
-		if err == nil {
-			return c, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, errors.Join(errs...)
-}
-
 // localRefusal is the check at dispatch, before a CONNECT is answered or a
 // plain request forwarded, so that the client gets a 403 and the refusal
 // a denied record. It returns nil when the host is allowed or cannot be

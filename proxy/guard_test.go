@@ -235,3 +235,31 @@ func TestGuard_LocalKind(t *testing.T) {
 		}
 	}
 }
+
+// TestGuard_DialVetted_FallsBackPastAHangingAddress: an address that
+// never answers (an IPv6 path that drops packets) does not hold the dial:
+// the next one is tried as well, wins, and the hanging dial is cancelled.
+func TestGuard_DialVetted_FallsBackPastAHangingAddress(t *testing.T) {
+	cancelled := make(chan struct{})
+	served, _ := net.Pipe()
+	defer served.Close()
+	c, err := dialVetted(context.Background(), []string{"[2001:db8::1]:443", "192.0.2.1:443"}, func(ctx context.Context, a string) (net.Conn, error) {
+		if strings.HasPrefix(a, "[") {
+			<-ctx.Done()
+			close(cancelled)
+			return nil, ctx.Err()
+		}
+		return served, nil
+	})
+	if err != nil || c != served {
+		t.Fatalf("got %v %v, want the second address's connection", c, err)
+	}
+	<-cancelled // the hanging dial was cancelled (the test would hang otherwise)
+
+	_, err = dialVetted(context.Background(), []string{"a:1", "b:1"}, func(_ context.Context, a string) (net.Conn, error) {
+		return nil, fmt.Errorf("%s refused", a)
+	})
+	if err == nil || !strings.Contains(err.Error(), "a:1 refused") || !strings.Contains(err.Error(), "b:1 refused") {
+		t.Errorf("all failing: got %v, want every address's error", err)
+	}
+}
