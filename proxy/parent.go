@@ -29,7 +29,8 @@ type Dialer struct {
 	Timeout time.Duration     // connect (and CONNECT) timeout; 0: 30s
 	// Vet, when set, checks a destination reached directly (target as
 	// asked, addr after Resolve) and returns the addresses to dial
-	// instead: the proxy's local guard (guard.go). Doctor leaves it nil.
+	// instead: the proxy's local guard (guard.go; doctor uses LocalGuard).
+	// nil dials any destination.
 	Vet func(ctx context.Context, target, addr string) ([]string, error)
 }
 
