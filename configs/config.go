@@ -82,6 +82,10 @@ type Upstream struct {
 	// ProxyAuthEnv names an environment variable holding "user:password"
 	// for Proxy, so that the password need not be in the file.
 	ProxyAuthEnv string `yaml:"proxy_auth_env"`
+	// AllowLocal names upstreams on this host (loopback, link-local, its
+	// own addresses) that the proxy may reach anyway, as host:port
+	// (guard.go).
+	AllowLocal []string `yaml:"allow_local"`
 }
 
 // Capture configures what is stored.
@@ -171,6 +175,7 @@ func (c *Config) Validate() error {
 		c.checkLogFile,
 		c.checkInspect,
 		c.checkEvidence,
+		c.checkAllowLocal,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -272,7 +277,7 @@ func CheckPattern(p string) error {
 			return fmt.Errorf("%q: %q is not a valid DNS label", p, label)
 		}
 	}
-	return nil
+	return checkNotSuffix(p, name) // publicsuffix.go
 }
 
 func validLabel(l string) bool {

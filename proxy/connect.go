@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,11 @@ func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.Co
 	if err != nil {
 		p.deny(ctx.Req, err.Error())
 		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusBadRequest, "telltale: "+err.Error()+"\n")
+		return goproxy.RejectConnect, target
+	}
+	if le := p.localRefusal(ctx.Req.Context(), host, port); le != nil {
+		p.deny(ctx.Req, le.Error())
+		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusForbidden, "telltale: "+le.Error()+"\n")
 		return goproxy.RejectConnect, target
 	}
 	switch {
@@ -94,6 +100,11 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 	rec := &store.Record{Kind: store.KindTunnel, Client: nc.RemoteAddr().String(), Host: host, Port: port,
 		Head: &store.Head{Method: http.MethodConnect, URL: net.JoinHostPort(host, port)}}
 	up, err := p.dialUpstream(net.JoinHostPort(host, port))
+	var le *LocalError
+	if errors.As(err, &le) {
+		p.denyTunnel(nc, host, port, le)
+		return
+	}
 	if err != nil {
 		rec.Error = err.Error()
 		io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntelltale: "+err.Error()+"\n")

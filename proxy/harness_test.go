@@ -117,6 +117,11 @@ func newTestProxy(t testing.TB, up *upstream, edit func(*Options)) *testProxy {
 	if edit != nil {
 		edit(&opts)
 	}
+	// The test upstreams listen on 127.0.0.1: name them as exceptions to
+	// the local guard, as a deployment would (upstream.allow_local).
+	for _, to := range opts.Resolve {
+		opts.AllowLocal = append(opts.AllowLocal, to)
+	}
 	p, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

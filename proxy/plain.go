@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -22,6 +23,9 @@ func (p *Proxy) handlePlain(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Reque
 	host, port, err := splitTarget(r.URL.Host, "80")
 	if err != nil || r.URL.Scheme != "http" {
 		return r, errorResponse(http.StatusBadRequest, "telltale: only http:// URLs can be proxied without CONNECT")
+	}
+	if le := p.localRefusal(r.Context(), host, port); le != nil {
+		return r, p.denyLocalPlain(r, le)
 	}
 	switch {
 	case p.current().intercept.match(host):
@@ -92,6 +96,9 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 		out.Body = up
 	}
 	resp, err := p.transport.RoundTrip(out)
+	if le := (*LocalError)(nil); errors.As(err, &le) {
+		return p.denyLocalPlain(r, le)
+	}
 	record := func(down int64, err error) {
 		rec.Time = p.now()
 		rec.Duration = rec.Time.Sub(start)

@@ -51,6 +51,10 @@ type Options struct {
 	// Allow lists the client networks that may use the proxy. Empty refuses
 	// every client: Telltale is never an open proxy.
 	Allow []netip.Prefix
+	// AllowLocal names upstreams on this host (loopback, link-local, its
+	// own addresses) that may be reached anyway, as "host:port"; all
+	// others are refused (guard.go).
+	AllowLocal []string
 
 	RootCAs     *x509.CertPool    // upstream roots; nil: the system roots
 	ParentProxy *url.URL          // optional parent proxy, http:// or https://; a user in it means basic auth
@@ -68,6 +72,8 @@ type Options struct {
 
 	Logger zerolog.Logger
 	Now    func() time.Time // nil: time.Now
+
+	lookupIP func(ctx context.Context, host string) ([]netip.Addr, error) // tests: the guard's DNS; nil: the system's
 }
 
 // Proxy is the forward proxy: goproxy parses proxy requests and CONNECT,
@@ -81,6 +87,7 @@ type Proxy struct {
 	transport *http.Transport
 	dialer    *Dialer                // tunnels' upstream connections
 	policy    atomic.Pointer[policy] // see Reload
+	guard     *guard                 // refuses upstreams on this host (guard.go)
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -102,9 +109,11 @@ func New(opts Options) (*Proxy, error) {
 		now:   opts.Now,
 		conns: make(map[*conn]struct{}),
 	}
-	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow})
-	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs}
+	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal})
+	p.guard = newGuard(opts.lookupIP, opts.Now)
+	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs, Vet: p.vet}
 	p.transport = newTransport(opts)
+	p.guardTransport(p.transport)
 	p.gp = p.newGoproxy()
 	p.server = &http.Server{
 		Handler:           p,
@@ -149,6 +158,7 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 
 // Serve accepts proxy clients on l until Shutdown.
 func (p *Proxy) Serve(l net.Listener) error {
+	p.Protect(l.Addr())
 	err := p.server.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -105,6 +105,7 @@ func demoConfig(dir string, las *testbed.LAS) (*configs.Config, error) {
 	cfg.Admin.Listen = "127.0.0.1:0"
 	cfg.Log.Level = "warn"
 	cfg.Upstream.Resolve = las.Resolve()
+	cfg.Upstream.AllowLocal = []string{las.Addr()} // the simulator runs on loopback
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("demo data dir: %w", err)
 	}

@@ -57,6 +57,7 @@ alerts.webhook.`,
 				return errChecksFailed
 			}
 			d.checkPorts()
+			d.checkClients()
 			ca := d.checkCA()
 			d.checkClock(ca)
 			d.checkStore()

@@ -72,10 +72,11 @@ intercept:
 upstream:
   ca_file: %s
   resolve: {"las.cloud.com:443": %q, "cis.citrix.com:443": %q}
+  allow_local: [%q]
 log:
   level: warn
   format: json
-%s`, dataDir, caPath, addr, addr, extra)
+%s`, dataDir, caPath, addr, addr, addr, extra)
 	cfgPath = filepath.Join(dir, "telltale.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ func (s *Server) serveAdminTLS() error {
 		info.CertFile, info.ServerName, info.CertSHA256 = t.certFile, t.serverName, t.sha256
 		s.adminTLS = t
 	}
-	return writeAdminInfo(s.cfg.DataDir, info)
+	return s.publishAdminInfo(info) // admininfo.go
 }
 
 // dialAddr is where a client on this machine reaches a listener: loopback

@@ -47,6 +47,9 @@ type Server struct {
 	analyzer *analysis.Analyzer
 
 	proxyLn, adminLn net.Listener
+	// instance is the id this server wrote into DATA/admin.json, "" until
+	// then (admininfo.go).
+	instance string
 	// CACreated is true when this start made the CA.
 	CACreated bool
 }
@@ -117,6 +120,7 @@ func (s *Server) newProxy() error {
 		Intercept:       s.cfg.Intercept.Hosts,
 		Deny:            s.cfg.Others == configs.OthersDeny,
 		Allow:           s.cfg.AllowedClients(),
+		AllowLocal:      s.cfg.Upstream.AllowLocal,
 		RootCAs:         roots,
 		ParentProxy:     parent,
 		NoProxy:         s.cfg.Upstream.NoProxy,
@@ -137,6 +141,7 @@ func (s *Server) listen() error {
 	if s.adminLn, err = net.Listen("tcp", s.cfg.Admin.Listen); err != nil {
 		return fmt.Errorf("admin listen: %w (is the port in use? set admin.listen or --admin)", err)
 	}
+	s.proxy.Protect(s.adminLn.Addr()) // never reachable through the proxy
 	token, err := adminToken(s.cfg.DataDir)
 	if err != nil {
 		return err
@@ -168,6 +173,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ops.start(s.Store)
 	s.started = true
 	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
+	if w := s.cfg.ExposedProxy(); w != "" {
+		s.log.Warn().Str("component", "serve").Msg(w)
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -205,9 +213,7 @@ func (s *Server) Close() error {
 			ln.Close()
 		}
 	}
-	if s.cfg != nil {
-		os.Remove(filepath.Join(s.cfg.DataDir, adminAddrFile))
-	}
+	s.removeAdminInfo() // only if it is still ours (admininfo.go)
 	if s.ops != nil {
 		s.ops.close(s.started)
 	}
@@ -246,6 +252,8 @@ type adminInfo struct {
 	CertFile   string `json:"cert_file,omitempty"`
 	ServerName string `json:"server_name,omitempty"`
 	CertSHA256 string `json:"cert_sha256,omitempty"`
+	// Instance is a random id of the serve that wrote the file.
+	Instance string `json:"instance,omitempty"`
 }
 
 func writeAdminInfo(dir string, info adminInfo) error {
