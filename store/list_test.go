@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -164,6 +165,30 @@ func TestStore_Capture_NotFound(t *testing.T) {
 	for _, key := range []string{"", "xyz", strings.Repeat("A", 64), sum("never stored")} {
 		if _, _, err := s.OpenBody(key); !errors.Is(err, ErrNotFound) {
 			t.Errorf("OpenBody(%q): got %v, want ErrNotFound", key, err)
+		}
+	}
+}
+
+// A limit from the user bounds what List returns, never what it
+// allocates: one far beyond the log returns every capture.
+func TestStore_List_HugeLimitReturnsWhatExists(t *testing.T) {
+	s := newTestStore(t)
+	recs := fillHosts(t, s, 30, 3)
+	for _, q := range []Query{
+		{Limit: 100_000_000_000},
+		{Limit: math.MaxInt},
+		{Host: "h1.example", Limit: math.MaxInt},
+	} {
+		got, err := s.List(q)
+		if err != nil {
+			t.Fatalf("List(%+v): %v", q, err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+		}
+		if want := wantList(recs, q); !slices.Equal(ids, want) {
+			t.Errorf("List(%+v) = %v, want %v", q, ids, want)
 		}
 	}
 }
