@@ -128,6 +128,8 @@
 // check.go) return what is stored without decoding it, for a verifier.
 // WriteTo writes a consistent snapshot of the database while appends go
 // on; Options.DBPath opens such a snapshot, with the live blobs.
+// Before bbolt maps the file, Open checks it against bbolt's meta pages
+// (filecheck.go): an empty or truncated file is ErrDamaged, not a SIGBUS.
 // A store opened ReadOnly while `telltale serve` holds the file fails with
 // ErrLocked after Options.Timeout. errors.go lists the sentinel errors.
 package store

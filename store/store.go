@@ -141,6 +141,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if path == "" {
 		path = filepath.Join(dir, DBFile)
 	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.Timeout,
 		ReadOnly:     opts.ReadOnly,

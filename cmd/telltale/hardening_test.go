@@ -1,8 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A limit far beyond the log (issue 11, item 2) returns what exists,
@@ -33,5 +42,70 @@ func TestCLI_List_HugeLimitReturnsWhatExists(t *testing.T) {
 
 	if got := listJSON(t, "--data", data, "--limit", "100000000000"); len(got) != 2 {
 		t.Errorf("list --limit 100000000000 from the file: got %d captures, want 2", len(got))
+	}
+}
+
+// runChild runs one telltale command line in a child process (this test
+// binary, see TestMain), so that a crash is the child's, and returns what
+// it printed and its exit code.
+func runChild(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "TELLTALE_CHILD_ARGS="+strings.Join(args, "\x1f"))
+	var out, errb bytes.Buffer
+	child.Stdout, child.Stderr = &out, &errb
+	err := child.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return out.String(), errb.String(), child.ProcessState.ExitCode()
+}
+
+// A damaged telltale.db (issue 11, item 6) stops list, verify and serve
+// with exit 1 and one line that says what is wrong, not a SIGBUS.
+func TestCLI_DamagedStore_ClearErrorNoCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	addr, stop := startServeStop(t, "-c", cfg)
+	c := proxyClient(t, addr, data)
+	for i := range 40 {
+		post(t, c, "https://las.cloud.com/upload", fmt.Sprint(i), strings.Repeat(`{"x":1}`, 100+i))
+	}
+	waitComplete(t, 40, "--data", data)
+	stop()
+	db := filepath.Join(data, "telltale.db")
+	fi, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		size int64
+		want string
+	}{
+		{"truncated to 50%", fi.Size() / 2, fmt.Sprintf("telltale.db is truncated: %d bytes, the database needs ", fi.Size()/2)},
+		{"empty", 0, "telltale.db is empty (0 bytes); restore it from a backup"},
+	} {
+		if err := os.Truncate(db, tc.size); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"list", "--data", data},
+			{"verify", "--data", data},
+			{"serve", "-c", cfg},
+		} {
+			out, errOut, code := runChild(t, args...)
+			if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "goroutine") ||
+				strings.Count(strings.TrimSpace(errOut), "\n") > 0 && args[0] != "serve" {
+				t.Errorf("%s: telltale %s: exit %d, stderr %q, stdout %q; want exit 1 and one line saying %q",
+					tc.name, args[0], code, errOut, out, tc.want)
+			}
+		}
 	}
 }
