@@ -64,6 +64,13 @@ type Options struct {
 	// it runs on the only writer, so keep it cheap.
 	OnCommit func(records int, took time.Duration, err error)
 
+	// FailRecord, when set, is called in the commit for every record
+	// before it is written; an error fails that record's Append as a
+	// write error would, and the rest of the batch still commits. It is
+	// for tests that simulate a full disk (an error wrapping
+	// syscall.ENOSPC); leave it nil.
+	FailRecord func(*Record) error
+
 	// beforeCommit, set only by tests, runs at the end of every batch
 	// transaction; an error aborts the batch.
 	beforeCommit func(*bolt.Tx) error
@@ -161,6 +168,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if !opts.ReadOnly {
+		if err := s.logRecovered(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 		// Only now that we hold the exclusive lock are the files in tmp
 		// surely nobody's.
 		s.cleanTmp()
@@ -169,6 +180,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		go s.commitLoop()
 	}
 	return s, nil
+}
+
+// logRecovered completes the captures an earlier process left without a
+// response record (notrecorded.go) and says so.
+func (s *Store) logRecovered() error {
+	done, err := s.recoverInterrupted()
+	if err != nil || len(done) == 0 {
+		return err
+	}
+	s.log.Warn().Int("captures", len(done)).Uints64("ids", done[:min(len(done), 100)]).
+		Msg("store: captures left without a response record by an earlier run are now marked \"" + NotRecorded + " (interrupted)\"")
+	return nil
 }
 
 // Close waits for the appends already queued to commit, stops the commit

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/store"
 )
 
 // A limit far beyond the log (issue 11, item 2) returns what exists,
@@ -107,5 +109,55 @@ func TestCLI_DamagedStore_ClearErrorNoCrash(t *testing.T) {
 					tc.name, args[0], code, errOut, out, tc.want)
 			}
 		}
+	}
+}
+
+// A capture left without a response record (issue 11, item 8) is a
+// warning of verify that names it, not a tamper failure; the next serve
+// marks it, and list shows why.
+func TestCLI_Verify_WarnsAboutCapturesWithoutResponse(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, "")
+	addr, stop := startServeStop(t, "-c", cfg)
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"a":1}`)
+	waitComplete(t, 1, "--data", data)
+	stop()
+	// A request whose response record never made it: the process died,
+	// or the disk was full until it stopped.
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := st.Append(context.Background(), &store.Record{Kind: store.KindRequest, Host: "las.cloud.com", Port: "443",
+		Head: &store.Head{Method: "POST", URL: "https://las.cloud.com/cut", Proto: "HTTP/1.1"}}, nil)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("telltale: warning: 1 capture has no recorded response (the store could not write it, "+
+		"or Telltale stopped first; `telltale show ID` says which): %d\n", cut)
+	out, errOut, code := cli(t, "verify", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errOut, want) {
+		t.Errorf("verify: exit %d, stdout %q, stderr %q; want exit 0, ok, and the warning %q", code, out, errOut, want)
+	}
+
+	_, stop = startServeStop(t, "-c", cfg)
+	stop()
+	found := false
+	for _, it := range listJSON(t, "--data", data) {
+		if it.ID != fmt.Sprint(cut) {
+			continue
+		}
+		found = true
+		if !it.Complete || it.Error != store.Interrupted {
+			t.Errorf("capture %d after serve restarted: got %+v, want it complete with the error %q", cut, it, store.Interrupted)
+		}
+	}
+	if !found {
+		t.Errorf("list after serve restarted: no capture %d", cut)
+	}
+	out, errOut, code = cli(t, "verify", "--data", data)
+	if code != 0 || !strings.Contains(errOut, want) {
+		t.Errorf("verify after the restart: exit %d, stdout %q, stderr %q; want exit 0 and the warning %q", code, out, errOut, want)
 	}
 }
