@@ -192,3 +192,16 @@ func TestStore_List_HugeLimitReturnsWhatExists(t *testing.T) {
 		}
 	}
 }
+
+// StoredHashRange's bounds come from the file (the log's size): a huge
+// range is an error, not an allocation that kills the process.
+func TestStore_StoredHashRange_RefusesAHugeRange(t *testing.T) {
+	s := newTestStore(t)
+	mustAppend(t, s, request("las.cloud.com", "/"), nil)
+	if _, err := s.StoredHashRange(0, 1<<40); err == nil || !strings.Contains(err.Error(), "more than 1048576 at once") {
+		t.Errorf("StoredHashRange(0, 2^40): got %v, want an error saying the range is too large", err)
+	}
+	if hs, err := s.StoredHashRange(0, 1<<20); err != nil || len(hs) != 1<<20 || hs[0] == nil || hs[1] != nil {
+		t.Errorf("StoredHashRange(0, 2^20): got %d hashes, %v; want 2^20, the first stored", len(hs), err)
+	}
+}

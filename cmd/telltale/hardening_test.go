@@ -86,12 +86,16 @@ func TestCLI_DamagedStore_ClearErrorNoCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cut := fi.Size()/2 - 2*int64(os.Getpagesize())
 	for _, tc := range []struct {
 		name string
 		size int64
 		want string
 	}{
-		{"truncated to 50%", fi.Size() / 2, fmt.Sprintf("telltale.db is truncated: %d bytes, the database needs ", fi.Size()/2)},
+		// Just under half: bbolt grows the file to a power of two, so its
+		// high water mark may sit a page below the middle, and cutting
+		// only unused pages is no damage.
+		{"truncated below 50%", cut, fmt.Sprintf("telltale.db is truncated: %d bytes, the database needs ", cut)},
 		{"empty", 0, "telltale.db is empty (0 bytes); restore it from a backup"},
 	} {
 		if err := os.Truncate(db, tc.size); err != nil {
