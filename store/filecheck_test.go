@@ -108,3 +108,21 @@ func TestOpen_OneMetaPageDamaged_StillOpens(t *testing.T) {
 		t.Errorf("List: %v", err)
 	}
 }
+
+// A file truncated under an open store faults on the missing pages: a
+// read says ErrDamaged instead of killing the process.
+func TestStore_TruncatedWhileOpen_ReadsFailWithErrDamaged(t *testing.T) {
+	dir, db := filledStore(t)
+	s, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.Truncate(db, 2*int64(os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.List(Query{})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "was it truncated while open?") {
+		t.Errorf("List after the file was truncated: got %v, want ErrDamaged", err)
+	}
+}

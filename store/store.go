@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -224,9 +225,20 @@ func (s *Store) Stats() Stats {
 	return s.stats
 }
 
-// view runs fn in a read transaction.
-func (s *Store) view(fn func(*bolt.Tx) error) error {
-	err := s.db.View(fn)
+// view runs fn in a read transaction. A fault reading the mapped file (a
+// file truncated while open: SIGBUS) is ErrDamaged, not a crash.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: reading %s faulted (%v): was it truncated while open?", ErrDamaged, DBFile, fault)
+		}
+	}()
+	err = s.db.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
