@@ -87,7 +87,7 @@ func (f *fullDisk) exchange(t *testing.T, n int) []string {
 	return ids
 }
 
-// captures returns the captures by id once every one is complete.
+// waitComplete returns the captures by id once every one is complete.
 func waitComplete(t *testing.T, st *store.Store, ids []string) map[string]*store.Capture {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -25,7 +25,7 @@ const NotRecorded = "response not recorded"
 // a capture left without a response record by a process that stopped
 // before it could write one.
 const Interrupted = NotRecorded + " (interrupted): Telltale stopped before it could write the response record; " +
-	"the request was recorded and forwarded, whether the client got a response is unknown"
+	"the request was recorded, whether it went upstream and what came back is unknown"
 
 // NotRecorded reports whether r stands in for a response the store could
 // not record.
