@@ -1,17 +1,20 @@
 package proxy
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/telltale/telltale/evidence"
@@ -27,6 +30,25 @@ type fullDisk struct {
 	dir    string
 	full   atomic.Bool
 	events chan Event
+	logs   lockedBuffer
+}
+
+// lockedBuffer is a log sink the proxy's goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newFullDisk(t *testing.T) *fullDisk {
@@ -51,6 +73,7 @@ func newFullDisk(t *testing.T) *fullDisk {
 	f.testProxy = newTestProxy(t, up, func(o *Options) {
 		o.Recorder = f.st
 		o.Observe = func(e Event) { f.events <- e }
+		o.Logger = zerolog.New(&f.logs)
 	})
 	return f
 }
@@ -139,6 +162,9 @@ func TestProxy_ResponseNotRecorded_CaptureSaysSoOnceDiskHasRoom(t *testing.T) {
 		if c, err := f.st.Capture(id); err != nil || c.Complete {
 			t.Fatalf("capture %s while the disk is full: got %+v, %v; want it incomplete", id, c, err)
 		}
+	}
+	if n := strings.Count(f.logs.String(), `{"level":"error","component":"proxy","id":`); n < 3 {
+		t.Errorf("error log lines about the exchanges: got %d, want 3 or more in\n%s", n, f.logs.String())
 	}
 	f.full.Store(false)
 	for id, c := range waitComplete(t, f.st, ids) {
