@@ -80,6 +80,16 @@ func (n *Notifier) CaptureFailed(host, why string) {
 		Detail:  why + ". Check the data dir's disk (space, permissions) and the log."})
 }
 
+// ResponseNotRecorded reports an exchange that was recorded and forwarded
+// but whose response record the store refused (a full disk): the client
+// got its response, the log lacks it.
+func (n *Notifier) ResponseNotRecorded(host string, id uint64, why string) {
+	n.Notify(Alert{Kind: KindCaptureFailed, Severity: Critical, Host: host, Subject: host,
+		Summary: fmt.Sprintf("Telltale forwarded traffic to %s but could not record the response (capture %d).", host, id),
+		Detail: why + ". Check the data dir's disk (space, permissions) and the log; the capture says " +
+			"\"response not recorded\" once the store can write again, and `telltale verify` lists such captures."})
+}
+
 // StoreSize reports a store larger than the configured threshold.
 func (n *Notifier) StoreSize(size, threshold int64) {
 	n.Notify(Alert{Kind: KindStoreSize, Severity: Warning, Subject: "store",

@@ -51,6 +51,9 @@ type Report struct {
 
 	Notes    []Finding // not failures: pruned bodies, records not yet signed
 	Failures []Finding // everything that does not verify
+	// Warnings are not tampering either, but a gap in what was captured:
+	// exchanges whose response was not recorded (verify_responses.go).
+	Warnings []Finding
 }
 
 // OK reports whether nothing failed.
@@ -58,3 +61,4 @@ func (r *Report) OK() bool { return len(r.Failures) == 0 }
 
 func (r *Report) fail(f Finding) { r.Failures = append(r.Failures, f) }
 func (r *Report) note(f Finding) { r.Notes = append(r.Notes, f) }
+func (r *Report) warn(f Finding) { r.Warnings = append(r.Warnings, f) }

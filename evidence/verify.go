@@ -55,6 +55,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	if err := v.records(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	v.unanswered()
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
 	problems, err := st.CheckIndexes()
@@ -75,6 +76,7 @@ type verifier struct {
 	tree      compactTree
 	responses map[uint64]uint64    // response Seq -> capture, from the index
 	bodies    map[string]bodyCheck // content address -> what hashing it found
+	open      map[uint64]bool      // requests without a response record so far
 	cps       []verifiedCheckpoint // checkpoints whose signature verified, in order
 	roots     map[uint64]tlog.Hash // recomputed root at each checkpoint's size
 }
@@ -178,6 +180,7 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 		fail(r.Capture, fmt.Sprintf("stored at position %d but is record %d (records reordered or renumbered)", raw.seq, r.Seq))
 		return h
 	}
+	v.track(&r)
 	data, err := store.LeafData(&r)
 	if err != nil {
 		fail(r.Capture, fmt.Sprintf("leaf: %v", err))

@@ -377,15 +377,24 @@ func (p *Proxy) finish(o *outbound, resp *http.Response, cb *captureBody, commit
 
 func (p *Proxy) appendResponse(o *outbound, rec *store.Record, body *store.Body) {
 	_, aerr := p.opts.Recorder.AppendLazy(context.Background(), rec, body)
+	if aerr != nil {
+		aerr = p.retryResponse(o, rec, body, aerr) // notrecorded.go
+	}
 	e := exchangeEvent(o, rec, aerr)
 	ev := p.log.Info()
-	if e.Err != "" || aerr != nil {
+	switch {
+	case aerr != nil:
+		ev, e.Err = p.log.Error(), notRecordedWhy(rec, aerr)
+	case e.Err != "":
 		ev = p.log.Warn()
 	}
 	ev.Uint64("id", e.ID).Str("client", o.client).Str("method", e.Method).Str("url", e.URL).
 		Int("status", e.Status).Int64("request_bytes", e.RequestBytes).Int64("response_bytes", e.ResponseBytes).
 		Dur("duration", e.Duration).Str("error", e.Err).AnErr("capture_error", aerr).Msg("exchange")
 	p.observe(e)
+	if aerr != nil {
+		p.markNotRecorded(o, rec, aerr)
+	}
 }
 
 // responseHead records a response head. net/http has already canonicalised

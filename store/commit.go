@@ -92,6 +92,7 @@ func (s *Store) commit(batch []*pending) {
 		if err != nil {
 			return err
 		}
+		w.fail = s.opts.FailRecord
 		for _, p := range batch {
 			if err := w.append(p); err != nil {
 				return err

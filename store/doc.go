@@ -41,7 +41,8 @@
 // Integers in keys are big-endian uint64; times are unix nanoseconds as a
 // big-endian uint64 with the sign bit flipped, so keys sort by time.
 //
-//	meta       "version" -> "1"
+//	meta       "version" -> "1"; "recovered" -> Seq up to which every
+//	           request has a response record (notrecorded.go)
 //	records    Seq -> the record, JSON (encoding/json of Record). The
 //	           bucket's sequence is the number of records, the tree size.
 //	hashes     stored hash index (tlog.StoredHashIndex) -> 32-byte hash
@@ -75,6 +76,11 @@
 //	derived_drift      time ‖ id ‖ n (uint32) -> one drift event (new
 //	                   endpoint, new field, type changed)
 //	derived_figures    reported time ‖ id ‖ n (uint32) -> one figure point
+//
+// A request whose response record could not be written gets a response
+// record that says so (no head, no body, Error starting NotRecorded):
+// appended by the proxy once the store takes it, or by the next writable
+// Open for a request an earlier process left without one (notrecorded.go).
 //
 // Retention (Prune) deletes stored bytes, never records: it marks the
 // content address in pruned, deletes it from bodies and removes its blob.
@@ -128,6 +134,8 @@
 // check.go) return what is stored without decoding it, for a verifier.
 // WriteTo writes a consistent snapshot of the database while appends go
 // on; Options.DBPath opens such a snapshot, with the live blobs.
+// Before bbolt maps the file, Open checks it against bbolt's meta pages
+// (filecheck.go): an empty or truncated file is ErrDamaged, not a SIGBUS.
 // A store opened ReadOnly while `telltale serve` holds the file fails with
 // ErrLocked after Options.Timeout. errors.go lists the sentinel errors.
 package store

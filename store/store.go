@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -63,6 +64,13 @@ type Options struct {
 	// took and its error (nil when it committed). For metrics and health:
 	// it runs on the only writer, so keep it cheap.
 	OnCommit func(records int, took time.Duration, err error)
+
+	// FailRecord, when set, is called in the commit for every record
+	// before it is written; an error fails that record's Append as a
+	// write error would, and the rest of the batch still commits. It is
+	// for tests that simulate a full disk (an error wrapping
+	// syscall.ENOSPC); leave it nil.
+	FailRecord func(*Record) error
 
 	// beforeCommit, set only by tests, runs at the end of every batch
 	// transaction; an error aborts the batch.
@@ -141,6 +149,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if path == "" {
 		path = filepath.Join(dir, DBFile)
 	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.Timeout,
 		ReadOnly:     opts.ReadOnly,
@@ -158,6 +169,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if !opts.ReadOnly {
+		if err := s.logRecovered(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 		// Only now that we hold the exclusive lock are the files in tmp
 		// surely nobody's.
 		s.cleanTmp()
@@ -166,6 +181,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		go s.commitLoop()
 	}
 	return s, nil
+}
+
+// logRecovered completes the captures an earlier process left without a
+// response record (notrecorded.go) and says so.
+func (s *Store) logRecovered() error {
+	done, err := s.recoverInterrupted()
+	if err != nil || len(done) == 0 {
+		return err
+	}
+	s.log.Warn().Int("captures", len(done)).Uints64("ids", done[:min(len(done), 100)]).
+		Msg("store: captures left without a response record by an earlier run are now marked \"" + NotRecorded + " (interrupted)\"")
+	return nil
 }
 
 // Close waits for the appends already queued to commit, stops the commit
@@ -198,9 +225,20 @@ func (s *Store) Stats() Stats {
 	return s.stats
 }
 
-// view runs fn in a read transaction.
-func (s *Store) view(fn func(*bolt.Tx) error) error {
-	err := s.db.View(fn)
+// view runs fn in a read transaction. A fault reading the mapped file (a
+// file truncated while open: SIGBUS) is ErrDamaged, not a crash.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: reading %s faulted (%v): was it truncated while open?", ErrDamaged, DBFile, fault)
+		}
+	}()
+	err = s.db.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}

@@ -11,7 +11,8 @@ import (
 // txWriter appends records inside one batch transaction.
 type txWriter struct {
 	records, hashes, bodies, byTime, byHost, responses *bolt.Bucket
-	size                                               uint64 // records so far, in this transaction
+	size                                               uint64              // records so far, in this transaction
+	fail                                               func(*Record) error // Options.FailRecord
 }
 
 var empty = []byte{}
@@ -45,6 +46,9 @@ func (w *txWriter) append(p *pending) error {
 		r.Capture = r.Seq
 	}
 	value, leaf, err := w.encode(r, p.enc)
+	if err == nil && w.fail != nil {
+		err = w.fail(r)
+	}
 	if err != nil {
 		r.Seq, r.Capture = 0, p.capture
 		p.err = err

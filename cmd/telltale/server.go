@@ -91,7 +91,7 @@ func (s *Server) open() error {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err // store.Open says "open store: ..."
 	}
 	if s.ckpt, err = openCheckpointer(dir, time.Duration(s.cfg.Evidence.CheckpointInterval), s.Store, s.log); err != nil {
 		return fmt.Errorf("open log key: %w", err)

@@ -56,6 +56,7 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(errOut, "telltale: note: %s\n", n)
 	}
+	warnUnanswered(errOut, rep.Warnings)
 	if !rep.OK() {
 		return failed(out, rep.Failures, "the log was changed after it was written: keep the data dir as it is, "+
 			"and compare with a backup and with the checkpoints you kept")

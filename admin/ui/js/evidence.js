@@ -66,6 +66,7 @@ function showVerify(box, v, ev) {
         : h('p', h('span.tag.bad', 'FAILED'), ` ${num(v.failures_total)} problems:`),
       v.failures.length ? h('ul.verify-list.err-text', v.failures.map(f => h('li', f))) : null,
       v.notes_total ? h('details', h('summary', `${num(v.notes_total)} notes (not failures)`), h('ul.verify-list', v.notes.map(f => h('li', f)))) : null,
+      v.warnings_total ? h('details', h('summary', `${num(v.warnings_total)} captures without a recorded response (not tampering)`), h('ul.verify-list', v.warnings.map(f => h('li', f)))) : null,
       h('p.help', 'Finished ', time(v.finished), '.')));
   }
   box.replaceChildren(...parts);
