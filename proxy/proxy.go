@@ -58,7 +58,7 @@ type Options struct {
 	Resolve     map[string]string // "host:port" -> "ip:port" dial overrides
 
 	MaxBody         int64         // stored bytes per body; 0: 64 MiB
-	UpstreamTimeout time.Duration // wait for a response head; 0: 60s
+	UpstreamTimeout time.Duration // one upstream round trip, response body included; 0: 60s
 	HeadTimeout     time.Duration // read a request head; 0: 30s
 	IdleTimeout     time.Duration // keep-alive idle and body read stall; 0: 120s
 
@@ -73,14 +73,14 @@ type Options struct {
 // Proxy is the forward proxy: goproxy parses proxy requests and CONNECT,
 // and Telltale takes over each connection it intercepts or tunnels.
 type Proxy struct {
-	opts      Options
-	log       zerolog.Logger
-	now       func() time.Time
-	gp        *goproxy.ProxyHttpServer
-	server    *http.Server
-	transport *http.Transport
-	dialer    *Dialer                // tunnels' upstream connections
-	policy    atomic.Pointer[policy] // see Reload
+	opts     Options
+	log      zerolog.Logger
+	now      func() time.Time
+	gp       *goproxy.ProxyHttpServer
+	server   *http.Server
+	upstream *upstreamPool          // intercepted and plain-HTTP requests
+	dialer   *Dialer                // tunnels' upstream connections
+	policy   atomic.Pointer[policy] // see Reload
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -104,7 +104,7 @@ func New(opts Options) (*Proxy, error) {
 	}
 	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow})
 	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs}
-	p.transport = newTransport(opts)
+	p.upstream = newUpstreamPool(newTransport(opts), upstreamIdle)
 	p.gp = p.newGoproxy()
 	p.server = &http.Server{
 		Handler:           p,
@@ -205,7 +205,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		<-done
 		err = errors.Join(err, fmt.Errorf("shutdown: %w: in-flight exchanges were cut", ctx.Err()))
 	}
-	p.transport.CloseIdleConnections()
+	p.upstream.Close()
 	return err
 }
 

@@ -9,10 +9,15 @@ import (
 	"time"
 )
 
-// newTransport is the one upstream client: keep-alive connection reuse,
-// HTTP/2 where the upstream offers it, TLS verified against opts.RootCAs
-// with the real host name, and no header rewriting (no added
-// Accept-Encoding, no transparent decompression).
+// upstreamIdle is how long an upstream connection may sit unused in the
+// pool before it is closed.
+const upstreamIdle = 90 * time.Second
+
+// newTransport configures the upstream connections that upstreamPool
+// opens: HTTP/2 where the upstream offers it, TLS verified against
+// opts.RootCAs with the real host name, and no header rewriting (no added
+// Accept-Encoding, no transparent decompression). Its own RoundTrip, which
+// retries, is never used.
 func newTransport(opts Options) *http.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
@@ -26,9 +31,6 @@ func newTransport(opts Options) *http.Transport {
 		TLSHandshakeTimeout:   15 * time.Second,
 		ForceAttemptHTTP2:     true,
 		DisableCompression:    true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: opts.UpstreamTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
