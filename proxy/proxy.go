@@ -62,6 +62,13 @@ type Options struct {
 	HeadTimeout     time.Duration // read a request head; 0: 30s
 	IdleTimeout     time.Duration // keep-alive idle and body read stall; 0: 120s
 
+	// MaxClientConns caps the open client connections; past it a new one
+	// gets 503 and is closed. 0: 1024.
+	MaxClientConns int
+	// TunnelIdleTimeout closes a tunnel with no byte either way for this
+	// long. 0: 10m.
+	TunnelIdleTimeout time.Duration
+
 	// Observe, when set, receives every finished exchange, tunnel and
 	// refusal (metrics, alerts).
 	Observe func(Event)
@@ -129,6 +136,12 @@ func setDefaults(o *Options) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 120 * time.Second
 	}
+	if o.MaxClientConns <= 0 {
+		o.MaxClientConns = 1024
+	}
+	if o.TunnelIdleTimeout <= 0 {
+		o.TunnelIdleTimeout = 10 * time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -149,7 +162,7 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 
 // Serve accepts proxy clients on l until Shutdown.
 func (p *Proxy) Serve(l net.Listener) error {
-	err := p.server.Serve(l)
+	err := p.server.Serve(&limitListener{Listener: l, max: int64(p.opts.MaxClientConns), log: p.log})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
