@@ -92,36 +92,6 @@ func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 	return resp
 }
 
-// upstreamContext bounds one upstream round trip, response body included,
-// by Options.UpstreamTimeout.
-func (p *Proxy) upstreamContext(ctx context.Context) (context.Context, context.CancelCauseFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	d := p.opts.UpstreamTimeout
-	ctx, stop := context.WithTimeoutCause(ctx, d, fmt.Errorf("no complete response within upstream.timeout (%s)", d))
-	return ctx, func(cause error) { cancel(cause); stop() }
-}
-
-// roundTrip sends out once (the pool never retries) and, while the head is
-// awaited, lets o.watch cancel it when the client goes away. A body that
-// still streams from the client (overflow) is not watched: reading it
-// notices the client's departure.
-func (p *Proxy) roundTrip(o *outbound, out *http.Request, cancel context.CancelCauseFunc) (*http.Response, error) {
-	if o.watch != nil && !o.overflow {
-		defer o.watch(cancel)()
-	}
-	resp, err := p.upstream.RoundTrip(out)
-	return resp, causeOf(out.Context(), err)
-}
-
-// causeOf replaces the bare context error that HTTP/2 returns with why the
-// context ended (the deadline, the client's departure).
-func causeOf(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return context.Cause(ctx)
-	}
-	return err
-}
-
 // writeAhead spools the request body and durably appends the request
 // record: nothing goes upstream before this returns nil.
 func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {

@@ -163,30 +163,6 @@ func (s *session) outbound(in *inRequest) *outbound {
 	return &outbound{client: s.client, scheme: "https", host: s.host, port: s.port, in: in, aborted: s.c.wasAborted}
 }
 
-// watchClient cancels the upstream round trip when the client closes the
-// connection while it waits for the response head, as net/http's server
-// does with its background read. A byte of a pipelined next request stays
-// buffered in s.br for the next exchange.
-func (s *session) watchClient(cancel context.CancelCauseFunc) (stop func()) {
-	s.tc.SetReadDeadline(time.Time{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ne net.Error
-		if _, err := s.br.Peek(1); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
-			cancel(errClientGone)
-		}
-	}()
-	return func() {
-		s.tc.SetReadDeadline(time.Unix(1, 0)) // ends the Peek
-		<-done
-		s.tc.SetReadDeadline(time.Time{})
-	}
-}
-
-// errClientGone ends an upstream round trip whose client went away.
-var errClientGone = errors.New("client went away before the upstream answered")
-
 // drained reports whether the request body was read to its end, so that the
 // next request starts where the connection stands.
 func drained(body io.Reader) bool {

@@ -26,9 +26,10 @@ type upstreamPool struct {
 	t    *http.Transport // dialing, TLS, parent proxy, HTTP/2
 	idle time.Duration   // close connections unused this long
 
-	mu     sync.Mutex
-	conns  map[string][]*pooledConn // by scheme and host:port
-	closed bool
+	mu      sync.Mutex
+	conns   map[string][]*pooledConn // by scheme and host:port
+	closed  bool
+	janitor *time.Timer // sweeps while the pool holds connections
 }
 
 type pooledConn struct {
@@ -81,7 +82,25 @@ func (p *upstreamPool) get(ctx context.Context, scheme, addr string) (*http.Clie
 	pc.touch()
 	cc.SetStateHook(func(*http.ClientConn) { pc.touch() })
 	p.conns[key] = append(p.conns[key], pc)
+	if p.janitor == nil {
+		p.janitor = time.AfterFunc(p.idle, p.sweep)
+	}
 	return cc, nil
+}
+
+// sweep runs every p.idle while the pool holds connections.
+func (p *upstreamPool) sweep() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.sweepLocked(time.Now())
+	if len(p.conns) == 0 {
+		p.janitor = nil
+		return
+	}
+	p.janitor.Reset(p.idle)
 }
 
 // reserveIdle reserves a slot on a live connection for key, closing the
@@ -103,7 +122,6 @@ func (p *upstreamPool) reserveIdle(key string) (*http.ClientConn, error) {
 }
 
 // sweepLocked drops broken connections and closes those idle past p.idle.
-// It runs when a request looks for a connection; Close ends the rest.
 func (p *upstreamPool) sweepLocked(now time.Time) {
 	for key, list := range p.conns {
 		for _, pc := range list {
@@ -137,6 +155,9 @@ func (p *upstreamPool) removeLocked(key string, pc *pooledConn) {
 func (p *upstreamPool) Close() {
 	p.mu.Lock()
 	p.closed = true
+	if p.janitor != nil {
+		p.janitor.Stop()
+	}
 	conns := p.conns
 	p.conns = nil
 	p.mu.Unlock()

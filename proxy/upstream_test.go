@@ -225,3 +225,28 @@ func TestUpstream_ClientGone_CancelsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestUpstreamPool_ClosesIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	up := newUpstreamConfig(t, false, echo, func(s *http.Server) {
+		s.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateClosed {
+				closed <- struct{}{}
+			}
+		}
+	})
+	pool := newUpstreamPool(newTransport(Options{RootCAs: up.CA.Pool(), Resolve: resolveTo(up.Listener.Addr().String())}), 200*time.Millisecond)
+	defer pool.Close()
+	req, _ := http.NewRequest("GET", "https://las.cloud.com/idle", nil)
+	resp, err := pool.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an idle upstream connection stayed open 5s past the pool's idle time")
+	}
+}
