@@ -116,3 +116,12 @@ func TestServe_LimitsKeyErrors_Exit2(t *testing.T) {
 		t.Errorf("got exit %d, %q; want 2 naming limits.max_client_conns", code, stderr)
 	}
 }
+
+func TestFDWarning_NamesTheKeyWhenTheLimitIsTooLow(t *testing.T) {
+	if w := fdWarning(1024, 256); !strings.Contains(w, "limits.max_client_conns") || !strings.Contains(w, "to 96") {
+		t.Errorf("1024 connections, 256 files: got %q, want a warning suggesting 96", w)
+	}
+	if w := fdWarning(1024, 1<<20); w != "" {
+		t.Errorf("1024 connections, 1M files: got %q, want none", w)
+	}
+}

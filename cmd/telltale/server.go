@@ -103,6 +103,11 @@ func (s *Server) open() error {
 }
 
 func (s *Server) newProxy() error {
+	if nofile, ok := fdLimit(); ok {
+		if w := fdWarning(s.cfg.Limits.MaxClientConns, nofile); w != "" {
+			s.log.Warn().Msg(w)
+		}
+	}
 	roots, err := upstreamRoots(s.cfg)
 	if err != nil {
 		return err
