@@ -103,7 +103,7 @@ func (p *Proxy) refuseRequest(o *outbound, why string) {
 		Host:   o.host,
 		Port:   o.port,
 		Error:  why,
-		Head:   &store.Head{Method: o.in.Method, URL: o.scheme + "://" + o.authority() + quoteTarget(o.in.Target), Proto: o.in.Proto, Headers: o.in.Fields},
+		Head:   &store.Head{Method: o.in.Method, URL: refusedURL(o), Proto: o.in.Proto, Headers: o.in.Fields},
 	}
 	id, err := p.opts.Recorder.Append(context.Background(), rec, nil)
 	if err != nil {
@@ -111,4 +111,14 @@ func (p *Proxy) refuseRequest(o *outbound, why string) {
 	}
 	p.observe(Event{Kind: store.CaptureDenied, ID: id, Host: o.host, Method: o.in.Method, URL: rec.Head.URL, Err: why, CaptureFailed: err != nil})
 	p.log.Warn().Str("client", o.client).Str("method", o.in.Method).Str("target", rec.Head.URL).Str("why", why).Msg("request refused")
+}
+
+// refusedURL is the URL recorded for a refused request: absolute for an
+// origin-form target, otherwise the target as sent (absolute form,
+// authority form), escaped where it holds unprintable bytes.
+func refusedURL(o *outbound) string {
+	if strings.HasPrefix(o.in.Target, "/") {
+		return o.scheme + "://" + o.authority() + quoteTarget(o.in.Target)
+	}
+	return quoteTarget(o.in.Target)
 }

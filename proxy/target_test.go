@@ -65,8 +65,9 @@ func TestProxy_ControlByteTarget_RefusedNotResent(t *testing.T) {
 					t.Errorf("upstream got %d connections, want 0", n)
 				}
 				d := lastDenied(t, tp)
-				if !strings.Contains(d.Error, "request target") || d.Method != "GET" || d.Host != "las.cloud.com" {
-					t.Errorf("refusal recorded as %+v", d)
+				want := "https://las.cloud.com" + quoteTarget(target)
+				if !strings.Contains(d.Error, "request target") || d.Method != "GET" || d.Host != "las.cloud.com" || d.URL != want {
+					t.Errorf("refusal recorded as %+v, want URL %q", d, want)
 				}
 			})
 		}
@@ -135,23 +136,37 @@ func TestProxy_DoubleSlashTarget_SentAsRecorded(t *testing.T) {
 	}
 }
 
-func TestProxy_TwoHostHeaders_Refused(t *testing.T) {
-	up, conns := countingUpstream(t, false)
-	tp := newTestProxy(t, up, nil)
-	c := mitmConn(t, tp, "las.cloud.com")
-	io.WriteString(c, "GET /x HTTP/1.1\r\nHost: las.cloud.com\r\nhost: evil.example\r\n\r\n")
-	r, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("no reply: %v", err)
+func TestProxy_UnforwardableHead_RefusedAndRecorded(t *testing.T) {
+	cases := []struct{ name, send, why, url string }{
+		{"two Host headers", "GET /x HTTP/1.1\r\nHost: las.cloud.com\r\nhost: evil.example\r\n\r\n",
+			"more than one Host", "https://las.cloud.com/x"},
+		{"absolute form inside TLS", "GET https://evil.example/x HTTP/1.1\r\nHost: las.cloud.com\r\n\r\n",
+			"not in origin form", "https://evil.example/x"},
+		{"CONNECT inside TLS", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+			"not in origin form", "evil.example:443"},
+		{"asterisk form without OPTIONS", "GET * HTTP/1.1\r\nHost: las.cloud.com\r\n\r\n",
+			"only for OPTIONS", "*"},
 	}
-	if r.StatusCode != http.StatusBadRequest {
-		t.Errorf("got %d, want 400", r.StatusCode)
-	}
-	if n := conns.Load(); n != 0 {
-		t.Errorf("upstream got %d connections, want 0", n)
-	}
-	if d := lastDenied(t, tp); !strings.Contains(d.Error, "more than one Host") {
-		t.Errorf("refusal recorded as %+v", d)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up, conns := countingUpstream(t, false)
+			tp := newTestProxy(t, up, nil)
+			c := mitmConn(t, tp, "las.cloud.com")
+			io.WriteString(c, tc.send)
+			r, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no reply: %v", err)
+			}
+			if r.StatusCode != http.StatusBadRequest {
+				t.Errorf("got %d, want 400", r.StatusCode)
+			}
+			if n := conns.Load(); n != 0 {
+				t.Errorf("upstream got %d connections, want 0", n)
+			}
+			if d := lastDenied(t, tp); !strings.Contains(d.Error, tc.why) || d.URL != tc.url {
+				t.Errorf("refusal recorded as %+v, want %q and URL %q", d, tc.why, tc.url)
+			}
+		})
 	}
 }
 
