@@ -103,15 +103,14 @@ func (p *upstreamPool) sweep() {
 	p.janitor.Reset(p.idle)
 }
 
-// reserveIdle reserves a slot on a live connection for key, closing the
-// dead and the long idle ones on the way.
+// reserveIdle reserves a slot on a live connection for key. (Reserve
+// fails on a broken connection; sweep removes those.)
 func (p *upstreamPool) reserveIdle(key string) (*http.ClientConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, errPoolClosed
 	}
-	p.sweepLocked(time.Now())
 	for _, pc := range p.conns[key] {
 		if pc.cc.Reserve() == nil {
 			pc.touch()

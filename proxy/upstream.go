@@ -12,8 +12,10 @@ import (
 )
 
 // upstreamIdle is how long an upstream connection may sit unused in the
-// pool before it is closed.
-const upstreamIdle = 90 * time.Second
+// pool before it is closed: under the 60s idle timeout common in load
+// balancers, so that a request rarely meets a connection the far end is
+// closing (the pool does not resend; the client would get a 502).
+const upstreamIdle = 50 * time.Second
 
 // newTransport configures the upstream connections that upstreamPool
 // opens: HTTP/2 where the upstream offers it, TLS verified against
