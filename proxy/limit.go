@@ -88,3 +88,23 @@ func (c *limitedConn) CloseWrite() error {
 	closeWrite(c.Conn)
 	return nil
 }
+
+// stallBody bounds how long a read of a plain-HTTP request body may stall
+// (Options.IdleTimeout), as stallReader does inside intercepted TLS. At the
+// end of the body the deadline is lifted: net/http then reads in the
+// background to notice the client leaving, and a deadline there would
+// cancel the request.
+type stallBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (s *stallBody) Read(p []byte) (int, error) {
+	s.rc.SetReadDeadline(time.Now().Add(s.timeout))
+	n, err := s.ReadCloser.Read(p)
+	if err == io.EOF {
+		s.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}

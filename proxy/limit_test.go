@@ -140,3 +140,15 @@ func TestProxy_BusyTunnel_OneWayTraffic_NotClosed(t *testing.T) {
 		t.Errorf("streamed download through a tunnel: got %q, %v; want all ten chunks", b, err)
 	}
 }
+
+func TestProxy_PlainHTTP_StalledBody_Cut(t *testing.T) {
+	up, conns := countingUpstream(t, false)
+	tp := newTestProxy(t, up, func(o *Options) { o.IdleTimeout = 500 * time.Millisecond })
+	got := rawExchange(t, tp.URL.Host, "POST http://las.cloud.com/x HTTP/1.1\r\nHost: las.cloud.com\r\nContent-Length: 100\r\n\r\nonly ten b")
+	if got != http.StatusBadRequest {
+		t.Errorf("got %d, want 400 once the body stalled for the idle timeout", got)
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("upstream got %d connections for a request whose body never came", n)
+	}
+}

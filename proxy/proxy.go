@@ -178,6 +178,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "telltale: your address is not allowed to use this proxy (clients.allow)", http.StatusForbidden)
 		return
 	}
+	if r.ContentLength != 0 {
+		r.Body = &stallBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: p.opts.IdleTimeout}
+	}
 	p.gp.ServeHTTP(w, r)
 }
 
