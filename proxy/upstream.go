@@ -35,7 +35,6 @@ func newTransport(opts Options) *http.Transport {
 		TLSHandshakeTimeout:   15 * time.Second,
 		ForceAttemptHTTP2:     true,
 		DisableCompression:    true,
-		ResponseHeaderTimeout: opts.UpstreamTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 	if pf := parentFunc(opts.ParentProxy, opts.NoProxy); pf != nil {
