@@ -212,7 +212,11 @@ func TestUpstream_ClientGone_CancelsRoundTrip(t *testing.T) {
 			tp := newTestProxy(t, up, func(o *Options) { o.UpstreamTimeout = time.Minute })
 			c := mitmConn(t, tp, "las.cloud.com")
 			io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: las.cloud.com\r\n\r\n")
-			<-started
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request never reached the upstream")
+			}
 			c.Close()
 			select {
 			case <-ended:
