@@ -49,6 +49,7 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts"`
 	Inspect   Inspect   `yaml:"inspect"`
 	Evidence  Evidence  `yaml:"evidence"`
+	Limits    Limits    `yaml:"limits"` // limits.go
 }
 
 // Admin is the admin API listener; admin.go has its TLS.
@@ -176,6 +177,7 @@ func (c *Config) Validate() error {
 		c.checkInspect,
 		c.checkEvidence,
 		c.checkAllowLocal,
+		c.checkLimits,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

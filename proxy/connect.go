@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/elazarl/goproxy"
 
@@ -112,7 +110,11 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 		defer up.Close()
 		c.setPeer(up)
 		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
-		rec.BytesUp, rec.BytesDown = splice(nc, up)
+		var idled bool
+		rec.BytesUp, rec.BytesDown, idled = splice(nc, up, p.opts.TunnelIdleTimeout)
+		if idled {
+			rec.Error = fmt.Sprintf("closed: no bytes either way for %s (limits.tunnel_idle_timeout)", p.opts.TunnelIdleTimeout)
+		}
 	}
 	rec.Time = p.now()
 	rec.Duration = rec.Time.Sub(start)
@@ -148,27 +150,6 @@ func (o oneByteReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	return o.r.Read(p[:1])
-}
-
-// splice copies both ways until both directions end, and counts bytes.
-func splice(client, up net.Conn) (upBytes, downBytes int64) {
-	var wg sync.WaitGroup
-	var u, d atomic.Int64
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		n, _ := io.Copy(up, client)
-		u.Store(n)
-		closeWrite(up)
-	}()
-	go func() {
-		defer wg.Done()
-		n, _ := io.Copy(client, up)
-		d.Store(n)
-		closeWrite(client)
-	}()
-	wg.Wait()
-	return u.Load(), d.Load()
 }
 
 func closeWrite(c net.Conn) {

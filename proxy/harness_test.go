@@ -46,6 +46,13 @@ type received struct {
 // answers after the request has been recorded.
 func newUpstream(t testing.TB, http2 bool, handler http.HandlerFunc) *upstream {
 	t.Helper()
+	return newUpstreamConfig(t, http2, handler, nil)
+}
+
+// newUpstreamConfig is newUpstream with a hook that edits the server before
+// it starts.
+func newUpstreamConfig(t testing.TB, http2 bool, handler http.HandlerFunc, edit func(*http.Server)) *upstream {
+	t.Helper()
 	u := &upstream{CA: testpki.NewCA(t, "Vendor test CA")}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -56,6 +63,9 @@ func newUpstream(t testing.TB, http2 bool, handler http.HandlerFunc) *upstream {
 		handler(w, r)
 	}))
 	srv.EnableHTTP2 = http2
+	if edit != nil {
+		edit(srv.Config)
+	}
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{u.CA.Server(t, "las.cloud.com", "cis.citrix.com", "*.citrixworkspacesapi.net")}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)

@@ -62,9 +62,16 @@ type Options struct {
 	Resolve     map[string]string // "host:port" -> "ip:port" dial overrides
 
 	MaxBody         int64         // stored bytes per body; 0: 64 MiB
-	UpstreamTimeout time.Duration // wait for a response head; 0: 60s
+	UpstreamTimeout time.Duration // one upstream round trip, response body included; 0: 60s
 	HeadTimeout     time.Duration // read a request head; 0: 30s
 	IdleTimeout     time.Duration // keep-alive idle and body read stall; 0: 120s
+
+	// MaxClientConns caps the open client connections; past it a new one
+	// gets 503 and is closed. 0: 1024.
+	MaxClientConns int
+	// TunnelIdleTimeout closes a tunnel with no byte either way for this
+	// long. 0: 10m.
+	TunnelIdleTimeout time.Duration
 
 	// Observe, when set, receives every finished exchange, tunnel and
 	// refusal (metrics, alerts).
@@ -79,15 +86,15 @@ type Options struct {
 // Proxy is the forward proxy: goproxy parses proxy requests and CONNECT,
 // and Telltale takes over each connection it intercepts or tunnels.
 type Proxy struct {
-	opts      Options
-	log       zerolog.Logger
-	now       func() time.Time
-	gp        *goproxy.ProxyHttpServer
-	server    *http.Server
-	transport *http.Transport
-	dialer    *Dialer                // tunnels' upstream connections
-	policy    atomic.Pointer[policy] // see Reload
-	guard     *guard                 // refuses upstreams on this host (guard.go)
+	opts     Options
+	log      zerolog.Logger
+	now      func() time.Time
+	gp       *goproxy.ProxyHttpServer
+	server   *http.Server
+	upstream *upstreamPool          // intercepted and plain-HTTP requests
+	dialer   *Dialer                // tunnels' upstream connections
+	policy   atomic.Pointer[policy] // see Reload
+	guard    *guard                 // refuses upstreams on this host (guard.go)
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -112,8 +119,9 @@ func New(opts Options) (*Proxy, error) {
 	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal})
 	p.guard = newGuard(opts.lookupIP, opts.Now)
 	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs, Vet: p.vet}
-	p.transport = newTransport(opts)
-	p.guardTransport(p.transport)
+	t := newTransport(opts)
+	p.guardTransport(t)
+	p.upstream = newUpstreamPool(t, upstreamIdle)
 	p.gp = p.newGoproxy()
 	p.server = &http.Server{
 		Handler:           p,
@@ -138,6 +146,12 @@ func setDefaults(o *Options) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 120 * time.Second
 	}
+	if o.MaxClientConns <= 0 {
+		o.MaxClientConns = 1024
+	}
+	if o.TunnelIdleTimeout <= 0 {
+		o.TunnelIdleTimeout = 10 * time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -159,7 +173,7 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 // Serve accepts proxy clients on l until Shutdown.
 func (p *Proxy) Serve(l net.Listener) error {
 	p.Protect(l.Addr())
-	err := p.server.Serve(l)
+	err := p.server.Serve(&limitListener{Listener: l, max: int64(p.opts.MaxClientConns), log: p.log})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -174,6 +188,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "telltale: your address is not allowed to use this proxy (clients.allow)", http.StatusForbidden)
 		return
+	}
+	if r.ContentLength != 0 {
+		r.Body = &stallBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: p.opts.IdleTimeout}
 	}
 	p.gp.ServeHTTP(w, r)
 }
@@ -215,7 +232,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		<-done
 		err = errors.Join(err, fmt.Errorf("shutdown: %w: in-flight exchanges were cut", ctx.Err()))
 	}
-	p.transport.CloseIdleConnections()
+	p.upstream.Close()
 	return err
 }
 

@@ -106,6 +106,11 @@ func (s *Server) open() error {
 }
 
 func (s *Server) newProxy() error {
+	if nofile, ok := fdLimit(); ok {
+		if w := fdWarning(s.cfg.Limits.MaxClientConns, nofile); w != "" {
+			s.log.Warn().Msg(w)
+		}
+	}
 	roots, err := upstreamRoots(s.cfg)
 	if err != nil {
 		return err
@@ -129,6 +134,11 @@ func (s *Server) newProxy() error {
 		UpstreamTimeout: time.Duration(s.cfg.Upstream.Timeout),
 		Observe:         s.observe,
 		Logger:          s.log,
+
+		HeadTimeout:       time.Duration(s.cfg.Limits.HeadTimeout),
+		IdleTimeout:       time.Duration(s.cfg.Limits.IdleTimeout),
+		MaxClientConns:    s.cfg.Limits.MaxClientConns,
+		TunnelIdleTimeout: time.Duration(s.cfg.Limits.TunnelIdleTimeout),
 	})
 	return err
 }
@@ -150,7 +160,9 @@ func (s *Server) listen() error {
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
 		Templates: analysis.Templates(s.cfg.Inspect.Templates)})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
-	s.admin = &http.Server{Handler: s.routes(h, token), ReadHeaderTimeout: 10 * time.Second}
+	idle := time.Duration(s.cfg.Limits.IdleTimeout)
+	s.admin = &http.Server{Handler: bodyDeadline(s.routes(h, token), idle),
+		ReadHeaderTimeout: time.Duration(s.cfg.Limits.HeadTimeout), IdleTimeout: idle}
 	s.admin.RegisterOnShutdown(h.Close) // ends event streams, which never go idle
 	return s.serveAdminTLS()            // and writes DATA/admin.json
 }
