@@ -8,7 +8,9 @@ import (
 // readmeText is README.txt. Every line that starts with "  $ " is a
 // command that works in the unzipped bundle (a test runs them); a command
 // ending in <<'EOF' takes the indented lines up to "  EOF".
-var readmeText = template.Must(template.New("README.txt").Parse(`Telltale evidence bundle
+var readmeText = template.Must(template.New("README.txt").Funcs(template.FuncMap{
+	"dec": func(n int) int { return n - 1 },
+}).Parse(`Telltale evidence bundle
 ========================
 
 This bundle holds captures of what a license server sent to its vendor,
@@ -21,6 +23,7 @@ the proofs that each capture is in that log exactly as it was signed.
   Checkpoint   tree size {{.Checkpoint.TreeSize}}, root hash {{.Checkpoint.RootHash}}, signed {{.Checkpoint.Time}}
   Exported     {{.ExportedAt}} by {{.Tool}}
   Captures     {{.Captures}} ({{.Records}} records){{if .Selection.Redact}}, redacted: see "withheld" in manifest.json{{end}}
+  Anchors      {{if .Anchors}}{{len .Anchors}} RFC 3161 timestamps (timestamps/){{else}}none: the checkpoints are signed by the log key only{{end}}
 
 The log is a Merkle tree (RFC 6962, as in Certificate Transparency): every
 record Telltale made is one leaf, appended before the request was
@@ -86,7 +89,26 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    ticket or an e-mail), find it in checkpoints.jsonl ("note"); its
    "proof" shows this checkpoint's tree extends it (RFC 9162 2.1.4).
 
-4. Each record. captures.jsonl has one capture per line: "capture" is the
+{{if .Anchors}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
+   new checkpoints; a timestamp from a time-stamping authority (RFC 3161)
+   shows that a checkpoint existed by the TSA's time, which the key holder
+   cannot change afterwards. Each timestamps/<n>.tsr is a time-stamp
+   response over the SHA-256 of checkpoint n's signed note, the whole
+   file as stored:
+{{range .Anchors}}
+     {{.File}}  checkpoint {{.Checkpoint}}, note in {{.Note}}{{end}}
+
+   The bundle does not say whom to trust for time: get the TSA's CA
+   certificate from its operator (tsa-ca.pem) and, for checkpoint.txt,
+
+     openssl ts -verify -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -data checkpoint.txt -CAfile tsa-ca.pem
+     openssl ts -reply -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -text
+
+   "telltale verify THIS-BUNDLE.zip --tsa-ca tsa-ca.pem" checks them all;
+   without --tsa-ca it checks each signature against the certificate the
+   timestamp carries and says the TSA is not trusted.
+
+{{end}}4. Each record. captures.jsonl has one capture per line: "capture" is the
    capture as "telltale show --json" prints it, "records" its records (a
    request and its response, or one tunnel or denied record). Per record:
 

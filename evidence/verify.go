@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,11 @@ type VerifyOptions struct {
 	// Verifier is the log's key (DATA/ca/log.pub, or one the user pinned);
 	// required.
 	Verifier note.Verifier
+	// TSARoots are the roots a checkpoint timestamp's TSA must chain to
+	// (verify --tsa-ca); nil checks each timestamp against the
+	// certificate it carries only, and the report says the TSA is not
+	// trusted.
+	TSARoots *x509.CertPool
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -57,6 +63,9 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	}
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
+	if err := v.checkTimestamps(opts.TSARoots); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	problems, err := st.CheckIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
