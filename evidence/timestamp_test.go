@@ -19,7 +19,7 @@ import (
 // newTSA starts a local RFC 3161 TSA (testbed's, on a real socket).
 func newTSA(tb testing.TB) *testbed.TSA {
 	tb.Helper()
-	tsa, err := testbed.NewTSA(nil)
+	tsa, err := testbed.NewTSA(testbed.TSAOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -42,14 +42,30 @@ type TSA struct {
 	granted int        // timestamps issued
 }
 
-// NewTSA makes the TSA's root and certificate and listens on a loopback
-// port; Start serves. now nil means time.Now.
-func NewTSA(now func() time.Time) (*TSA, error) {
-	if now == nil {
-		now = time.Now
+// TSAOptions configure NewTSA.
+type TSAOptions struct {
+	// Now is the TSA's clock; nil means time.Now.
+	Now func() time.Time
+	// Identity is what an earlier TSA's Identity returned: the same root,
+	// certificate and key, so that timestamps of earlier runs still chain
+	// to the root a user was given. nil makes new ones.
+	Identity []byte
+}
+
+// NewTSA makes (or loads) the TSA's root and certificate and listens on a
+// loopback port; Start serves.
+func NewTSA(opts TSAOptions) (*TSA, error) {
+	t := &TSA{now: opts.Now}
+	if t.now == nil {
+		t.now = time.Now
 	}
-	t := &TSA{now: now}
-	if err := t.issue(time.Now()); err != nil {
+	var err error
+	if opts.Identity != nil {
+		err = t.load(opts.Identity)
+	} else {
+		err = t.issue(time.Now())
+	}
+	if err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,6 +75,43 @@ func NewTSA(now func() time.Time) (*TSA, error) {
 	t.ln = ln
 	t.srv = &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second}
 	return t, nil
+}
+
+// Identity is the TSA's root, certificate and signing key in PEM, for
+// TSAOptions.Identity. It holds a private key: keep it with the test data
+// it timestamps, never anywhere real.
+func (t *TSA) Identity() []byte {
+	der, _ := x509.MarshalECPrivateKey(t.key)
+	b := slices.Clone(t.rootPEM)
+	b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: t.cert.Raw})...)
+	return append(b, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})...)
+}
+
+// load reads what Identity wrote.
+func (t *TSA) load(id []byte) error {
+	var certs []*x509.Certificate
+	for b, rest := pem.Decode(id); b != nil; b, rest = pem.Decode(rest) {
+		switch b.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return fmt.Errorf("tsa identity: %w", err)
+			}
+			certs = append(certs, c)
+		case "EC PRIVATE KEY":
+			k, err := x509.ParseECPrivateKey(b.Bytes)
+			if err != nil {
+				return fmt.Errorf("tsa identity: %w", err)
+			}
+			t.key = k
+		}
+	}
+	if len(certs) != 2 || t.key == nil {
+		return errors.New("tsa identity: want a root, a TSA certificate and its key")
+	}
+	t.root, t.cert = certs[0], certs[1]
+	t.rootPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: t.root.Raw})
+	return nil
 }
 
 // issue makes the root and the TSA certificate, valid from a year before

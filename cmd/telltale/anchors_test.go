@@ -54,7 +54,7 @@ func (w *witness) setDown(down bool) {
 
 // newTestTSA starts the testbed's TSA and writes its root to a file.
 func newTestTSA(t *testing.T) (*testbed.TSA, string) {
-	tsa, err := testbed.NewTSA(nil)
+	tsa, err := testbed.NewTSA(testbed.TSAOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
