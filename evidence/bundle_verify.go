@@ -92,6 +92,7 @@ func VerifyBundle(ra io.ReaderAt, size int64, opts BundleOptions) (*BundleReport
 	v.earlier()
 	v.captures()
 	v.anchors(opts.TSARoots)
+	v.captureIndex()
 	v.sumsFile()
 	return v.rep, nil
 }
@@ -298,7 +299,7 @@ func knownFile(name string) bool {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
 		return true
 	}
-	if isTimestampFile(name) {
+	if isTimestampFile(name) || name == FileIndex {
 		return true
 	}
 	for _, dir := range []string{DirBodies, DirRedacted} {

@@ -108,6 +108,53 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    without --tsa-ca it checks each signature against the certificate the
    timestamp carries and says the TSA is not trusted.
 
+{{end}}{{if or .Selection.Host .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
+   of host {{.Selection.Host}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
+   A checkpoint with an "index <base64>" line signs the capture index of
+   the whole tree: for every host, how many captures it holds and the
+   SHA-256 of their numbers and times:
+
+     host hash  SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
+                line "<seq> <unix nanoseconds>\n" per capture, by seq
+     index      SHA-256 of "telltale-index/v1\n" and one line
+                "<count> <host hash, hex> <host>\n" per host, by host
+
+   capture-index.json holds every host's line, and the full list of the
+   hosts this selection covers. Proven: every capture of the selection
+   that the checkpointed tree holds is in this bundle; none was left out
+   by whoever exported it. Not proven: that the index itself left no
+   capture out. It is signed by the same key as the tree, and its holder
+   could sign an index that omits one; "telltale verify" on the whole
+   log recomputes the index from the records and would show it. Not
+   covered either: captures logged after this checkpoint, traffic that
+   never went through Telltale, and the clock: times are the proxy's.
+   Without an index line (an older checkpoint) nothing proves the
+   selection complete. This checks it by hand:
+
+  $ python3 - <<'EOF'
+  import base64, calendar, hashlib, json, time
+  def ns(s):
+      if not s: return None
+      main, frac = s.rstrip('Z').split('.')
+      return calendar.timegm(time.strptime(main, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(frac)
+  ci, cp = json.load(open('capture-index.json')), open('checkpoint.txt').read().split('\n')
+  lines = ['telltale-index/v1']
+  for h in ci['hosts']:
+      if 'seqs' in h:
+          t = 'telltale-host-index/v1\nhost %s\n' % h['host'] + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
+          assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h['host']
+      lines.append('%d %s %s' % (h['count'], h['hash'], h['host']))
+  root = base64.b64encode(hashlib.sha256(('\n'.join(lines) + '\n').encode()).digest()).decode()
+  assert cp[4] == 'index ' + root, 'the index is not the one the checkpoint signs'
+  sel = json.load(open('manifest.json'))['selection']
+  host, lo, hi = sel.get('host', '').lower(), ns(sel.get('since')), ns(sel.get('until'))
+  want = set(s for h in ci['hosts'] if not host or h['host'] == host
+             for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi))
+  have = set(int(json.loads(l)['id']) for l in open('captures.jsonl'))
+  assert want <= have, 'left out: %s' % sorted(want - have)
+  print('%d captures of the selection in the signed index, all in this bundle' % len(want))
+  EOF
+
 {{end}}4. Each record. captures.jsonl has one capture per line: "capture" is the
    capture as "telltale show --json" prints it, "records" its records (a
    request and its response, or one tunnel or denied record). Per record:
