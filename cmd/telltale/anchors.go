@@ -72,12 +72,12 @@ func (a *anchorer) run(ctx context.Context, st *store.Store) error {
 	var errs []error
 	if a.tsa != nil {
 		if _, err := evidence.StampCheckpoints(ctx, st, a.tsa, 0); err != nil {
-			errs = append(errs, a.fail(store.AnchorTimestamp, fmt.Errorf("timestamp: %w", err)))
+			errs = append(errs, a.fail(store.AnchorTimestamp, err))
 		}
 	}
 	if a.witness != nil {
 		if _, err := evidence.SendCheckpoints(ctx, st, a.witness, a.key, 0); err != nil {
-			errs = append(errs, a.fail(store.AnchorWitness, fmt.Errorf("witness: %w", err)))
+			errs = append(errs, a.fail(store.AnchorWitness, err))
 		}
 	}
 	return errors.Join(errs...)

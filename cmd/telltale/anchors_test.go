@@ -174,3 +174,32 @@ func TestCLI_CheckpointSend(t *testing.T) {
 		t.Errorf("witness: got %d posts, want 2", len(posts))
 	}
 }
+
+// TestCLI_Checkpoint_TimestampsWithoutServe: `telltale checkpoint -c`
+// with evidence.tsa_url timestamps the checkpoints serve signed without
+// one; a TSA that is down is a warning, and the next run retries.
+func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
+	v := newVendor(t)
+	cfg, data := writeOpsConfig(t, v, "evidence:\n  checkpoint_interval: 1h\n")
+	addr, stop := startServeStop(t, "-c", cfg)
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"n":1}`)
+	waitComplete(t, 1, "--data", data)
+	stop()
+
+	tsa, tsaCA := newTestTSA(t)
+	tsaCfg := filepath.Join(t.TempDir(), "tsa.yaml")
+	os.WriteFile(tsaCfg, []byte("evidence:\n  tsa_url: "+tsa.URL()+"\n  tsa_ca_file: "+tsaCA+"\n"), 0o644)
+	tsa.SetDown(true)
+	out, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg)
+	if code != 0 || !strings.Contains(out, "\n2\n") || !strings.Contains(errOut, "warning: checkpoint 1: timestamp from") {
+		t.Errorf("TSA down: exit %d %q %s; want the checkpoint and a warning", code, out, errOut)
+	}
+	tsa.SetDown(false)
+	if _, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg); code != 0 ||
+		!strings.Contains(errOut, "checkpoint 1 timestamped by CN=Telltale testbed simulated TSA") {
+		t.Errorf("TSA up: exit %d %s", code, errOut)
+	}
+	if out, errOut, code := cli(t, "verify", "--data", data, "--tsa-ca", tsaCA); code != 0 || !strings.Contains(out, "timestamps  1 of 1 checkpoints") {
+		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+}
