@@ -267,3 +267,14 @@ func printBundleAnchors(w io.Writer, r *evidence.BundleReport) {
 		fmt.Fprintf(w, "  complete    %s\n", a.Completeness)
 	}
 }
+
+// anchorExport timestamps the checkpoints export is about to prove
+// against, when the config names a TSA: a checkpoint signed just now has
+// none yet. A TSA failure is a warning; the bundle is still written.
+func anchorExport(errOut io.Writer, dir, config string) error {
+	cfg, err := loadConfig(config)
+	if err != nil || cfg.Evidence.TSAURL == "" {
+		return err
+	}
+	return anchorNow(errOut, dir, cfg.Evidence, false)
+}

@@ -177,7 +177,8 @@ func TestCLI_CheckpointSend(t *testing.T) {
 
 // TestCLI_Checkpoint_TimestampsWithoutServe: `telltale checkpoint -c`
 // with evidence.tsa_url timestamps the checkpoints serve signed without
-// one; a TSA that is down is a warning, and the next run retries.
+// one; a TSA that is down is a warning, and the next run (here export -c)
+// retries.
 func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 	v := newVendor(t)
 	cfg, data := writeOpsConfig(t, v, "evidence:\n  checkpoint_interval: 1h\n")
@@ -195,6 +196,13 @@ func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 		t.Errorf("TSA down: exit %d %q %s; want the checkpoint and a warning", code, out, errOut)
 	}
 	tsa.SetDown(false)
+	bundle := filepath.Join(t.TempDir(), "b.zip")
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", data, "-c", tsaCfg); code != 0 {
+		t.Fatalf("export: exit %d %s", code, errOut)
+	}
+	if out, _, code := cli(t, "verify", bundle, "--tsa-ca", tsaCA); code != 0 || !strings.Contains(out, "anchors     1 RFC 3161 timestamps") {
+		t.Errorf("export -c with tsa_url: the bundle's verify: exit %d\n%s", code, out)
+	}
 	if _, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg); code != 0 ||
 		!strings.Contains(errOut, "checkpoint 1 timestamped by CN=Telltale testbed simulated TSA") {
 		t.Errorf("TSA up: exit %d %s", code, errOut)

@@ -70,7 +70,6 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	tsa.Start()
 	defer tsa.Close() // after the server, which timestamps its shutdown checkpoint
 	s, err := NewServer(cfg, newLogger(logw, cfg.Log))
 	if err != nil {
@@ -130,7 +129,7 @@ const (
 )
 
 // demoTSA starts the simulated TSA (testbed/README.md) and has the demo's
-// checkpoints timestamped by it.
+// checkpoints timestamped by it; close it after the server.
 func demoTSA(cfg *configs.Config) (*testbed.TSA, error) {
 	idFile := filepath.Join(cfg.DataDir, demoTSAIdentity)
 	id, err := os.ReadFile(idFile)
@@ -153,6 +152,7 @@ func demoTSA(cfg *configs.Config) (*testbed.TSA, error) {
 		tsa.Close()
 		return nil, fmt.Errorf("write simulated TSA root: %w", err)
 	}
+	tsa.Start()
 	return tsa, nil
 }
 
