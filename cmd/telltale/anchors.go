@@ -19,6 +19,9 @@ import (
 // capture: anchoring runs on the checkpointer's goroutine).
 const anchorTimeout = 30 * time.Second
 
+// shutdownAnchorTimeout bounds the anchoring of serve's last checkpoint.
+const shutdownAnchorTimeout = 5 * time.Second
+
 // anchorer gives signed checkpoints their anchors outside the key holder
 // (evidence/anchors.go): a timestamp from evidence.tsa_url and a copy at
 // evidence.witness_url. Failures go to failed, and the checkpoints wait
@@ -232,11 +235,12 @@ func tsaCAFlag(path string) (*x509.CertPool, error) {
 	return roots, nil
 }
 
-// printTimestamps is verify's line about a store's checkpoint timestamps.
-func printTimestamps(w io.Writer, a evidence.AnchorReport, checkpoints int) {
+// printTimestamps is verify's line about a store's checkpoint timestamps,
+// or a note on errOut that there are none.
+func printTimestamps(w, errOut io.Writer, a evidence.AnchorReport, checkpoints int) {
 	if len(a.Timestamps) == 0 {
 		if checkpoints > 0 {
-			fmt.Fprintf(w, "  timestamps  none: no checkpoint is anchored outside the key holder (evidence.tsa_url)\n")
+			fmt.Fprintf(errOut, "telltale: note: no checkpoint is timestamped: nothing anchors the log outside the key holder (evidence.tsa_url)\n")
 		}
 		return
 	}

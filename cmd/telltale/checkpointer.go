@@ -120,7 +120,11 @@ func (c *checkpointer) Close() error {
 	if c.done != nil {
 		<-c.done
 	}
-	if _, err := c.Sign(context.Background()); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
+	// A TSA or witness that hangs must not hold up the shutdown for long:
+	// what they miss now, the next start anchors.
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownAnchorTimeout)
+	defer cancel()
+	if _, err := c.Sign(ctx); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		c.log.Error().Err(err).Msg("evidence: could not sign the shutdown checkpoint")
 		return err
 	}
