@@ -211,3 +211,27 @@ func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+func TestCLI_Doctor_TSA(t *testing.T) {
+	v := newVendor(t)
+	tsa, tsaCA := newTestTSA(t)
+	w := newWitness(t)
+	cfg, _ := writeConfig(t, v, fmt.Sprintf("evidence:\n  tsa_url: %s\n  tsa_ca_file: %s\n  witness_url: %s/checkpoints\n", tsa.URL(), tsaCA, w.URL))
+	_, stop := startServeStop(t, "-c", cfg)
+	stop()
+	lines, _ := doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "ok", "tsa", "timestamp granted by CN=Telltale testbed simulated TSA.*, trusted through evidence.tsa_ca_file")
+	wantLine(t, lines, "ok", "witness", "posted to 127.0.0.1:")
+	if len(w.received()) != 0 {
+		t.Errorf("doctor posted %d checkpoints to the witness, want none", len(w.received()))
+	}
+	tsa.SetDown(true)
+	lines, code := doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "fail", "tsa", "503")
+	if code != 1 {
+		t.Errorf("doctor with the TSA down: exit %d, want 1", code)
+	}
+	cfg, _ = writeConfig(t, v, "")
+	lines, _ = doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "warn", "tsa", "no evidence.tsa_url")
+}
