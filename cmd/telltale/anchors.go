@@ -235,13 +235,10 @@ func tsaCAFlag(path string) (*x509.CertPool, error) {
 	return roots, nil
 }
 
-// printTimestamps is verify's line about a store's checkpoint timestamps,
-// or a note on errOut that there are none.
-func printTimestamps(w, errOut io.Writer, a evidence.AnchorReport, checkpoints int) {
+// printTimestamps is verify's line about a store's checkpoint timestamps;
+// nothing when there are none (no evidence.tsa_url).
+func printTimestamps(w io.Writer, a evidence.AnchorReport, checkpoints int) {
 	if len(a.Timestamps) == 0 {
-		if checkpoints > 0 {
-			fmt.Fprintf(errOut, "telltale: note: no checkpoint is timestamped: nothing anchors the log outside the key holder (evidence.tsa_url)\n")
-		}
 		return
 	}
 	last := a.Timestamps[len(a.Timestamps)-1]

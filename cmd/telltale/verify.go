@@ -72,7 +72,7 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string, roots *x509.CertPoo
 			rep.Checkpoints, rep.Latest.Size, rep.Latest.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
-	printTimestamps(out, errOut, rep.Anchors, rep.Checkpoints)
+	printTimestamps(out, rep.Anchors, rep.Checkpoints)
 	return nil
 }
 
