@@ -51,17 +51,17 @@ func (t *TSA) Stamp(ctx context.Context, msg []byte) ([]byte, error) {
 	}
 	resp, err := t.post(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("timestamp from %s: %w", t.URL, err)
+		return nil, fmt.Errorf("timestamp from %s: %w", origin(t.URL), bareErr(err))
 	}
 	ts, err := timestamp.ParseResponse(resp)
 	if err != nil {
-		return nil, fmt.Errorf("timestamp from %s: %w", t.URL, err)
+		return nil, fmt.Errorf("timestamp from %s: %w", origin(t.URL), err)
 	}
 	if ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
-		return nil, fmt.Errorf("timestamp from %s: the response does not carry the request's nonce", t.URL)
+		return nil, fmt.Errorf("timestamp from %s: the response does not carry the request's nonce", origin(t.URL))
 	}
 	if _, err := CheckTimestamp(resp, msg, t.Roots); err != nil {
-		return nil, fmt.Errorf("timestamp from %s: %w", t.URL, err)
+		return nil, fmt.Errorf("timestamp from %s: %w", origin(t.URL), err)
 	}
 	return resp, nil
 }

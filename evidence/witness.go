@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -39,7 +41,7 @@ type WitnessPost struct {
 
 // WitnessReceipt is what the store keeps of an accepted post.
 type WitnessReceipt struct {
-	URL    string    `json:"url"`
+	URL    string    `json:"url"` // scheme and host only: a path may hold a token
 	Time   time.Time `json:"time"`
 	Status int       `json:"status"`
 }
@@ -52,7 +54,7 @@ func (w *Witness) Send(ctx context.Context, p WitnessPost) (WitnessReceipt, erro
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", w.URL, err)
+		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", origin(w.URL), bareErr(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	client := w.Client
@@ -61,18 +63,18 @@ func (w *Witness) Send(ctx context.Context, p WitnessPost) (WitnessReceipt, erro
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", w.URL, err)
+		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", origin(w.URL), bareErr(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return WitnessReceipt{}, fmt.Errorf("witness %s: HTTP %s", w.URL, resp.Status)
+		return WitnessReceipt{}, fmt.Errorf("witness %s: HTTP %s", origin(w.URL), resp.Status)
 	}
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
-	return WitnessReceipt{URL: w.URL, Time: now().UTC(), Status: resp.StatusCode}, nil
+	return WitnessReceipt{URL: origin(w.URL), Time: now().UTC(), Status: resp.StatusCode}, nil
 }
 
 // NewWitnessPost is the post of a stored checkpoint and its timestamp
@@ -142,4 +144,24 @@ func sendOne(ctx context.Context, st *store.Store, w *Witness, cp store.Checkpoi
 		return err
 	}
 	return st.PutAnchor(store.Anchor{Checkpoint: cp.Index, Kind: store.AnchorWitness, Data: b})
+}
+
+// origin is a URL's scheme and host, for messages and receipts: its path
+// or query may hold a token, which must not reach a log.
+func origin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "(a malformed URL)"
+	}
+	return p.Scheme + "://" + p.Host
+}
+
+// bareErr drops the *url.Error wrapper of an HTTP client's error, which
+// repeats the whole URL.
+func bareErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

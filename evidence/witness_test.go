@@ -57,6 +57,12 @@ func TestSendCheckpoints_PostsEachOnceWithItsTimestamp(t *testing.T) {
 	if n, err := SendCheckpoints(context.Background(), st, w, k.vkey, 0); n != 0 || err == nil || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("witness refusing: sent %d, %v; want 0 and the 500", n, err)
 	}
+	// A token in the URL never reaches a message, refused or unreachable.
+	for _, u := range []string{ws.URL + "/hook/SECRET?token=SECRET", "http://127.0.0.1:1/hook/SECRET"} {
+		if _, err := SendCheckpoints(context.Background(), st, &Witness{URL: u}, k.vkey, 0); err == nil || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("witness %s: got %v, want an error without the token", u, err)
+		}
+	}
 	ws.setFail(false)
 	if n, err := SendCheckpoints(context.Background(), st, w, k.vkey, 0); n != 2 || err != nil {
 		t.Fatalf("retry: sent %d, %v; want 2", n, err)

@@ -190,7 +190,7 @@ func reportAnchors(errOut io.Writer, st *store.Store, a *anchorer) error {
 			return err
 		}
 		if _, ok := sent[cp.Index]; ok {
-			fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, a.witness.URL)
+			fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.witness.URL))
 		}
 	}
 	return nil
@@ -219,7 +219,7 @@ func sendLatest(errOut io.Writer, dir string, a *anchorer) error {
 	if _, err := a.witness.Send(context.Background(), p); err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, a.witness.URL)
+	fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.witness.URL))
 	return nil
 }
 

@@ -149,7 +149,7 @@ func TestCLI_CheckpointSend(t *testing.T) {
 	sendCfg := filepath.Join(t.TempDir(), "send.yaml")
 	os.WriteFile(sendCfg, []byte("evidence:\n  witness_url: "+w.URL+"\n"), 0o644)
 	out, errOut, code := cli(t, "checkpoint", "--data", data, "--send", "-c", sendCfg)
-	if code != 0 || !strings.Contains(errOut, "checkpoint 1 sent to "+w.URL) {
+	if code != 0 || !strings.Contains(errOut, "checkpoint 1 sent to "+strings.TrimPrefix(w.URL, "http://")) {
 		t.Errorf("--send while serve runs: exit %d %s", code, errOut)
 	}
 	if posts := w.received(); len(posts) != 1 || posts[0].Note != out {
