@@ -16,6 +16,7 @@ const (
 	KindNewEndpoint        = "new_endpoint"
 	KindDrift              = "drift"
 	KindCheckpointUnsigned = "checkpoint_unsigned"
+	KindAnchorFailed       = "anchor_failed"
 	KindTest               = "test"
 )
 
@@ -124,6 +125,17 @@ func (n *Notifier) CheckpointUnsigned(err error) {
 	n.Notify(Alert{Kind: KindCheckpointUnsigned, Severity: Warning, Subject: "checkpoint",
 		Summary: "Telltale could not sign a checkpoint of its log: captures since the last checkpoint are not yet witnessed.",
 		Detail:  err.Error()})
+}
+
+// AnchorFailed reports a checkpoint that could not be timestamped by the
+// TSA (what "rfc3161") or sent to the witness (what "witness"); serve
+// retries at the next checkpoint interval.
+func (n *Notifier) AnchorFailed(what string, err error) {
+	summary := "Telltale could not get a timestamp for a checkpoint of its log from the TSA; it retries every checkpoint interval."
+	if what == "witness" {
+		summary = "Telltale could not send a checkpoint of its log to the witness; it retries every checkpoint interval."
+	}
+	n.Notify(Alert{Kind: KindAnchorFailed, Severity: Warning, Subject: what, Summary: summary, Detail: err.Error()})
 }
 
 // telemetryHost is a Citrix upload host rather than LAS

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -18,6 +19,15 @@ type Evidence struct {
 	RedactFields []string `yaml:"redact_fields"`
 	// RedactHeaders are header names whose values --redact replaces.
 	RedactHeaders []string `yaml:"redact_headers"`
+	// TSAURL is an RFC 3161 time-stamping authority that timestamps each
+	// checkpoint (serve and `telltale checkpoint`); "" means none.
+	TSAURL string `yaml:"tsa_url"`
+	// TSACAFile holds the PEM roots the TSA's certificate must chain to;
+	// "" accepts any TSA certificate with the timeStamping usage.
+	TSACAFile string `yaml:"tsa_ca_file"`
+	// WitnessURL receives each signed checkpoint (and its timestamp) as
+	// a JSON POST, so copies leave the machine; "" means none.
+	WitnessURL string `yaml:"witness_url"`
 }
 
 // MinCheckpointInterval is the shortest evidence.checkpoint_interval.
@@ -26,6 +36,18 @@ const MinCheckpointInterval = time.Second
 func (c *Config) checkEvidence() error {
 	if d := time.Duration(c.Evidence.CheckpointInterval); d < MinCheckpointInterval {
 		return &KeyError{"evidence.checkpoint_interval", fmt.Sprintf("%v: must be at least %v (example: 1h)", d, MinCheckpointInterval)}
+	}
+	for _, k := range []struct{ key, v string }{
+		{"evidence.tsa_url", c.Evidence.TSAURL}, {"evidence.witness_url", c.Evidence.WitnessURL}} {
+		if k.v == "" {
+			continue
+		}
+		if u, err := url.Parse(k.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{k.key, fmt.Sprintf("%q: must be an http:// or https:// URL", k.v)}
+		}
+	}
+	if c.Evidence.TSACAFile != "" && c.Evidence.TSAURL == "" {
+		return &KeyError{"evidence.tsa_ca_file", "set without evidence.tsa_url: there is no TSA to trust"}
 	}
 	for i, f := range c.Evidence.RedactFields {
 		if strings.TrimSpace(f) == "" || strings.ContainsAny(f, " \t\r\n") {

@@ -41,7 +41,10 @@ type Manifest struct {
 	// Withheld lists every logged part the bundle does not ship as logged,
 	// and why; captures.jsonl says the same per record.
 	Withheld []Withheld `json:"withheld"`
-	Files    []FileInfo `json:"files"` // sorted by name
+	// Anchors lists the outside anchors of the checkpoints the bundle
+	// carries (anchors_bundle.go); empty when it carries none.
+	Anchors []AnchorInfo `json:"anchors"`
+	Files   []FileInfo   `json:"files"` // sorted by name
 }
 
 // Selection is what the export was asked for.

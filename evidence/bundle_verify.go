@@ -3,6 +3,7 @@ package evidence
 import (
 	"archive/zip"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,10 @@ type BundleOptions struct {
 	// recorded). "" trusts the key the bundle carries, which shows only
 	// that the bundle is consistent with itself; the report says so.
 	Key string
+	// TSARoots are the roots a timestamp's TSA must chain to (verify
+	// --tsa-ca); nil checks timestamps against the certificates they
+	// carry only, and the report says the TSA is not trusted.
+	TSARoots *x509.CertPool
 }
 
 // BundleReport is what VerifyBundle found.
@@ -45,6 +50,7 @@ type BundleReport struct {
 	// to its checkpoint: nothing selected, nothing left out.
 	Complete bool
 	Withheld []Withheld
+	Anchors  AnchorReport // timestamps and completeness (anchors_bundle.go, index.go)
 	Failures []Finding
 }
 
@@ -85,6 +91,8 @@ func VerifyBundle(ra io.ReaderAt, size int64, opts BundleOptions) (*BundleReport
 	v.checkpoint()
 	v.earlier()
 	v.captures()
+	v.anchors(opts.TSARoots)
+	v.captureIndex()
 	v.sumsFile()
 	return v.rep, nil
 }
@@ -289,6 +297,9 @@ func (v *bundleVerifier) listed() {
 func knownFile(name string) bool {
 	switch name {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
+		return true
+	}
+	if isTimestampFile(name) || name == FileIndex {
 		return true
 	}
 	for _, dir := range []string{DirBodies, DirRedacted} {

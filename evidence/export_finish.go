@@ -43,6 +43,12 @@ func (x *exporter) finish() error {
 	if err := x.checkpoints(); err != nil {
 		return err
 	}
+	if err := x.anchors(); err != nil {
+		return err
+	}
+	if err := x.captureIndex(); err != nil {
+		return err
+	}
 	x.fillManifest()
 	for _, f := range []struct {
 		name string

@@ -8,7 +8,9 @@ import (
 // readmeText is README.txt. Every line that starts with "  $ " is a
 // command that works in the unzipped bundle (a test runs them); a command
 // ending in <<'EOF' takes the indented lines up to "  EOF".
-var readmeText = template.Must(template.New("README.txt").Parse(`Telltale evidence bundle
+var readmeText = template.Must(template.New("README.txt").Funcs(template.FuncMap{
+	"dec": func(n int) int { return n - 1 },
+}).Parse(`Telltale evidence bundle
 ========================
 
 This bundle holds captures of what a license server sent to its vendor,
@@ -21,6 +23,7 @@ the proofs that each capture is in that log exactly as it was signed.
   Checkpoint   tree size {{.Checkpoint.TreeSize}}, root hash {{.Checkpoint.RootHash}}, signed {{.Checkpoint.Time}}
   Exported     {{.ExportedAt}} by {{.Tool}}
   Captures     {{.Captures}} ({{.Records}} records){{if .Selection.Redact}}, redacted: see "withheld" in manifest.json{{end}}
+  Anchors      {{if .Anchors}}{{len .Anchors}} RFC 3161 timestamps (timestamps/){{else}}none: the checkpoints are signed by the log key only{{end}}
 
 The log is a Merkle tree (RFC 6962, as in Certificate Transparency): every
 record Telltale made is one leaf, appended before the request was
@@ -86,7 +89,73 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    ticket or an e-mail), find it in checkpoints.jsonl ("note"); its
    "proof" shows this checkpoint's tree extends it (RFC 9162 2.1.4).
 
-4. Each record. captures.jsonl has one capture per line: "capture" is the
+{{if .Anchors}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
+   new checkpoints; a timestamp from a time-stamping authority (RFC 3161)
+   shows that a checkpoint existed by the TSA's time, which the key holder
+   cannot change afterwards. Each timestamps/<n>.tsr is a time-stamp
+   response over the SHA-256 of checkpoint n's signed note, the whole
+   file as stored:
+{{range .Anchors}}
+     {{.File}}  checkpoint {{.Checkpoint}}, note in {{.Note}}{{end}}
+
+   The bundle does not say whom to trust for time: get the TSA's CA
+   certificate from its operator (tsa-ca.pem) and, for checkpoint.txt,
+
+     openssl ts -verify -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -data checkpoint.txt -CAfile tsa-ca.pem
+     openssl ts -reply -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -text
+
+   "telltale verify THIS-BUNDLE.zip --tsa-ca tsa-ca.pem" checks them all;
+   without --tsa-ca it checks each signature against the certificate the
+   timestamp carries and says the TSA is not trusted.
+
+{{end}}{{if or .Selection.Host .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
+   of host {{.Selection.Host}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
+   A checkpoint with an "index <base64>" line signs the capture index of
+   the whole tree: for every host, how many captures it holds and the
+   SHA-256 of their numbers and times:
+
+     host hash  SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
+                line "<seq> <unix nanoseconds>\n" per capture, by seq
+     index      SHA-256 of "telltale-index/v1\n" and one line
+                "<count> <host hash, hex> <host>\n" per host, by host
+
+   capture-index.json holds every host's line, and the full list of the
+   hosts this selection covers. Proven: every capture of the selection
+   that the checkpointed tree holds is in this bundle; none was left out
+   by whoever exported it. Not proven: that the index itself left no
+   capture out. It is signed by the same key as the tree, and its holder
+   could sign an index that omits one; "telltale verify" on the whole
+   log recomputes the index from the records and would show it. Not
+   covered either: captures logged after this checkpoint, traffic that
+   never went through Telltale, and the clock: times are the proxy's.
+   Without an index line (an older checkpoint) nothing proves the
+   selection complete. This checks it by hand:
+
+  $ python3 - <<'EOF'
+  import base64, calendar, hashlib, json, time
+  def ns(s):
+      if not s: return None
+      main, frac = s.rstrip('Z').split('.')
+      return calendar.timegm(time.strptime(main, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(frac)
+  ci, cp = json.load(open('capture-index.json')), open('checkpoint.txt').read().split('\n')
+  lines = ['telltale-index/v1']
+  for h in ci['hosts']:
+      if 'seqs' in h:
+          t = 'telltale-host-index/v1\nhost %s\n' % h['host'] + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
+          assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h['host']
+      lines.append('%d %s %s' % (h['count'], h['hash'], h['host']))
+  root = base64.b64encode(hashlib.sha256(('\n'.join(lines) + '\n').encode()).digest()).decode()
+  assert cp[4] == 'index ' + root, 'the index is not the one the checkpoint signs'
+  sel = json.load(open('manifest.json'))['selection']
+  host, lo, hi = sel.get('host', '').lower(), ns(sel.get('since')), ns(sel.get('until'))
+  want = set(s for h in ci['hosts'] if not host or h['host'] == host
+             for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi))
+  have = set(int(json.loads(l)['id']) for l in open('captures.jsonl'))
+  assert want <= have, 'left out: %s' % sorted(want - have)
+  print('%d captures of the selection in the signed index, all in this bundle' % len(want))
+  EOF
+
+{{end}}4. Each record. captures.jsonl has one capture per line: "capture" is the
    capture as "telltale show --json" prints it, "records" its records (a
    request and its response, or one tunnel or denied record). Per record:
 

@@ -48,6 +48,8 @@ type Report struct {
 	Checkpoints int       // stored checkpoints
 	// Latest is the newest stored checkpoint whose signature verified.
 	Latest *Checkpoint
+	// Anchors are the checkpoints' timestamps (anchors.go).
+	Anchors AnchorReport
 
 	Notes    []Finding // not failures: pruned bodies, records not yet signed
 	Failures []Finding // everything that does not verify

@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,11 @@ type VerifyOptions struct {
 	// Verifier is the log's key (DATA/ca/log.pub, or one the user pinned);
 	// required.
 	Verifier note.Verifier
+	// TSARoots are the roots a checkpoint timestamp's TSA must chain to
+	// (verify --tsa-ca); nil checks each timestamp against the
+	// certificate it carries only, and the report says the TSA is not
+	// trusted.
+	TSARoots *x509.CertPool
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -45,7 +51,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	v := &verifier{st: st, key: opts.Verifier, rep: &Report{Size: size},
-		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}}
+		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}, index: NewIndex(), indexRoots: map[uint64]tlog.Hash{}}
 	if v.responses, err = st.ResponseCaptures(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -58,6 +64,10 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	v.unanswered()
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
+	v.checkIndexes()
+	if err := v.checkTimestamps(opts.TSARoots); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	problems, err := st.CheckIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
@@ -79,6 +89,11 @@ type verifier struct {
 	open      map[uint64]bool      // requests without a response record so far
 	cps       []verifiedCheckpoint // checkpoints whose signature verified, in order
 	roots     map[uint64]tlog.Hash // recomputed root at each checkpoint's size
+	// index is the capture index of the records read so far (index.go);
+	// indexRoots its root at each checkpoint's size.
+	index      *Index
+	indexRoots map[uint64]tlog.Hash
+	firstBad   uint64 // the first record that failed; 0 when none did
 }
 
 type verifiedCheckpoint struct {
@@ -149,11 +164,13 @@ func (v *verifier) positions(chunk []rawRecord, last uint64) error {
 			chunk = chunk[1:]
 		} else {
 			v.rep.fail(Finding{Capture: v.captureOf(n + 1), Seq: n + 1, Msg: "record missing from the log (deleted)"})
+			v.bad(n + 1)
 			copy(h[:], stored[base])
 		}
 		v.checkStored(n, v.tree.push(h)[1:], stored[base+1:])
 		if _, ok := v.roots[n+1]; ok {
 			v.roots[n+1] = v.tree.root()
+			v.indexRoots[n+1] = v.index.Root()
 		}
 	}
 	return nil
@@ -167,6 +184,7 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 	copy(h[:], logged)
 	fail := func(capture uint64, msg string) {
 		v.rep.fail(Finding{Capture: capture, Seq: raw.seq, Msg: msg})
+		v.bad(raw.seq)
 	}
 	var r store.Record
 	if err := json.Unmarshal(raw.value, &r); err != nil {
@@ -181,6 +199,7 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 		return h
 	}
 	v.track(&r)
+	v.indexRecord(&r)
 	data, err := store.LeafData(&r)
 	if err != nil {
 		fail(r.Capture, fmt.Sprintf("leaf: %v", err))

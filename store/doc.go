@@ -58,6 +58,11 @@
 //	           evidence signs and checks them). Created by the first
 //	           AppendCheckpoint; a store without it has none. Not part of
 //	           the Merkle tree: checkpoints sign it.
+//	anchors    checkpoint index ‖ kind -> outside evidence about that
+//	           checkpoint (anchors.go): "rfc3161", an RFC 3161 time-stamp
+//	           response (DER) over the SHA-256 of its signed note;
+//	           "witness", the JSON receipt of its POST to a witness.
+//	           Created by the first PutAnchor; not part of the Merkle tree.
 //	pruned     hex SHA-256 of stored bytes -> time retention deleted them;
 //	           created by the first Prune (retention.go), so it may be absent
 //

@@ -66,6 +66,11 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	tsa, err := demoTSA(cfg)
+	if err != nil {
+		return err
+	}
+	defer tsa.Close() // after the server, which timestamps its shutdown checkpoint
 	s, err := NewServer(cfg, newLogger(logw, cfg.Log))
 	if err != nil {
 		return err
@@ -116,6 +121,42 @@ func demoConfig(dir string, las *testbed.LAS) (*configs.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// In the demo's data dir: the simulated TSA's root (for verify --tsa-ca)
+// and its whole identity, key included, so that every demo run on the
+// same dir has the same TSA and earlier timestamps still verify.
+const (
+	demoTSAFile     = "simulated-tsa-ca.pem"
+	demoTSAIdentity = "simulated-tsa-identity.pem"
+)
+
+// demoTSA starts the simulated TSA (testbed/README.md) and has the demo's
+// checkpoints timestamped by it; close it after the server.
+func demoTSA(cfg *configs.Config) (*testbed.TSA, error) {
+	idFile := filepath.Join(cfg.DataDir, demoTSAIdentity)
+	id, err := os.ReadFile(idFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("simulated TSA: %w", err)
+	}
+	tsa, err := testbed.NewTSA(testbed.TSAOptions{Identity: id})
+	if err != nil {
+		return nil, fmt.Errorf("start simulated TSA: %w", err)
+	}
+	if id == nil {
+		if err := os.WriteFile(idFile, tsa.Identity(), 0o600); err != nil {
+			tsa.Close()
+			return nil, fmt.Errorf("simulated TSA: %w", err)
+		}
+	}
+	cfg.Evidence.TSAURL = tsa.URL()
+	cfg.Evidence.TSACAFile = filepath.Join(cfg.DataDir, demoTSAFile)
+	if err := os.WriteFile(cfg.Evidence.TSACAFile, tsa.RootPEM(), 0o644); err != nil {
+		tsa.Close()
+		return nil, fmt.Errorf("write simulated TSA root: %w", err)
+	}
+	tsa.Start()
+	return tsa, nil
+}
+
 // demoDrive runs the simulated License Server through the proxy.
 func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, error) {
 	pool := x509.NewCertPool()
@@ -153,7 +194,8 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
 	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
-	fmt.Fprintf(w, "  %s verify demo-evidence.zip                 # what a third party runs on it, offline\n", bin)
+	fmt.Fprintf(w, "  %s verify demo-evidence.zip --tsa-ca %s   # what a third party runs on it, offline\n", bin,
+		filepath.Join(dir, demoTSAFile))
 	if link, err := demoLoginLink(dir); err == nil {
 		fmt.Fprintf(w, "Review UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
 	} else {

@@ -152,13 +152,34 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip", "/login#"} {
+	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip", "--tsa-ca " + filepath.Join(dir, demoTSAFile), "/login#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
 	if items := listJSON(t, "--data", dir); len(items) != testbed.Expected(3) {
 		t.Errorf("after the demo: %d captures, want %d", len(items), testbed.Expected(3))
+	}
+	// A bundle of the demo carries the simulated TSA's timestamps, which
+	// verify with the root the demo wrote; so does a second run's.
+	tsaCA := filepath.Join(dir, demoTSAFile)
+	for run := 1; run <= 2; run++ {
+		if run == 2 {
+			if _, errOut, code := cli(t, "demo", "--days", "1", "--data", dir, "--exit"); code != 0 {
+				t.Fatalf("demo again: exit %d: %s", code, errOut)
+			}
+		}
+		bundle := filepath.Join(t.TempDir(), "demo-evidence.zip")
+		if _, errOut, code := cli(t, "export", "-o", bundle, "--redact", "--data", dir); code != 0 {
+			t.Fatalf("export: exit %d: %s", code, errOut)
+		}
+		out, errOut, code := cli(t, "verify", bundle, "--tsa-ca", tsaCA)
+		if code != 0 || !strings.Contains(out, "RFC 3161 timestamps") || !strings.Contains(out, "simulated TSA") || !strings.Contains(out, "TSA trusted (--tsa-ca)") {
+			t.Errorf("run %d: verify the demo's bundle --tsa-ca: exit %d\n%s%s", run, code, out, errOut)
+		}
+		if out, errOut, code := cli(t, "verify", "--data", dir, "--tsa-ca", tsaCA); code != 0 || !strings.Contains(out, "TSA trusted") {
+			t.Errorf("run %d: verify the demo's store --tsa-ca: exit %d\n%s%s", run, code, out, errOut)
+		}
 	}
 	if _, errOut, code := cli(t, "demo", "--days", "0"); code != 2 || !strings.Contains(errOut, "--days") {
 		t.Errorf("demo --days 0: exit %d %q, want 2", code, errOut)

@@ -40,7 +40,7 @@ func newDoctorCmd() *cobra.Command {
 	var testAlert bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the deployment: config, ports, CA, store, clock, the path to Citrix, CA trust, alerts",
+		Short: "Check the deployment: config, ports, CA, store, clock, the path to Citrix, CA trust, alerts, TSA",
 		Long: `doctor runs the checks a new operator would want, one line each: ok, warn or
 fail. It exits 1 when any check fails, 0 otherwise (warnings alone pass).
 It works whether or not serve is running: ports and the store held by the
@@ -50,7 +50,7 @@ The upstream check resolves each intercepted host (exact names; *.suffix
 patterns have no name to try) and opens TLS to it the way serve does
 (upstream.resolve, upstream.proxy, upstream.no_proxy, the system roots plus
 upstream.ca_file). With --alert it also sends a test alert to
-alerts.webhook.`,
+alerts.webhook. With evidence.tsa_url it asks that TSA for a test timestamp.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d := &doctor{out: cmd.OutOrStdout(), file: file, timeout: timeout, now: time.Now}
 			if !d.loadConfig(data) {
@@ -65,6 +65,7 @@ alerts.webhook.`,
 			d.checkUpstreams()
 			d.checkTrust(ca)
 			d.checkAlerts(testAlert)
+			d.checkAnchors()
 			if d.failed {
 				return errChecksFailed
 			}

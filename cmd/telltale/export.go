@@ -37,7 +37,7 @@ in the config) and lists what it withheld.`,
 	f := cmd.Flags()
 	f.StringVarP(&fl.out, "output", "o", "", "the bundle to write (required)")
 	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
-	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields and redact_headers; default: the embedded one")
+	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields, redact_headers and tsa_url; default: the embedded one")
 	f.StringVar(&fl.host, "host", "", "only captures of this host")
 	f.StringVar(&fl.since, "since", "", "only captures at or after this RFC 3339 time")
 	f.StringVar(&fl.until, "until", "", "only captures before this RFC 3339 time")
@@ -88,6 +88,9 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 	}
 	if _, err := signNow(fl.data); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		return fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
+	}
+	if err := anchorExport(cmd.ErrOrStderr(), fl.data, fl.config); err != nil {
+		return err
 	}
 	signer, vkey, _, err := certs.OpenSigner(filepath.Join(fl.data, "ca"), logKeyName())
 	if err != nil {

@@ -49,7 +49,7 @@ func (e reviewEvidence) Verify(context.Context) (*evidence.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: log key: %w", err)
 	}
-	return evidence.Verify(e.s.Store, evidence.VerifyOptions{Verifier: v})
+	return evidence.Verify(e.s.Store, evidence.VerifyOptions{Verifier: v, TSARoots: e.s.ckpt.anchors.tsaRoots()})
 }
 
 // serveAdminTLS puts TLS on the admin listener when it is configured, and

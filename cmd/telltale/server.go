@@ -96,6 +96,9 @@ func (s *Server) open() error {
 	if s.ckpt, err = openCheckpointer(dir, time.Duration(s.cfg.Evidence.CheckpointInterval), s.Store, s.log); err != nil {
 		return fmt.Errorf("open log key: %w", err)
 	}
+	if err := s.openAnchors(); err != nil {
+		return err
+	}
 	if err := s.openAnalyzer(); err != nil {
 		return err
 	}

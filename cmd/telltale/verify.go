@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,7 @@ import (
 )
 
 func newVerifyCmd() *cobra.Command {
-	var data, key string
+	var data, key, tsaCA string
 	cmd := &cobra.Command{
 		Use:   "verify [FILE.zip]",
 		Short: "Check the whole evidence log, or an exported bundle, for any change",
@@ -23,19 +24,24 @@ check it offline: its files, signatures, inclusion proofs and bodies.
 Exit 0: everything checks. Exit 1: every failure is listed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				return verifyBundle(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], key)
+			roots, err := tsaCAFlag(tsaCA)
+			if err != nil {
+				return err
 			}
-			return verifyStore(cmd.OutOrStdout(), cmd.ErrOrStderr(), data, key)
+			if len(args) == 1 {
+				return verifyBundle(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], key, roots)
+			}
+			return verifyStore(cmd.OutOrStdout(), cmd.ErrOrStderr(), data, key, roots)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", defaultDataDir, "data dir")
+	f.StringVar(&tsaCA, "tsa-ca", "", "PEM roots the checkpoint timestamps' TSA must chain to; without it, timestamps are checked but the TSA is not trusted")
 	f.StringVar(&key, "key", "", "the log's verifier key (the log.pub line you recorded, or a file holding it); default: DATA/ca/log.pub, or the bundle's own")
 	return cmd
 }
 
-func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
+func verifyStore(out, errOut io.Writer, dir, keyFlag string, roots *x509.CertPool) error {
 	if err := needStore(dir); err != nil {
 		return err
 	}
@@ -49,7 +55,7 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
 		return err
 	}
 	defer closeLog()
-	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v})
+	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v, TSARoots: roots})
 	if err != nil {
 		return err
 	}
@@ -67,6 +73,7 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
 			rep.Checkpoints, rep.Latest.Size, rep.Latest.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
+	printTimestamps(out, rep.Anchors, rep.Checkpoints)
 	return nil
 }
 
@@ -78,7 +85,7 @@ func failed(out io.Writer, fs []evidence.Finding, what string) error {
 	return fmt.Errorf("verification failed: %d problems, listed above; %s", len(fs), what)
 }
 
-func verifyBundle(out, errOut io.Writer, path, keyFlag string) error {
+func verifyBundle(out, errOut io.Writer, path, keyFlag string, roots *x509.CertPool) error {
 	var key string
 	if keyFlag != "" {
 		var err error
@@ -95,7 +102,7 @@ func verifyBundle(out, errOut io.Writer, path, keyFlag string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := evidence.VerifyBundle(f, fi.Size(), evidence.BundleOptions{Key: key})
+	rep, err := evidence.VerifyBundle(f, fi.Size(), evidence.BundleOptions{Key: key, TSARoots: roots})
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -126,6 +133,7 @@ func printBundle(w io.Writer, path string, r *evidence.BundleReport) {
 	fmt.Fprintf(w, "  captures    %d (%d records), each proven in the log by its inclusion proof%s\n", r.Captures, r.Records, whole)
 	fmt.Fprintf(w, "  bodies      %d, each matching its leaf\n", r.Bodies)
 	fmt.Fprintf(w, "  earlier     %d checkpoints, each extended by this one\n", r.Earlier)
+	printBundleAnchors(w, r)
 	if len(r.Withheld) > 0 {
 		reasons := map[string]int{}
 		var order []string

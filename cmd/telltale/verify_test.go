@@ -29,7 +29,7 @@ func TestCLI_Evidence_EndToEnd(t *testing.T) {
 	waitComplete(t, 3, "--data", data)
 
 	out, errOut, code := cli(t, "checkpoint", "--data", data)
-	if code != 0 || !regexp.MustCompile(`^telltale/\S+\n6\n\S{44}\ntime \S+\n\n— telltale/\S+ \S+\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^telltale/\S+\n6\n\S{44}\ntime \S+\nindex \S{44}\n\n— telltale/\S+ \S+\n$`).MatchString(out) {
 		t.Fatalf("checkpoint while serving: exit %d, %q %s", code, out, errOut)
 	}
 	out, errOut, code = cli(t, "verify", "--data", data)
