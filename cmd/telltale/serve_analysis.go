@@ -25,9 +25,9 @@ func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 		Logger:           log,
 	}
 	for _, e := range cfg.Endpoints {
-		r := analysis.Rule{Endpoint: e.Endpoint, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
+		r := analysis.Rule{Endpoint: e.Endpoint, Name: e.Name, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
 		for _, f := range e.Figures {
-			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count})
+			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count, Label: f.Label})
 		}
 		o.Rules = append(o.Rules, r)
 	}
