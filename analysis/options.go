@@ -45,6 +45,11 @@ type Options struct {
 	// each capture analysed live (not during catch-up), e.g. for alerts.
 	// It runs on the worker goroutine: keep it cheap.
 	OnDrift func([]DriftEvent)
+	// OnPlainUsers, when set, is called by the worker for each capture
+	// analysed live that sent user@domain names in clear (Citrix's
+	// username anonymisation is off), e.g. for an alert. It runs on the
+	// worker goroutine.
+	OnPlainUsers func(PlainUsers)
 	// StaleAfter is how long the worker waits for a capture's response
 	// before it skips the capture; 0 means 10 minutes.
 	StaleAfter time.Duration

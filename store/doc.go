@@ -75,6 +75,7 @@
 //	derived_drift      time ‖ id ‖ n (uint32) -> one drift event (new
 //	                   endpoint, new field, type changed)
 //	derived_figures    reported time ‖ id ‖ n (uint32) -> one figure point
+//	derived_identities category ‖ 0x00 ‖ value -> one personal identifier: uploads, endpoints, first and last seen
 //
 // Retention (Prune) deletes stored bytes, never records: it marks the
 // content address in pruned, deletes it from bodies and removes its blob.
