@@ -42,6 +42,9 @@ type Options struct {
 	// Templates are the configured endpoint path templates
 	// (inspect.templates), so that the list names endpoints as Analysis does.
 	Templates analysis.Templates
+	// Names are the endpoints' names ("Compliance upload"), from the
+	// inspect rules; the zero value names none.
+	Names analysis.Names
 	// TempDir holds export bundles until they are downloaded; "" means
 	// os.TempDir().
 	TempDir string

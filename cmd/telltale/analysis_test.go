@@ -189,6 +189,19 @@ func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
 	if out, _, _ := cli(t, "diff", day11.ID, day12.ID, "--data", data, "--color", "always"); !strings.Contains(out, "\x1b[32m+ $.Data.Features[3].Id") {
 		t.Errorf("diff --color always: want green additions:\n%.600s", out)
 	}
+	// The summary comes first, in licensing terms; volatile changes hide.
+	nf, _ := rep.Feature(testbed.NewFeatureDay, testbed.NewFeatureID)
+	o11, _ := rep.Feature(testbed.NewFeatureDay-1, "CAG_AAC_CCU")
+	o12, _ := rep.Feature(testbed.NewFeatureDay, "CAG_AAC_CCU")
+	added := fmt.Sprintf("  %s added: %d in use\n", testbed.NewFeatureID, nf.CountUsedMax)
+	changed := fmt.Sprintf("  CAG_AAC_CCU CountUsedMax %d → %d (%+d)\n", o11.CountUsedMax, o12.CountUsedMax, o12.CountUsedMax-o11.CountUsedMax)
+	if !strings.HasPrefix(out, "Compliance upload: capture "+day12.ID) || !strings.Contains(out, "Summary:\n"+added) || !strings.Contains(out, changed) ||
+		strings.Index(out, "Summary:") > strings.Index(out, "@@") || !strings.Contains(out, "volatile changes hidden") || strings.Contains(out, "$.UTCDate") {
+		t.Errorf("diff: want the summary first (%q, %q) and volatile hidden:\n%.1500s", added, changed, out)
+	}
+	if out, errOut, code := cli(t, "diff", cs[0].ID, "--data", data); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
+		t.Errorf("diff of the first capture: exit %d %q %q, want 0 and a sentence", code, out, errOut)
+	}
 }
 
 func checkUsageDiff(t *testing.T, s *Server, data string) {
@@ -502,6 +515,13 @@ func checkReconcile(t *testing.T, rep testbed.Report, data string) {
 	os.WriteFile(okPath, []byte(fmt.Sprintf("%s,CAG_AAC_CCU.CountUsedMax,%d\n", date(1), f1.CountUsedMax)), 0o644)
 	if out, errOut, code := cli(t, "reconcile", "--measured", okPath, "--data", data); code != 0 || !strings.Contains(out, "1 agree, 0 mismatches") {
 		t.Errorf("reconcile agreeing: exit %d %q %q", code, out, errOut)
+	}
+	hist := filepath.Join(dir, "historical-use.csv")
+	os.WriteFile(hist, []byte(fmt.Sprintf("Date,Product,Edition,Model,In use,Overdraft\n%s,CAG,AAC,CCU,%d,0\n",
+		rep.Days[0].Date.Format("1/2/2006"), f1.CountUsedMax)), 0o644)
+	if out, errOut, code := cli(t, "reconcile", "--measured", hist, "--map", "date=Date", "--map", "value=In use+Overdraft",
+		"--map", "figure={Product}_{Edition}_{Model}.CountUsedMax", "--data", data); code != 0 || !strings.Contains(out, "1 agree, 0 mismatches") {
+		t.Errorf("reconcile --map of a Historical Use export: exit %d %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("2026-05-04,A,1\n2026-05-05,A,lots\n"), 0o644)
