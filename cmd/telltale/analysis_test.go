@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
@@ -119,6 +120,18 @@ func TestAnalysis_WhileServing_ThroughTheAdminAPI(t *testing.T) {
 	t.Run("figures", func(t *testing.T) { checkFigures(t, rep, data) })
 	t.Run("reconcile", func(t *testing.T) { checkReconcile(t, rep, data) })
 	t.Run("personal", func(t *testing.T) { checkPersonal(t, data) })
+	t.Run("show_masks_secrets", func(t *testing.T) { checkShowMasks(t, s, data) })
+}
+
+func checkShowMasks(t *testing.T, s *Server, data string) {
+	renew := capturesOf(t, s.Store, "activation/renew")[0]
+	out, _, code := cli(t, "show", renew.ID, "--data", data)
+	if code != 0 || !strings.Contains(out, "> Authorization: "+analysis.Masked) || strings.Contains(out, "CWSAuth") {
+		t.Errorf("show: want Authorization masked:\n%.800s", out)
+	}
+	if out, _, _ := cli(t, "show", renew.ID, "--reveal", "--data", data); !strings.Contains(out, "> Authorization: CWSAuth bearer=") {
+		t.Errorf("show --reveal: want the header as logged:\n%.800s", out)
+	}
 }
 
 func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
