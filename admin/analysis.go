@@ -73,7 +73,7 @@ var (
 //	GET /api/endpoints
 //	    [analysis.EndpointInfo]: [{"endpoint" ("METHOD host /template"),
 //	    "method", "host", "template", "captures", "first_id",
-//	    "first_time", "last_id", "last_time", "request_shape",
+//	    "first_time", "last_id", "last_time", "name", "request_shape",
 //	    "response_shape" ({shape path: type}), "personal"}].
 //
 // Times are RFC 3339. Errors are {"error": message, "code": code}: 404
@@ -172,6 +172,9 @@ func (h *Handler) figures(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) endpoints(w http.ResponseWriter, r *http.Request) {
 	if a := h.analyst(w); a != nil {
 		e, err := a.Endpoints()
+		for i := range e {
+			e[i].Name = h.opts.Names.Of(e[i].Endpoint)
+		}
 		h.answer(w, e, err)
 	}
 }

@@ -130,7 +130,7 @@ func parseSort(s string) (string, error) {
 
 // snippetRadius is how much text a search snippet shows on each side of
 // the hit.
-const snippetRadius = 60
+const snippetRadius = 48
 
 // snippet is the text around the first hit of q (lowercase) in a URL or
 // a body's decoded text, on one line; "" when there is none.
@@ -142,10 +142,12 @@ func (s *searcher) snippet(q, url string, bodies ...bodyInfo) string {
 		if b.key == "" {
 			continue
 		}
-		if t := s.text(b); t != "" {
-			if i := strings.Index(t, q); i >= 0 {
-				return around(t, i, len(q))
+		c := s.entry(b)
+		if i := strings.Index(c.text, q); i >= 0 {
+			if len(c.orig) == len(c.text) { // the same byte offsets: show the text as sent
+				return around(c.orig, i, len(q))
 			}
+			return around(c.text, i, len(q))
 		}
 	}
 	return ""
@@ -195,4 +197,19 @@ func (c *Client) Numbers() (*analysis.Numbers, error) {
 		return nil, err
 	}
 	return analysis.NumbersOf(out.IDs), nil
+}
+
+// profile is GET /api/profile: what the UI masks until revealed.
+func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, struct {
+		SecretHeaders []string `json:"secret_headers"`
+		SecretFields  []string `json:"secret_fields"`
+	}{nonNil(h.opts.SecretHeaders), nonNil(h.opts.SecretFields)})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -56,7 +56,7 @@ func TestList_SearchSnippet(t *testing.T) {
 	srv, _ := newReviewAPI(t, Options{Store: st})
 	var items []Item
 	call(t, "GET", srv.URL+"/api/captures?q=countusedmax%22:80&order=desc", nil, &items)
-	if len(items) != 1 || !strings.Contains(items[0].Snippet, `"countusedmax":80`) {
+	if len(items) != 1 || !strings.Contains(items[0].Snippet, `"CountUsedMax":80`) {
 		t.Errorf("snippet: %+v", items)
 	}
 }

@@ -17,6 +17,7 @@ import (
 //	                                 a page of Items (list.go)
 //	GET  /api/facets                 hosts, methods, kinds and endpoints, with their counts
 //	GET  /api/numbers                {"ids": [...]}: capture ids in number order (1, 2, 3…)
+//	GET  /api/profile                {"secret_headers", "secret_fields"}: what the UI masks until revealed
 //	GET  /api/personal               every personal identifier sent (analysis.go)
 //	GET  /api/licensing              a diff in licensing terms (analysis.go)
 //	GET  /api/events                 server-sent events: a "capture" event per capture opened or completed
@@ -75,6 +76,7 @@ func (h *Handler) reviewRoutes() {
 	h.mux.HandleFunc("GET /api/events", h.needCatalog(h.events))
 	h.mux.HandleFunc("GET /api/facets", h.needCatalog(h.facets))
 	h.mux.HandleFunc("GET /api/numbers", h.needCatalog(h.numbers))
+	h.mux.HandleFunc("GET /api/profile", h.profile)
 	h.mux.HandleFunc("GET /api/captures/{id}/related", h.needCatalog(h.related))
 	h.mux.HandleFunc("GET /api/captures/{id}/inclusion", h.inclusion)
 	h.mux.HandleFunc("GET /api/evidence", h.evidenceStatus)

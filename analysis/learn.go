@@ -37,7 +37,9 @@ type DriftEvent struct {
 
 // EndpointInfo is what Telltale learnt about one endpoint.
 type EndpointInfo struct {
-	Endpoint  string `json:"endpoint"`
+	Endpoint string `json:"endpoint"`
+	// Name is the endpoint's name (Names), filled in by the admin API.
+	Name      string `json:"name,omitempty"`
 	Method    string `json:"method"`
 	Host      string `json:"host"`
 	Template  string `json:"template"`

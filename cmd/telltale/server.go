@@ -143,7 +143,8 @@ func (s *Server) listen() error {
 	}
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
-		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(analysisOptions(s.cfg.Inspect, s.log).Rules)})
+		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(analysisOptions(s.cfg.Inspect, s.log).Rules),
+		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	s.admin = &http.Server{Handler: s.routes(h, token), ReadHeaderTimeout: 10 * time.Second}
 	s.admin.RegisterOnShutdown(h.Close) // ends event streams, which never go idle

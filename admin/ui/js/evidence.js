@@ -18,13 +18,29 @@ export async function mount(main) {
   };
   put(main,
     h('div.page-head', h('h1', 'Evidence'), h('span.sub', 'What proves that the log is the one written at the time, and a bundle to hand over.')),
-    h('div.grid2', ck, h('div.card', h('h3', 'Verify the whole log'), verifyBox)),
-    exportCard(ev, facets, refresh));
+    howTo(ev),
+    exportCard(ev, facets, refresh),
+    h('div.grid2', ck, h('div.card', h('h3', 'Verify the whole log'), verifyBox)));
   showVerify(verifyBox, ev.verify, ev);
 }
 
 export function unmount() {
   clearTimeout(poll);
+}
+
+// howTo answers "how do I hand proof to the vendor", first.
+function howTo(ev) {
+  const key = ev.key ? ` --key '${ev.key}'` : ' --key KEY';
+  return h('section.card', {id: 'handover'},
+    h('h2', 'Hand proof to the vendor'),
+    h('ol.steps',
+      h('li', h('strong', 'Export a bundle'), ' below: the captures you choose, with their inclusion proofs against a freshly signed checkpoint. ',
+        'Leave "redact" on to withhold secrets (Authorization, cookies, client secrets); the proofs still verify.'),
+      h('li', h('strong', 'Send the zip'), ' to the vendor, and the log key ', ev.key ? h('span.hash', ev.key) : '(DATA/ca/log.pub)',
+        ' by another channel (a ticket, the contract\'s e-mail), so that they can pin it.'),
+      h('li', h('strong', 'They check it offline'), ' with ', h('code', `telltale verify BUNDLE.zip${key}`),
+        ', or by hand with sha256sum, openssl, jq and python3 as the bundle\'s README.txt explains.'),
+      last && last.report ? h('li', h('a', {href: last.report, id: 'report-link'}, 'Open the printable report'), ' of the last bundle.') : null));
 }
 
 function checkpointCard(ev) {
