@@ -60,3 +60,16 @@ func TestList_SearchSnippet(t *testing.T) {
 		t.Errorf("snippet: %+v", items)
 	}
 }
+
+func TestProfile_SecretNamesForTheUI(t *testing.T) {
+	st := openTestStore(t)
+	srv, _ := newReviewAPI(t, Options{Store: st, SecretHeaders: []string{"Authorization"}, SecretFields: []string{"clientSecret"}})
+	var p struct {
+		SecretHeaders []string `json:"secret_headers"`
+		SecretFields  []string `json:"secret_fields"`
+	}
+	call(t, "GET", srv.URL+"/api/profile", nil, &p)
+	if len(p.SecretHeaders) != 1 || p.SecretHeaders[0] != "Authorization" || len(p.SecretFields) != 1 || p.SecretFields[0] != "clientSecret" {
+		t.Errorf("profile: %+v", p)
+	}
+}

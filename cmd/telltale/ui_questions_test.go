@@ -59,6 +59,23 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 		t.Errorf("(a) reported figures: want CAG_AAC_CCU %d in use, got %q", f.CountUsedMax, got)
 	}
 
+	// Secrets show masked until revealed: the renewal's Authorization and
+	// the token request's clientSecret.
+	renew := capturesOf(t, s.Store, "activation/renew")[0]
+	b.run("(a) heads masked", chromedp.Navigate(base+"/#/capture/"+renew.ID), visible(".page-tabs [data-tab=heads]"),
+		chromedp.Click(chromedp.CSS(".page-tabs [data-tab=heads]")), visible("#heads-request"))
+	if got := b.text("#heads-request"); !strings.Contains(got, "masked") || strings.Contains(got, "CWSAuth") {
+		t.Errorf("heads: want Authorization masked, got %q", got)
+	}
+	b.run("(a) reveal", chromedp.Click(chromedp.CSS("#reveal")), waitJS(`document.querySelector('#heads-request').textContent.includes('CWSAuth bearer=')`))
+	b.run("(a) hide again", chromedp.Click(chromedp.CSS("#reveal")), waitJS(`!document.querySelector('#heads-request').textContent.includes('CWSAuth')`))
+	token := capturesOf(t, s.Store, "tokens/clients")[0]
+	b.run("(a) token text masked", chromedp.Navigate(base+"/#/capture/"+token.ID), visible("#msg-request [data-tab=text]"),
+		chromedp.Click(chromedp.CSS("#msg-request [data-tab=text]")), waitJS(`document.querySelector('#msg-request pre.body') !== null`))
+	if got := b.text("#msg-request pre.body"); !strings.Contains(got, `"clientSecret": "••••••`) || strings.Contains(got, "dGVzdGJlZC") {
+		t.Errorf("token request text: want clientSecret masked, got %q", got)
+	}
+
 	// (b) What changed in the day-12 upload, and does it matter?
 	day12 := compliance[testbed.NewFeatureDay-1]
 	b.run("(b) diff", chromedp.Navigate(base+"/#/diff/"+day12.ID))

@@ -8,9 +8,12 @@ import {headerValue, loadSecrets, revealed, setReveal} from './secrets.js';
 import {bytes, h, put, hashFor, ms, statusBadge, time} from './util.js';
 
 let tab = 'payload';
+let shown = ''; // the capture the tab belongs to: another opens on its payload
 
 export async function mount(main, route) {
   const id = route.args[0];
+  if (id !== shown) tab = 'payload';
+  shown = id;
   main.replaceChildren(h('p.muted', `Loading capture ${id}…`));
   const [c, rel, inc, dec] = await Promise.all([
     api(`/api/captures/${encodeURIComponent(id)}`),
