@@ -59,3 +59,20 @@ func TestIdentities_InventoryCountsUploadsEndpointsAndFlagsPlainUsers(t *testing
 		t.Errorf("OnPlainUsers: %+v", alerts)
 	}
 }
+
+func TestDecoded_ListsTheIdentitiesOfTheRequest(t *testing.T) {
+	st, _ := mustStore(t)
+	a := mustNew(t, st, Options{})
+	id := mustExchange(t, st, "POST", usageURL, usageBundle(t, "1,CHECKOUT,X,bo.li@corp.example.com,WKS-01"), 202, receipt(1))
+	d, err := a.Decoded(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range d.Request.Identities {
+		got = append(got, f.Category+" "+f.Value)
+	}
+	if d.Request.IdentityCount != 2 || !slices.Contains(got, "email bo.li@corp.example.com") || !slices.Contains(got, "host_name WKS-01") {
+		t.Errorf("identities: %d %q", d.Request.IdentityCount, got)
+	}
+}

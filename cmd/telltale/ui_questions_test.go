@@ -59,6 +59,14 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 		t.Errorf("(a) reported figures: want CAG_AAC_CCU %d in use, got %q", f.CountUsedMax, got)
 	}
 
+	// A usage bundle names its parts by file name.
+	usage := capturesOf(t, s.Store, "OnPremUsage")
+	b.run("(a) usage bundle", chromedp.Navigate(base+"/#/capture/"+usage[len(usage)-1].ID))
+	if got := onFirstScreen(t, b, "(a) usage parts", "#reported"); !strings.Contains(got, "Parts: ") || !strings.Contains(got, "manifest.json") ||
+		!strings.Contains(got, ".zip › ue_lt_") || !strings.Contains(got, "@corp.example.com") {
+		t.Errorf("(a) usage bundle: want its parts by file name and the user names it carried, got %.2000q", got)
+	}
+
 	// Secrets show masked until revealed: the renewal's Authorization and
 	// the token request's clientSecret.
 	renew := capturesOf(t, s.Store, "activation/renew")[0]

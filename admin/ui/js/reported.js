@@ -15,7 +15,7 @@ export function reportedCard(c, item, dec) {
       req.size !== undefined ? ` ${req.content_type || 'body'}, ${req.size} bytes sent.` : ''),
     dec && dec.error ? h('p.muted', 'Not decoded: ' + dec.error) : null,
     figures.length ? figureTables(figures) : (dec && !dec.error ? h('p.muted', 'No figures: this endpoint\'s rule extracts none (inspect.endpoints in the config).') : null),
-    personal.length ? personalList(personal, req.fields || []) : (dec && !dec.error ? h('p.ok-text', 'No personal data found in this payload.') : null),
+    personal.length || (req.identities || []).length ? personalList(req, personal, req.fields || []) : (dec && !dec.error ? h('p.ok-text', 'No personal data found in this payload.') : null),
     parts.length > 1 ? h('p', h('strong', 'Parts: '), parts.map((p, i) => [i ? ', ' : '', h('span.mono', p)])) : null);
 }
 
@@ -51,18 +51,25 @@ function figureTables(figures) {
   ];
 }
 
-function personalList(personal, fields) {
-  const byPath = new Map(fields.map(f => [f.path, f]));
-  const shown = personal.slice(0, 8);
+// personalList shows the identities a payload carried, by value: plain
+// user@domain names first.
+function personalList(req, personal, fields) {
+  const ids = (req.identities || []).slice().sort((a, b) => rank(a) - rank(b));
+  const total = req.identity_count || ids.length;
+  const shown = ids.slice(0, 8);
+  const rows = shown.length ? shown.map(x => h('tr', h('td', x.category.replaceAll('_', ' ')), h('td.mono', x.value)))
+    : personal.slice(0, 8).map(p => {
+      const f = fields.find(g => g.path === p.path);
+      return h('tr', h('td', p.category.replaceAll('_', ' ')), h('td.mono', f && f.type === 'string' ? String(f.value) : ''), h('td.faint', p.path));
+    });
+  const more = shown.length ? total - shown.length : personal.length - rows.length;
   return h('div.pii',
-    h('h3', 'Personal data in this payload ', h('span.tag.warn', String(personal.length))),
-    h('table.hdrs', shown.map(p => {
-      const f = byPath.get(p.path);
-      const v = f && f.type !== 'text' && f.type !== 'array' ? String(f.value) : p.count ? `${p.count} in the text` : '';
-      return h('tr', h('td', p.category.replaceAll('_', ' ')), h('td.mono', v), h('td.faint', p.path));
-    })),
-    personal.length > shown.length ? h('p.muted', `and ${personal.length - shown.length} more; `, h('a', {href: '#/personal'}, 'all personal data sent')) : h('a', {href: '#/personal'}, 'All personal data sent'));
+    h('h3', 'Personal data in this payload ', h('span.tag.warn', shown.length ? `${total} identities` : `${personal.length} fields`)),
+    h('table.hdrs', rows),
+    h('p', more > 0 ? `and ${more} more; ` : '', h('a', {href: '#/personal'}, 'all personal data sent')));
 }
+
+const rank = x => (x.category === 'email' || x.category === 'upn' ? 0 : x.category === 'user_name' ? 1 : 2);
 
 // partNames lists the file names inside a payload (zip entries, form
 // parts), nested ones as "outer.zip › inner.csv".
