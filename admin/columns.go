@@ -128,6 +128,21 @@ func parseSort(s string) (string, error) {
 	return "", fmt.Errorf("sort: want one of %s", strings.Join(sortKeys, ", "))
 }
 
+// addSnippet sets the text around the search's first hit in an item.
+func (h *Handler) addSnippet(it *Item, q string) {
+	h.cat.mu.RLock()
+	e := h.cat.bySeq[it.seq()]
+	var url string
+	var req, res bodyInfo
+	if e != nil {
+		url, req, res = e.url, e.req, e.res
+	}
+	h.cat.mu.RUnlock()
+	if e != nil {
+		it.Snippet = h.search.snippet(q, url, req, res)
+	}
+}
+
 // snippetRadius is how much text a search snippet shows on each side of
 // the hit.
 const snippetRadius = 48

@@ -412,18 +412,3 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 func timeString(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(store.TimeFormat)
 }
-
-// addSnippet sets the text around the search's first hit in an item.
-func (h *Handler) addSnippet(it *Item, q string) {
-	h.cat.mu.RLock()
-	e := h.cat.bySeq[it.seq()]
-	var url string
-	var req, res bodyInfo
-	if e != nil {
-		url, req, res = e.url, e.req, e.res
-	}
-	h.cat.mu.RUnlock()
-	if e != nil {
-		it.Snippet = h.search.snippet(q, url, req, res)
-	}
-}

@@ -2,7 +2,7 @@
 // holds only the pages on screen; free-text searches page by cursor.
 import {api} from './api.js';
 import {bytes, debounce, h, hashFor, isoToLocalInput, localInputToISO, localTime, num, pathOf, statusBadge, utcTitle} from './util.js';
-import {highlight, pane, shortType} from './listpane.js';
+import {highlight, nearHit, pane, shortType} from './listpane.js';
 
 const PAGE = 200;
 const ROW = 28;
@@ -330,13 +330,6 @@ function rowEl(i, it) {
     flags);
   el.style.top = i * ROW + 'px';
   return el;
-}
-
-// nearHit starts a snippet shortly before the search's hit, so that the
-// hit shows in a narrow column.
-function nearHit(snippet, q) {
-  const i = snippet.toLowerCase().indexOf((q || '').toLowerCase());
-  return i > 16 ? '…' + snippet.slice(i - 12) : snippet;
 }
 
 function select(i, scroll) {

@@ -65,3 +65,10 @@ export function pane(el, it) {
     h('div.pane-figs', it.kind === 'exchange' && it.complete ? h('p.muted', 'Loading…') : null));
   if (it.kind === 'exchange' && it.complete) loadFigures(el, it);
 }
+
+// nearHit starts a snippet shortly before the search's hit, so that the
+// hit shows in a narrow column.
+export function nearHit(snippet, q) {
+  const i = snippet.toLowerCase().indexOf((q || '').toLowerCase());
+  return i > 16 ? '…' + snippet.slice(i - 12) : snippet;
+}
