@@ -93,7 +93,7 @@ function exportCard(ev, facets, refresh) {
     ((facets && facets.hosts) || []).map(x => h('option', {value: x.value}, `${x.value} (${num(x.count)})`)));
   const since = h('input', {type: 'datetime-local', name: 'since', 'aria-label': 'From'});
   const until = h('input', {type: 'datetime-local', name: 'until', 'aria-label': 'Until'});
-  const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture ids'});
+  const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture numbers'});
   const out = h('div', last ? result(last, ev) : null);
   const submit = h('button.btn.primary', {type: 'submit', disabled: !ev.can_export}, 'Export bundle');
   const form = h('form.export', {id: 'export-form', onsubmit: async e => {
@@ -106,7 +106,11 @@ function exportCard(ev, facets, refresh) {
       body.since = localInputToISO(since.value);
       body.until = localInputToISO(until.value);
     }
-    if (scope === 'ids') body.ids = ids.value.split(/[\s,]+/).filter(Boolean);
+    if (scope === 'ids') {
+      // The list shows capture numbers; the export takes ids.
+      const {ids: byNumber} = await api('/api/numbers');
+      body.ids = ids.value.split(/[\s,]+/).filter(Boolean).map(n => String(byNumber[+n - 1] || 'no-capture-' + n));
+    }
     submit.disabled = true;
     submit.textContent = 'Exporting…';
     try {
@@ -122,7 +126,7 @@ function exportCard(ev, facets, refresh) {
   }},
   h('span.muted', 'Captures'),
   h('div.opts', radio('scope', 'all', 'all', true), radio('scope', 'host', 'of host', false), host,
-    radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these ids', false), ids),
+    radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these capture numbers', false), ids),
   h('span.muted', 'Secrets'),
   h('div.opts', radio('redact', 'yes', 'redact them (Authorization, cookies, tokens, secrets; each listed as withheld)', true),
     radio('redact', 'no', 'keep everything as logged', false)),
