@@ -16,13 +16,17 @@ import (
 // The list's columns beyond the log's own: the date a payload reports on,
 // sorting, search snippets, and capture numbers.
 
+// reportedTTL is how long the reported-for dates are reused while the log
+// grows: reading every figure point is the costly part of a list page on
+// a large store, and a date a few seconds late does no harm.
+const reportedTTL = 10 * time.Second
+
 // reportedIndex maps captures to the time their payload reports on, from
-// the figures the analysis dated by their endpoint's rule; rebuilt like
-// driftIndex.
+// the figures the analysis dated by their endpoint's rule; rebuilt at
+// most every reportedTTL.
 type reportedIndex struct {
 	mu    sync.Mutex
 	at    time.Time
-	size  int
 	times map[uint64]string
 }
 
@@ -32,12 +36,9 @@ func (h *Handler) reported() map[uint64]string {
 		return nil
 	}
 	d := &h.reportedFor
-	h.cat.mu.RLock()
-	size := len(h.cat.entries)
-	h.cat.mu.RUnlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.times != nil && d.size == size && time.Since(d.at) < driftTTL {
+	if d.times != nil && time.Since(d.at) < reportedTTL {
 		return d.times
 	}
 	points, err := h.opts.Analysis.Figures(analysis.Query{})
@@ -54,7 +55,7 @@ func (h *Handler) reported() map[uint64]string {
 			times[id] = p.Time
 		}
 	}
-	d.times, d.size, d.at = times, size, time.Now()
+	d.times, d.at = times, time.Now()
 	return times
 }
 
