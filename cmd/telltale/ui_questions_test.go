@@ -144,6 +144,12 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.row[data-id="`+last.ID+`"]`)), waitJS(`document.querySelector('#list-pane').textContent.includes('Compliance upload')`),
 		waitJS(`document.querySelector('#list-pane').textContent.includes('CAG_AAC_CCU.CountUsedMax')`))
 	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 800 {
-		t.Errorf("at 800 px the page is %d px wide", w)
+		t.Errorf("at 800 px the list is %d px wide", w)
+	}
+	for _, page := range []string{"/#/capture/" + last.ID, "/#/diff/" + day12.ID, "/#/personal", "/#/reconcile", "/#/evidence"} {
+		b.run("800 px "+page, chromedp.Navigate(base+page), visible("main .card"))
+		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 800 {
+			t.Errorf("at 800 px %s is %d px wide", page, w)
+		}
 	}
 }
