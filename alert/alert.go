@@ -17,6 +17,7 @@ const (
 	KindDrift              = "drift"
 	KindCheckpointUnsigned = "checkpoint_unsigned"
 	KindAnchorFailed       = "anchor_failed"
+	KindPlainUserNames     = "plain_user_names"
 	KindTest               = "test"
 )
 
@@ -117,6 +118,13 @@ func (n *Notifier) NewEndpoint(host, path string) {
 func (n *Notifier) Drift(host, path, what string) {
 	n.Notify(Alert{Kind: KindDrift, Severity: Warning, Host: host, Subject: host + path,
 		Summary: fmt.Sprintf("Drift: what the license server sends to %s%s changed.", host, path), Detail: what})
+}
+
+// PlainUserNames reports an upload that sent user@domain names in clear:
+// Citrix's username anonymisation is not in effect.
+func (n *Notifier) PlainUserNames(host, path, what string) {
+	n.Notify(Alert{Kind: KindPlainUserNames, Severity: Warning, Host: host, Subject: host + path,
+		Summary: fmt.Sprintf("Personal data: the license server sent user names as user@domain, in clear, to %s%s.", host, path), Detail: what})
 }
 
 // CheckpointUnsigned reports a checkpoint of the log that could not be

@@ -36,6 +36,9 @@ type Inspect struct {
 type InspectEndpoint struct {
 	// Endpoint is "METHOD HOST /path/template", each part a glob.
 	Endpoint string `yaml:"endpoint"`
+	// Name is what an analyst calls the endpoint ("Compliance upload"),
+	// shown in the review UI's lists, headings and diffs.
+	Name string `yaml:"name"`
 	// Time is the path of the time the payload says it is for; it dates
 	// the figures.
 	Time string `yaml:"time"`
@@ -54,6 +57,9 @@ type InspectFigure struct {
 	Name  string `yaml:"name"`
 	Unit  string `yaml:"unit"`
 	Count bool   `yaml:"count"`
+	// Label says what the number is in a sentence ("in use"), for the
+	// summary of a diff.
+	Label string `yaml:"label"`
 }
 
 func (c *Config) checkInspect() error {

@@ -81,6 +81,7 @@
 //	derived_drift      time ‖ id ‖ n (uint32) -> one drift event (new
 //	                   endpoint, new field, type changed)
 //	derived_figures    reported time ‖ id ‖ n (uint32) -> one figure point
+//	derived_identities category ‖ 0x00 ‖ value -> one personal identifier: uploads, endpoints, first and last seen
 //
 // A request whose response record could not be written gets a response
 // record that says so (no head, no body, Error starting NotRecorded):

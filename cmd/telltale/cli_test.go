@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,6 +70,31 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "X-Req-Id: a") || !strings.Contains(out, "Upstream TLS") {
 		t.Errorf("show: got %s", out)
 	}
+	checkNumbers(t, data, items)
+}
+
+// checkNumbers checks that list prints capture numbers without gaps
+// beside the ids (which skip the response records), and that show -n
+// opens a capture by its number.
+func checkNumbers(t *testing.T, data string, items []listItem) {
+	t.Helper()
+	out, _, _ := cli(t, "list", "--data", data)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i, it := range items {
+		if f := strings.Fields(lines[i+1]); len(f) < 2 || f[0] != fmt.Sprint(i+1) || f[1] != it.ID {
+			t.Errorf("list line %d: got %q, want number %d and id %s", i+1, lines[i+1], i+1, it.ID)
+		}
+	}
+	if items[1].ID == "2" {
+		t.Errorf("ids %s and %s do not skip: the test needs response records between captures", items[0].ID, items[1].ID)
+	}
+	out, errOut, code := cli(t, "show", "-n", "2", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "Capture "+items[1].ID+" (no. 2)") {
+		t.Errorf("show -n 2: exit %d %q %q, want capture %s", code, out, errOut, items[1].ID)
+	}
+	if _, errOut, code := cli(t, "show", "-n", "99", "--data", data); code != 1 || !strings.Contains(errOut, "no capture number") {
+		t.Errorf("show -n 99: exit %d %q", code, errOut)
+	}
 }
 
 func TestCLI_ListShow_WithoutServer(t *testing.T) {
@@ -91,6 +117,9 @@ func TestCLI_ListShow_WithoutServer(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, "show", "999", "--data", data); code != 1 || !strings.Contains(errOut, "no capture") {
 		t.Errorf("show unknown id: exit %d %q, want 1 and a clear message", code, errOut)
+	}
+	if out, _, _ := cli(t, "show", "-n", "1", "--data", data); !strings.HasPrefix(out, "Capture "+items[0].ID+" (no. 1)") {
+		t.Errorf("show -n 1 from the store file: %q", out)
 	}
 }
 

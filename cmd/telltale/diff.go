@@ -16,7 +16,7 @@ type diffFlags struct {
 	analysisFlags
 	asJSON                    bool
 	side, color               string
-	headers                   bool
+	headers, volatile         bool
 	host, path, method, since string
 }
 
@@ -29,16 +29,22 @@ func newDiffCmd() *cobra.Command {
 gzip, zip, tar.gz and multipart bodies, by path ($.Data.Features[3].Id,
 manifest.json:$.TotalFiles). With one ID it compares that capture with the
 previous capture of the same endpoint (method, host and path template).
-Changes the config marks volatile (timestamps, hashes, nonces) are shown
-apart and not counted.
+It starts with a summary in licensing terms (features added or gone,
+figures changed, devices and users that joined or left a list); arrays
+are matched by identity (features by Id), device and user lists as sets,
+never by position. Changes the config marks volatile (timestamps, hashes,
+nonces) are not counted and are hidden unless --volatile. The first
+capture of an endpoint has nothing to compare with: diff says so and
+exits 0.
 
 With --host and --path (a path or a template such as
 /{ccid}/licenseserver/activation/renew) it walks the endpoint's series and
 prints each step's changes; --since starts the walk at a time.
 
---json prints {"from": ID, "to": ID, "changes": [{"path", "op"
-(added|removed|changed), "from", "to", "side", "volatile", ...}], ...}, or
-for a series an array of those.`,
+--json prints {"from": ID, "to": ID, "name", "first", "summary": [{"kind",
+"text", ...}], "changes": [{"path", "op" (added|removed|changed), "from",
+"to", "side", "volatile", ...}], ...}, or for a series an array of
+comparisons.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDiff(cmd, args, f) },
 	}
@@ -47,6 +53,7 @@ for a series an array of those.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fl.StringVar(&f.side, "side", analysis.SideRequest, "request, response or both")
 	fl.BoolVar(&f.headers, "headers", false, "compare header fields too")
+	fl.BoolVar(&f.volatile, "volatile", false, "list the volatile changes too (timestamps, hashes, device lists)")
 	fl.StringVar(&f.color, "color", "auto", "auto (on a terminal), always or never")
 	fl.StringVar(&f.host, "host", "", "series: the endpoint's host")
 	fl.StringVar(&f.path, "path", "", "series: the endpoint's path or path template")
@@ -89,14 +96,14 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 	if len(args) == 2 {
 		from, to = args[0], args[1]
 	}
-	c, err := a.Compare(from, to, o)
+	d, err := a.Licensing(from, to, o)
 	if err != nil {
 		return analysisErr(err)
 	}
 	if f.asJSON {
-		return writeJSON(out, c)
+		return writeJSON(out, d)
 	}
-	printComparison(out, c, pal)
+	printLicenseDiff(out, d, pal, f.volatile)
 	return nil
 }
 
@@ -141,7 +148,7 @@ func diffSeries(cmd *cobra.Command, a analyst, f diffFlags, since time.Time, o a
 			all = append(all, c)
 			continue
 		}
-		printComparison(out, c, pal)
+		printComparison(out, c, pal, f.volatile)
 		fmt.Fprintln(out)
 	}
 	if f.asJSON {

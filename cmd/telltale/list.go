@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/store"
 )
 
@@ -17,6 +18,10 @@ func newListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List captures, newest last",
+		Long: `list prints one line per capture, newest last. NO is the capture's number,
+1, 2, 3… in log order, as the review UI shows it (show -n NO opens one);
+ID is the id the evidence uses (the Seq of its first record, which skips
+the response records between captures).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := store.Query{Host: host, Limit: limit}
 			if since != "" {
@@ -38,16 +43,21 @@ func newListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			nums, err := captureNumbers(c)
+			if err != nil {
+				return err
+			}
 			if asJSON {
-				if caps == nil {
-					caps = []store.Capture{}
+				out := []numberedCapture{}
+				for _, c := range caps {
+					out = append(out, numberedCapture{c, nums.Number(c.ID)})
 				}
-				return writeJSON(cmd.OutOrStdout(), caps)
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
+			fmt.Fprintln(tw, "NO\tID\tTIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
 			for _, c := range caps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", c.ID, c.Time, c.Kind, c.Method, c.Status,
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", nums.Number(c.ID), c.ID, c.Time, c.Kind, c.Method, c.Status,
 					c.RequestBytes, c.ResponseBytes, c.URL, c.Error)
 			}
 			return tw.Flush()
@@ -60,4 +70,29 @@ func newListCmd() *cobra.Command {
 	f.IntVar(&limit, "limit", 0, "at most this many (the newest); 0: all")
 	f.BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
+}
+
+// numberedCapture is a capture as `list --json` prints it: with its number.
+type numberedCapture struct {
+	store.Capture
+	Number int `json:"number"`
+}
+
+// numberer is a source of capture numbers: the running server's catalog.
+type numberer interface {
+	Numbers() (*analysis.Numbers, error)
+}
+
+// captureNumbers numbers the captures as the review UI does: from the
+// store file's log, or from the running server.
+func captureNumbers(c captures) (*analysis.Numbers, error) {
+	switch src := c.(type) {
+	case *store.Store:
+		return analysis.CaptureNumbers(src)
+	case clientCloser:
+		return src.Numbers()
+	case numberer:
+		return src.Numbers()
+	}
+	return &analysis.Numbers{}, nil
 }

@@ -14,6 +14,7 @@ import (
 func newReconcileCmd() *cobra.Command {
 	var f analysisFlags
 	var measured, tolerance string
+	var maps []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "reconcile --measured FILE.csv",
@@ -38,7 +39,7 @@ names the line.`,
 			if err != nil {
 				return usage(err)
 			}
-			m, err := readMeasurements(measured)
+			m, err := readMeasurements(measured, maps)
 			if err != nil {
 				return err
 			}
@@ -68,16 +69,29 @@ names the line.`,
 	fl.StringVar(&measured, "measured", "", "your measurement: CSV of date,figure name,value")
 	fl.StringVar(&tolerance, "tolerance", "0", "allowed difference: a number (2) or a percentage of the measured value (5%)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	fl.StringArrayVar(&maps, "map", nil, "column mapping for another CSV layout: date=COL, value=COL[+COL], figure=COL|TEMPLATE (repeat)")
 	return cmd
 }
 
-func readMeasurements(name string) ([]analysis.Measurement, error) {
+func readMeasurements(name string, maps []string) ([]analysis.Measurement, error) {
+	var mp analysis.Mapping
+	if len(maps) > 0 {
+		var err error
+		if mp, err = analysis.ParseMapping(maps); err != nil {
+			return nil, usage(err)
+		}
+	}
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, usage(fmt.Errorf("--measured: %w", err))
 	}
 	defer fh.Close()
-	m, err := analysis.ParseMeasurements(fh)
+	var m []analysis.Measurement
+	if mp.IsZero() {
+		m, err = analysis.ParseMeasurements(fh)
+	} else {
+		m, err = analysis.ParseMapped(fh, mp)
+	}
 	if err != nil {
 		return nil, usage(fmt.Errorf("%s: %w", name, err))
 	}
@@ -85,8 +99,9 @@ func readMeasurements(name string) ([]analysis.Measurement, error) {
 }
 
 func writeReconciliation(w io.Writer, r analysis.Reconciliation) error {
-	fmt.Fprintf(w, "Compared %d figure-days (tolerance %s): %d agree, %d %s.\n",
-		r.Compared, r.Tolerance, r.Agreed, len(r.Mismatches), plural(len(r.Mismatches), "mismatch"))
+	fmt.Fprintf(w, "%d figure-days (tolerance %s): %d agree, %d %s (%d reported higher, %d measured higher, %d reported but not measured, %d measured but not reported).\n",
+		r.Days, r.Tolerance, r.Counts[analysis.Agree], len(r.Mismatches), plural(len(r.Mismatches), "mismatch"),
+		r.Counts[analysis.ReportedHigher], r.Counts[analysis.MeasuredHigher], r.Counts[analysis.ReportedNotMeasured], r.Counts[analysis.MeasuredNotReported])
 	if len(r.Mismatches) == 0 {
 		return nil
 	}

@@ -161,7 +161,8 @@ func (s *Server) listen() error {
 	}
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
-		Templates: analysis.Templates(s.cfg.Inspect.Templates)})
+		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(analysisOptions(s.cfg.Inspect, s.log).Rules),
+		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
 	s.admin = &http.Server{Handler: bodyDeadline(s.routes(h, token), idle),

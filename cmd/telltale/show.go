@@ -3,20 +3,29 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/store"
 )
 
 func newShowCmd() *cobra.Command {
 	var data, body string
-	var asJSON bool
+	var asJSON, byNumber, reveal bool
 	cmd := &cobra.Command{
-		Use:   "show ID",
+		Use:   "show ID | show -n NO",
 		Short: "Show one capture in full",
-		Args:  cobra.ExactArgs(1),
+		Long: `show prints one capture: its heads, upstream TLS and timings. Secrets in
+heads (evidence.redact_headers of the embedded default: Authorization,
+cookies) print masked unless --reveal. --body writes a body exactly as it
+crossed the wire. With -n the argument is the capture's number (the NO of
+telltale list and the review UI), not its id.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if body != "" && body != "request" && body != "response" {
 				return usage(fmt.Errorf("--body must be request or response, not %q", body))
@@ -26,18 +35,28 @@ func newShowCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			capt, err := c.Capture(args[0])
+			nums, err := captureNumbers(c)
 			if err != nil {
-				return notFound(args[0], err)
+				return err
+			}
+			id := args[0]
+			if byNumber {
+				if id = numberToID(nums, args[0]); id == "" {
+					return fmt.Errorf("no capture number %q: `telltale list` shows them (there are %d)", args[0], nums.Len())
+				}
+			}
+			capt, err := c.Capture(id)
+			if err != nil {
+				return notFound(id, err)
 			}
 			out := cmd.OutOrStdout()
 			switch {
 			case body != "":
 				return writeBody(out, c, capt, body)
 			case asJSON:
-				return writeJSON(out, capt)
+				return writeJSON(out, numberedCapture{*maskCapture(capt, reveal), nums.Number(capt.ID)})
 			}
-			printCapture(out, capt)
+			printCapture(out, maskCapture(capt, reveal), nums.Number(capt.ID))
 			return nil
 		},
 	}
@@ -45,6 +64,8 @@ func newShowCmd() *cobra.Command {
 	f.StringVar(&data, "data", defaultDataDir, "data dir")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.StringVar(&body, "body", "", "write the request or response body, exactly as it crossed the wire, to stdout")
+	f.BoolVarP(&byNumber, "number", "n", false, "the argument is the capture's number (list's NO), not its id")
+	f.BoolVar(&reveal, "reveal", false, "print secrets in heads (Authorization, cookies) instead of masking them")
 	return cmd
 }
 
@@ -72,8 +93,8 @@ func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error 
 	return err
 }
 
-func printCapture(w io.Writer, c *store.Capture) {
-	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", c.ID, c.Time, c.Kind, c.Client)
+func printCapture(w io.Writer, c *store.Capture, number int) {
+	fmt.Fprintf(w, "Capture %s (no. %d)  %s  %s  client %s\n", c.ID, number, c.Time, c.Kind, c.Client)
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", c.Error)
 	}
@@ -120,4 +141,35 @@ func since(start, t time.Time) string {
 		return "-"
 	}
 	return t.Sub(start).String()
+}
+
+func numberToID(nums *analysis.Numbers, s string) string {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "#"))
+	if err != nil {
+		return ""
+	}
+	return nums.ID(n)
+}
+
+// maskCapture returns c with the values of secret headers masked, unless
+// reveal; c itself is not changed.
+func maskCapture(c *store.Capture, reveal bool) *store.Capture {
+	if reveal {
+		return c
+	}
+	cfg, err := configs.Parse(nil)
+	if err != nil {
+		return c
+	}
+	out := *c
+	for _, m := range []**store.Message{&out.Request, &out.Response} {
+		if *m == nil {
+			continue
+		}
+		cp := **m
+		cp.Headers = analysis.MaskHeaders(cp.Headers, cfg.Evidence.RedactHeaders)
+		cp.Trailers = analysis.MaskHeaders(cp.Trailers, cfg.Evidence.RedactHeaders)
+		*m = &cp
+	}
+	return &out
 }

@@ -56,7 +56,7 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 		t.Errorf("detail: URL %q", url)
 	}
 	b.run("decoded body", visible(`#msg-request tr[data-path="$.edition"]`))
-	b.run("evidence of the capture", waitJS(`document.body.innerText.includes('leaf ')`))
+	b.run("evidence of the capture", chromedp.Click(chromedp.CSS(`.page-tabs [data-tab=evidence]`)), waitJS(`document.body.innerText.includes('leaf ')`))
 
 	// The diff with the previous capture highlights what changed.
 	b.run("diff", chromedp.Click(chromedp.CSS("#diff-prev")), visible("table.changes"))
