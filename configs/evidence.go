@@ -18,6 +18,10 @@ type Evidence struct {
 	RedactFields []string `yaml:"redact_fields"`
 	// RedactHeaders are header names whose values --redact replaces.
 	RedactHeaders []string `yaml:"redact_headers"`
+	// TrustedKeys are log verifier keys (log.pub lines, or files holding
+	// one) that `telltale verify FILE.zip` accepts a bundle signed by,
+	// besides --key.
+	TrustedKeys []string `yaml:"trusted_keys"`
 }
 
 // MinCheckpointInterval is the shortest evidence.checkpoint_interval.

@@ -18,9 +18,9 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// checkpoint checks checkpoint.txt and that the manifest repeats it. If it
-// does not verify, the proofs are still checked against the manifest's
-// root, so that every failure shows.
+// checkpoint checks checkpoint.txt and that the manifest repeats it. A
+// signature that fails stops the verification: the proofs would be
+// checked against a root and a size that nothing vouches for.
 func (v *bundleVerifier) checkpoint() {
 	mc := v.m.Checkpoint
 	v.ck = Checkpoint{Origin: v.m.Log.Origin, Size: mc.TreeSize, Root: mc.RootHash}
@@ -29,14 +29,13 @@ func (v *bundleVerifier) checkpoint() {
 	}
 	b, err := v.read(FileCheckpoint, maxSmallFile)
 	if err != nil {
+		v.stopped = true
 		v.fail(FileCheckpoint, "%v", err)
 		return
 	}
-	if v.key == nil {
-		return
-	}
-	ck, err := Open(b, v.key)
+	ck, err := openCheckpoint(b, v.key, v.wit)
 	if err != nil {
+		v.stopped = true
 		v.fail(FileCheckpoint, "%v", err)
 		return
 	}
@@ -55,7 +54,7 @@ func (v *bundleVerifier) lines(name string, fn func(n int, line []byte)) {
 	if f == nil {
 		return // reported by listed
 	}
-	rc, err := f.Open()
+	rc, err := v.open(f, v.listedSize(name))
 	if err != nil {
 		return // reported by listed
 	}
@@ -63,7 +62,7 @@ func (v *bundleVerifier) lines(name string, fn func(n int, line []byte)) {
 	sc := bufio.NewScanner(rc)
 	sc.Buffer(nil, maxLine)
 	n := 0
-	for sc.Scan() {
+	for sc.Scan() && v.ctx.Err() == nil {
 		n++
 		fn(n, sc.Bytes())
 	}
@@ -94,10 +93,7 @@ func (v *bundleVerifier) earlier() {
 			v.fail(where, "not a checkpoint line: %v", err)
 			return
 		}
-		if v.key == nil {
-			return
-		}
-		ck, err := Open([]byte(cl.Note), v.key)
+		ck, err := openCheckpoint([]byte(cl.Note), v.key, v.wit)
 		if err != nil {
 			v.fail(where, "checkpoint %d: %v", cl.Index, err)
 			return
@@ -112,6 +108,7 @@ func (v *bundleVerifier) earlier() {
 				return
 			}
 		}
+		v.proofs[ck.Size] = provenCheckpoint{ck.Root, cl.Proof}
 		v.rep.Earlier++
 	})
 }
@@ -140,8 +137,8 @@ func (v *bundleVerifier) captures() {
 		for _, e := range line.Records {
 			withheld = append(withheld, e.Withheld...)
 		}
-		if s == nil {
-			return
+		if s == nil || v.changed {
+			return // remade from changed files, the HAR says nothing new
 		}
 		if err := harW.add(s, v.source); err != nil {
 			v.fail(where, "cannot remake its HAR entry: %v", err)
@@ -184,9 +181,13 @@ func mustJSON(x any) []byte {
 	return b
 }
 
-// source reads a body file for remaking the HAR entries.
+// source reads a body file for remaking the HAR entries: one that hashed
+// to its listing, so no more than the manifest says it holds.
 func (v *bundleVerifier) source(name string) ([]byte, error) {
-	return v.read(name, maxBodyFile)
+	if sum := v.sums[name]; sum == "" || sum != v.listedSum(name) {
+		return nil, fmt.Errorf("%s does not hash to its listing", name)
+	}
+	return v.read(name, min(v.listedSize(name), maxBodyFile))
 }
 
 // selected checks that a capture is one the manifest's selection says the
@@ -235,9 +236,10 @@ func (v *bundleVerifier) whole() {
 	if len(sel.IDs) > 0 || sel.Host != "" || sel.Since != "" || sel.Until != "" {
 		return
 	}
+	// The loop ends within len(v.leaves)+10 turns, whatever the tree size.
 	var missing []string
-	for i := uint64(0); i < v.ck.Size; i++ {
-		if v.leaves[i] != 1 && len(missing) < 10 {
+	for i := uint64(0); i < v.ck.Size && len(missing) < 10; i++ {
+		if v.leaves[i] != 1 {
 			missing = append(missing, strconv.FormatUint(i+1, 10))
 		}
 	}

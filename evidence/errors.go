@@ -24,4 +24,8 @@ var (
 	// ErrNoCheckpoint means an export found no signed checkpoint that
 	// covers the log: sign one first (telltale checkpoint).
 	ErrNoCheckpoint = errors.New("no signed checkpoint")
+
+	// ErrForked means a checkpoint kept outside the log, signed by its
+	// key, is not a prefix of the log: the key signed two histories.
+	ErrForked = errors.New("FORKED")
 )

@@ -23,6 +23,9 @@ type VerifyOptions struct {
 	// Verifier is the log's key (DATA/ca/log.pub, or one the user pinned);
 	// required.
 	Verifier note.Verifier
+	// Earlier are signed checkpoints kept outside the log: each must be
+	// proven consistent with the log, or is reported FORKED.
+	Earlier []KeptCheckpoint
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -57,6 +60,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	}
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
+	v.kept(opts.Earlier)
 	problems, err := st.CheckIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)

@@ -152,10 +152,20 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip", "/login#"} {
+	vkey := filepath.Join(dir, "ca", "log.pub")
+	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip",
+		"verify demo-evidence.zip --key " + vkey + " ", "/login#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The printed export and verify work as printed, the key pinned.
+	bundle := filepath.Join(t.TempDir(), "demo-evidence.zip")
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--redact", "--data", dir); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := cli(t, "verify", bundle, "--key", vkey); code != 0 {
+		t.Errorf("verify --key %s: exit %d: %s%s", vkey, code, out, errOut)
 	}
 	if items := listJSON(t, "--data", dir); len(items) != testbed.Expected(3) {
 		t.Errorf("after the demo: %d captures, want %d", len(items), testbed.Expected(3))
