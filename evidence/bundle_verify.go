@@ -90,6 +90,9 @@ func VerifyBundle(ctx context.Context, ra io.ReaderAt, size int64, opts BundleOp
 		used: map[string]bool{}, leaves: map[uint64]int{}, proofs: map[uint64]provenCheckpoint{}, rep: &BundleReport{}}
 	v.index()
 	mb, err := v.read(FileManifest, maxSmallFile)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("verify bundle: %w", ctx.Err())
+	}
 	if err != nil {
 		if v.files[FileManifest] == nil {
 			return nil, fmt.Errorf("%w: it has no %s", ErrNotBundle, FileManifest)
