@@ -162,73 +162,6 @@ func (v *bundleVerifier) index() {
 	}
 }
 
-// read reads a whole file from the zip, at most limit bytes.
-func (v *bundleVerifier) read(name string, limit int64) ([]byte, error) {
-	f := v.files[name]
-	if f == nil {
-		return nil, fmt.Errorf("%s is missing", name)
-	}
-	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d a bundle's %s can be", name, f.UncompressedSize64, limit, name)
-	}
-	rc, err := v.open(f, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v (the zip is corrupt)", name, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v (the zip is corrupt)", name, err)
-	}
-	return b, nil
-}
-
-// open opens a file of the zip to read at most limit bytes of it, or
-// until the verification is cancelled.
-func (v *bundleVerifier) open(f *zip.File, limit int64) (io.ReadCloser, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	r := &ctxReader{ctx: v.ctx, r: io.LimitReader(rc, limit)}
-	return struct {
-		io.Reader
-		io.Closer
-	}{r, rc}, nil
-}
-
-// ctxReader stops reading when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// hash streams a listed file from the zip through SHA-256, reading at most
-// one byte more than the manifest says it has.
-func (v *bundleVerifier) hash(f *zip.File, declared int64) (string, int64, error) {
-	if declared < 0 || declared > maxFile {
-		return "", 0, fmt.Errorf("the manifest says %d bytes, a bundle's files have 0 to %d", declared, int64(maxFile))
-	}
-	rc, err := v.open(f, declared+1)
-	if err != nil {
-		return "", 0, fmt.Errorf("%v (the zip is corrupt)", err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
-	if err != nil {
-		return "", 0, fmt.Errorf("%v (the zip is corrupt)", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
 func (v *bundleVerifier) manifest(mb []byte) bool {
 	var m Manifest
 	dec := json.NewDecoder(strings.NewReader(string(mb)))
@@ -243,54 +176,6 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 	}
 	v.m, v.rep.Manifest = &m, &m
 	return true
-}
-
-// useKey settles the key: a trusted one, or the bundle's.
-func (v *bundleVerifier) useKey(opts BundleOptions) {
-	key := v.m.Log.Key
-	if len(opts.Keys) > 0 {
-		key, v.rep.KeyPinned = trustedKey(opts.Keys, v.m.Log.Key), true
-		if key != v.m.Log.Key {
-			v.fail(FileManifest, "the bundle's key %s (fingerprint %s) is not the pinned key %s (fingerprint %s)",
-				v.m.Log.Key, Fingerprint(v.m.Log.Key), key, Fingerprint(key))
-		}
-	}
-	v.rep.Key, v.rep.Fingerprint = key, Fingerprint(key)
-	for _, w := range opts.Witnesses {
-		wk, err := ParseKey(w)
-		if err != nil {
-			v.fail("", "witness %v", err)
-			continue
-		}
-		v.wit = append(v.wit, wk)
-	}
-	k, err := ParseKey(key)
-	if err != nil {
-		v.fail("", "%v", err)
-		return
-	}
-	v.key = k
-	if fp := Fingerprint(v.m.Log.Key); v.m.Log.Fingerprint != fp {
-		v.fail(FileManifest, "key fingerprint %s, but the key's is %s", v.m.Log.Fingerprint, fp)
-	}
-}
-
-// trustedKey picks the trusted key to check a bundle of key with: key
-// itself, else one of the same name (a new key, or a forgery), else the
-// first.
-func trustedKey(trusted []string, key string) string {
-	for _, t := range trusted {
-		if strings.TrimSpace(t) == key {
-			return key
-		}
-	}
-	name, _, _ := strings.Cut(key, "+")
-	for _, t := range trusted {
-		if n, _, _ := strings.Cut(strings.TrimSpace(t), "+"); n == name {
-			return strings.TrimSpace(t)
-		}
-	}
-	return strings.TrimSpace(trusted[0])
 }
 
 // manifestSig checks manifest.sig: signed by the key, over manifest.json.
