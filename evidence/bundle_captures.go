@@ -58,7 +58,8 @@ func strict(b []byte, x any) error {
 // summary.csv from the proven records, to compare with the bundle's.
 func (v *bundleVerifier) captures() {
 	harSum, sumSum := sha256.New(), sha256.New()
-	harW := newHARWriter(harSum, v.m.Tool)
+	hs := &harStream{v: v, w: harSum}
+	harW := newHARWriter(hs, v.m.Tool)
 	sumW := newSummaryWriter(sumSum)
 	seen := map[string]bool{}
 	var withheld []Withheld
@@ -81,7 +82,8 @@ func (v *bundleVerifier) captures() {
 		if s == nil || v.changed {
 			return // remade from changed files, the HAR says nothing new
 		}
-		if err := harW.add(s, v.source); err != nil {
+		hs.prepare(s)
+		if err := harW.add(s, hs.source); err != nil {
 			v.fail(where, "cannot remake its HAR entry: %v", err)
 		}
 		sumW.add(s)
@@ -122,11 +124,19 @@ func mustJSON(x any) []byte {
 	return b
 }
 
+// proven checks that a file hashed to its listing.
+func (v *bundleVerifier) proven(name string) error {
+	if sum := v.sums[name]; sum == "" || sum != v.listedSum(name) {
+		return fmt.Errorf("%s does not hash to its listing", name)
+	}
+	return nil
+}
+
 // source reads a body file for remaking the HAR entries: one that hashed
 // to its listing, so no more than the manifest says it holds.
 func (v *bundleVerifier) source(name string) ([]byte, error) {
-	if sum := v.sums[name]; sum == "" || sum != v.listedSum(name) {
-		return nil, fmt.Errorf("%s does not hash to its listing", name)
+	if err := v.proven(name); err != nil {
+		return nil, err
 	}
 	size := v.listedSize(name)
 	if size > maxBodyFile {
