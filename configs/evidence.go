@@ -28,6 +28,10 @@ type Evidence struct {
 	// WitnessURL receives each signed checkpoint (and its timestamp) as
 	// a JSON POST, so copies leave the machine; "" means none.
 	WitnessURL string `yaml:"witness_url"`
+	// TrustedKeys are log verifier keys (log.pub lines, or files holding
+	// one) that `telltale verify FILE.zip` accepts a bundle signed by,
+	// besides --key.
+	TrustedKeys []string `yaml:"trusted_keys"`
 }
 
 // MinCheckpointInterval is the shortest evidence.checkpoint_interval.

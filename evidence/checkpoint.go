@@ -105,39 +105,12 @@ func Sign(c Checkpoint, signer note.Signer) ([]byte, error) {
 // Open checks a signed checkpoint with the log's verifier key and parses
 // it. Its errors say what is wrong in words a user can act on.
 func Open(signed []byte, v note.Verifier) (Checkpoint, error) {
-	n, err := openNote(signed, v)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	c, err := ParseCheckpoint(n.Text)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	if c.Origin != v.Name() {
-		return Checkpoint{}, fmt.Errorf("checkpoint of log %q, not of %q", c.Origin, v.Name())
-	}
-	return c, nil
+	return openCheckpoint(signed, v, nil)
 }
 
-// openNote verifies a signed note and translates note's errors.
+// openNote verifies a note signed by the log key alone (openSigned).
 func openNote(msg []byte, v note.Verifier) (*note.Note, error) {
-	n, err := note.Open(msg, note.VerifierList(v))
-	var unverified *note.UnverifiedNoteError
-	var invalid *note.InvalidSignatureError
-	switch {
-	case err == nil:
-		return n, nil
-	case errors.As(err, &unverified):
-		var by []string
-		for _, s := range unverified.Note.UnverifiedSigs {
-			by = append(by, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
-		}
-		return nil, fmt.Errorf("not signed by key %s+%08x but by %s: %w", v.Name(), v.KeyHash(),
-			strings.Join(by, ", "), ErrWrongKey)
-	case errors.As(err, &invalid):
-		return nil, fmt.Errorf("signature by %s+%08x does not verify: %w", invalid.Name, invalid.Hash, ErrBadSignature)
-	}
-	return nil, fmt.Errorf("not a signed note (%v): %w", err, ErrBadSignature)
+	return openSigned(msg, v, nil)
 }
 
 // SignTree signs a checkpoint of the log's current tree, if it grew since

@@ -68,8 +68,10 @@
 // copy marked as such; the leaf still verifies, and the manifest lists
 // what was withheld.
 //
-// VerifyBundle checks a bundle offline, with the key it carries or one the
-// user pinned. It remakes the capture views, capture.har and summary.csv
+// VerifyBundle checks a bundle offline, against a key the user trusts (the
+// bundle's own proves nothing, and the report says so), with bounded work
+// for a hostile file. It proves checkpoints kept elsewhere consistent
+// with the bundle's, or reports them FORKED (kept.go). It remakes the capture views, capture.har and summary.csv
 // from the proven records and compares bytes, so no file can say anything
 // the log does not.
 package evidence

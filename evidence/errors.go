@@ -28,4 +28,7 @@ var (
 	// ErrTimestamp means an RFC 3161 timestamp does not verify: not over
 	// its checkpoint, a bad signature, or a TSA that is not trusted.
 	ErrTimestamp = errors.New("timestamp does not verify")
+	// ErrForked means a checkpoint kept outside the log, signed by its
+	// key, is not a prefix of the log: the key signed two histories.
+	ErrForked = errors.New("FORKED")
 )

@@ -326,7 +326,11 @@ func export(tb testing.TB, st *store.Store, k testKey, sel Selection) []byte {
 
 func verifyBundle(tb testing.TB, b []byte, key string) *BundleReport {
 	tb.Helper()
-	rep, err := VerifyBundle(bytes.NewReader(b), int64(len(b)), BundleOptions{Key: key})
+	opts := BundleOptions{}
+	if key != "" {
+		opts.Keys = []string{key}
+	}
+	rep, err := VerifyBundle(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		tb.Fatalf("VerifyBundle: %v", err)
 	}

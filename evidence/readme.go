@@ -38,11 +38,16 @@ fingerprint) or the one your counterpart gave you.
 CHECK WITH TELLTALE
 
   telltale verify THIS-BUNDLE.zip --key "<the log.pub line you recorded>"
+  telltale verify THIS-BUNDLE.zip --key log.pub --earlier KEPT-CHECKPOINT.txt
 
 It checks every file, both signatures, every inclusion proof and body
 hash, that each earlier checkpoint in checkpoints.jsonl is extended by this
 one, and that capture.har, summary.csv and the capture views say exactly
-what the proven records say. Exit 0 means all of it holds.
+what the proven records say. Exit 0 means all of it holds. Without --key
+it fails: the key inside the bundle proves only that the bundle agrees
+with itself. --earlier proves that this log extends a checkpoint you kept
+(one whose tree size is in checkpoints.jsonl), or prints FORKED: the key
+signed two different histories.
 
 
 CHECK BY HAND
@@ -86,8 +91,10 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   $ openssl pkeyutl -verify -pubin -inkey log.pem -rawin -in checkpoint.text -sigfile checkpoint.bin
 
    If you kept an earlier checkpoint of this log (from the server's log, a
-   ticket or an e-mail), find it in checkpoints.jsonl ("note"); its
-   "proof" shows this checkpoint's tree extends it (RFC 9162 2.1.4).
+   ticket or an e-mail), find one of its tree size in checkpoints.jsonl
+   ("note"): its "proof" shows this checkpoint's tree extends that tree
+   (RFC 9162 2.1.4). If the root hash in yours is not the one there, while
+   both are signed by the key, the log was rewritten: it FORKED.
 
 {{if .Anchors}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
    new checkpoints; a timestamp from a time-stamping authority (RFC 3161)

@@ -46,6 +46,7 @@ type Report struct {
 	Records     uint64    // records read
 	Bodies      int       // distinct stored bodies hashed
 	Checkpoints int       // stored checkpoints
+	Kept        int       // VerifyOptions.Earlier proven consistent with the log
 	// Latest is the newest stored checkpoint whose signature verified.
 	Latest *Checkpoint
 	// Anchors are the checkpoints' timestamps (anchors.go).

@@ -163,7 +163,7 @@ func TestBundle_CarriesAndChecksTimestamps(t *testing.T) {
 		t.Errorf("README does not name the timestamps:\n%s", files[FileReadme])
 	}
 	roots, _ := ParseTSARoots(tsa.RootPEM())
-	rep, err := VerifyBundle(bytes.NewReader(b), int64(len(b)), BundleOptions{Key: k.vkey, TSARoots: roots})
+	rep, err := VerifyBundle(context.Background(), bytes.NewReader(b), int64(len(b)), BundleOptions{Keys: []string{k.vkey}, TSARoots: roots})
 	if err != nil || !rep.OK() {
 		t.Fatalf("got %v, failures %v", err, findingStrings(rep.Failures))
 	}
@@ -175,8 +175,8 @@ func TestBundle_CarriesAndChecksTimestamps(t *testing.T) {
 	if !rep.OK() || len(rep.Anchors.Timestamps) != 2 || rep.Anchors.Trusted() {
 		t.Errorf("without roots: got ok %v, %+v; want 2 checked, not trusted", rep.OK(), rep.Anchors)
 	}
-	rep, _ = VerifyBundle(bytes.NewReader(b), int64(len(b)),
-		BundleOptions{Key: k.vkey, TSARoots: testpki.NewCA(t, "other").Pool()})
+	rep, _ = VerifyBundle(context.Background(), bytes.NewReader(b), int64(len(b)),
+		BundleOptions{Keys: []string{k.vkey}, TSARoots: testpki.NewCA(t, "other").Pool()})
 	if len(rep.Failures) != 2 || !strings.Contains(rep.Failures[0].Msg, "not trusted") {
 		t.Errorf("another TSA root: got %v, want both timestamps not trusted", findingStrings(rep.Failures))
 	}

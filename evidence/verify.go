@@ -29,6 +29,9 @@ type VerifyOptions struct {
 	// certificate it carries only, and the report says the TSA is not
 	// trusted.
 	TSARoots *x509.CertPool
+	// Earlier are signed checkpoints kept outside the log: each must be
+	// proven consistent with the log, or is reported FORKED.
+	Earlier []KeptCheckpoint
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -68,6 +71,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	if err := v.checkTimestamps(opts.TSARoots); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	v.kept(opts.Earlier)
 	problems, err := st.CheckIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)

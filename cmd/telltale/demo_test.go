@@ -152,17 +152,27 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip", "--tsa-ca " + filepath.Join(dir, demoTSAFile), "/login#"} {
+	vkey := filepath.Join(dir, "ca", "log.pub")
+	tsaCA := filepath.Join(dir, demoTSAFile)
+	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip",
+		"verify demo-evidence.zip --key " + vkey + " --tsa-ca " + tsaCA, "/login#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The printed export and verify work as printed, the key pinned.
+	bundle := filepath.Join(t.TempDir(), "demo-evidence.zip")
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--redact", "--data", dir); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := cli(t, "verify", bundle, "--key", vkey); code != 0 {
+		t.Errorf("verify --key %s: exit %d: %s%s", vkey, code, out, errOut)
 	}
 	if items := listJSON(t, "--data", dir); len(items) != testbed.Expected(3) {
 		t.Errorf("after the demo: %d captures, want %d", len(items), testbed.Expected(3))
 	}
 	// A bundle of the demo carries the simulated TSA's timestamps, which
 	// verify with the root the demo wrote; so does a second run's.
-	tsaCA := filepath.Join(dir, demoTSAFile)
 	for run := 1; run <= 2; run++ {
 		if run == 2 {
 			if _, errOut, code := cli(t, "demo", "--days", "1", "--data", dir, "--exit"); code != 0 {
@@ -173,7 +183,7 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 		if _, errOut, code := cli(t, "export", "-o", bundle, "--redact", "--data", dir); code != 0 {
 			t.Fatalf("export: exit %d: %s", code, errOut)
 		}
-		out, errOut, code := cli(t, "verify", bundle, "--tsa-ca", tsaCA)
+		out, errOut, code := cli(t, "verify", bundle, "--key", vkey, "--tsa-ca", tsaCA)
 		if code != 0 || !strings.Contains(out, "RFC 3161 timestamps") || !strings.Contains(out, "simulated TSA") || !strings.Contains(out, "TSA trusted (--tsa-ca)") {
 			t.Errorf("run %d: verify the demo's bundle --tsa-ca: exit %d\n%s%s", run, code, out, errOut)
 		}

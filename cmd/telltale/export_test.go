@@ -36,7 +36,7 @@ func TestCLI_Export_RedactedSubset(t *testing.T) {
 		t.Fatalf("export --redact while serving: exit %d, %q %s", code, out, errOut)
 	}
 	stop()
-	out, errOut, code = cli(t, "verify", bundle)
+	out, errOut, code = cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"))
 	if code != 0 || !strings.Contains(out, "withheld    2 parts (2 redacted)") {
 		t.Fatalf("verify: exit %d, %q %s", code, out, errOut)
 	}

@@ -109,7 +109,7 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 	if fi, err := os.Stat(bundle); err != nil || fi.Size() == 0 {
 		t.Fatalf("downloaded bundle: %v", err)
 	}
-	out, errOut, code := cli(t, "verify", bundle)
+	out, errOut, code := cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"))
 	if code != 0 || !strings.HasPrefix(out, "ok:") {
 		t.Fatalf("telltale verify of the downloaded bundle: exit %d\n%s%s", code, out, errOut)
 	}
