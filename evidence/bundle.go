@@ -113,12 +113,17 @@ type Entry struct {
 	Proof     []tlog.Hash `json:"proof"` // RFC 6962 audit path, leaf first, base64
 	// Meta is the exact JSON whose SHA-256 is the leaf's meta line.
 	Meta string `json:"meta"`
-	// Head is the exact JSON whose SHA-256 is the leaf's head line; absent
-	// when the record has no head or the head is withheld.
+	// Head is the exact JSON whose SHA-256 is a v1 leaf's head line;
+	// absent when the record has no head, the head is withheld, or the
+	// leaf is v2.
 	Head *string `json:"head,omitempty"`
-	// HeadRedacted is a copy of a withheld head with secret values
+	// HeadRedacted is a copy of a withheld v1 head with secret values
 	// replaced. It is not what was logged and does not hash to the leaf.
 	HeadRedacted *store.Head `json:"head_redacted,omitempty"`
+	// HeadFields are the fields of a v2 head, whose commitments give the
+	// leaf's head line: every field in clear with its salt, but a secret
+	// one, of which only the commitment is shipped.
+	HeadFields []HeadField `json:"head_fields,omitempty"`
 	// Body is the bundle file of the stored bytes (DirBodies + the leaf's
 	// stored hash); "" when there are none or they are withheld.
 	Body string `json:"body,omitempty"`

@@ -30,8 +30,7 @@ func (x *exporter) entry(seq uint64, capture string, files map[string][]byte) (*
 	if e.Proof, err = x.prove(seq-1, data); err != nil {
 		return nil, err
 	}
-	meta := *r
-	meta.Head, meta.Body = nil, store.BodyRef{}
+	meta := store.MetaOf(r)
 	mb, err := json.Marshal(&meta)
 	if err != nil {
 		return nil, err
@@ -60,6 +59,18 @@ func (x *exporter) prove(index uint64, leaf []byte) ([]tlog.Hash, error) {
 
 func (x *exporter) head(e *Entry, r *store.Record, leaf store.Leaf, capture string) error {
 	if r.Head == nil {
+		return nil
+	}
+	if r.Salts != nil {
+		fields, withheld, err := headFields(r, x.opts.Redactor, x.opts.Selection.Redact)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Seq, err)
+		}
+		e.HeadFields = fields
+		if len(withheld) > 0 {
+			e.Withheld = append(e.Withheld, Withheld{Capture: capture, Seq: r.Seq, Part: partName(r.Kind, "head"),
+				SHA256: leaf.Head, Reason: ReasonRedacted, Fields: withheld})
+		}
 		return nil
 	}
 	if x.opts.Selection.Redact {

@@ -108,7 +108,7 @@ func TestExport_RedactedSubsetVerifiesAndLeaksNothing(t *testing.T) {
 		got = append(got, w.Capture+" "+w.Part+" "+w.Reason+" "+strings.Join(w.Fields, ","))
 	}
 	want := []string{
-		"1 request head redacted header Authorization,header Cookie,query access_token",
+		"1 request head redacted query access_token,header Authorization,header Cookie",
 		"1 request body redacted json clientSecret,json access_token",
 		"1 response head redacted header Set-Cookie",
 		"1 response body redacted json token",
@@ -138,7 +138,7 @@ func TestExport_RedactedSubsetVerifiesAndLeaksNothing(t *testing.T) {
 			copies++
 		}
 	}
-	if copies != 1 || !bytes.Contains(files[FileHAR], []byte(`CWSAuth [REDACTED]`)) {
+	if copies != 1 || !bytes.Contains(files[FileHAR], []byte(`"Authorization","value":"[REDACTED]"`)) {
 		t.Errorf("the redacted copies lost what was not secret: %d JSON copies", copies)
 	}
 }

@@ -67,6 +67,10 @@ func rebuild(e *Entry) (*store.Record, store.Leaf, error) {
 	case e.HeadRedacted != nil:
 		h := *e.HeadRedacted
 		r.Head = &h
+	case e.HeadFields != nil:
+		if r.Head, err = shownHead(e.HeadFields); err != nil {
+			return nil, l, fmt.Errorf("record %d: head fields: %w", e.Seq, err)
+		}
 	}
 	r.Body = leafBody(l)
 	for _, w := range e.Withheld {

@@ -24,8 +24,14 @@ var (
 		bucketByTime, bucketByHost, bucketResponses}
 )
 
-// formatVersion is meta/version; Open refuses any other.
-const formatVersion = "1"
+// formatVersion is meta/version. Version 1 stores hold only v1 leaves;
+// a writable Open moves them to version 2, which adds v2 leaves for new
+// records and keeps the v1 leaves (they are in the tree). Open refuses
+// any other version.
+const (
+	formatVersion   = "2"
+	formatVersionV1 = "1"
+)
 
 var keyVersion = []byte("version")
 
@@ -41,12 +47,10 @@ func (s *Store) init() error {
 				return err
 			}
 		}
-		if tx.Bucket(bucketMeta).Get(keyVersion) == nil {
-			if err := tx.Bucket(bucketMeta).Put(keyVersion, []byte(formatVersion)); err != nil {
-				return err
-			}
+		if err := checkVersion(tx); err != nil && tx.Bucket(bucketMeta).Get(keyVersion) != nil {
+			return err
 		}
-		return checkVersion(tx)
+		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(formatVersion))
 	})
 }
 
@@ -56,8 +60,8 @@ func checkVersion(tx *bolt.Tx) error {
 			return fmt.Errorf("not a telltale store: no bucket %q", name)
 		}
 	}
-	if v := tx.Bucket(bucketMeta).Get(keyVersion); string(v) != formatVersion {
-		return fmt.Errorf("unsupported store format version %q, want %q", v, formatVersion)
+	if v := string(tx.Bucket(bucketMeta).Get(keyVersion)); v != formatVersion && v != formatVersionV1 {
+		return fmt.Errorf("unsupported store format version %q, want %q or %q", v, formatVersionV1, formatVersion)
 	}
 	return nil
 }

@@ -26,13 +26,12 @@ func preEncode(r *Record) (*encoded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	m := *r
-	m.Head, m.Body = nil, BodyRef{}
+	m := MetaOf(r)
 	meta, err := json.Marshal(&m)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	head, err := HeadHash(r.Head)
+	head, err := HeadHash(r)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +51,7 @@ func (e *encoded) finish(r *Record) (value, leaf []byte, ok bool) {
 		return nil, nil, false
 	}
 	sum := sha256.Sum256(meta)
-	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
+	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
 	l.setBody(r.Body)
 	return value, l.Encode(), true
 }

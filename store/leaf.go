@@ -10,19 +10,25 @@ import (
 	"strings"
 )
 
-// LeafVersion is the first line of every leaf.
-const LeafVersion = "telltale-leaf/v1"
+// The first line of every leaf: v1 leaves commit to a head by the hash of
+// its JSON, v2 leaves to each of its fields (doc.go, Leaves). New records
+// get v2 leaves; a store keeps the v1 leaves it holds.
+const (
+	LeafVersion1 = "telltale-leaf/v1"
+	LeafVersion2 = "telltale-leaf/v2"
+)
 
 // Leaf is what the log commits to for one record: the record's identity in
 // clear and every part of it by hash, so that a part can be withheld (a
 // redacted head, a pruned body) while the leaf still verifies. doc.go gives
 // the encoding.
 type Leaf struct {
+	Version int // 1 or 2
 	Seq     uint64
 	Capture uint64
 	Kind    Kind
 	Meta    string // MetaHash of the record
-	Head    string // HeadHash of the record's Head; "" when it has none
+	Head    string // HeadHash of the record; "" when it has no head
 
 	BodySHA256 string // BodyRef.SHA256; "" when not known
 	BodySize   int64  // BodyRef.Size; 0 when BodySHA256 is ""
@@ -46,13 +52,21 @@ func NewLeaf(r *Record) (Leaf, error) {
 	if err != nil {
 		return Leaf{}, err
 	}
-	head, err := HeadHash(r.Head)
+	head, err := HeadHash(r)
 	if err != nil {
 		return Leaf{}, err
 	}
-	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
+	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
 	l.setBody(r.Body)
 	return l, nil
+}
+
+// leafVersion is 2 for a record with salts, else 1.
+func leafVersion(r *Record) int {
+	if r.Salts != nil {
+		return 2
+	}
+	return 1
 }
 
 // setBody fills the leaf's body and stored lines from b.
@@ -68,22 +82,37 @@ func (l *Leaf) setBody(b BodyRef) {
 	}
 }
 
-// MetaHash is the hex SHA-256 of the JSON encoding of r with Head and Body
-// zeroed: everything about a record except its head and body, which the
-// leaf commits to separately. Body.Pruned, which retention may set later,
-// is therefore outside the leaf.
+// MetaHash is the hex SHA-256 of the JSON encoding of MetaOf(r).
 func MetaHash(r *Record) (string, error) {
-	m := *r
-	m.Head, m.Body = nil, BodyRef{}
+	m := MetaOf(r)
 	return jsonHash(&m)
 }
 
-// HeadHash is the hex SHA-256 of the JSON encoding of h, or "" for nil.
-func HeadHash(h *Head) (string, error) {
-	if h == nil {
+// MetaOf is r with Head, Body and Salts zeroed: everything about a record
+// except its head and body, which the leaf commits to separately, and the
+// salts, which stay secret. Body.Pruned, which retention may set later, is
+// therefore outside the leaf.
+func MetaOf(r *Record) Record {
+	m := *r
+	m.Head, m.Body, m.Salts = nil, BodyRef{}, nil
+	return m
+}
+
+// HeadHash is the leaf's head line for r, "" when r has no head: for a v1
+// record the hex SHA-256 of the JSON encoding of r.Head, for a v2 record
+// the CommitmentsHash of its head fields.
+func HeadHash(r *Record) (string, error) {
+	if r.Head == nil {
 		return "", nil
 	}
-	return jsonHash(h)
+	if r.Salts == nil {
+		return jsonHash(r.Head)
+	}
+	_, cs, err := HeadCommitments(r.Head, r.Salts.Head)
+	if err != nil {
+		return "", err
+	}
+	return CommitmentsHash(cs), nil
 }
 
 func jsonHash(v any) (string, error) {
@@ -99,10 +128,17 @@ func jsonHash(v any) (string, error) {
 func (l Leaf) Encode() []byte {
 	b := make([]byte, 0, 320)
 	b = fmt.Appendf(b, "%s\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\n",
-		LeafVersion, l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+		l.versionLine(), l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
 	b = fmt.Appendf(b, "body %s\nstored %s\n",
 		part(l.BodySHA256, l.BodySize), part(l.StoredSHA256, l.StoredSize))
 	return b
+}
+
+func (l Leaf) versionLine() string {
+	if l.Version == 2 {
+		return LeafVersion2
+	}
+	return LeafVersion1
 }
 
 func dash(s string) string {
@@ -123,10 +159,16 @@ func part(sum string, size int64) string {
 // ParseLeaf(data).Encode() is data.
 func ParseLeaf(data []byte) (Leaf, error) {
 	lines := strings.Split(string(data), "\n")
-	if len(lines) != 9 || lines[0] != LeafVersion || lines[8] != "" {
-		return Leaf{}, fmt.Errorf("parse leaf: not a %s leaf", LeafVersion)
-	}
 	var l Leaf
+	switch lines[0] {
+	case LeafVersion1:
+		l.Version = 1
+	case LeafVersion2:
+		l.Version = 2
+	}
+	if len(lines) != 9 || l.Version == 0 || lines[8] != "" {
+		return Leaf{}, fmt.Errorf("parse leaf: not a %s or %s leaf", LeafVersion1, LeafVersion2)
+	}
 	var body, stored string
 	fields := []struct {
 		name string

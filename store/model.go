@@ -96,6 +96,10 @@ type Record struct {
 
 	Head *Head   `json:"head,omitempty"` // request head (KindRequest) or response head (KindResponse)
 	Body BodyRef `json:"body"`           // body of Head
+	// Salts of the record's commitments: set on every record with a v2
+	// leaf, nil on a v1 record (doc.go, Leaves). Like Head and Body, they
+	// are outside the meta hash.
+	Salts *Salts `json:"salts,omitempty"`
 
 	// KindResponse only.
 	TLS     *TLSInfo `json:"tls,omitempty"`

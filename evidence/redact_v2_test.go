@@ -1,0 +1,202 @@
+package evidence
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/telltale/telltale/store"
+)
+
+// tokenRequest appends a token request whose secrets are an Authorization
+// header, a query access_token and a clientSecret in its JSON body.
+func tokenRequest(t testing.TB, st *store.Store) uint64 {
+	t.Helper()
+	req := appendRecord(t, st, request("trust.citrixworkspacesapi.net", "POST",
+		"https://trust.citrixworkspacesapi.net/root/tokens/clients?client=lic&access_token=7731",
+		"Content-Type", "application/json", "Authorization", "CWSAuth bearer=4821", "X-Cws-Trace", "trace-9", "Accept", "*/*"),
+		[]byte(`{"clientId":"lic-server","clientSecret":"4821","scope":"las"}`))
+	appendRecord(t, st, response(req, 200, "Content-Type", "application/json", "X-Request-Id", "rid-1"), []byte(`{"ok":true}`))
+	return req
+}
+
+func firstLine(t testing.TB, files map[string][]byte) Line {
+	t.Helper()
+	var line Line
+	first, _, _ := bytes.Cut(files[FileCaptures], []byte("\n"))
+	if err := json.Unmarshal(first, &line); err != nil {
+		t.Fatal(err)
+	}
+	return line
+}
+
+// A redacted head proves its method, URL, status, proto and every header
+// but the secret ones, whose values, salts and lengths are not in the
+// bundle.
+func TestExport_V2Head_RedactedProvesEveryOtherField(t *testing.T) {
+	st := mustOpen(t, t.TempDir(), storeOptions())
+	k := newTestKey(t, "telltale/v2")
+	tokenRequest(t, st)
+	signTree(t, st, k)
+	b := export(t, st, k, Selection{Redact: true})
+	if rep := verifyBundle(t, b, k.vkey); !rep.OK() {
+		t.Fatalf("failures: %v", findingStrings(rep.Failures))
+	}
+	names, files := unzip(t, b)
+	line := firstLine(t, files)
+	req := line.Records[0]
+	if req.Head != nil || req.HeadRedacted != nil || !strings.HasPrefix(req.Leaf, store.LeafVersion2+"\n") {
+		t.Fatalf("request entry: want a v2 leaf with head fields, got %+v", req)
+	}
+	proven := map[string]string{}
+	var withheld []string
+	for _, f := range req.HeadFields {
+		if f.Value == nil {
+			withheld = append(withheld, f.Kind+" "+f.Name)
+			continue
+		}
+		proven[f.Kind+" "+f.Name] = *f.Value
+	}
+	want := map[string]string{"method ": "POST", "url ": "https://trust.citrixworkspacesapi.net/root/tokens/clients",
+		"query client": "client=lic", "proto ": "HTTP/1.1", "header Content-Type": "application/json",
+		"header X-Cws-Trace": "trace-9", "header Accept": "*/*"}
+	if !maps.Equal(proven, want) || strings.Join(withheld, ",") != "query access_token,header Authorization" {
+		t.Errorf("proven fields: got %v, withheld %v; want %v and the token and Authorization withheld", proven, withheld, want)
+	}
+
+	// Every shipped field is bound by the leaf: change one, re-sign the
+	// bundle, and the head no longer matches.
+	for _, edit := range [][2]string{{`"name":"X-Cws-Trace","value":"trace-9","salt"`, `"name":"X-Cws-Trace","value":"trace-8","salt"`},
+		{`"kind":"method","value":"POST"`, `"kind":"method","value":"GET"`},
+		{`"kind":"header","name":"Accept"`, `"kind":"header","name":"Accept-X"`}} {
+		changed := maps.Clone(files)
+		changed[FileCaptures] = bytes.Replace(changed[FileCaptures], []byte(edit[0]), []byte(edit[1]), 1)
+		rep := verifyBundle(t, resign(t, k, names, changed), k.vkey)
+		if !hasPrefix(findingStrings(rep.Failures), "captures.jsonl line 1, capture 1, record 1: head: its fields commit to ") {
+			t.Errorf("edit %s: got %v, want the head not to match its leaf", edit[0], findingStrings(rep.Failures))
+		}
+	}
+	// Nor can a withheld field be dropped or an extra one listed.
+	changed := maps.Clone(files)
+	var l Line
+	json.Unmarshal(bytes.SplitN(changed[FileCaptures], []byte("\n"), 2)[0], &l)
+	l.Records[0].HeadFields = l.Records[0].HeadFields[:len(l.Records[0].HeadFields)-1]
+	lb, _ := json.Marshal(l)
+	changed[FileCaptures] = append(lb, bytes.SplitN(changed[FileCaptures], []byte("\n"), 2)[1]...)
+	if rep := verifyBundle(t, resign(t, k, names, changed), k.vkey); rep.OK() {
+		t.Error("a head with a dropped field verifies")
+	}
+	checkNoSecret(t, b, names, files, "bearer=4821", `"4821"`, "=7731")
+}
+
+func hasPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNoSecret fails if a secret, or anything that would let one be
+// guessed offline, is in the bundle: its bytes in any file, an unsalted
+// SHA-256 of it, or a salt of a withheld field. (A secret is given with
+// its context, "=7731", since its digits alone turn up in any hex.)
+func checkNoSecret(t *testing.T, b []byte, names []string, files map[string][]byte, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		sum := sha256.Sum256([]byte(s))
+		for _, needle := range []string{s, hex.EncodeToString(sum[:])} {
+			if bytes.Contains(b, []byte(needle)) {
+				t.Errorf("%q in the raw zip", needle)
+			}
+			for _, n := range names {
+				if bytes.Contains(files[n], []byte(needle)) {
+					t.Errorf("%q (secret %s) in %s", needle, s, n)
+				}
+			}
+		}
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(files[FileCaptures]), []byte("\n")) {
+		var l Line
+		json.Unmarshal(line, &l)
+		for _, e := range l.Records {
+			for _, f := range e.HeadFields {
+				if f.Value == nil && f.Salt != "" {
+					t.Errorf("withheld field %s %s ships its salt", f.Kind, f.Name)
+				}
+			}
+			for _, w := range e.Withheld {
+				if w.Reason == ReasonRedacted && strings.HasSuffix(w.Part, "body") {
+					// The leaf's wire-body hash of a body with a secret would let
+					// a guess be tested: it must not be in the bundle.
+					if bytes.Contains(b, []byte(w.SHA256)) && w.SHA256 != "" && !strings.HasPrefix(w.SHA256, "sealed") {
+						t.Errorf("redacted %s: its unsalted hash %s is in the bundle", w.Part, w.SHA256)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Bundles made before v2 leaves (testdata/v1, made by commit e893a09)
+// still verify, redacted or not.
+func TestVerifyBundle_V1BundlesStillVerify(t *testing.T) {
+	key, err := os.ReadFile("testdata/v1/v1.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"v1bundle.zip", "v1bundle-redacted.zip"} {
+		b, err := os.ReadFile(filepath.Join("testdata/v1", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := verifyBundle(t, b, strings.TrimSpace(string(key)))
+		if !rep.OK() || rep.Records != 3 || !rep.Complete {
+			t.Errorf("%s: ok %v, %d records, complete %v: %v", name, rep.OK(), rep.Records, rep.Complete, findingStrings(rep.Failures))
+		}
+	}
+}
+
+// A store made before v2 leaves, opened and appended to by this code,
+// verifies, and so does a bundle of its mix of v1 and v2 leaves.
+func TestExport_V1StoreMigratedMixVerifies(t *testing.T) {
+	dir := copyDir(t, "../store/testdata/v1store")
+	st := mustOpen(t, dir, storeOptions())
+	k := newSeededKey(t, "telltale/v1fixture", 1)
+	if k.vkey != strings.TrimSpace(string(must(os.ReadFile("testdata/v1/v1.pub")))) {
+		t.Fatalf("the seeded key is not the fixture's: %s", k.vkey)
+	}
+	appendRecord(t, st, response(3, 204), nil)
+	tokenRequest(t, st)
+	signTree(t, st, k)
+	rep, err := Verify(st, VerifyOptions{Verifier: k.verifier(t)})
+	if err != nil || !rep.OK() || rep.Size != 6 {
+		t.Fatalf("Verify of the migrated store: %v, %+v", err, rep)
+	}
+	for _, redact := range []bool{false, true} {
+		b := export(t, st, k, Selection{Redact: redact})
+		brep := verifyBundle(t, b, k.vkey)
+		if !brep.OK() || brep.Records != 6 || !brep.Complete {
+			t.Errorf("bundle (redact %v): ok %v, %d records: %v", redact, brep.OK(), brep.Records, findingStrings(brep.Failures))
+		}
+		_, files := unzip(t, b)
+		leaves := string(files[FileCaptures])
+		if !strings.Contains(leaves, `telltale-leaf/v1\n`) || !strings.Contains(leaves, `telltale-leaf/v2\n`) {
+			t.Errorf("bundle (redact %v): want both v1 and v2 leaves", redact)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
