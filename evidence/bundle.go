@@ -132,8 +132,22 @@ type Entry struct {
 	// removed from the copy so that it could be redacted.
 	BodyRedacted        string `json:"body_redacted,omitempty"`
 	BodyRedactedDecoded string `json:"body_redacted_decoded,omitempty"`
+	// Seal is set for a body that held secrets when it was captured: the
+	// leaf's body line is the SHA-256 of its text (store.SealText).
+	Seal *EntrySeal `json:"seal,omitempty"`
 	// Withheld lists this record's withheld parts.
 	Withheld []Withheld `json:"withheld,omitempty"`
+}
+
+// EntrySeal is a sealed body's seal. With the body shipped it opens the
+// seal's body commitment: Salt, SHA256 and Size; with the body redacted
+// they are absent, and the redacted copy is the one the seal's copy line
+// names.
+type EntrySeal struct {
+	Text   string `json:"text"`
+	Salt   string `json:"salt,omitempty"` // hex
+	SHA256 string `json:"sha256,omitempty"`
+	Size   int64  `json:"size,omitempty"`
 }
 
 // CheckpointLine is one line of checkpoints.jsonl: an earlier stored

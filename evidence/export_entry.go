@@ -96,6 +96,9 @@ func (x *exporter) body(e *Entry, r *store.Record, capture string, files map[str
 		return nil
 	}
 	w := Withheld{Capture: capture, Seq: r.Seq, Part: partName(r.Kind, "body"), SHA256: key}
+	if r.Seal != nil {
+		return x.sealedBody(e, r, w, files)
+	}
 	if r.Body.Pruned {
 		w.Reason = ReasonPruned
 		e.Withheld = append(e.Withheld, w)
@@ -106,7 +109,7 @@ func (x *exporter) body(e *Entry, r *store.Record, capture string, files map[str
 		return fmt.Errorf("record %d: %w", r.Seq, err)
 	}
 	if x.opts.Selection.Redact {
-		red := x.opts.Redactor.Body(r.Head, data, !r.Body.Truncated)
+		red := x.redactBody(r, data)
 		switch {
 		case red.Withhold != "":
 			w.Reason = "not redactable: " + red.Withhold

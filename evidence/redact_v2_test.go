@@ -1,8 +1,10 @@
 package evidence
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
@@ -199,4 +201,125 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A sealed token request body: the redacted bundle ships the body with
+// the secret replaced and proves it through the seal; tampering with a
+// non-secret field fails; nothing in the bundle lets a guess of the
+// 4-digit secret be tested (a brute force over all of them finds no hash
+// and no size that matches).
+func TestExport_SealedBody_ProvesEveryOtherFieldAndResistsGuessing(t *testing.T) {
+	st := mustOpen(t, t.TempDir(), storeOptions())
+	k := newTestKey(t, "telltale/v2")
+	tokenRequest(t, st)
+	signTree(t, st, k)
+	rec, _ := st.Record(1)
+	if rec.Seal == nil || len(rec.Seal.Secrets) != 1 || rec.Seal.Secrets[0].Path != "$.clientSecret" {
+		t.Fatalf("seal of the token request: got %+v, want one secret at $.clientSecret", rec.Seal)
+	}
+	b := export(t, st, k, Selection{Redact: true})
+	if rep := verifyBundle(t, b, k.vkey); !rep.OK() {
+		t.Fatalf("failures: %v", findingStrings(rep.Failures))
+	}
+	names, files := unzip(t, b)
+	copyName := DirRedacted + rec.Seal.Copy
+	if got := string(files[copyName]); got != `{"clientId":"lic-server","clientSecret":"[REDACTED]","scope":"las"}` {
+		t.Errorf("redacted copy: got %s", got)
+	}
+	changed := maps.Clone(files)
+	changed[copyName] = bytes.Replace(changed[copyName], []byte(`"scope":"las"`), []byte(`"scope":"all"`), 1)
+	rep := verifyBundle(t, resign(t, k, names, changed), k.vkey)
+	if !hasPrefix(findingStrings(rep.Failures), "captures.jsonl line 1, capture 1, record 1: body: the manifest lists "+copyName) {
+		t.Errorf("a changed non-secret body field: got %v, want the copy not to match the seal", findingStrings(rep.Failures))
+	}
+	checkNoSecret(t, b, names, files, `"clientSecret":"4821"`, "bearer=4821")
+	bruteForce(t, files, `{"clientId":"lic-server","clientSecret":"%s","scope":"las"}`)
+}
+
+// bruteForce tries every 4-digit secret in a body template against every
+// hash and size in the bundle, as an attacker with the redacted copy would.
+func bruteForce(t *testing.T, files map[string][]byte, template string) {
+	t.Helper()
+	var all strings.Builder
+	for _, data := range files {
+		all.Write(data)
+	}
+	text := all.String()
+	size := len(strings.Replace(template, "%s", "0000", 1))
+	for _, needle := range []string{`"request_bytes":` + itoa(size), `"size":` + itoa(size), " " + itoa(size) + "\\n"} {
+		if strings.Contains(text, needle) {
+			t.Errorf("the bundle gives the wire body's size: %s", needle)
+		}
+	}
+	for n := range 10000 {
+		guess := strings.Replace(template, "%s", fmt4(n), 1)
+		sum := sha256.Sum256([]byte(guess))
+		if strings.Contains(text, hex.EncodeToString(sum[:])) {
+			t.Fatalf("guess %s matches a hash in the bundle", fmt4(n))
+		}
+	}
+}
+
+func itoa(n int) string {
+	return strings.TrimSpace(strings.Replace(string(must(json.Marshal(n))), "\n", "", -1))
+}
+func fmt4(n int) string {
+	return string([]byte{byte('0' + n/1000), byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+// Secrets inside a zip upload, JSON held in a JSON string and base64 of
+// gzip JSON are found at capture, sealed, and absent from the bundle,
+// which still verifies.
+func TestExport_SealedBody_SecretsInsideLayers(t *testing.T) {
+	st := mustOpen(t, t.TempDir(), storeOptions())
+	k := newTestKey(t, "telltale/layers")
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("config/settings.json")
+	w.Write([]byte(`{"server":"lic1","password":"ZIP-SECRET-11"}`))
+	w, _ = zw.Create("readme.txt")
+	w.Write([]byte("plain notes"))
+	zw.Close()
+	inner := gz(t, `{"user":"u","api_key":"B64-SECRET-33"}`)
+	bodies := []struct {
+		ct   string
+		body []byte
+		path string
+	}{
+		{"application/zip", zb.Bytes(), "config/settings.json:$.password"},
+		{"application/json", []byte(`{"kind":"upload","payload":"{\"clientId\":\"c\",\"clientSecret\":\"EMB-SECRET-22\"}"}`), "$.payload:$.clientSecret"},
+		{"application/json", []byte(`{"blob":"` + base64.StdEncoding.EncodeToString(inner) + `"}`), "$.blob:$.api_key"},
+	}
+	for _, b := range bodies {
+		req := appendRecord(t, st, request("las.cloud.com", "POST", "https://las.cloud.com/upload", "Content-Type", b.ct), b.body)
+		appendRecord(t, st, response(req, 200), nil)
+	}
+	signTree(t, st, k)
+	bundle := export(t, st, k, Selection{Redact: true})
+	rep := verifyBundle(t, bundle, k.vkey)
+	if !rep.OK() {
+		t.Fatalf("failures: %v", findingStrings(rep.Failures))
+	}
+	var withheld []string
+	for _, w := range rep.Withheld {
+		withheld = append(withheld, strings.Join(w.Fields, ","))
+	}
+	for _, b := range bodies {
+		if !strings.Contains(strings.Join(withheld, " "), b.path) {
+			t.Errorf("withheld %q: want %s among them", withheld, b.path)
+		}
+	}
+	names, files := unzip(t, bundle)
+	checkNoSecret(t, bundle, names, files, "ZIP-SECRET-11", "EMB-SECRET-22", "B64-SECRET-33",
+		base64.StdEncoding.EncodeToString(inner))
+	// What is not secret is still there.
+	for _, keep := range []string{`"lic1"`, "plain notes", `{"path":"$.payload:$.clientId","type":"string","value":"c"}`, `"upload"`} {
+		found := false
+		for _, n := range names {
+			found = found || strings.HasPrefix(n, DirRedacted) && bytes.Contains(files[n], []byte(keep))
+		}
+		if !found {
+			t.Errorf("%s: not in any redacted copy", keep)
+		}
+	}
 }

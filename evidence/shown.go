@@ -73,6 +73,13 @@ func rebuild(e *Entry) (*store.Record, store.Leaf, error) {
 		}
 	}
 	r.Body = leafBody(l)
+	if l.Sealed != "" {
+		// The seal hides the body's size and hash unless the bundle opens it.
+		r.Body = store.BodyRef{Size: -1}
+		if e.Seal != nil && e.Seal.SHA256 != "" {
+			r.Body = store.BodyRef{SHA256: e.Seal.SHA256, Size: e.Seal.Size}
+		}
+	}
 	for _, w := range e.Withheld {
 		if strings.HasSuffix(w.Part, "body") && w.Reason == ReasonPruned {
 			r.Body.Pruned = true

@@ -66,6 +66,10 @@ func (s *Store) append(ctx context.Context, r *Record, body *Body, lazy bool) (u
 	if r.Salts, err = newSalts(r); err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}
+	r.Seal = nil
+	if p.copy, err = s.sealBody(r, p.stored); err != nil {
+		return 0, fmt.Errorf("append: %w", err)
+	}
 	if p.enc, err = preEncode(r); err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}

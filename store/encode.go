@@ -17,6 +17,7 @@ type encoded struct {
 	value   []byte // json.Marshal of the record, with Seq 0
 	meta    []byte // the same with Head and Body zeroed (see MetaHash)
 	head    string // HeadHash
+	sealed  string // SealHash
 	capture uint64 // Capture as encoded
 }
 
@@ -35,7 +36,11 @@ func preEncode(r *Record) (*encoded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &encoded{value: value, meta: meta, head: head, capture: r.Capture}, nil
+	sealed, err := SealHash(r)
+	if err != nil {
+		return nil, err
+	}
+	return &encoded{value: value, meta: meta, head: head, sealed: sealed, capture: r.Capture}, nil
 }
 
 // finish returns the stored value and the leaf data of r, whose Seq and
@@ -52,7 +57,7 @@ func (e *encoded) finish(r *Record) (value, leaf []byte, ok bool) {
 	}
 	sum := sha256.Sum256(meta)
 	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
-	l.setBody(r.Body)
+	l.setBody(r.Body, e.sealed)
 	return value, l.Encode(), true
 }
 

@@ -38,6 +38,10 @@ type Field struct {
 type Salts struct {
 	// Head holds SaltSize bytes per field of HeadFields(r.Head), in order.
 	Head []byte `json:"head,omitempty"`
+	// Body is the salt of a sealed body's commitment, and Secrets holds
+	// SaltSize bytes per secret of Record.Seal (seal.go).
+	Body    []byte `json:"body,omitempty"`
+	Secrets []byte `json:"secrets,omitempty"`
 }
 
 // HeadFields lists the fields of h in commitment order: method, the URL

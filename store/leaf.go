@@ -35,6 +35,10 @@ type Leaf struct {
 
 	StoredSHA256 string // BodyRef.StoredKey(); "" when nothing is stored
 	StoredSize   int64  // size of the stored bytes; 0 when StoredSHA256 is ""
+
+	// Sealed is the hex SHA-256 of SealText for a v2 record with a Seal;
+	// the body and stored fields above are then empty.
+	Sealed string
 }
 
 // LeafData returns the leaf encoding of a record, the data of its log leaf.
@@ -56,9 +60,26 @@ func NewLeaf(r *Record) (Leaf, error) {
 	if err != nil {
 		return Leaf{}, err
 	}
+	sealed, err := SealHash(r)
+	if err != nil {
+		return Leaf{}, err
+	}
 	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
-	l.setBody(r.Body)
+	l.setBody(r.Body, sealed)
 	return l, nil
+}
+
+// SealHash is the hex SHA-256 of SealText(r), or "" when r has no Seal.
+func SealHash(r *Record) (string, error) {
+	if r.Seal == nil {
+		return "", nil
+	}
+	text, err := SealText(r)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(text)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // leafVersion is 2 for a record with salts, else 1.
@@ -69,8 +90,13 @@ func leafVersion(r *Record) int {
 	return 1
 }
 
-// setBody fills the leaf's body and stored lines from b.
-func (l *Leaf) setBody(b BodyRef) {
+// setBody fills the leaf's body and stored lines from b, or from the
+// seal's hash.
+func (l *Leaf) setBody(b BodyRef, sealed string) {
+	if sealed != "" {
+		l.Sealed = sealed
+		return
+	}
 	if b.SHA256 != "" {
 		l.BodySHA256, l.BodySize = b.SHA256, b.Size
 	}
@@ -88,13 +114,13 @@ func MetaHash(r *Record) (string, error) {
 	return jsonHash(&m)
 }
 
-// MetaOf is r with Head, Body and Salts zeroed: everything about a record
-// except its head and body, which the leaf commits to separately, and the
-// salts, which stay secret. Body.Pruned, which retention may set later, is
+// MetaOf is r with Head, Body, Salts and Seal zeroed: everything about a
+// record except its head and body, which the leaf commits to separately,
+// and the salts, which stay secret. Body.Pruned, which retention may set later, is
 // therefore outside the leaf.
 func MetaOf(r *Record) Record {
 	m := *r
-	m.Head, m.Body, m.Salts = nil, BodyRef{}, nil
+	m.Head, m.Body, m.Salts, m.Seal = nil, BodyRef{}, nil, nil
 	return m
 }
 
@@ -129,6 +155,9 @@ func (l Leaf) Encode() []byte {
 	b := make([]byte, 0, 320)
 	b = fmt.Appendf(b, "%s\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\n",
 		l.versionLine(), l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+	if l.Sealed != "" {
+		return fmt.Appendf(b, "body sealed %s\nstored sealed\n", l.Sealed)
+	}
 	b = fmt.Appendf(b, "body %s\nstored %s\n",
 		part(l.BodySHA256, l.BodySize), part(l.StoredSHA256, l.StoredSize))
 	return b
@@ -191,17 +220,26 @@ func ParseLeaf(data []byte) (Leaf, error) {
 			return Leaf{}, fmt.Errorf("parse leaf: %s: %w", f.name, err)
 		}
 	}
-	var err error
-	if l.BodySHA256, l.BodySize, err = parsePart(body); err != nil {
-		return Leaf{}, fmt.Errorf("parse leaf: body: %w", err)
-	}
-	if l.StoredSHA256, l.StoredSize, err = parsePart(stored); err != nil {
-		return Leaf{}, fmt.Errorf("parse leaf: stored: %w", err)
+	if sealed, ok := strings.CutPrefix(body, "sealed "); ok && l.Version == 2 && stored == "sealed" {
+		l.Sealed = sealed
+	} else if err := l.parseParts(body, stored); err != nil {
+		return Leaf{}, err
 	}
 	if !bytes.Equal(l.Encode(), data) || !validLeafHashes(l) {
 		return Leaf{}, fmt.Errorf("parse leaf: not canonical")
 	}
 	return l, nil
+}
+
+func (l *Leaf) parseParts(body, stored string) error {
+	var err error
+	if l.BodySHA256, l.BodySize, err = parsePart(body); err != nil {
+		return fmt.Errorf("parse leaf: body: %w", err)
+	}
+	if l.StoredSHA256, l.StoredSize, err = parsePart(stored); err != nil {
+		return fmt.Errorf("parse leaf: stored: %w", err)
+	}
+	return nil
 }
 
 func parsePart(v string) (string, int64, error) {
@@ -219,7 +257,8 @@ func parsePart(v string) (string, int64, error) {
 func validLeafHashes(l Leaf) bool {
 	return isSHA256(l.Meta) && (l.Head == "" || isSHA256(l.Head)) &&
 		(l.BodySHA256 == "" || isSHA256(l.BodySHA256)) &&
-		(l.StoredSHA256 == "" || isSHA256(l.StoredSHA256))
+		(l.StoredSHA256 == "" || isSHA256(l.StoredSHA256)) &&
+		(l.Sealed == "" || isSHA256(l.Sealed))
 }
 
 // isSHA256 reports whether s is a content address: 64 lowercase hex digits.

@@ -100,6 +100,9 @@ type Record struct {
 	// leaf, nil on a v1 record (doc.go, Leaves). Like Head and Body, they
 	// are outside the meta hash.
 	Salts *Salts `json:"salts,omitempty"`
+	// Seal is set on a v2 record whose body held secrets when it was
+	// captured (seal.go); the leaf then commits to the body through it.
+	Seal *Seal `json:"seal,omitempty"`
 
 	// KindResponse only.
 	TLS     *TLSInfo `json:"tls,omitempty"`

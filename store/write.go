@@ -59,9 +59,11 @@ func (w *txWriter) append(p *pending) error {
 	if err := w.putIndexes(r); err != nil {
 		return err
 	}
-	if p.stored != nil {
-		if err := w.putBody(p.stored); err != nil {
-			return err
+	for _, b := range []*inlineBody{p.stored, p.copy} {
+		if b != nil {
+			if err := w.putBody(b); err != nil {
+				return err
+			}
 		}
 	}
 	w.size = r.Seq
