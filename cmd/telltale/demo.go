@@ -151,7 +151,7 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
-	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
+	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
 	fmt.Fprintf(w, "  %s verify demo-evidence.zip                 # what a third party runs on it, offline\n", bin)
 	if link, err := demoLoginLink(dir); err == nil {
 		fmt.Fprintf(w, "Review UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
