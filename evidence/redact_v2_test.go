@@ -10,8 +10,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/telltale/telltale/store"
 )
@@ -94,7 +97,41 @@ func TestExport_V2Head_RedactedProvesEveryOtherField(t *testing.T) {
 	if rep := verifyBundle(t, resign(t, k, names, changed), k.vkey); rep.OK() {
 		t.Error("a head with a dropped field verifies")
 	}
+	// Nor can a withheld field's commitment be swapped for another.
+	var req0 Line
+	json.Unmarshal(bytes.SplitN(files[FileCaptures], []byte("\n"), 2)[0], &req0)
+	for _, f := range req0.Records[0].HeadFields {
+		if f.Commitment != "" {
+			changed := maps.Clone(files)
+			other := sha256.Sum256([]byte(f.Commitment))
+			changed[FileCaptures] = bytes.Replace(changed[FileCaptures], []byte(f.Commitment), []byte(hex.EncodeToString(other[:])), 1)
+			rep := verifyBundle(t, resign(t, k, names, changed), k.vkey)
+			if !hasPrefix(findingStrings(rep.Failures), "captures.jsonl line 1, capture 1, record 1: head: its fields commit to ") {
+				t.Errorf("a swapped commitment: got %v", findingStrings(rep.Failures))
+			}
+		}
+	}
 	checkNoSecret(t, b, names, files, "bearer=4821", `"4821"`, "=7731")
+	// The v1 attack: guess the secret, hash the head as logged, compare.
+	rec, _ := st.Record(1)
+	var all strings.Builder
+	for _, data := range files {
+		all.Write(data)
+	}
+	for n := range 10000 {
+		h := *rec.Head
+		h.Headers = slices.Clone(h.Headers)
+		h.Headers[1].Value = "CWSAuth bearer=" + fmt4(n)
+		for _, guess := range [][]byte{must(json.Marshal(&h)), []byte(h.Headers[1].Value)} {
+			sum := sha256.Sum256(guess)
+			if strings.Contains(all.String(), hex.EncodeToString(sum[:])) {
+				t.Fatalf("guess %s matches a hash in the bundle", fmt4(n))
+			}
+		}
+	}
+	if strings.Contains(all.String(), "CWSAuth") {
+		t.Errorf("the bundle gives the Authorization value's scheme, and so part of its length")
+	}
 }
 
 func hasPrefix(list []string, prefix string) bool {
@@ -134,14 +171,8 @@ func checkNoSecret(t *testing.T, b []byte, names []string, files map[string][]by
 					t.Errorf("withheld field %s %s ships its salt", f.Kind, f.Name)
 				}
 			}
-			for _, w := range e.Withheld {
-				if w.Reason == ReasonRedacted && strings.HasSuffix(w.Part, "body") {
-					// The leaf's wire-body hash of a body with a secret would let
-					// a guess be tested: it must not be in the bundle.
-					if bytes.Contains(b, []byte(w.SHA256)) && w.SHA256 != "" && !strings.HasPrefix(w.SHA256, "sealed") {
-						t.Errorf("redacted %s: its unsalted hash %s is in the bundle", w.Part, w.SHA256)
-					}
-				}
+			if e.Seal != nil && e.BodyRedacted != "" && (e.Seal.Salt != "" || e.Seal.SHA256 != "") {
+				t.Errorf("record %d: a redacted sealed body ships its salt or hash", e.Seq)
 			}
 		}
 	}
@@ -322,4 +353,58 @@ func TestExport_SealedBody_SecretsInsideLayers(t *testing.T) {
 			t.Errorf("%s: not in any redacted copy", keep)
 		}
 	}
+}
+
+// Verify of a store checks a sealed record's redacted copy and its salts:
+// a changed copy, a changed head salt and a changed body salt each fail.
+func TestVerify_SealedRecordTamper(t *testing.T) {
+	for _, tc := range []struct {
+		name, bucket, marker, want string
+	}{
+		{"copy", "bodies", `"clientSecret":"`, "redacted copy of the request body: stored bytes hash to"},
+		{"head salt", "records", `"salts":{"head":"`, "does not match"},
+		{"body salt", "records", `"body":"`, "does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &small{dir: t.TempDir(), key: newTestKey(t, "telltale/test"), seqs: map[string]uint64{}}
+			st, err := store.Open(s.dir, storeOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokenRequest(t, st)
+			signTree(t, st, s.key)
+			rec, _ := st.Record(1)
+			if rep, err := Verify(st, VerifyOptions{Verifier: s.key.verifier(t)}); err != nil || !rep.OK() {
+				t.Fatalf("before the edit: %v %v", err, rep)
+			}
+			st.Close()
+			k := key(1)
+			if tc.bucket == "bodies" {
+				k = []byte(rec.Seal.Copy)
+			}
+			s.edit(t, func(tx *bolt.Tx) error {
+				v := tx.Bucket([]byte(tc.bucket)).Get(k)
+				i := bytes.LastIndex(v, []byte(tc.marker))
+				if i < 0 {
+					t.Fatalf("no %q in %s", tc.marker, v)
+				}
+				v = bytes.Clone(v)
+				v[i+len(tc.marker)] ^= 1
+				return tx.Bucket([]byte(tc.bucket)).Put(k, v)
+			})
+			rep := s.verify(t)
+			if !hasSubstring(findingStrings(rep.Failures), tc.want) {
+				t.Errorf("failures %v: want one with %q", findingStrings(rep.Failures), tc.want)
+			}
+		})
+	}
+}
+
+func hasSubstring(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
