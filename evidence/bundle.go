@@ -5,8 +5,12 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// BundleFormat is the format of a bundle, in its manifest.
-const BundleFormat = "telltale-bundle/v1"
+// BundleFormat is the format of a bundle, in its manifest: v2 bundles may
+// hold v2 leaves (head fields, seals); VerifyBundle reads v1 bundles too.
+const (
+	BundleFormat   = "telltale-bundle/v2"
+	BundleFormatV1 = "telltale-bundle/v1"
+)
 
 // The files of a bundle. Every file but the manifest and its signature is
 // listed, with its SHA-256, in the manifest.
