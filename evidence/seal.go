@@ -90,6 +90,9 @@ func valueText(v any) string {
 // secret replaced when the JSON or form redaction of Body hides them all,
 // else a listing of every decoded field (CopyFields).
 func (r Redactor) Seal(h *store.Head, body []byte) *store.Sealing {
+	if !r.mayHoldSecret(h, body) {
+		return nil
+	}
 	fs := decodeFields(h, body)
 	idx := r.exposed(fs)
 	if len(idx) == 0 {
@@ -124,4 +127,41 @@ func (r Redactor) exposes(h *store.Head, body []byte, decoded bool) bool {
 		h = copyHead(h)
 	}
 	return len(r.exposed(decodeFields(h, body))) > 0
+}
+
+// minEncodedRun is the shortest run of base64 characters that may be an
+// encoded document inspect decodes (its minBase64 is 24; a JWT's parts
+// are longer).
+const minEncodedRun = 20
+
+// mayHoldSecret is Seal's fast path, for the many bodies that are plain
+// text without any secret's name: it is false only when no layer inspect
+// could decode is possible (no Content-Encoding, no binary, no escapes,
+// no long base64 run) and the text, lowercased and without '_' and '-',
+// contains no secret name. Decoding such a body would find nothing.
+func (r Redactor) mayHoldSecret(h *store.Head, body []byte) bool {
+	if len(codings(header(h, "Content-Encoding"))) > 0 {
+		return true
+	}
+	run := 0
+	for _, c := range body {
+		switch {
+		case c >= 0x80 || c < 0x20 && c != '\t' && c != '\n' && c != '\r',
+			c == '\\' || c == '%' || c == '&':
+			return true // binary, or escapes that can spell a name
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '_' || c == '-' || c == '=':
+			if run++; run >= minEncodedRun {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	text := normalize(string(body))
+	for _, f := range r.fields() {
+		if f := normalize(f); f != "" && strings.Contains(text, f) {
+			return true
+		}
+	}
+	return false
 }
