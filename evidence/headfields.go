@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/telltale/telltale/store"
 )
@@ -120,4 +122,31 @@ func shownHead(hf []HeadField) (*store.Head, error) {
 		}
 	}
 	return store.HeadOf(fs)
+}
+
+// headFields checks the fields of a v2 head against the leaf, and that
+// exactly the withheld fields are listed as withheld.
+func (v *bundleVerifier) headFields(fail func(string, ...any), e *Entry, l store.Leaf, w *Withheld) {
+	switch {
+	case e.Head != nil || e.HeadRedacted != nil:
+		fail("head: a v1 head for a v2 leaf")
+	case l.Head == "" && e.HeadFields != nil:
+		fail("head: fields of a head the leaf does not have")
+	case l.Head != "" && e.HeadFields == nil:
+		fail("head: missing")
+	}
+	if e.HeadFields == nil {
+		return
+	}
+	got, withheld, err := checkHeadFields(e.HeadFields)
+	switch {
+	case err != nil:
+		fail("%v", err)
+	case got != l.Head:
+		fail("head: its fields commit to %s, but the leaf says %s", got, l.Head)
+	case len(withheld) == 0 && w != nil:
+		fail("head: listed as withheld, but every field is shipped")
+	case len(withheld) > 0 && (w == nil || w.Reason != ReasonRedacted || !slices.Equal(w.Fields, withheld)):
+		fail("head: fields %s are withheld, but not listed as redacted", strings.Join(withheld, ", "))
+	}
 }
