@@ -102,8 +102,12 @@
 //	body <r.Body.SHA256> <r.Body.Size>, or "-" when r.Body.SHA256 is ""
 //	stored <r.Body.StoredKey()> <stored size>, or "-" when there is none
 //
+// except that a v2 record with a Seal has the lines "body sealed
+// <SealHash(r)>" and "stored sealed" instead of the last two.
+//
 // MetaHash is the hex SHA-256 of the JSON encoding (encoding/json) of r
-// with Head set to nil, Body to the zero BodyRef and Salts to nil. The
+// with Head set to nil, Body to the zero BodyRef, and Salts and Seal to
+// nil. The
 // stored size is r.Body.StoredSize when r.Body.Truncated, else
 // r.Body.Size. The leaf hash is tlog.RecordHash(leaf data), that is
 // SHA-256(0x00 ‖ leaf data).
@@ -121,6 +125,21 @@
 // head line is the hex SHA-256 of every c_i in hex, each followed by a
 // newline. A v1 head line is the hex SHA-256 of the JSON encoding of
 // r.Head.
+//
+// A body that held secrets when it was appended (Options.Seal finds them,
+// in bodies of at most Options.SealMax bytes) is sealed, so that the leaf
+// need not hold its plain hash and size, against which a guessed secret
+// could be tested. Its seal text (SealText), whose hex SHA-256 is
+// SealHash, is
+//
+//	telltale-seal/v2
+//	body <BodyCommitment: SHA-256(r.Salts.Body ‖ ns(r.Body.SHA256) ‖ ns(decimal r.Body.Size))>
+//	copy <r.Seal.Copy> <r.Seal.CopySize> <r.Seal.Form>
+//	secret <commitment> <path as a JSON string>    one line per r.Seal.Secrets
+//
+// where a secret's commitment is SHA-256(salt ‖ ns(path) ‖ ns(value)),
+// salt being its 16 bytes of r.Salts.Secrets. The redacted copy is stored
+// like a body (in bodies or blobs, by its SHA-256) and retention keeps it.
 //
 // Version 1 stores hold only v1 leaves. A writable Open of one sets
 // meta/version to 2: the v1 leaves stay as they are (they are in the
