@@ -143,7 +143,11 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    The copy is the body with each secret replaced by "[REDACTED]" and its
    Content-Encoding undone ("body"), or, where secrets sat in a layer
    that cannot be edited in place, a JSON listing of every decoded field
-   with each secret value replaced ("fields"). A bundle with the body
+   with each secret value replaced ("fields": {"format":
+   "telltale-redacted-fields/v1", "fields": [{"path", "type", "value"},
+   ...]}). path_i is where the secret was ("$.clientSecret",
+   "config.zip/settings.json:$.password", "form:password"); value_i is
+   its value as text (a string's characters, a number as written). A bundle with the body
    opens the body line: "seal" then has "salt", "sha256" and "size". A
    redacted bundle ships the copy as redacted/<SHA-256> instead: it is
    the very copy logged with the record, so every field in it but the
