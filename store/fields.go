@@ -121,12 +121,22 @@ func HeadOf(fs []Field) (*Head, error) {
 // SHA-256(salt ‖ ns(kind) ‖ ns(name) ‖ ns(value)), where ns(s) is the
 // netstring of s: its length in decimal bytes, ':', s, ','.
 func Commit(salt []byte, f Field) string {
-	h := sha256.New()
-	h.Write(salt)
-	for _, s := range []string{f.Kind, f.Name, f.Value} {
-		fmt.Fprintf(h, "%d:%s,", len(s), s)
+	return commit(salt, f.Kind, f.Name, f.Value)
+}
+
+// commit is SHA-256(salt ‖ ns(s) for each s), in hex.
+func commit(salt []byte, ss ...string) string {
+	n := len(salt)
+	for _, s := range ss {
+		n += len(s) + 22
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	b := append(make([]byte, 0, n), salt...)
+	for _, s := range ss {
+		b = append(strconv.AppendInt(b, int64(len(s)), 10), ':')
+		b = append(append(b, s...), ',')
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // CommitmentsHash is the head line of a v2 leaf: the hex SHA-256 of the

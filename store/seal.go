@@ -66,12 +66,7 @@ const SealVersion = "telltale-seal/v2"
 // BodyCommitment is the seal's body line: SHA-256(salt ‖ ns(hex SHA-256
 // of the body) ‖ ns(its size in decimal)).
 func BodyCommitment(salt []byte, sha string, size int64) string {
-	h := sha256.New()
-	h.Write(salt)
-	for _, s := range []string{sha, strconv.FormatInt(size, 10)} {
-		fmt.Fprintf(h, "%d:%s,", len(s), s)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return commit(salt, sha, strconv.FormatInt(size, 10))
 }
 
 // SealText is the text whose SHA-256 a sealed v2 leaf's body line holds
@@ -112,12 +107,8 @@ func (s *Store) sealBody(r *Record, stored *inlineBody) (*inlineBody, error) {
 	sum := sha256.Sum256(found.Copy)
 	seal := &Seal{Copy: hex.EncodeToString(sum[:]), CopySize: int64(len(found.Copy)), Form: found.Form}
 	for i, sec := range found.Secrets {
-		h := sha256.New()
-		h.Write(r.Salts.Secrets[i*SaltSize : (i+1)*SaltSize])
-		for _, v := range []string{sec.Path, sec.Value} {
-			fmt.Fprintf(h, "%d:%s,", len(v), v)
-		}
-		seal.Secrets = append(seal.Secrets, SealedSecret{Path: sec.Path, Commitment: hex.EncodeToString(h.Sum(nil))})
+		c := commit(r.Salts.Secrets[i*SaltSize:(i+1)*SaltSize], sec.Path, sec.Value)
+		seal.Secrets = append(seal.Secrets, SealedSecret{Path: sec.Path, Commitment: c})
 	}
 	r.Seal = seal
 	return &inlineBody{key: seal.Copy, data: found.Copy}, nil
