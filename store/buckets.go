@@ -35,8 +35,8 @@ const (
 
 var keyVersion = []byte("version")
 
-// init creates the buckets of a new store and checks the format version
-// of an existing one.
+// init creates the buckets of a new store, checks the format version of
+// an existing one and, when writable, moves a version 1 store to 2.
 func (s *Store) init() error {
 	if s.opts.ReadOnly {
 		return s.db.View(checkVersion)
@@ -47,8 +47,13 @@ func (s *Store) init() error {
 				return err
 			}
 		}
-		if err := checkVersion(tx); err != nil && tx.Bucket(bucketMeta).Get(keyVersion) != nil {
-			return err
+		v := tx.Bucket(bucketMeta).Get(keyVersion)
+		if v != nil {
+			if err := checkVersion(tx); err != nil || string(v) == formatVersion {
+				return err
+			}
+			s.log.Info().Str("from", string(v)).Str("to", formatVersion).
+				Msg("store: format moved on: records so far keep their v1 leaves, new ones get v2 leaves")
 		}
 		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(formatVersion))
 	})
