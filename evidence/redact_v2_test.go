@@ -1,13 +1,16 @@
 package evidence
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"mime/multipart"
 	"os"
 	"path/filepath"
 	"slices"
@@ -312,6 +315,21 @@ func TestExport_SealedBody_SecretsInsideLayers(t *testing.T) {
 	w.Write([]byte("plain notes"))
 	zw.Close()
 	inner := gz(t, `{"user":"u","api_key":"B64-SECRET-33"}`)
+	var tb bytes.Buffer
+	gw := gzip.NewWriter(&tb)
+	tw := tar.NewWriter(gw)
+	entry := []byte(`{"lsguid":"g-1","clientSecret":"TAR-SECRET-44"}`)
+	tw.WriteHeader(&tar.Header{Name: "request/activation.json", Mode: 0o600, Size: int64(len(entry))})
+	tw.Write(entry)
+	tw.Close()
+	gw.Close()
+	var mb bytes.Buffer
+	mw := multipart.NewWriter(&mb)
+	mw.WriteField("user", "admin")
+	mw.WriteField("password", "MP-SECRET-55")
+	fw, _ := mw.CreateFormFile("data", "data.json")
+	fw.Write([]byte(`{"access_token":"MP-SECRET-66","n":1}`))
+	mw.Close()
 	bodies := []struct {
 		ct   string
 		body []byte
@@ -320,6 +338,8 @@ func TestExport_SealedBody_SecretsInsideLayers(t *testing.T) {
 		{"application/zip", zb.Bytes(), "config/settings.json:$.password"},
 		{"application/json", []byte(`{"kind":"upload","payload":"{\"clientId\":\"c\",\"clientSecret\":\"EMB-SECRET-22\"}"}`), "$.payload:$.clientSecret"},
 		{"application/json", []byte(`{"blob":"` + base64.StdEncoding.EncodeToString(inner) + `"}`), "$.blob:$.api_key"},
+		{"application/gzip", tb.Bytes(), "request/activation.json:$.clientSecret"},
+		{mw.FormDataContentType(), mb.Bytes(), "data.json:$.access_token"},
 	}
 	for _, b := range bodies {
 		req := appendRecord(t, st, request("las.cloud.com", "POST", "https://las.cloud.com/upload", "Content-Type", b.ct), b.body)
@@ -342,9 +362,10 @@ func TestExport_SealedBody_SecretsInsideLayers(t *testing.T) {
 	}
 	names, files := unzip(t, bundle)
 	checkNoSecret(t, bundle, names, files, "ZIP-SECRET-11", "EMB-SECRET-22", "B64-SECRET-33",
-		base64.StdEncoding.EncodeToString(inner))
+		base64.StdEncoding.EncodeToString(inner), "TAR-SECRET-44", "MP-SECRET-55", "MP-SECRET-66")
 	// What is not secret is still there.
-	for _, keep := range []string{`"lic1"`, "plain notes", `{"path":"$.payload:$.clientId","type":"string","value":"c"}`, `"upload"`} {
+	for _, keep := range []string{`"lic1"`, "plain notes", `{"path":"$.payload:$.clientId","type":"string","value":"c"}`, `"upload"`,
+		`"g-1"`, `"admin"`} {
 		found := false
 		for _, n := range names {
 			found = found || strings.HasPrefix(n, DirRedacted) && bytes.Contains(files[n], []byte(keep))
