@@ -45,6 +45,14 @@ func (r Redactor) withholds(f store.Field) bool {
 	return false
 }
 
+// sizeOfSealed reports whether f is the Content-Length of a sealed body:
+// with the redacted copy beside it, it would give away the secrets'
+// length.
+func sizeOfSealed(r *store.Record, f store.Field) bool {
+	return r.Seal != nil && (f.Kind == store.FieldHeader || f.Kind == store.FieldTrailer) &&
+		strings.EqualFold(f.Name, "Content-Length")
+}
+
 // fieldLabel names a withheld field in Withheld.Fields: "header
 // Authorization", "query access_token", "url".
 func fieldLabel(f store.Field) string {
@@ -65,7 +73,7 @@ func headFields(r *store.Record, red Redactor, redact bool) ([]HeadField, []stri
 	var withheld []string
 	for i, f := range fs {
 		out[i] = HeadField{Kind: f.Kind, Name: f.Name}
-		if redact && red.withholds(f) {
+		if redact && (red.withholds(f) || sizeOfSealed(r, f)) {
 			out[i].Commitment = cs[i]
 			withheld = append(withheld, fieldLabel(f))
 			continue

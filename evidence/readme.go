@@ -152,7 +152,8 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    redacted bundle ships the copy as redacted/<SHA-256> instead: it is
    the very copy logged with the record, so every field in it but the
    secrets is proven, and neither the body's hash nor its size is in the
-   bundle.
+   bundle; nor is the record's Content-Length header, which a redacted
+   bundle withholds like a secret header.
 
    v1 leaves were written by earlier versions of Telltale (a store keeps
    them; its new records get v2): their head line is the SHA-256 of "head", and a

@@ -28,7 +28,8 @@ func tokenRequest(t testing.TB, st *store.Store) uint64 {
 	t.Helper()
 	req := appendRecord(t, st, request("trust.citrixworkspacesapi.net", "POST",
 		"https://trust.citrixworkspacesapi.net/root/tokens/clients?client=lic&access_token=7731",
-		"Content-Type", "application/json", "Authorization", "CWSAuth bearer=4821", "X-Cws-Trace", "trace-9", "Accept", "*/*"),
+		"Content-Type", "application/json", "Authorization", "CWSAuth bearer=4821", "X-Cws-Trace", "trace-9", "Accept", "*/*",
+		"Content-Length", "61"),
 		[]byte(`{"clientId":"lic-server","clientSecret":"4821","scope":"las"}`))
 	appendRecord(t, st, response(req, 200, "Content-Type", "application/json", "X-Request-Id", "rid-1"), []byte(`{"ok":true}`))
 	return req
@@ -74,7 +75,7 @@ func TestExport_V2Head_RedactedProvesEveryOtherField(t *testing.T) {
 	want := map[string]string{"method ": "POST", "url ": "https://trust.citrixworkspacesapi.net/root/tokens/clients",
 		"query client": "client=lic", "proto ": "HTTP/1.1", "header Content-Type": "application/json",
 		"header X-Cws-Trace": "trace-9", "header Accept": "*/*"}
-	if !maps.Equal(proven, want) || strings.Join(withheld, ",") != "query access_token,header Authorization" {
+	if !maps.Equal(proven, want) || strings.Join(withheld, ",") != "query access_token,header Authorization,header Content-Length" {
 		t.Errorf("proven fields: got %v, withheld %v; want %v and the token and Authorization withheld", proven, withheld, want)
 	}
 
@@ -280,7 +281,8 @@ func bruteForce(t *testing.T, files map[string][]byte, template string) {
 	}
 	text := all.String()
 	size := len(strings.Replace(template, "%s", "0000", 1))
-	for _, needle := range []string{`"request_bytes":` + itoa(size), `"size":` + itoa(size), " " + itoa(size) + "\\n"} {
+	for _, needle := range []string{`"request_bytes":` + itoa(size), `"size":` + itoa(size), " " + itoa(size) + "\\n",
+		`"value":"` + itoa(size) + `"`} {
 		if strings.Contains(text, needle) {
 			t.Errorf("the bundle gives the wire body's size: %s", needle)
 		}
