@@ -147,13 +147,14 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    "telltale-redacted-fields/v1", "fields": [{"path", "type", "value"},
    ...]}). path_i is where the secret was ("$.clientSecret",
    "config.zip/settings.json:$.password", "form:password"); value_i is
-   its value as text (a string's characters, a number as written). A bundle with the body
-   opens the body line: "seal" then has "salt", "sha256" and "size". A
-   redacted bundle ships the copy as redacted/<SHA-256> instead: it is
-   the very copy logged with the record, so every field in it but the
-   secrets is proven, and neither the body's hash nor its size is in the
-   bundle; nor is the record's Content-Length header, which a redacted
-   bundle withholds like a secret header.
+   its value as text (a string's characters, a number as written).
+
+   A bundle with the body opens the body line: "seal" then has "salt",
+   "sha256" and "size". A redacted bundle ships the copy as
+   redacted/<SHA-256> instead: it is the very copy logged with the
+   record, so every field in it but the secrets is proven, and neither
+   the body's hash nor its size is in the bundle (nor the record's
+   Content-Length header, withheld like a secret header).
 
    v1 leaves were written by earlier versions of Telltale (a store keeps
    them; its new records get v2): their head line is the SHA-256 of "head", and a
