@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"mime/multipart"
 	"os"
@@ -412,7 +413,11 @@ func TestVerify_SealedRecordTamper(t *testing.T) {
 					t.Fatalf("no %q in %s", tc.marker, v)
 				}
 				v = bytes.Clone(v)
-				v[i+len(tc.marker)] ^= 1
+				if v[i+len(tc.marker)] == 'A' { // a base64 digit stays one
+					v[i+len(tc.marker)] = 'B'
+				} else {
+					v[i+len(tc.marker)] = 'A'
+				}
 				return tx.Bucket([]byte(tc.bucket)).Put(k, v)
 			})
 			rep := s.verify(t)
@@ -430,4 +435,26 @@ func hasSubstring(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// A body that decoding cannot go through whole (here: more parts than
+// its limit) may hide a secret where it stopped: a redacted bundle
+// withholds it whole.
+func TestExport_UndecodableBodyWithheldWhole(t *testing.T) {
+	st := mustOpen(t, t.TempDir(), storeOptions())
+	k := newTestKey(t, "telltale/limits")
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for i := range sealDecode.MaxParts + 10 {
+		w, _ := zw.Create(fmt.Sprintf("f%d.txt", i))
+		w.Write([]byte("x"))
+	}
+	zw.Close()
+	req := appendRecord(t, st, request("las.cloud.com", "POST", "https://las.cloud.com/upload", "Content-Type", "application/zip"), zb.Bytes())
+	appendRecord(t, st, response(req, 200), nil)
+	signTree(t, st, k)
+	rep := verifyBundle(t, export(t, st, k, Selection{Redact: true}), k.vkey)
+	if !rep.OK() || len(rep.Withheld) != 1 || !strings.HasPrefix(rep.Withheld[0].Reason, "not redactable") {
+		t.Errorf("redacted: ok %v, withheld %+v, want the body withheld whole", rep.OK(), rep.Withheld)
+	}
 }

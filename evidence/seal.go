@@ -26,8 +26,31 @@ type fieldsCopy struct {
 // decodeFields decodes a body, with what its head says about it, to its
 // fields.
 func decodeFields(h *store.Head, body []byte) []inspect.Field {
+	fs, _ := decodeAll(h, body)
+	return fs
+}
+
+// decodeAll is decodeFields that also says whether decoding went through
+// the whole body: false when a limit (sealDecode) stopped it, so that a
+// secret may sit in what was not decoded.
+func decodeAll(h *store.Head, body []byte) ([]inspect.Field, bool) {
 	meta := inspect.Meta{ContentType: header(h, "Content-Type"), ContentEncoding: header(h, "Content-Encoding")}
-	return inspect.Fields(inspect.Decode(body, meta, sealDecode))
+	p := inspect.Decode(body, meta, sealDecode)
+	return inspect.Fields(p), !stopped(p)
+}
+
+// stopped reports whether a limit stopped decoding anywhere in p: inspect
+// says so in a note that names the limit ("... (MaxTotal)").
+func stopped(p *inspect.Part) bool {
+	if strings.Contains(p.Note, "(Max") || strings.Contains(p.Error, "(Max") {
+		return true
+	}
+	for _, c := range p.Children {
+		if stopped(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // exposed returns the indexes of the fields that show a secret: a value
@@ -93,10 +116,10 @@ func (r Redactor) Seal(h *store.Head, body []byte) *store.Sealing {
 	if !r.mayHoldSecret(h, body) {
 		return nil
 	}
-	fs := decodeFields(h, body)
+	fs, whole := decodeAll(h, body)
 	idx := r.exposed(fs)
-	if len(idx) == 0 {
-		return nil
+	if len(idx) == 0 || !whole {
+		return nil // no secret, or some may hide where decoding stopped: export withholds it whole
 	}
 	s := &store.Sealing{}
 	for _, i := range idx {
@@ -120,13 +143,18 @@ func copyHead(h *store.Head) *store.Head {
 	return &store.Head{Headers: []store.Header{{Name: "Content-Type", Value: header(h, "Content-Type")}}}
 }
 
-// Exposes reports whether a body shows a secret under r's rules, in any
-// layer; decoded says its Content-Encoding is already undone.
+// exposes reports whether a body shows a secret under r's rules, in any
+// layer, or may (decoding stopped at a limit); decoded says its
+// Content-Encoding is already undone.
 func (r Redactor) exposes(h *store.Head, body []byte, decoded bool) bool {
 	if decoded {
 		h = copyHead(h)
 	}
-	return len(r.exposed(decodeFields(h, body))) > 0
+	if !r.mayHoldSecret(h, body) {
+		return false
+	}
+	fs, whole := decodeAll(h, body)
+	return !whole || len(r.exposed(fs)) > 0
 }
 
 // minEncodedRun is the shortest run of base64 characters that may be an
