@@ -90,10 +90,12 @@ func TestStore_Open_MigratesV1Store(t *testing.T) {
 	if v := storedVersion(t, s); v != formatVersion {
 		t.Errorf("version after a writable Open: got %q, want %q", v, formatVersion)
 	}
-	mustAppend(t, s, response(3), []byte("new"))
-	mustAppend(t, s, request("example.com", "/after"), nil)
-	if lv := leafVersions(t, s); lv != "v1 v1 v1 v2 v2" {
-		t.Errorf("leaves after appending: got %q, want three v1 then two v2", lv)
+	// (Request 3 has no response: a writable Open may append one that
+	// says so, with a v2 leaf.)
+	mustAppend(t, s, request("example.com", "/after"), []byte("new"))
+	mustAppend(t, s, &Record{Kind: KindTunnel, Host: "t.example"}, nil)
+	if lv := leafVersions(t, s); !strings.HasPrefix(lv, "v1 v1 v1 v2 v2") || strings.Count(lv, "v1") != 3 {
+		t.Errorf("leaves after appending: got %q, want three v1 then only v2", lv)
 	}
 	if after, _ := s.TreeHash(3); after != before {
 		t.Errorf("TreeHash(3) changed with the migration: got %v, want %v", after, before)

@@ -87,6 +87,11 @@ func (w *txWriter) encode(r *Record, enc *encoded) (value, leaf []byte, err erro
 			return value, leaf, nil
 		}
 	}
+	if r.Salts == nil { // a record written without Append: it gets a v2 leaf too
+		if r.Salts, err = newSalts(r); err != nil {
+			return nil, nil, err
+		}
+	}
 	if value, err = json.Marshal(r); err != nil {
 		return nil, nil, fmt.Errorf("encode record: %w", err)
 	}
