@@ -177,7 +177,7 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 		v.fail(FileManifest, "not a bundle manifest: %v (the file was changed or is not from Telltale)", err)
 		return false
 	}
-	if m.Format != BundleFormat {
+	if m.Format != BundleFormat && m.Format != BundleFormatV1 {
 		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormat)
 		return false
 	}

@@ -193,7 +193,7 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
-	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
+	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
 	fmt.Fprintf(w, "  %s verify demo-evidence.zip --key %s --tsa-ca %s   # what a third party runs on it, offline, with the key you gave them\n",
 		bin, filepath.Join(dir, "ca", "log.pub"), filepath.Join(dir, demoTSAFile))
 	if link, err := demoLoginLink(dir); err == nil {

@@ -18,7 +18,8 @@ import (
 type exportFlags struct {
 	out, data, config, host, since, until string
 	ids                                   []string
-	redact                                bool
+	redact, noRedact                      bool
+	redactSet                             bool // --redact was given
 }
 
 func newExportCmd() *cobra.Command {
@@ -30,8 +31,9 @@ func newExportCmd() *cobra.Command {
 proof that each is in the evidence log: the signed checkpoint of the whole
 log, each record's inclusion proof, the raw bodies, the same exchanges as
 HAR 1.2 and CSV, and a README for checking by hand. A checkpoint is
-signed first if the log grew. --redact replaces secrets (evidence.redact_*
-in the config) and lists what it withheld.`,
+signed first if the log grew. Secrets (evidence.redact_* in the config)
+are withheld by default, each listed, and everything else is still
+proven; --no-redact keeps them in the bundle, with a warning.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, fl) },
 	}
 	f := cmd.Flags()
@@ -42,7 +44,8 @@ in the config) and lists what it withheld.`,
 	f.StringVar(&fl.since, "since", "", "only captures at or after this RFC 3339 time")
 	f.StringVar(&fl.until, "until", "", "only captures before this RFC 3339 time")
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
-	f.BoolVar(&fl.redact, "redact", false, "replace secrets (Authorization, cookies, token and secret fields) and list what was withheld")
+	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
+	f.BoolVar(&fl.noRedact, "no-redact", false, "keep secrets in the bundle, as logged")
 	return cmd
 }
 
@@ -54,7 +57,10 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 	if len(fl.ids) > 0 && (fl.host != "" || fl.since != "" || fl.until != "") {
 		return o, usage(errors.New("--id selects captures by id: use it without --host, --since and --until"))
 	}
-	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: fl.redact}
+	if fl.noRedact && fl.redactSet {
+		return o, usage(errors.New("--redact and --no-redact: give one"))
+	}
+	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: !fl.noRedact && fl.redact}
 	for _, t := range []struct {
 		flag string
 		s    *string
@@ -70,7 +76,7 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 		}
 		*t.t, *t.s = parsed, parsed.UTC().Format(store.TimeFormat)
 	}
-	if fl.redact {
+	if o.Selection.Redact {
 		cfg, err := loadConfig(fl.config)
 		if err != nil {
 			return o, err
@@ -82,9 +88,14 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 }
 
 func runExport(cmd *cobra.Command, fl exportFlags) error {
+	fl.redactSet = cmd.Flags().Changed("redact")
 	opts, err := fl.options()
 	if err != nil {
 		return err
+	}
+	if !opts.Selection.Redact {
+		fmt.Fprintln(cmd.ErrOrStderr(), "telltale: warning: --no-redact: the bundle holds every secret as logged "+
+			"(Authorization headers, cookies, tokens, passwords); give it only to whom may see them")
 	}
 	if _, err := signNow(fl.data); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		return fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
