@@ -558,7 +558,7 @@ func TestAnalysis_ServeStopped_ReadsTheStore(t *testing.T) {
 	var compliance []string
 	for _, it := range items {
 		if strings.Contains(it.URL, "LicenseServerCompliance") {
-			compliance = append(compliance, it.ID)
+			compliance = append(compliance, string(it.ID))
 		}
 	}
 	c := diffJSON(t, compliance[testbed.UpgradeDay-1], "--data", dir)

@@ -39,11 +39,11 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if got := listJSON(t, "--data", data, "--limit", "1"); len(got) != 1 || got[0].ID != items[1].ID {
 		t.Errorf("list --limit 1: got %+v, want the newest", got)
 	}
-	out, errOut, code := cli(t, "show", it.ID, "--data", data, "--body", "request")
+	out, errOut, code := cli(t, "show", string(it.ID), "--data", data, "--body", "request")
 	if code != 0 || out != body {
 		t.Errorf("show --body request: exit %d, got %q, want %q (%s)", code, out, body, errOut)
 	}
-	out, _, _ = cli(t, "show", it.ID, "--data", data, "--json")
+	out, _, _ = cli(t, "show", string(it.ID), "--data", data, "--json")
 	var full struct {
 		listItem
 		Request struct {
@@ -65,7 +65,7 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if full.Request.BodySize != int64(len(body)) || full.Request.Truncated == nil || full.Response == nil || full.TLS.LeafSHA256 == "" {
 		t.Errorf("show --json: got %s", out)
 	}
-	out, _, code = cli(t, "show", it.ID, "--data", data)
+	out, _, code = cli(t, "show", string(it.ID), "--data", data)
 	if code != 0 || !strings.Contains(out, "X-Req-Id: a") || !strings.Contains(out, "Upstream TLS") {
 		t.Errorf("show: got %s", out)
 	}
@@ -85,7 +85,7 @@ func TestCLI_ListShow_WithoutServer(t *testing.T) {
 	if len(items) != 1 || !items[0].Complete || items[0].Status != 200 {
 		t.Fatalf("list after stop: got %+v", items)
 	}
-	out, errOut, code := cli(t, "show", items[0].ID, "--data", data, "--body", "response")
+	out, errOut, code := cli(t, "show", string(items[0].ID), "--data", data, "--body", "response")
 	if code != 0 || out != `{"ok":true,"len":9}` {
 		t.Errorf("show --body response after stop: exit %d %q %s", code, out, errOut)
 	}

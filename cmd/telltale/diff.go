@@ -51,7 +51,7 @@ for a series an array of those.`,
 	fl.StringVar(&f.host, "host", "", "series: the endpoint's host")
 	fl.StringVar(&f.path, "path", "", "series: the endpoint's path or path template")
 	fl.StringVar(&f.method, "method", "", "series: only this method (default: any)")
-	fl.StringVar(&f.since, "since", "", "series: start at this RFC 3339 time or date")
+	fl.StringVar(&f.since, "since", "", "series: start at this "+captureTime+": a date (2026-05-01), 2026-05-01T10:00 (UTC) or RFC 3339")
 	return cmd
 }
 

@@ -11,7 +11,8 @@ import (
 
 func newDriftCmd() *cobra.Command {
 	var f analysisFlags
-	var since, host string
+	var host string
+	var times timeRange
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "drift",
@@ -24,7 +25,7 @@ serve logs each at warn level as it happens.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := analysis.Query{Host: host}
 			var err error
-			if q.Since, err = parseTimeFlag("since", since); err != nil {
+			if q.Since, q.Until, err = times.parse(); err != nil {
 				return err
 			}
 			a, err := f.open()
@@ -55,7 +56,7 @@ serve logs each at warn level as it happens.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&since, "since", "", "only captures at or after this RFC 3339 time or date")
+	times.add(cmd, captureTime)
 	cmd.Flags().StringVar(&host, "host", "", "only this host")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd

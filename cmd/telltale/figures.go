@@ -13,7 +13,8 @@ import (
 
 func newFiguresCmd() *cobra.Command {
 	var f analysisFlags
-	var name, since, host string
+	var name, host string
+	var times timeRange
 	var asCSV, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "figures",
@@ -21,7 +22,8 @@ func newFiguresCmd() *cobra.Command {
 		Long: `figures prints what each capture reported, by the time the payload says it
 is for (e.g. the compliance upload's UTCDate): per-feature CountUsedMax,
 users and devices released, devices in use, the License Server version and
-host name, as the config's inspect.endpoints[].figures extract them. The
+host name, as the config's inspect.endpoints[].figures extract them.
+--since and --until filter that reported time, not the capture time. The
 CHANGE column is the difference from the same figure's previous value.
 --csv prints time,name,value,unit,id,endpoint,path with a header line.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -30,7 +32,7 @@ CHANGE column is the difference from the same figure's previous value.
 			}
 			q := analysis.Query{Name: name, Host: host}
 			var err error
-			if q.Since, err = parseTimeFlag("since", since); err != nil {
+			if q.Since, q.Until, err = times.parse(); err != nil {
 				return err
 			}
 			a, err := f.open()
@@ -58,7 +60,7 @@ CHANGE column is the difference from the same figure's previous value.
 	f.add(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&name, "name", "", `only this figure; a glob such as "*.CountUsedMax" selects several`)
-	fl.StringVar(&since, "since", "", "only figures for this RFC 3339 time or date and later")
+	times.add(cmd, reportedTime)
 	fl.StringVar(&host, "host", "", "only figures sent to this host")
 	fl.BoolVar(&asCSV, "csv", false, "print CSV")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON array")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -11,15 +12,26 @@ import (
 )
 
 func newShowCmd() *cobra.Command {
-	var data, body string
-	var asJSON bool
+	var data, config, body string
+	var asJSON, decoded bool
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one capture in full",
-		Args:  cobra.ExactArgs(1),
+		Long: `show prints one capture: its heads, upstream TLS, timings and body hashes.
+--body writes a body exactly as it crossed the wire; --decoded prints both
+bodies decoded (gzip, zip, base64, JSON, XML ... as a tree), each field by
+path, the personal data and the figures found; --json prints either as
+JSON.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if body != "" && body != "request" && body != "response" {
 				return usage(fmt.Errorf("--body must be request or response, not %q", body))
+			}
+			if body != "" && decoded {
+				return usage(fmt.Errorf("--body or --decoded, not both"))
+			}
+			if decoded {
+				return showDecoded(cmd.OutOrStdout(), data, config, args[0], asJSON)
 			}
 			c, err := openCaptures(data)
 			if err != nil {
@@ -35,7 +47,7 @@ func newShowCmd() *cobra.Command {
 			case body != "":
 				return writeBody(out, c, capt, body)
 			case asJSON:
-				return writeJSON(out, capt)
+				return writeJSON(out, shownCapture{json.Number(capt.ID), capt})
 			}
 			printCapture(out, capt)
 			return nil
@@ -43,9 +55,17 @@ func newShowCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", defaultDataDir, "data dir")
+	f.StringVarP(&config, "config", "c", "", "with --decoded: config whose inspect rules apply when the store is read directly")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&decoded, "decoded", false, "print the bodies decoded: a tree, fields by path, personal data, figures")
 	f.StringVar(&body, "body", "", "write the request or response body, exactly as it crossed the wire, to stdout")
 	return cmd
+}
+
+// shownCapture is a capture as show --json prints it: its id a number.
+type shownCapture struct {
+	ID json.Number `json:"id"`
+	*store.Capture
 }
 
 func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error {
@@ -73,7 +93,7 @@ func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error 
 }
 
 func printCapture(w io.Writer, c *store.Capture) {
-	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", c.ID, c.Time, c.Kind, c.Client)
+	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", c.ID, timeMS(c.Time), c.Kind, c.Client)
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", c.Error)
 	}

@@ -157,7 +157,7 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 	var id, sha string
 	for _, it := range items {
 		if it.Complete && it.Method == "POST" && it.RequestBytes > 0 {
-			id = it.ID
+			id = string(it.ID)
 		}
 	}
 	c, err := s.Store.Capture(id)
