@@ -66,7 +66,12 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := NewServer(cfg, newLogger(logw, cfg.Log))
+	log, closeLog, err := demoLogger(cfg.DataDir, logw)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	s, err := NewServer(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -84,11 +89,13 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		return errors.Join(fmt.Errorf("demo drive: %w", err), <-served)
 	}
 	fmt.Fprintf(out, "Drove %d simulated days (%d requests) through the proxy in %s.\n\n", o.days, len(rep.Sent), time.Since(start).Round(time.Millisecond))
-	printDemoGuide(out, s, cfg.DataDir)
+	if err := demoSettle(ctx, s, cfg); err != nil {
+		stop()
+		return errors.Join(err, <-served)
+	}
+	printDemoGuide(out, s, cfg.DataDir, o.exit)
 	if o.exit {
 		stop()
-	} else {
-		fmt.Fprintf(out, "\nServing until Ctrl-C.\n")
 	}
 	return <-served
 }
@@ -103,7 +110,6 @@ func demoConfig(dir string, las *testbed.LAS) (*configs.Config, error) {
 	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = "127.0.0.1:0"
-	cfg.Log.Level = "warn"
 	cfg.Upstream.Resolve = las.Resolve()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("demo data dir: %w", err)
@@ -127,9 +133,20 @@ func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, e
 	return c.Run(ctx, o.days)
 }
 
+// demoSettle waits for the analysis of everything driven, so that no log
+// line or drift comes after the guide, and writes DATA/demo.yaml.
+func demoSettle(ctx context.Context, s *Server, cfg *configs.Config) error {
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := s.analyzer.Flush(fctx); err != nil {
+		return fmt.Errorf("demo: wait for the analysis: %w", err)
+	}
+	return writeDemoConfig(cfg, s.ProxyAddr(), s.AdminAddr())
+}
+
 // printDemoGuide says what to look at next, with commands that work as
-// printed.
-func printDemoGuide(w io.Writer, s *Server, dir string) {
+// printed. It is the last thing the demo prints.
+func printDemoGuide(w io.Writer, s *Server, dir string, exit bool) {
 	caps, _ := s.Store.List(store.Query{})
 	compliance := ""
 	n := 0
@@ -153,11 +170,19 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
 	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
 	fmt.Fprintf(w, "  %s verify demo-evidence.zip                 # what a third party runs on it, offline\n", bin)
-	if link, err := demoLoginLink(dir); err == nil {
-		fmt.Fprintf(w, "Review UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
-	} else {
-		fmt.Fprintf(w, "Review UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
+	fmt.Fprintf(w, "  %s report -o demo-report.html --data %s   # the vendor hand-over report, printable\n", bin, dir)
+	fmt.Fprintf(w, "  %s doctor --data %s                     # checks the demo's setup (%s)\n", bin, dir, demoConfigFile)
+	fmt.Fprintf(w, "The demo's log is in %s.\n", filepath.Join(dir, demoLogFile))
+	if exit {
+		fmt.Fprintf(w, "Stopped (--exit); the data stays in %s.\n", dir)
+		return
 	}
+	if link, err := demoLoginLink(dir); err == nil {
+		fmt.Fprintf(w, "\nReview UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
+	} else {
+		fmt.Fprintf(w, "\nReview UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
+	}
+	fmt.Fprintf(w, "\nServing until Ctrl-C.\n")
 }
 
 // demoLoginLink asks the demo's own server for a one-time UI login link,

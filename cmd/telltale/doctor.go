@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -87,6 +88,13 @@ func (d *doctor) line(status, check, format string, args ...any) {
 }
 
 func (d *doctor) loadConfig(data string) bool {
+	if d.file == "" && data != "" {
+		// A demo's data dir: check the demo as it runs (its ports, its
+		// simulated upstream), not the embedded default.
+		if demo := filepath.Join(data, demoConfigFile); fileExists(demo) {
+			d.file = demo
+		}
+	}
 	name := d.file
 	if name == "" {
 		name = "the embedded default configuration"
@@ -102,6 +110,14 @@ func (d *doctor) loadConfig(data string) bool {
 	}
 	d.cfg = cfg
 	abs, _ := filepath.Abs(cfg.DataDir)
+	if filepath.Base(d.file) == demoConfigFile {
+		name += " (written by `telltale demo`)"
+	}
 	d.line(checkOK, "config", "%s is valid; data dir %s", name, abs)
 	return true
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }

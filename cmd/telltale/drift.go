@@ -21,7 +21,9 @@ func newDriftCmd() *cobra.Command {
 the first capture of an endpoint (new_endpoint), a field never sent before
 (new_field), a field whose type changed (type_changed). Paths are shape
 paths: indexes written [] so that they name the field in every capture.
-serve logs each at warn level as it happens.`,
+serve logs each once, at warn level, as it happens: as its alert (a new
+endpoint, or the fields that drifted; the same alert at most once per
+alerts.repeat).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := analysis.Query{Host: host}
 			var err error
