@@ -290,6 +290,8 @@ func knownFile(name string) bool {
 	switch name {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
 		return true
+	case FileReport, FileFigures: // derived, added by ExportOptions.Attach
+		return true
 	}
 	for _, dir := range []string{DirBodies, DirRedacted} {
 		if sum, ok := strings.CutPrefix(name, dir); ok && isHexSHA256(sum) {
