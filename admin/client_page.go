@@ -8,22 +8,25 @@ import (
 	"strings"
 )
 
-// matchHosts reports whether host (lowercase) is one of the patterns or
-// under one: "citrix.com" matches citrix.com and every subdomain of it
-// (cis.citrix.com), ".citrix.com" only the subdomains.
+// matchHosts reports whether host (lowercase) matches one of the
+// patterns (MatchHost).
 func matchHosts(patterns []string, host string) bool {
 	for _, p := range patterns {
-		if sub, ok := strings.CutPrefix(p, "."); ok {
-			if strings.HasSuffix(host, "."+sub) {
-				return true
-			}
-			continue
-		}
-		if host == p || strings.HasSuffix(host, "."+p) {
+		if MatchHost(p, host) {
 			return true
 		}
 	}
 	return false
+}
+
+// MatchHost is the host filter of the list and of the CLI: "citrix.com"
+// matches citrix.com and every subdomain of it (cis.citrix.com),
+// ".citrix.com" only the subdomains. Both are lowercase.
+func MatchHost(pattern, host string) bool {
+	if sub, ok := strings.CutPrefix(pattern, "."); ok {
+		return strings.HasSuffix(host, "."+sub)
+	}
+	return host == pattern || strings.HasSuffix(host, "."+pattern)
 }
 
 // Page is one answer of GET /api/captures with paging parameters

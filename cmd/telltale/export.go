@@ -93,6 +93,11 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		return err
 	}
 	defer closeLog()
+	closeReport, err := attachReport(&opts, st, fl.config)
+	if err != nil {
+		return err
+	}
+	defer closeReport()
 	m, skipped, err := writeBundle(fl.out, st, opts)
 	if errors.Is(err, store.ErrNotFound) && len(fl.ids) > 0 {
 		return fmt.Errorf("export: %w: `telltale list` shows the capture ids", err)
