@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
@@ -105,4 +106,30 @@ func pageAll(c *admin.Client, v url.Values, limit, offset int) ([]admin.Item, in
 	}
 	slices.Reverse(items)
 	return items, total, nil
+}
+
+// ofHost keeps the items whose capture's host matches pattern (a host or
+// a domain suffix, admin.MatchHost); "" keeps them all.
+func ofHost[T any](c admin.Reader, pattern string, items []T, id func(T) string) ([]T, error) {
+	if pattern == "" {
+		return items, nil
+	}
+	caps, err := c.List(store.Query{})
+	if err != nil {
+		return nil, err
+	}
+	pattern = strings.ToLower(pattern)
+	match := make(map[string]bool, len(caps))
+	for _, cp := range caps {
+		if admin.MatchHost(pattern, strings.ToLower(cp.Host)) {
+			match[cp.ID] = true
+		}
+	}
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		if match[id(it)] {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }

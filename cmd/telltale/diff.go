@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -94,7 +95,7 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 		return analysisErr(err)
 	}
 	if f.asJSON {
-		return writeJSON(out, c)
+		return writeJSON(out, comparisonJSON{json.Number(c.From), json.Number(c.To), c})
 	}
 	printComparison(out, c, pal)
 	return nil
@@ -131,14 +132,14 @@ func diffSeries(cmd *cobra.Command, a analyst, f diffFlags, since time.Time, o a
 		return fmt.Errorf("no captures of %s %s%s: `telltale list --host %s` shows what there is", f.host, f.path, sinceText(f.since), f.host)
 	}
 	out := cmd.OutOrStdout()
-	all := []*analysis.Comparison{}
+	all := []comparisonJSON{}
 	for i := max(start, 1); i < len(ids); i++ {
 		c, err := a.Compare(ids[i-1], ids[i], o)
 		if err != nil {
 			return analysisErr(err)
 		}
 		if f.asJSON {
-			all = append(all, c)
+			all = append(all, comparisonJSON{json.Number(c.From), json.Number(c.To), c})
 			continue
 		}
 		printComparison(out, c, pal)
@@ -158,4 +159,12 @@ func sinceText(s string) string {
 		return ""
 	}
 	return " since " + s
+}
+
+// comparisonJSON is a comparison as diff --json prints it: the capture
+// ids numbers.
+type comparisonJSON struct {
+	From json.Number `json:"from"`
+	To   json.Number `json:"to"`
+	*analysis.Comparison
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -30,7 +31,7 @@ CHANGE column is the difference from the same figure's previous value.
 			if asCSV && asJSON {
 				return usage(fmt.Errorf("--csv or --json, not both"))
 			}
-			q := analysis.Query{Name: name, Host: host}
+			q := analysis.Query{Name: name}
 			var err error
 			if q.Since, q.Until, err = times.parse(); err != nil {
 				return err
@@ -44,13 +45,13 @@ CHANGE column is the difference from the same figure's previous value.
 			if err != nil {
 				return analysisErr(err)
 			}
+			if pts, err = ofHost(a, host, pts, func(p analysis.Point) string { return p.ID }); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				if pts == nil {
-					pts = []analysis.Point{}
-				}
-				return writeJSON(out, pts)
+				return writeJSON(out, pointsJSON(pts))
 			case asCSV:
 				return writeFiguresCSV(out, pts)
 			}
@@ -61,7 +62,7 @@ CHANGE column is the difference from the same figure's previous value.
 	fl := cmd.Flags()
 	fl.StringVar(&name, "name", "", `only this figure; a glob such as "*.CountUsedMax" selects several`)
 	times.add(cmd, reportedTime)
-	fl.StringVar(&host, "host", "", "only figures sent to this host")
+	fl.StringVar(&host, "host", "", "only figures sent to this host or its subdomains (.example.com: only subdomains)")
 	fl.BoolVar(&asCSV, "csv", false, "print CSV")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
@@ -82,7 +83,7 @@ func writeFiguresTable(w io.Writer, pts []analysis.Point) error {
 	fmt.Fprintln(tw, "TIME\tNAME\tVALUE\tCHANGE\tUNIT\tID")
 	last := map[string]analysis.Point{}
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Time, p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(p.Time), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
 		last[p.Name] = p
 	}
 	return tw.Flush()
@@ -107,4 +108,19 @@ func change(prev, p analysis.Point) string {
 		return "changed"
 	}
 	return "="
+}
+
+// pointJSON is a figure as figures --json prints it: the capture id a
+// number.
+type pointJSON struct {
+	ID json.Number `json:"id"`
+	analysis.Point
+}
+
+func pointsJSON(pts []analysis.Point) []pointJSON {
+	out := make([]pointJSON, len(pts))
+	for i, p := range pts {
+		out[i] = pointJSON{json.Number(p.ID), p}
+	}
+	return out
 }

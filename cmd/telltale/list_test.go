@@ -69,21 +69,33 @@ func TestCLI_List_Filters_WithAndWithoutServe(t *testing.T) {
 	check("from the store file")
 }
 
-func TestCLI_List_JSONIdsAreNumbers(t *testing.T) {
+// TestCLI_JSONIdsAreNumbers: every JSON the CLI prints has capture ids
+// as numbers; drift and figures take a host suffix like list.
+func TestCLI_JSONIdsAreNumbers(t *testing.T) {
 	v := newVendor(t)
 	cfg, data := writeConfig(t, v, "")
 	addr, stop := startServeStop(t, "-c", cfg)
-	post(t, proxyClient(t, addr, data), "https://las.cloud.com/x", "z", `{"k":"v"}`)
-	waitComplete(t, 1, "--data", data)
+	c := proxyClient(t, addr, data)
+	post(t, c, "https://las.cloud.com/x", "z", `{"k":"v"}`)
+	post(t, c, "https://las.cloud.com/x", "z", `{"k":"w","n":1}`)
+	waitComplete(t, 2, "--data", data)
 	stop()
-	for _, args := range [][]string{{"list", "--json"}, {"list", "--json", "--host", "las.cloud.com"}, {"show", "1", "--json"}, {"show", "1", "--decoded", "--json"}} {
+	for _, args := range [][]string{{"list", "--json"}, {"list", "--json", "--host", "las.cloud.com"}, {"show", "1", "--json"},
+		{"show", "1", "--decoded", "--json"}, {"drift", "--json", "--host", "cloud.com"}} {
 		out, errOut, code := cli(t, append(args, "--data", data)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
-		if !regexp.MustCompile(`"id": 1,`).MatchString(out) || strings.Contains(out, `"id": "`) {
+		if !strings.Contains(out, `"id": 1,`) || strings.Contains(out, `"id": "`) {
 			t.Errorf("%v: want the id as a JSON number:\n%s", args, out)
 		}
+	}
+	out, _, _ := cli(t, "diff", "3", "--json", "--data", data)
+	if !strings.Contains(out, `"from": 1,`) || !strings.Contains(out, `"to": 3,`) {
+		t.Errorf("diff --json: want from and to as numbers:\n%s", out)
+	}
+	if out, _, _ := cli(t, "drift", "--json", "--host", "citrix.com", "--data", data); strings.TrimSpace(out) != "[]" {
+		t.Errorf("drift --host citrix.com: want nothing, got %s", out)
 	}
 }
 
