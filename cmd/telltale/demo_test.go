@@ -208,6 +208,8 @@ func TestDemo_GuideLastAndDoctorKnowsTheDemo(t *testing.T) {
 	if stderr.String() != "" {
 		t.Errorf("demo wrote to the terminal's stderr: %s", stderr.String())
 	}
+	lines, _ = doctorLines(t, "--data", dir)
+	wantLine(t, lines, "fail", "upstream", "the demo's simulated Citrix cloud is not running")
 	b, err := os.ReadFile(filepath.Join(dir, "demo.log"))
 	if err != nil || !strings.Contains(string(b), `"kind":"drift"`) {
 		t.Errorf("demo.log: want the drift alerts in it: %v\n%s", err, b)

@@ -30,6 +30,7 @@ type doctor struct {
 	out     io.Writer
 	cfg     *configs.Config
 	file    string // -c, "" for the embedded default
+	demo    bool   // file is DATA/demo.yaml, written by `telltale demo`
 	timeout time.Duration
 	now     func() time.Time
 	failed  bool
@@ -92,7 +93,7 @@ func (d *doctor) loadConfig(data string) bool {
 		// A demo's data dir: check the demo as it runs (its ports, its
 		// simulated upstream), not the embedded default.
 		if demo := filepath.Join(data, demoConfigFile); fileExists(demo) {
-			d.file = demo
+			d.file, d.demo = demo, true
 		}
 	}
 	name := d.file
@@ -110,7 +111,7 @@ func (d *doctor) loadConfig(data string) bool {
 	}
 	d.cfg = cfg
 	abs, _ := filepath.Abs(cfg.DataDir)
-	if filepath.Base(d.file) == demoConfigFile {
+	if d.demo {
 		name += " (written by `telltale demo`)"
 	}
 	d.line(checkOK, "config", "%s is valid; data dir %s", name, abs)
