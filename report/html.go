@@ -6,13 +6,20 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 )
 
 //go:embed page.html
 var pageText string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"time":  showTime,
+	"time": showTime,
+	"minute": func(s string) string {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC().Format("2006-01-02 15:04")
+		}
+		return s
+	},
 	"bytes": byteSize,
 	"opt":   optional,
 	"diff":  difference,

@@ -71,6 +71,7 @@ type Report struct {
 
 	Endpoints []Endpoint
 	Figures   []Series
+	Groups    []Group // Figures by feature, for the page
 	// Points are every figure the captures reported, by reported time:
 	// figures.csv.
 	Points []analysis.Point
@@ -110,6 +111,7 @@ func Build(src Source, caps []store.Capture, o Options) (*Report, error) {
 	}
 	r.Points = pts
 	r.Figures = series(pts)
+	r.Groups = groups(r.Figures)
 	if o.Measured != nil {
 		rec := analysis.Reconcile(pts, o.Measured, o.Tolerance)
 		slices.SortFunc(rec.Mismatches, func(a, b analysis.Mismatch) int {

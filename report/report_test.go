@@ -86,6 +86,9 @@ func TestBuild_HostileTextIsEscapedAndPageHasNoScript(t *testing.T) {
 	if v := r.Figures[1]; !v.Text || len(v.Days) != 2 || v.Chart != "" {
 		t.Errorf("text figure: want the days it changed, no chart; got %+v", v)
 	}
+	if g := r.Groups; len(g) != 2 || g[1].Name != "Version" || len(g[0].Rows) != 2 || g[0].Rows[1].IDs != "3 5" && g[0].Rows[1].IDs != "5" {
+		t.Errorf("groups: got %+v", g)
+	}
 	if got := r.Personal.Categories; len(got) != 1 || got[0].Distinct != 2 || r.Personal.Fields[0].Path != "$.users[]" {
 		t.Errorf("personal data: got %+v %+v", got, r.Personal.Fields)
 	}

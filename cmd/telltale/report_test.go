@@ -126,7 +126,7 @@ func checkReport(t *testing.T, data string, rep testbed.Report) {
 	size := regexp.MustCompile(`(?m)^(\d+)$`).FindString(ckpt)
 	want := map[string][]string{
 		"sent":           {"POST cis.citrix.com /api/upload/LicenseServerCompliance 10", "POST las.cloud.com /support/{ccid}/{product}/offlineactivation 1"},
-		"figures":        {"CAG_AAC_CCU.CountUsedMax", fmt.Sprintf("%s %d", day(3), f3.CountUsedMax), "LicenseServer.Version", testbed.InitialVersion},
+		"figures":        {"CAG_AAC_CCU.CountUsedMax (licenses)", "CountUsedMax", "LicenseServer", "Version", testbed.InitialVersion},
 		"reconciliation": {"1 mismatch", day(3) + " CAG_AAC_CCU.CountUsedMax measured higher"},
 		"personal":       {"user name", "host name", "$.Data.Features[].CCUDevices 10"},
 		"checkpoint":     {"Tree size " + size + " records", key, "telltale verify --data " + data},
@@ -141,6 +141,10 @@ func checkReport(t *testing.T, data string, rep testbed.Report) {
 				t.Errorf("section %q lacks %q:\n%s", id, w, got)
 			}
 		}
+	}
+	row := regexp.MustCompile(day(3) + `( \S+)* ` + fmt.Sprint(f3.CountUsedMax) + ` `)
+	if !row.MatchString(p.sections["figures"]) {
+		t.Errorf("figures: no row of %s with CountUsedMax %d:\n%s", day(3), f3.CountUsedMax, p.sections["figures"])
 	}
 	if p.svgs < 20 {
 		t.Errorf("report has %d charts, want one per numeric figure (20 or more)", p.svgs)
