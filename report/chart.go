@@ -44,18 +44,7 @@ func chart(days []Day) template.HTML {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" class="chart">`, chartW, chartH)
-	for i := 0; i <= 2; i++ {
-		v := lo + (hi-lo)*float64(i)/2
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`, padLeft, chartW-padRight, y(v), y(v), chartGrid)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="%d" fill="%s">%s</text>`, padLeft-6, y(v)+4, chartFontSize, chartText, html.EscapeString(axisNumber(v)))
-	}
-	for _, d := range []Day{pts[0], pts[len(pts)-1]} {
-		anchor := "start"
-		if d.Date == pts[len(pts)-1].Date {
-			anchor = "end"
-		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s" font-size="%d" fill="%s">%s</text>`, x(d), chartH-8, anchor, chartFontSize, chartText, html.EscapeString(d.Date))
-	}
+	axes(&b, pts, lo, hi, x, y)
 	var line []string
 	for _, d := range pts {
 		line = append(line, fmt.Sprintf("%.1f,%.1f", x(d), y(d.num)))
@@ -67,6 +56,23 @@ func chart(days []Day) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built above from escaped text and numbers only
+}
+
+// axes draws three value lines with their labels, and the first and
+// last day under the plot.
+func axes(b *strings.Builder, pts []Day, lo, hi float64, x func(Day) float64, y func(float64) float64) {
+	for i := 0; i <= 2; i++ {
+		v := lo + (hi-lo)*float64(i)/2
+		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`, padLeft, chartW-padRight, y(v), y(v), chartGrid)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" font-size="%d" fill="%s">%s</text>`, padLeft-6, y(v)+4, chartFontSize, chartText, html.EscapeString(axisNumber(v)))
+	}
+	for i, d := range []Day{pts[0], pts[len(pts)-1]} {
+		anchor := "start"
+		if i == 1 {
+			anchor = "end"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="%s" font-size="%d" fill="%s">%s</text>`, x(d), chartH-8, anchor, chartFontSize, chartText, html.EscapeString(d.Date))
+	}
 }
 
 // yRange is the value axis: from 0 (or the lowest value, if below 0) to

@@ -66,16 +66,11 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := demoLogger(cfg.DataDir, logw)
+	s, closeServer, err := newDemoServer(cfg, logw)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	s, err := NewServer(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer closeServer()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
@@ -98,6 +93,20 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		stop()
 	}
 	return <-served
+}
+
+// newDemoServer is serve with the demo's config, logging to DATA/demo.log.
+func newDemoServer(cfg *configs.Config, logw io.Writer) (*Server, func(), error) {
+	log, closeLog, err := demoLogger(cfg.DataDir, logw)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := NewServer(cfg, log)
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); closeLog() }, nil
 }
 
 // demoConfig is the embedded default with the demo's data dir, ports

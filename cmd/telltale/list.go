@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -73,35 +74,43 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 	templates := analysis.Templates(cfg.Inspect.Templates)
 	var items []admin.Item
 	if fl.catalogOnly() {
-		v := url.Values{}
-		for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q} {
-			if s != "" {
-				v.Set(k, s)
-			}
-		}
-		if !since.IsZero() {
-			v.Set("since", storeTime(since))
-		}
-		if !until.IsZero() {
-			v.Set("until", storeTime(until))
-		}
-		c, closeCat, err := openCatalog(fl.data, templates)
-		if err != nil {
-			return err
-		}
-		defer closeCat()
-		if items, _, err = pageAll(c, v, fl.limit, fl.offset); err != nil {
-			return listErr(err)
-		}
+		items, err = fl.listCatalog(since, until, templates)
 	} else {
-		if items, err = listIndexed(fl.data, store.Query{Since: since, Until: until, Limit: fl.limit}, templates); err != nil {
-			return err
-		}
+		items, err = listIndexed(fl.data, store.Query{Since: since, Until: until, Limit: fl.limit}, templates)
+	}
+	if err != nil {
+		return err
 	}
 	if fl.asJSON {
 		return writeJSON(cmd.OutOrStdout(), listedJSON(items))
 	}
 	return printList(cmd.OutOrStdout(), items)
+}
+
+// listCatalog answers every filter through the admin API's catalog.
+func (fl listFlags) listCatalog(since, until time.Time, templates analysis.Templates) ([]admin.Item, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if !since.IsZero() {
+		v.Set("since", storeTime(since))
+	}
+	if !until.IsZero() {
+		v.Set("until", storeTime(until))
+	}
+	c, closeCat, err := openCatalog(fl.data, templates)
+	if err != nil {
+		return nil, err
+	}
+	defer closeCat()
+	items, _, err := pageAll(c, v, fl.limit, fl.offset)
+	if err != nil {
+		return nil, listErr(err)
+	}
+	return items, nil
 }
 
 // listIndexed answers the filters the store's indexes answer (time and

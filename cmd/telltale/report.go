@@ -65,27 +65,7 @@ func runReport(cmd *cobra.Command, fl reportFlags) error {
 	if _, err := signNow(fl.data); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "telltale: note: could not sign a checkpoint first (%v); the report shows the latest signed one\n", err)
 	}
-	st, closeLog, err := openLog(fl.data)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	cfg, err := loadConfig(fl.config)
-	if err != nil {
-		return err
-	}
-	a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	caps, err := selectCaptures(st, fl.host, since, until)
-	if err != nil {
-		return err
-	}
-	opts.Templates = analysis.Templates(cfg.Inspect.Templates)
-	opts.Checkpoint, opts.Verify = storeCheckpoint(st, fl)
-	r, err := report.Build(a, caps, opts)
+	r, err := fl.build(opts, since, until)
 	if err != nil {
 		return err
 	}
@@ -98,6 +78,32 @@ func runReport(cmd *cobra.Command, fl reportFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d captures, %d endpoints, %d figures%s\n", fl.out, r.Captures, len(r.Endpoints), len(r.Figures), reconciled(r))
 	return nil
+}
+
+// build reads the store (a snapshot while serve runs) and analyses it
+// with the config's rules.
+func (fl reportFlags) build(opts report.Options, since, until time.Time) (*report.Report, error) {
+	st, closeLog, err := openLog(fl.data)
+	if err != nil {
+		return nil, err
+	}
+	defer closeLog()
+	cfg, err := loadConfig(fl.config)
+	if err != nil {
+		return nil, err
+	}
+	a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	caps, err := selectCaptures(st, fl.host, since, until)
+	if err != nil {
+		return nil, err
+	}
+	opts.Templates = analysis.Templates(cfg.Inspect.Templates)
+	opts.Checkpoint, opts.Verify = storeCheckpoint(st, fl)
+	return report.Build(a, caps, opts)
 }
 
 // options are the report options the flags set (measurement, scope).
