@@ -53,7 +53,7 @@ func printEndpoints(w io.Writer, eps []analysis.EndpointInfo) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s\n  %d %s, first %s (capture %s), last %s (capture %s)\n",
-			e.Endpoint, e.Captures, plural(e.Captures, "capture"), e.FirstTime, e.FirstID, e.LastTime, e.LastID)
+			e.Endpoint, e.Captures, plural(e.Captures, "capture"), timeMS(e.FirstTime), e.FirstID, timeMS(e.LastTime), e.LastID)
 		if len(e.Personal) == 0 {
 			fmt.Fprintln(w, "  personal data: none found")
 			continue
