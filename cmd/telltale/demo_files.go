@@ -38,11 +38,15 @@ func demoLogger(dir string, term io.Writer) (zerolog.Logger, func(), error) {
 // default, so that `telltale doctor --data DIR` checks the demo as it
 // runs, and `telltale serve -c DIR/demo.yaml` would serve like it.
 func writeDemoConfig(cfg *configs.Config, proxyAddr, adminAddr string) error {
+	upstream, err := demoUpstream(cfg.Upstream)
+	if err != nil {
+		return err
+	}
 	doc := map[string]any{
 		"data_dir": cfg.DataDir,
 		"listen":   proxyAddr,
 		"admin":    map[string]any{"listen": adminAddr},
-		"upstream": map[string]any{"ca_file": cfg.Upstream.CAFile, "resolve": cfg.Upstream.Resolve},
+		"upstream": upstream,
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -54,4 +58,25 @@ func writeDemoConfig(cfg *configs.Config, proxyAddr, adminAddr string) error {
 		return fmt.Errorf("write %s: %w", demoConfigFile, err)
 	}
 	return nil
+}
+
+// demoUpstream is the demo's upstream section as YAML keys: every key
+// the demo set (the simulator's addresses, its CA, the loopback it may
+// reach), and none left at the default.
+func demoUpstream(u configs.Upstream) (map[string]any, error) {
+	b, err := yaml.Marshal(u)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "timeout") // the default's; it would not read back as written
+	for k, v := range m {
+		if l, ok := v.([]any); v == nil || v == "" || ok && len(l) == 0 {
+			delete(m, k)
+		}
+	}
+	return m, nil
 }
