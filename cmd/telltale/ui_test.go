@@ -216,6 +216,7 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export bundle: %v", err)
 	}
+	names := map[string]bool{}
 	for _, f := range zr.File {
 		rc, err := f.Open()
 		if err != nil {
@@ -224,5 +225,9 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 		b, _ := io.ReadAll(rc)
 		rc.Close()
 		scanForKeys(t, "bundle file "+f.Name, b, keys)
+		names[f.Name] = true
+	}
+	if !names["report.html"] || !names["figures.csv"] {
+		t.Errorf("the review UI's export bundle lacks report.html or figures.csv: %v", names)
 	}
 }
