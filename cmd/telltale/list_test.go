@@ -94,6 +94,9 @@ func TestCLI_JSONIdsAreNumbers(t *testing.T) {
 	if !strings.Contains(out, `"from": 1,`) || !strings.Contains(out, `"to": 3,`) {
 		t.Errorf("diff --json: want from and to as numbers:\n%s", out)
 	}
+	if out, _, _ := cli(t, "endpoints", "--json", "--data", data); !strings.Contains(out, `"first_id": 1,`) || !strings.Contains(out, `"last_id": 3`) {
+		t.Errorf("endpoints --json: want first_id and last_id as numbers:\n%s", out)
+	}
 	if out, _, _ := cli(t, "drift", "--json", "--host", "citrix.com", "--data", data); strings.TrimSpace(out) != "[]" {
 		t.Errorf("drift --host citrix.com: want nothing, got %s", out)
 	}
