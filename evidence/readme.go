@@ -320,6 +320,13 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    Network tab, or Fiddler) and summary.csv (one row per capture; a value
    that a spreadsheet would run as a formula starts with ') are made from
    the same records; "telltale verify" remakes both and compares bytes.
+
+7. The report. report.html is a printable page on these captures (what
+   was sent per endpoint, the figures per day with charts, the personal
+   data, the checkpoint and how to verify), and figures.csv holds every
+   figure they reported. Both are listed and signed like every other
+   file, but Telltale's analysis makes them, which "telltale verify"
+   does not redo: check a figure against its capture in captures.jsonl.
 `))
 
 // readme renders README.txt for a manifest.

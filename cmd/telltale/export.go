@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,10 +15,11 @@ import (
 )
 
 type exportFlags struct {
-	out, data, config, host, since, until string
-	ids                                   []string
-	redact, noRedact                      bool
-	redactSet                             bool // --redact was given
+	out, data, config, host string
+	times                   timeRange
+	ids                     []string
+	redact, noRedact        bool
+	redactSet               bool // --redact was given
 }
 
 func newExportCmd() *cobra.Command {
@@ -41,8 +41,7 @@ proven; --no-redact keeps them in the bundle, with a warning.`,
 	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
 	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields, redact_headers and tsa_url; default: the embedded one")
 	f.StringVar(&fl.host, "host", "", "only captures of this host")
-	f.StringVar(&fl.since, "since", "", "only captures at or after this RFC 3339 time")
-	f.StringVar(&fl.until, "until", "", "only captures before this RFC 3339 time")
+	fl.times.add(cmd, captureTime)
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
 	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
 	f.BoolVar(&fl.noRedact, "no-redact", false, "keep secrets in the bundle, as logged")
@@ -54,27 +53,22 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 	if fl.out == "" {
 		return o, usage(errors.New("-o FILE.zip is required: where to write the bundle"))
 	}
-	if len(fl.ids) > 0 && (fl.host != "" || fl.since != "" || fl.until != "") {
+	if len(fl.ids) > 0 && (fl.host != "" || fl.times.since != "" || fl.times.until != "") {
 		return o, usage(errors.New("--id selects captures by id: use it without --host, --since and --until"))
 	}
 	if fl.noRedact && fl.redactSet {
 		return o, usage(errors.New("--redact and --no-redact: give one"))
 	}
 	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: !fl.noRedact && fl.redact}
-	for _, t := range []struct {
-		flag string
-		s    *string
-		t    *time.Time
-	}{{"--since", &o.Selection.Since, &o.Since}, {"--until", &o.Selection.Until, &o.Until}} {
-		v := map[string]string{"--since": fl.since, "--until": fl.until}[t.flag]
-		if v == "" {
-			continue
-		}
-		parsed, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return o, usage(fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z", t.flag, v))
-		}
-		*t.t, *t.s = parsed, parsed.UTC().Format(store.TimeFormat)
+	var err error
+	if o.Since, o.Until, err = fl.times.parse(); err != nil {
+		return o, err
+	}
+	if !o.Since.IsZero() {
+		o.Selection.Since = storeTime(o.Since)
+	}
+	if !o.Until.IsZero() {
+		o.Selection.Until = storeTime(o.Until)
 	}
 	if o.Selection.Redact {
 		cfg, err := loadConfig(fl.config)
@@ -113,6 +107,11 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		return err
 	}
 	defer closeLog()
+	closeReport, err := attachReport(&opts, st, fl.config)
+	if err != nil {
+		return err
+	}
+	defer closeReport()
 	m, skipped, err := writeBundle(fl.out, st, opts)
 	if errors.Is(err, store.ErrNotFound) && len(fl.ids) > 0 {
 		return fmt.Errorf("export: %w: `telltale list` shows the capture ids", err)
