@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -64,9 +65,19 @@ type Options struct {
 	// it runs on the only writer, so keep it cheap.
 	OnCommit func(records int, took time.Duration, err error)
 
-	// beforeCommit, set only by tests, runs at the end of every batch
-	// transaction; an error aborts the batch.
-	beforeCommit func(*bolt.Tx) error
+	// SegmentSize is how much each write-ahead log segment preallocates;
+	// 0 means DefaultSegmentSize.
+	SegmentSize int64
+
+	// beforeSync, set only by tests, runs with the number of records of
+	// every group before it is written to the WAL; an error fails the group.
+	beforeSync func(records int) error
+	// beforeIndex, set only by tests, runs at the start of every indexer
+	// transaction; an error aborts it (the records stay in the WAL).
+	beforeIndex func(*bolt.Tx) error
+	// indexRetry, set only by tests, replaces the indexer's pause before
+	// retrying a failed transaction.
+	indexRetry time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -88,6 +99,12 @@ func (o Options) withDefaults() Options {
 	if o.LazyDelay <= 0 {
 		o.LazyDelay = DefaultLazyDelay
 	}
+	if o.indexRetry <= 0 {
+		o.indexRetry = indexRetry
+	}
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
 	return o
 }
 
@@ -98,7 +115,13 @@ type Stats struct {
 	Failed     uint64        // appends that failed in a commit
 	LastBatch  int           // records in the last committed transaction
 	MaxBatch   int           // records in the largest committed transaction
-	LastCommit time.Duration // duration of the last db.Update, wall clock
+	LastCommit time.Duration // duration of the last group's WAL write and flush, wall clock
+
+	Indexed      uint64        // records applied to bbolt by the indexer
+	IndexBatches uint64        // indexer transactions committed
+	IndexErrors  uint64        // indexer transactions that failed (and were retried)
+	LastIndex    time.Duration // duration of the last indexer transaction
+	IndexLag     uint64        // records durable in the WAL but not yet in bbolt
 }
 
 // Store is the durable, append-only capture log. Its methods are safe for
@@ -117,6 +140,19 @@ type Store struct {
 	queue chan *pending // to the commit loop; nil when ReadOnly
 	done  chan struct{} // closed when the commit loop has drained and exited
 
+	// The commit loop's own: the WAL, the last Seq it assigned, and the
+	// requests still awaiting their response.
+	wal   *wal
+	seq   uint64
+	links *links
+
+	toIndex   chan []walEntry // durable groups, from the commit loop to the indexer; nil when ReadOnly
+	indexDone chan struct{}   // closed when the indexer has exited
+	durable   atomic.Uint64   // last Seq flushed to the WAL
+	indexed   atomic.Uint64   // last Seq applied to bbolt
+	idxMu     sync.Mutex
+	idxCh     chan struct{} // closed and replaced whenever indexed grows
+
 	// pruneMu is held for reading by Append from sealing its body to its
 	// commit, and for writing by Prune while it deletes bodies, so that an
 	// Append never counts on a deduplicated body that is being deleted
@@ -130,6 +166,11 @@ type Store struct {
 // Open opens, or creates, the store in the data directory dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	if opts.ReadOnly {
+		if err := applyWAL(dir, opts); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	s := &Store{dir: dir, opts: opts}
 	s.log = opts.Logger.With().Str("component", "store").Logger()
 	if !opts.ReadOnly {
@@ -158,14 +199,58 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if !opts.ReadOnly {
-		// Only now that we hold the exclusive lock are the files in tmp
-		// surely nobody's.
-		s.cleanTmp()
-		s.queue = make(chan *pending, opts.MaxBatch)
-		s.done = make(chan struct{})
-		go s.commitLoop()
+		if err := s.start(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	return s, nil
+}
+
+// start applies what the WAL holds beyond the database and starts the
+// commit loop and the indexer.
+func (s *Store) start() error {
+	// Only now that we hold the exclusive lock are the files in tmp and
+	// wal surely nobody's.
+	s.cleanTmp()
+	dir := filepath.Join(s.dir, WALDir)
+	size, err := s.replay(dir)
+	if err != nil {
+		return err
+	}
+	s.wal = &wal{dir: dir, segSize: s.opts.SegmentSize}
+	s.seq = size
+	s.durable.Store(size)
+	s.indexed.Store(size)
+	s.links = newLinks(size, func(c uint64) error {
+		return s.db.View(func(tx *bolt.Tx) error { return checkCapture(tx, c) })
+	})
+	s.idxCh = make(chan struct{})
+	s.queue = make(chan *pending, s.opts.MaxBatch)
+	s.done = make(chan struct{})
+	s.toIndex = make(chan []walEntry, indexQueue)
+	s.indexDone = make(chan struct{})
+	go s.commitLoop()
+	go s.indexLoop()
+	return nil
+}
+
+// indexQueue is how many groups may wait for the indexer before the
+// commit loop waits for it: the bound on the index lag.
+const indexQueue = 64
+
+// applyWAL opens the store in dir writable once, so that a crash's WAL
+// tail is in the database before a read-only Open, and closes it.
+func applyWAL(dir string, opts Options) error {
+	if opts.DBPath != "" || !hasSegments(filepath.Join(dir, WALDir)) {
+		return nil
+	}
+	opts.ReadOnly = false
+	w, err := Open(dir, opts)
+	if err != nil {
+		return fmt.Errorf("apply the write-ahead log left by an unclean stop: %w", err)
+	}
+	return w.Close()
 }
 
 // Close waits for the appends already queued to commit, stops the commit
@@ -181,6 +266,10 @@ func (s *Store) Close() error {
 	if s.queue != nil {
 		close(s.queue)
 		<-s.done
+		<-s.indexDone
+		if err := s.wal.close(s.indexed.Load()); err != nil {
+			s.log.Warn().Err(err).Msg("store: remove wal segments")
+		}
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -194,12 +283,19 @@ func (s *Store) Path() string { return s.db.Path() }
 // Stats returns a snapshot of the counters.
 func (s *Store) Stats() Stats {
 	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	return s.stats
+	st := s.stats
+	s.statsMu.Unlock()
+	if d, i := s.durable.Load(), s.indexed.Load(); d > i {
+		st.IndexLag = d - i
+	}
+	return st
 }
 
 // view runs fn in a read transaction.
+// It first waits for the indexer to apply every record durable so far
+// (caughtUp), so that a read sees every Append that has returned.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.caughtUp()
 	err := s.db.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
@@ -208,7 +304,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 }
 
 func makeDirs(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, BlobsDir), filepath.Join(dir, TmpDir)} {
+	for _, d := range []string{dir, filepath.Join(dir, BlobsDir), filepath.Join(dir, TmpDir), filepath.Join(dir, WALDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}
