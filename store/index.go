@@ -85,16 +85,19 @@ func (s *Store) index(entries []walEntry) error {
 		}
 		return applyEntries(tx, entries)
 	})
-	if err != nil {
-		return err
+	took := time.Since(start)
+	if err == nil {
+		s.statsMu.Lock()
+		s.stats.Indexed += uint64(len(entries))
+		s.stats.IndexBatches++
+		s.stats.LastIndex = took
+		s.statsMu.Unlock()
+		s.advance(entries[len(entries)-1].seq)
 	}
-	s.statsMu.Lock()
-	s.stats.Indexed += uint64(len(entries))
-	s.stats.IndexBatches++
-	s.stats.LastIndex = time.Since(start)
-	s.statsMu.Unlock()
-	s.advance(entries[len(entries)-1].seq)
-	return nil
+	if s.opts.OnIndex != nil {
+		s.opts.OnIndex(len(entries), s.durable.Load()-s.indexed.Load(), took, err)
+	}
+	return err
 }
 
 func applyEntries(tx *bolt.Tx, entries []walEntry) error {

@@ -127,6 +127,7 @@ type segment struct {
 	off  int64  // where the next frame goes
 	size int64  // preallocated size
 	last uint64 // Seq of the last record written to it
+	tail []byte // with directIO: the bytes of the last, partial block
 }
 
 // wal is the set of segment files. Only the commit loop writes, and only
@@ -138,7 +139,11 @@ type wal struct {
 	cur     *segment
 	full    []*segment // closed segments, waiting for their records to be indexed
 	nextNum uint64
-	buf     []byte
+	buf     []byte // the commit loop's frame buffer
+	// directIO writes through O_DIRECT|O_DSYNC (Options.WALDirect):
+	// durable when the write returns, no fdatasync, no page cache.
+	directIO bool
+	direct   []byte // scratch for block-aligned writes
 }
 
 // segmentName is the file of segment num.
@@ -185,16 +190,33 @@ func (w *wal) write(frames []byte, last uint64) error {
 		}
 	}
 	s := w.cur
-	if _, err := s.f.WriteAt(frames, s.off); err != nil {
+	if err := w.flush(s, frames); err != nil {
 		w.abandon()
-		return fmt.Errorf("write wal: %w", err)
-	}
-	if err := datasync(s.f); err != nil {
-		w.abandon()
-		return fmt.Errorf("sync wal: %w", err)
+		return err
 	}
 	s.off += int64(len(frames))
 	s.last = last
+	return nil
+}
+
+// flush writes frames at s.off and returns once they are durable.
+func (w *wal) flush(s *segment, frames []byte) error {
+	if w.directIO {
+		err := w.writeDirect(s, frames)
+		if cap(w.direct) > maxKeptFrames {
+			w.direct = nil
+		}
+		if err != nil {
+			return fmt.Errorf("write wal (O_DIRECT): %w", err)
+		}
+		return nil
+	}
+	if _, err := s.f.WriteAt(frames, s.off); err != nil {
+		return fmt.Errorf("write wal: %w", err)
+	}
+	if err := datasync(s.f); err != nil {
+		return fmt.Errorf("sync wal: %w", err)
+	}
 	return nil
 }
 
@@ -202,7 +224,11 @@ func (w *wal) write(frames []byte, last uint64) error {
 func (w *wal) create() error {
 	num := w.nextNum
 	path := filepath.Join(w.dir, segmentName(num))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	flags := os.O_RDWR | os.O_CREATE | os.O_EXCL
+	if w.directIO {
+		flags |= directFlags
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return fmt.Errorf("create wal segment: %w", err)
 	}

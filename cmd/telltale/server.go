@@ -83,7 +83,7 @@ func (s *Server) open() error {
 			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
 			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
 	}
-	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, OnCommit: s.ops.onCommit})
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, WALDirect: s.cfg.Capture.WALDirect, OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}
