@@ -50,4 +50,3 @@ func (w *wal) alignedBuf(n int) []byte {
 	}
 	return b[skip : skip+n]
 }
-
