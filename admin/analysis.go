@@ -22,6 +22,8 @@ type Analyst interface {
 	Drift(q analysis.Query) ([]analysis.DriftEvent, error)
 	Figures(q analysis.Query) ([]analysis.Point, error)
 	Endpoints() ([]analysis.EndpointInfo, error)
+	Licensing(from, to string, o analysis.CompareOptions) (*analysis.LicenseDiff, error)
+	Identities() ([]analysis.Identity, error)
 }
 
 var (
@@ -57,10 +59,21 @@ var (
 //	    "captured", "endpoint", "name", "value" (number, or string for a
 //	    version), "unit", "path"}], ordered by time. name may be a glob
 //	    ("*.CountUsedMax").
+//	GET /api/licensing?to=ID[&from=ID][&side=...][&headers=1]
+//	    analysis.LicenseDiff: /api/diff's answer plus "name" (the
+//	    endpoint's name), "summary" ([{"kind", "subject", "figure",
+//	    "from", "to", "delta", "text"}], in licensing terms) and "first"
+//	    (true, with no changes, for the first capture of an endpoint,
+//	    which is no error here).
+//	GET /api/personal[?format=csv]
+//	    {"identities": [analysis.Identity: {"category", "value",
+//	    "uploads", "endpoints", "first_id", "first_time", "last_id",
+//	    "last_time", "plain"}], "anonymisation": {"in_effect", "plain",
+//	    "example", "endpoints"}}; format=csv: the identities as CSV.
 //	GET /api/endpoints
 //	    [analysis.EndpointInfo]: [{"endpoint" ("METHOD host /template"),
 //	    "method", "host", "template", "captures", "first_id",
-//	    "first_time", "last_id", "last_time", "request_shape",
+//	    "first_time", "last_id", "last_time", "name", "request_shape",
 //	    "response_shape" ({shape path: type}), "personal"}].
 //
 // Times are RFC 3339. Errors are {"error": message, "code": code}: 404
@@ -73,6 +86,8 @@ func (h *Handler) routeAnalysis() {
 	h.mux.HandleFunc("GET /api/drift", h.drift)
 	h.mux.HandleFunc("GET /api/figures", h.figures)
 	h.mux.HandleFunc("GET /api/endpoints", h.endpoints)
+	h.mux.HandleFunc("GET /api/licensing", h.licensing)
+	h.mux.HandleFunc("GET /api/personal", h.personal)
 }
 
 // Error codes of the analysis routes.
@@ -103,6 +118,20 @@ func (h *Handler) diff(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.Compare(v.Get("from"), v.Get("to"), analysis.CompareOptions{Side: v.Get("side"), Headers: v.Get("headers") == "1"})
 	h.answer(w, c, err)
+}
+
+func (h *Handler) licensing(w http.ResponseWriter, r *http.Request) {
+	a := h.analyst(w)
+	if a == nil {
+		return
+	}
+	v := r.URL.Query()
+	if v.Get("to") == "" {
+		writeCodedError(w, http.StatusBadRequest, codeBadInput, "to: want a capture id")
+		return
+	}
+	d, err := a.Licensing(v.Get("from"), v.Get("to"), analysis.CompareOptions{Side: v.Get("side"), Headers: v.Get("headers") == "1"})
+	h.answer(w, d, err)
 }
 
 func (h *Handler) decoded(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +172,9 @@ func (h *Handler) figures(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) endpoints(w http.ResponseWriter, r *http.Request) {
 	if a := h.analyst(w); a != nil {
 		e, err := a.Endpoints()
+		for i := range e {
+			e[i].Name = h.opts.Names.Of(e[i].Endpoint)
+		}
 		h.answer(w, e, err)
 	}
 }
@@ -203,6 +235,30 @@ func (c *Client) Compare(from, to string, o analysis.CompareOptions) (*analysis.
 	}
 	var out analysis.Comparison
 	return &out, c.analysisGet("/api/diff?"+v.Encode(), &out)
+}
+
+// Licensing is Analyzer.Licensing over the API.
+func (c *Client) Licensing(from, to string, o analysis.CompareOptions) (*analysis.LicenseDiff, error) {
+	v := url.Values{"to": {to}}
+	if from != "" {
+		v.Set("from", from)
+	}
+	if o.Side != "" {
+		v.Set("side", o.Side)
+	}
+	if o.Headers {
+		v.Set("headers", "1")
+	}
+	var out analysis.LicenseDiff
+	return &out, c.analysisGet("/api/licensing?"+v.Encode(), &out)
+}
+
+// Identities is Analyzer.Identities over the API.
+func (c *Client) Identities() ([]analysis.Identity, error) {
+	var out struct {
+		Identities []analysis.Identity `json:"identities"`
+	}
+	return out.Identities, c.analysisGet("/api/personal", &out)
 }
 
 // Decoded is Analyzer.Decoded over the API.

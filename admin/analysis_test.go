@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,6 +49,21 @@ func (f *fakeAnalyst) Endpoints() ([]analysis.EndpointInfo, error) {
 	return []analysis.EndpointInfo{{Endpoint: "POST h /x", Captures: 2}}, nil
 }
 
+func (f *fakeAnalyst) Licensing(from, to string, o analysis.CompareOptions) (*analysis.LicenseDiff, error) {
+	c, err := f.Compare(from, to, o)
+	if err != nil {
+		return nil, err
+	}
+	return &analysis.LicenseDiff{Comparison: c, Summary: []analysis.SummaryLine{{Kind: analysis.SummaryFigureChanged, Text: "A CountUsedMax 1 → 2 (+1)"}}}, nil
+}
+
+func (f *fakeAnalyst) Identities() ([]analysis.Identity, error) {
+	return []analysis.Identity{
+		{Category: analysis.PersonalHostName, Value: "WKS-01", Uploads: 3, Endpoints: []string{"POST h /x"}},
+		{Category: analysis.PersonalEmail, Value: "=ann@corp.example.com", Uploads: 1, Endpoints: []string{"POST h /x"}, Plain: true},
+	}, nil
+}
+
 func newAnalysisAPI(t *testing.T, a Analyst) (*httptest.Server, *Client) {
 	t.Helper()
 	st, err := store.Open(t.TempDir(), store.Options{})
@@ -56,7 +72,8 @@ func newAnalysisAPI(t *testing.T, a Analyst) (*httptest.Server, *Client) {
 	}
 	t.Cleanup(func() { st.Close() })
 	token := strings.Repeat("t", 64)
-	srv := httptest.NewServer(NewHandler(Options{Store: st, Token: token, Analysis: a}))
+	names := analysis.NewNames([]analysis.Rule{{Endpoint: "POST h /x", Name: "X upload"}})
+	srv := httptest.NewServer(NewHandler(Options{Store: st, Token: token, Analysis: a, Names: names}))
 	t.Cleanup(srv.Close)
 	return srv, &Client{Base: srv.URL, Token: token}
 }
@@ -112,5 +129,40 @@ func TestAnalysisRoutes_ErrorsKeepTheirMeaning(t *testing.T) {
 	_, c = newAnalysisAPI(t, &fakeAnalyst{})
 	if _, err := c.Compare("", "", analysis.CompareOptions{}); !errors.Is(err, analysis.ErrBadInput) {
 		t.Errorf("diff without to: got %v, want ErrBadInput", err)
+	}
+}
+
+func TestPersonalRoute_PlainUsersFirst_AnonymisationAndCSV(t *testing.T) {
+	srv, c := newAnalysisAPI(t, &fakeAnalyst{})
+	var got personalAnswer
+	get := func(path string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := get("/api/personal")
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if len(got.Identities) != 2 || !got.Identities[0].Plain || got.Anonymisation.InEffect || got.Anonymisation.Plain != 1 || got.Names["POST h /x"] != "X upload" {
+		t.Errorf("personal: %+v", got)
+	}
+	resp = get("/api/personal?format=csv")
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(raw)
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(body, "email,'=ann@corp.example.com,1,X upload,") {
+		t.Errorf("csv: %s %q", resp.Header.Get("Content-Type"), body)
+	}
+	ids, err := c.Identities()
+	if err != nil || len(ids) != 2 {
+		t.Errorf("Client.Identities: %v %v", ids, err)
+	}
+	d, err := c.Licensing("", "9", analysis.CompareOptions{})
+	if err != nil || len(d.Summary) != 1 || d.From != "3" {
+		t.Errorf("Client.Licensing: %+v %v", d, err)
 	}
 }

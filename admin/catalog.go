@@ -26,13 +26,16 @@ var _ Log = (*store.Store)(nil)
 // filters on, without heads beyond the two content headers.
 type entry struct {
 	seq      uint64
+	num      int   // the capture's number: 1, 2, 3… in log order (analysis.Numbers)
 	time     int64 // unix nanoseconds of the opening record
+	end      int64 // unix nanoseconds of the response record; 0 without one
 	kind     string
 	client   string
 	method   string
 	host     string // lowercase
 	url      string
 	endpoint string
+	name     string // the endpoint's name ("Compliance upload"), or ""
 	status   int
 	err      string
 	complete bool
@@ -67,6 +70,7 @@ func (e *entry) less(o *entry) bool {
 type catalog struct {
 	log       Log
 	templates analysis.Templates
+	names     analysis.Names
 
 	// refreshMu serializes refresh, so that a reader that waited for it
 	// sees the log as of its own call.
@@ -77,12 +81,13 @@ type catalog struct {
 	entries  []*entry // by time, then Seq
 	bySeq    map[uint64]*entry
 	last     map[string]*entry // endpoint -> newest capture
+	numbers  analysis.Numbers  // capture numbers, in log order
 	strs     map[string]string // interned hosts, methods, endpoints, content types
 	onChange func([]*entry)    // called by refresh, outside mu, with new and completed captures
 }
 
-func newCatalog(log Log, templates analysis.Templates) *catalog {
-	return &catalog{log: log, templates: templates, bySeq: map[uint64]*entry{}, last: map[string]*entry{}, strs: map[string]string{}}
+func newCatalog(log Log, templates analysis.Templates, names analysis.Names) *catalog {
+	return &catalog{log: log, templates: templates, names: names, bySeq: map[uint64]*entry{}, last: map[string]*entry{}, strs: map[string]string{}}
 }
 
 var errStop = errors.New("stop")
@@ -146,6 +151,9 @@ func (c *catalog) apply(r *store.Record) *entry {
 		e.kind, e.complete, e.reqBytes, e.resBytes = store.CaptureTunnel, true, r.BytesUp, r.BytesDown
 	}
 	e.endpoint = c.intern(c.endpointOf(e))
+	e.name = c.intern(c.names.Of(e.endpoint))
+	c.numbers.Add(e.seq)
+	e.num = c.numbers.Len()
 	e.prev = c.last[e.endpoint]
 	e.changed = e.prev == nil || e.prev.req.key != e.req.key
 	c.last[e.endpoint] = e
@@ -155,7 +163,7 @@ func (c *catalog) apply(r *store.Record) *entry {
 }
 
 func (c *catalog) complete(e *entry, r *store.Record) {
-	e.complete, e.respSeq = true, r.Seq
+	e.complete, e.respSeq, e.end = true, r.Seq, r.Time.UnixNano()
 	if e.err == "" {
 		e.err = r.Error
 	}
@@ -236,7 +244,10 @@ func (e *entry) item() Item {
 		Error:         e.err,
 		Complete:      e.complete,
 		Leaves:        []uint64{e.seq - 1},
-	}, Endpoint: e.endpoint, BodyChanged: e.changed}
+	}, Endpoint: e.endpoint, BodyChanged: e.changed, Number: e.num, Name: e.name, ContentType: e.req.contentType}
+	if e.end > e.time {
+		it.DurationMS = float64(e.end-e.time) / 1e6
+	}
 	if e.respSeq != 0 {
 		it.Leaves = append(it.Leaves, e.respSeq-1)
 	}
@@ -262,6 +273,22 @@ type Item struct {
 	// Drift counts the capture's drift events (a new endpoint, a new
 	// field, a changed type); 0 without analysis.
 	Drift int `json:"drift,omitempty"`
+	// Number is the capture's number, 1, 2, 3… in log order, as `telltale
+	// list` prints it (ids skip: a response record sits between two
+	// captures).
+	Number int `json:"number"`
+	// Name is the endpoint's name from the inspect rules ("Compliance
+	// upload"); "" when it has none.
+	Name string `json:"name,omitempty"`
+	// ReportedFor is the time the payload says it reports on (the
+	// endpoint's dating rule), when it says one; "" otherwise.
+	ReportedFor string `json:"reported_for,omitempty"`
+	// DurationMS is from the request to the end of the response.
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	// ContentType is the request's.
+	ContentType string `json:"content_type,omitempty"`
+	// Snippet is the text around a free-text search's first hit.
+	Snippet string `json:"snippet,omitempty"`
 }
 
 func (it Item) seq() uint64 {

@@ -181,3 +181,34 @@ func TestReconcile_MarksMismatches(t *testing.T) {
 		t.Errorf("without analysis: got %d, want 503", r.StatusCode)
 	}
 }
+
+// warningLog is a signedLog whose verify finds captures without a
+// recorded response.
+type warningLog struct{ *signedLog }
+
+func (warningLog) Verify(context.Context) (*evidence.Report, error) {
+	return &evidence.Report{Records: 4, Warnings: []evidence.Finding{{Capture: 3, Seq: 3, Msg: "no response record"}}}, nil
+}
+
+func TestVerify_ShowsCapturesWithoutResponse(t *testing.T) {
+	srv, _ := newReviewAPI(t, Options{Store: openTestStore(t), Evidence: warningLog{newSignedLog(t)}})
+	if r := call(t, "POST", srv.URL+"/api/verify", nil, nil); r.StatusCode != 202 {
+		t.Fatalf("verify: got %d, want 202", r.StatusCode)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var ev struct{ Verify verifyView }
+		call(t, "GET", srv.URL+"/api/evidence", nil, &ev)
+		if ev.Verify.State == "done" {
+			if !ev.Verify.OK || ev.Verify.WarningsTotal != 1 || len(ev.Verify.Warnings) != 1 ||
+				ev.Verify.Warnings[0] != "capture 3, record 3: no response record" {
+				t.Errorf("verify: got %+v, want OK and the warning about capture 3", ev.Verify)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("verify still %q", ev.Verify.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -25,7 +25,7 @@ const (
 // pageParams are the parameters that make GET /api/captures page through
 // the catalog; without any of them it answers as it always did (Store.List:
 // host, since, until, the newest limit, oldest first).
-var pageParams = []string{"offset", "cursor", "order", "method", "status", "kind", "q", "changed", "drift", "endpoint"}
+var pageParams = []string{"offset", "cursor", "order", "sort", "method", "status", "kind", "q", "changed", "drift", "endpoint"}
 
 func paged(v url.Values) bool {
 	for _, p := range pageParams {
@@ -46,6 +46,7 @@ type filter struct {
 	changed, drift                   bool
 
 	desc   bool
+	sort   string // a column (sortKeys); "" or "time": the log's order
 	offset int
 	limit  int
 	cursor uint64
@@ -102,6 +103,9 @@ func (f *filter) parsePaging(v url.Values) error {
 		return errors.New("order: want asc or desc")
 	}
 	var err error
+	if f.sort, err = parseSort(v.Get("sort")); err != nil {
+		return err
+	}
 	if s := v.Get("limit"); s != "" {
 		if f.limit, err = strconv.Atoi(s); err != nil || f.limit < 1 || f.limit > maxPage {
 			return fmt.Errorf("limit: want 1 to %d", maxPage)
@@ -195,7 +199,7 @@ func (f *filter) matchMeta(e *entry, drifted map[uint64]int) bool {
 	switch {
 	case f.since != 0 && e.time < f.since, f.until != 0 && e.time >= f.until:
 		return false
-	case len(f.hosts) > 0 && !contains(f.hosts, e.host),
+	case len(f.hosts) > 0 && !matchHosts(f.hosts, e.host),
 		len(f.methods) > 0 && !contains(f.methods, e.method),
 		len(f.kinds) > 0 && !contains(f.kinds, e.kind),
 		len(f.endpoints) > 0 && !contains(f.endpoints, e.endpoint):
@@ -241,7 +245,7 @@ type slowFilter func(*entry) bool
 // query answers a page. With only cheap filters it counts every match (a
 // scan of the in-memory catalog); with a slow one it stops at a full
 // page or when the budget is spent, and answers no total.
-func (c *catalog) query(f filter, slow slowFilter, budget time.Duration, drifted map[uint64]int) page {
+func (c *catalog) query(f filter, slow slowFilter, budget time.Duration, drifted map[uint64]int, reported map[uint64]string) page {
 	c.mu.RLock()
 	entries, all := c.entries, len(c.entries)
 	start, ok := c.startAt(f)
@@ -253,6 +257,9 @@ func (c *catalog) query(f filter, slow slowFilter, budget time.Duration, drifted
 	if !ok {
 		p.total = 0
 		return p
+	}
+	if slow == nil && f.sort != "" && f.sort != "time" {
+		return c.scanSorted(f, entries, drifted, reported, p)
 	}
 	if slow == nil {
 		return c.scanMeta(f, entries, start, drifted, p)
@@ -370,10 +377,14 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	drifted := h.drifted()
-	p := h.cat.query(f, h.slowFilter(f), h.search.budget, drifted)
+	drifted, reported := h.drifted(), h.reported()
+	p := h.cat.query(f, h.slowFilter(f), h.search.budget, drifted, reported)
 	for i := range p.items {
 		p.items[i].Drift = drifted[p.items[i].seq()]
+		p.items[i].ReportedFor = reported[p.items[i].seq()]
+		if f.q != "" {
+			h.addSnippet(&p.items[i], f.q)
+		}
 	}
 	hd := w.Header()
 	hd.Set("X-Catalog-Count", strconv.Itoa(p.all))

@@ -197,12 +197,15 @@ type verifyView struct {
 	FailuresTotal int      `json:"failures_total"`
 	Notes         []string `json:"notes"`
 	NotesTotal    int      `json:"notes_total"`
+	// Warnings are captures whose response was not recorded: not tampering.
+	Warnings      []string `json:"warnings"`
+	WarningsTotal int      `json:"warnings_total"`
 }
 
 func (j *verifyJob) view() verifyView {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	v := verifyView{State: "never", Failures: []string{}, Notes: []string{}}
+	v := verifyView{State: "never", Failures: []string{}, Notes: []string{}, Warnings: []string{}}
 	if !j.started.IsZero() {
 		v.Started = j.started.UTC().Format(time.RFC3339Nano)
 	}
@@ -217,6 +220,7 @@ func (j *verifyJob) view() verifyView {
 		v.Records, v.Bodies, v.Checkpoints = j.rep.Records, j.rep.Bodies, j.rep.Checkpoints
 		v.Failures, v.FailuresTotal = findings(j.rep.Failures)
 		v.Notes, v.NotesTotal = findings(j.rep.Notes)
+		v.Warnings, v.WarningsTotal = findings(j.rep.Warnings)
 	default:
 		return v
 	}

@@ -16,6 +16,9 @@ type reconcileRequest struct {
 	CSV       string `json:"csv"`
 	Tolerance string `json:"tolerance"` // "2" or "5%"; "" means exact
 	Endpoint  string `json:"endpoint"`  // only figures of this endpoint; "" for all
+	// Map reads another CSV layout (the Licensing Manager's Historical
+	// Use export) by naming its columns; zero: date, figure name, value.
+	Map analysis.Mapping `json:"map"`
 }
 
 // reconcile is POST /api/reconcile: the figures the log reports against
@@ -32,7 +35,13 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		writeCodedError(w, http.StatusBadRequest, codeBadInput, `want {"csv": "date,name,value\n...", "tolerance": "5%"}`)
 		return
 	}
-	measured, err := analysis.ParseMeasurements(strings.NewReader(in.CSV))
+	var measured []analysis.Measurement
+	var err error
+	if in.Map.IsZero() {
+		measured, err = analysis.ParseMeasurements(strings.NewReader(in.CSV))
+	} else {
+		measured, err = analysis.ParseMapped(strings.NewReader(in.CSV), in.Map)
+	}
 	if err != nil {
 		h.answer(w, nil, err)
 		return

@@ -13,9 +13,13 @@ import (
 // The review UI's API, beside the CLI's (server.go), the evidence routes
 // (snapshot.go) and the analysis routes (analysis.go):
 //
-//	GET  /api/captures?offset=&cursor=&order=&limit=&host=&method=&status=&kind=&endpoint=&since=&until=&q=&changed=&drift=
+//	GET  /api/captures?offset=&cursor=&order=&sort=&limit=&host=&method=&status=&kind=&endpoint=&since=&until=&q=&changed=&drift=
 //	                                 a page of Items (list.go)
 //	GET  /api/facets                 hosts, methods, kinds and endpoints, with their counts
+//	GET  /api/numbers                {"ids": [...]}: capture ids in number order (1, 2, 3…)
+//	GET  /api/profile                {"secret_headers", "secret_fields"}: what the UI masks until revealed
+//	GET  /api/personal               every personal identifier sent (analysis.go)
+//	GET  /api/licensing              a diff in licensing terms (analysis.go)
 //	GET  /api/events                 server-sent events: a "capture" event per capture opened or completed
 //	GET  /api/captures/{id}/related  the capture's Item and the previous and next of its endpoint
 //	GET  /api/captures/{id}/inclusion its leaves and their inclusion in the latest checkpoint
@@ -37,6 +41,8 @@ type review struct {
 	verify  *verifyJob
 	drifts  driftIndex
 
+	reportedFor reportedIndex
+
 	// warming reads the log into the catalog in the background once a
 	// login link is asked for, so that the first page is quick.
 	warmOnce sync.Once
@@ -56,7 +62,7 @@ func (rv *review) warm() {
 func newReview(opts Options) *review {
 	rv := &review{sess: newSessions(opts.Now), exports: newExports(opts.TempDir, opts.Now), verify: &verifyJob{}}
 	if log, ok := opts.Store.(Log); ok {
-		rv.cat = newCatalog(log, opts.Templates)
+		rv.cat = newCatalog(log, opts.Templates, opts.Names)
 		rv.hub = newHub(rv.cat)
 		rv.search = newSearcher(opts.Store.OpenBody)
 	}
@@ -69,6 +75,8 @@ func (h *Handler) reviewRoutes() {
 	h.mux.HandleFunc("POST /api/logout", h.logout)
 	h.mux.HandleFunc("GET /api/events", h.needCatalog(h.events))
 	h.mux.HandleFunc("GET /api/facets", h.needCatalog(h.facets))
+	h.mux.HandleFunc("GET /api/numbers", h.needCatalog(h.numbers))
+	h.mux.HandleFunc("GET /api/profile", h.profile)
 	h.mux.HandleFunc("GET /api/captures/{id}/related", h.needCatalog(h.related))
 	h.mux.HandleFunc("GET /api/captures/{id}/inclusion", h.inclusion)
 	h.mux.HandleFunc("GET /api/evidence", h.evidenceStatus)
@@ -118,6 +126,7 @@ func (h *Handler) related(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it.Drift = h.drifted()[seq]
+	it.ReportedFor = h.reported()[seq]
 	out := struct {
 		Item Item   `json:"item"`
 		Prev string `json:"prev,omitempty"`

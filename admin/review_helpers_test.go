@@ -204,3 +204,13 @@ func (a *uiAnalyst) Drift(analysis.Query) ([]analysis.DriftEvent, error) { retur
 func (a *uiAnalyst) Figures(analysis.Query) ([]analysis.Point, error) { return a.points, nil }
 
 func (a *uiAnalyst) Endpoints() ([]analysis.EndpointInfo, error) { return nil, nil }
+
+func (a *uiAnalyst) Licensing(from, to string, o analysis.CompareOptions) (*analysis.LicenseDiff, error) {
+	c, err := a.Compare(from, to, o)
+	if err != nil {
+		return nil, err
+	}
+	return &analysis.LicenseDiff{Comparison: c}, nil
+}
+
+func (a *uiAnalyst) Identities() ([]analysis.Identity, error) { return nil, nil }

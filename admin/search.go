@@ -37,7 +37,8 @@ type searcher struct {
 
 type cached struct {
 	key  string
-	text string
+	text string // lowercased, for matching
+	orig string // as decoded, for snippets
 }
 
 func newSearcher(open func(string) (io.ReadCloser, int64, error)) *searcher {
@@ -59,28 +60,35 @@ func (s *searcher) match(q, url string, bodies ...bodyInfo) bool {
 
 // text is the lowercased searchable text of a body: the decoded text of
 // every JSON, XML, text and form part, or "" when it cannot be read.
-func (s *searcher) text(b bodyInfo) string {
+func (s *searcher) text(b bodyInfo) string { return s.entry(b).text }
+
+// entry is a body's cached texts, read and decoded on a miss.
+func (s *searcher) entry(b bodyInfo) *cached {
 	s.mu.Lock()
 	if el, ok := s.texts[b.key]; ok {
 		s.lru.MoveToFront(el)
 		s.mu.Unlock()
-		return el.Value.(*cached).text
+		return el.Value.(*cached)
 	}
 	s.mu.Unlock()
-	t := s.load(b)
+	orig := s.load(b)
+	c := &cached{b.key, strings.ToLower(orig), orig}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.texts[b.key]; !ok {
-		s.texts[b.key] = s.lru.PushFront(&cached{b.key, t})
-		s.used += int64(len(t)) + 100
-		for s.used > searchCacheMax && s.lru.Len() > 1 {
-			old := s.lru.Remove(s.lru.Back()).(*cached)
-			delete(s.texts, old.key)
-			s.used -= int64(len(old.text)) + 100
-		}
+	if el, ok := s.texts[b.key]; ok {
+		return el.Value.(*cached)
 	}
-	return t
+	s.texts[b.key] = s.lru.PushFront(c)
+	s.used += c.size()
+	for s.used > searchCacheMax && s.lru.Len() > 1 {
+		old := s.lru.Remove(s.lru.Back()).(*cached)
+		delete(s.texts, old.key)
+		s.used -= old.size()
+	}
+	return c
 }
+
+func (c *cached) size() int64 { return int64(len(c.text)+len(c.orig)) + 100 }
 
 func (s *searcher) load(b bodyInfo) string {
 	rc, _, err := s.open(b.key)
@@ -99,7 +107,7 @@ func (s *searcher) load(b bodyInfo) string {
 	if buf.Len() > searchTextMax {
 		buf.Truncate(searchTextMax)
 	}
-	return strings.ToLower(buf.String())
+	return buf.String()
 }
 
 // collectText appends the text of every textual part of the tree.

@@ -42,6 +42,13 @@ type Options struct {
 	// Templates are the configured endpoint path templates
 	// (inspect.templates), so that the list names endpoints as Analysis does.
 	Templates analysis.Templates
+	// Names are the endpoints' names ("Compliance upload"), from the
+	// inspect rules; the zero value names none.
+	Names analysis.Names
+	// SecretHeaders and SecretFields are masked on screen until revealed
+	// (evidence.redact_headers and redact_fields); the UI reads them from
+	// GET /api/profile.
+	SecretHeaders, SecretFields []string
 	// TempDir holds export bundles until they are downloaded; "" means
 	// os.TempDir().
 	TempDir string

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -76,5 +77,25 @@ func TestClient_RoundTrip(t *testing.T) {
 	wrong := &Client{Base: srv.URL, Token: "nope"}
 	if _, err := wrong.List(store.Query{}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong token: got %v, want a 401 error", err)
+	}
+}
+
+// A limit far beyond the log returns what exists (issue 11, item 2), from
+// the API and through its client.
+func TestList_HugeLimitReturnsWhatExists(t *testing.T) {
+	srv, st := newTestAPI(t)
+	for range 3 {
+		rec := &store.Record{Kind: store.KindRequest, Client: "127.0.0.1:1", Host: "las.cloud.com", Port: "443",
+			Head: &store.Head{Method: "GET", URL: "https://las.cloud.com/x", Proto: "HTTP/1.1"}}
+		if _, err := st.Append(context.Background(), rec, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &Client{Base: srv.URL, Token: strings.Repeat("t", 64)}
+	for _, limit := range []int{100_000_000_000, math.MaxInt} {
+		caps, err := c.List(store.Query{Limit: limit})
+		if err != nil || len(caps) != 3 {
+			t.Errorf("List(limit %d): got %d captures, %v; want 3", limit, len(caps), err)
+		}
 	}
 }

@@ -16,6 +16,8 @@ const (
 	KindNewEndpoint        = "new_endpoint"
 	KindDrift              = "drift"
 	KindCheckpointUnsigned = "checkpoint_unsigned"
+	KindAnchorFailed       = "anchor_failed"
+	KindPlainUserNames     = "plain_user_names"
 	KindTest               = "test"
 )
 
@@ -80,6 +82,16 @@ func (n *Notifier) CaptureFailed(host, why string) {
 		Detail:  why + ". Check the data dir's disk (space, permissions) and the log."})
 }
 
+// ResponseNotRecorded reports an exchange that was recorded and forwarded
+// but whose response record the store refused (a full disk): the client
+// got its response, the log lacks it.
+func (n *Notifier) ResponseNotRecorded(host string, id uint64, why string) {
+	n.Notify(Alert{Kind: KindCaptureFailed, Severity: Critical, Host: host, Subject: host,
+		Summary: fmt.Sprintf("Telltale forwarded traffic to %s but could not record the response (capture %d).", host, id),
+		Detail: why + ". Check the data dir's disk (space, permissions) and the log; the capture says " +
+			"\"response not recorded\" once the store can write again, and `telltale verify` lists such captures."})
+}
+
 // StoreSize reports a store larger than the configured threshold.
 func (n *Notifier) StoreSize(size, threshold int64) {
 	n.Notify(Alert{Kind: KindStoreSize, Severity: Warning, Subject: "store",
@@ -108,12 +120,30 @@ func (n *Notifier) Drift(host, path, what string) {
 		Summary: fmt.Sprintf("Drift: what the license server sends to %s%s changed.", host, path), Detail: what})
 }
 
+// PlainUserNames reports an upload that sent user@domain names in clear:
+// Citrix's username anonymisation is not in effect.
+func (n *Notifier) PlainUserNames(host, path, what string) {
+	n.Notify(Alert{Kind: KindPlainUserNames, Severity: Warning, Host: host, Subject: host + path,
+		Summary: fmt.Sprintf("Personal data: the license server sent user names as user@domain, in clear, to %s%s.", host, path), Detail: what})
+}
+
 // CheckpointUnsigned reports a checkpoint of the log that could not be
 // signed.
 func (n *Notifier) CheckpointUnsigned(err error) {
 	n.Notify(Alert{Kind: KindCheckpointUnsigned, Severity: Warning, Subject: "checkpoint",
 		Summary: "Telltale could not sign a checkpoint of its log: captures since the last checkpoint are not yet witnessed.",
 		Detail:  err.Error()})
+}
+
+// AnchorFailed reports a checkpoint that could not be timestamped by the
+// TSA (what "rfc3161") or sent to the witness (what "witness"); serve
+// retries at the next checkpoint interval.
+func (n *Notifier) AnchorFailed(what string, err error) {
+	summary := "Telltale could not get a timestamp for a checkpoint of its log from the TSA; it retries every checkpoint interval."
+	if what == "witness" {
+		summary = "Telltale could not send a checkpoint of its log to the witness; it retries every checkpoint interval."
+	}
+	n.Notify(Alert{Kind: KindAnchorFailed, Severity: Warning, Subject: what, Summary: summary, Detail: err.Error()})
 }
 
 // telemetryHost is a Citrix upload host rather than LAS

@@ -127,6 +127,8 @@ func (n *Notifier) Reconfigure(url string, repeat time.Duration) {
 // proxy.Options.Observe's shape.
 func (n *Notifier) Observe(e proxy.Event) {
 	switch {
+	case e.CaptureFailed && e.ID != 0: // the request was recorded and forwarded
+		n.ResponseNotRecorded(e.Host, e.ID, e.Err)
 	case e.CaptureFailed:
 		n.CaptureFailed(e.Host, e.Err)
 	case e.Kind != store.CaptureExchange:

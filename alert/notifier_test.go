@@ -342,3 +342,19 @@ func TestNotifier_ReconfigureTakesEffectForLaterAlerts(t *testing.T) {
 		t.Errorf("after Reconfigure: %d sent, %d logged, %d received; want both alerts, none held back", sent, logged, len(got))
 	}
 }
+
+// A response record the store refused is a capture failure of a request
+// that was forwarded: the alert must not say it was not.
+func TestNotifier_ResponseNotRecorded_SaysItWasForwarded(t *testing.T) {
+	r := newReceiver(t, 200)
+	n, _, _ := newTestNotifier(t, r.URL, nil)
+	n.Observe(proxy.Event{Kind: store.CaptureExchange, ID: 7, Host: "las.cloud.com", Status: 200, CaptureFailed: true,
+		Err: "the upstream answered 200, but the store refused the response record: no space left on device"})
+	n.Close(context.Background())
+	_, got := r.counts()
+	if len(got) != 1 || got[0].Kind != KindCaptureFailed ||
+		got[0].Summary != "Telltale forwarded traffic to las.cloud.com but could not record the response (capture 7)." ||
+		!strings.Contains(got[0].Detail, "no space left on device") {
+		t.Errorf("alerts: got %+v, want one capture_failed alert saying the response of capture 7 was not recorded", got)
+	}
+}

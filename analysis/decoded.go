@@ -29,6 +29,10 @@ type DecodedBody struct {
 	Tree     *Node           `json:"tree"`
 	Fields   []DecodedField  `json:"fields"`
 	Personal []PersonalField `json:"personal"`
+	// Identities are the distinct personal identifiers a request carries
+	// (at most maxDecodedIdentities), IdentityCount how many there are.
+	Identities    []Found `json:"identities,omitempty"`
+	IdentityCount int     `json:"identity_count,omitempty"`
 	// Figures are the figures a request reports.
 	Figures []Point `json:"figures,omitempty"`
 }
@@ -99,6 +103,11 @@ func (a *Analyzer) Decoded(id string) (*Decoded, error) {
 			b.Personal = append(b.Personal, Personal(fields)...)
 			if i == 0 {
 				b.Figures = a.points(c, ep, s.part, indexFields(fields))
+				ids := identitiesOf(fields)
+				b.IdentityCount = len(ids)
+				for _, f := range ids[:min(len(ids), maxDecodedIdentities)] {
+					b.Identities = append(b.Identities, Found{Category: f.category, Value: f.value})
+				}
 			}
 		}
 		if i == 0 {
@@ -108,6 +117,15 @@ func (a *Analyzer) Decoded(id string) (*Decoded, error) {
 		}
 	}
 	return d, nil
+}
+
+// maxDecodedIdentities bounds the identifiers a decoded body lists.
+const maxDecodedIdentities = 200
+
+// Found is one personal identifier in one body.
+type Found struct {
+	Category string `json:"category"`
+	Value    string `json:"value"`
 }
 
 func anyGlob(gs []*glob, path string) bool {

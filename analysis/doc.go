@@ -78,6 +78,20 @@
 // Tolerance both ways: reported_higher, measured_higher,
 // reported_not_measured, measured_not_reported.
 //
+// # Licensing terms
+//
+// Licensing tells a comparison in an analyst's words: a summary of the
+// figures both captures reported, subject by subject ("XDT_PLT_UD added:
+// 28 in use", "CAG_AAC_CCU CountUsedMax 360 → 372 (+12)"), the devices
+// and users that joined or left a list (device and user lists compare as
+// sets, inspect.SetKey), then the other changes that are not volatile.
+// The first capture of an endpoint is no error there: the answer says so.
+// Names gives endpoints the names of their rules ("Compliance upload").
+// Numbers numbers captures 1, 2, 3… in log order, for people: ids skip.
+// ParseMapped reads a measurement CSV of another layout (the Licensing
+// Manager's Historical Use export) through a Mapping of its columns, and
+// Reconcile's rows and counts add up to the figure-days it looked at.
+//
 // # Personal data
 //
 // Personal flags fields holding e-mail addresses and UPNs, user names,
@@ -88,6 +102,10 @@
 // decide the rest, so a version such as 11.17.2.0 is not an address.
 // Texts (usage CSVs) are scanned in linear time for e-mail addresses,
 // SIDs and IPv4 addresses, and their header for user and device columns.
+// The worker keeps every distinct identifier sent, with how many uploads
+// carried it, where to and when (Identities, in derived_identities), and
+// calls Options.OnPlainUsers for a capture that sent user@domain names in
+// clear; CheckAnonymisation judges whether anonymisation is in effect.
 //
 // # Performance
 //

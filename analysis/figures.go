@@ -24,6 +24,8 @@ type Point struct {
 	Value any    `json:"value"`
 	Unit  string `json:"unit,omitempty"`
 	Path  string `json:"path"`
+	// Label says what the number is ("in use"; Extractor.Label).
+	Label string `json:"label,omitempty"`
 }
 
 // Number returns the point's value as a number.
@@ -94,7 +96,7 @@ func (r *compiledRule) extract(ix *fieldIndex) []Point {
 			default:
 				continue
 			}
-			out = append(out, Point{Name: ix.name(x.Name, f.Path), Value: v, Unit: x.Unit, Path: f.Path})
+			out = append(out, Point{Name: ix.name(x.Name, f.Path), Value: v, Unit: x.Unit, Path: f.Path, Label: x.Label})
 		}
 	}
 	return out

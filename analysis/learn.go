@@ -37,7 +37,9 @@ type DriftEvent struct {
 
 // EndpointInfo is what Telltale learnt about one endpoint.
 type EndpointInfo struct {
-	Endpoint  string `json:"endpoint"`
+	Endpoint string `json:"endpoint"`
+	// Name is the endpoint's name (Names), filled in by the admin API.
+	Name      string `json:"name,omitempty"`
 	Method    string `json:"method"`
 	Host      string `json:"host"`
 	Template  string `json:"template"`
@@ -56,13 +58,14 @@ type EndpointInfo struct {
 
 // learned is what one capture taught.
 type learned struct {
-	id       uint64
-	time     time.Time
-	ep       Endpoint
-	shapes   [2]map[string]string // request, response; nil when no body
-	personal []PersonalField
-	points   []Point
-	events   []DriftEvent // filled by apply
+	id         uint64
+	time       time.Time
+	ep         Endpoint
+	shapes     [2]map[string]string // request, response; nil when no body
+	personal   []PersonalField
+	identities []found
+	points     []Point
+	events     []DriftEvent // filled by apply
 }
 
 var sides = [2]string{"request", "response"}
@@ -82,7 +85,7 @@ func (a *Analyzer) learn(c *store.Capture, r *store.Record) (*learned, error) {
 		}
 		l.shapes[i] = b.shape
 		if i == 0 {
-			l.personal = b.personal
+			l.personal, l.identities = b.personal, b.identities
 			l.points = a.points(c, ep, b.part, b.index)
 		}
 	}
@@ -95,12 +98,13 @@ func (a *Analyzer) learn(c *store.Capture, r *store.Record) (*learned, error) {
 // cost the CPU the proxy needs. The maps and slices are read-only once
 // made.
 type lastBody struct {
-	key      string
-	meta     inspect.Meta
-	part     *inspect.Part
-	shape    map[string]string
-	personal []PersonalField
-	index    *fieldIndex
+	key        string
+	meta       inspect.Meta
+	part       *inspect.Part
+	shape      map[string]string
+	personal   []PersonalField
+	identities []found
+	index      *fieldIndex
 }
 
 // maxLastBody bounds the bodies kept as lastBody, and so the memory a
@@ -127,7 +131,7 @@ func (a *Analyzer) lastOrDecode(i int, c *store.Capture, m *store.Message) (last
 	b := lastBody{key: key, meta: meta, part: s.part, shape: inspect.Shape(s.part)}
 	if i == 0 {
 		fields := inspect.Fields(s.part)
-		b.personal, b.index = Personal(fields), indexFields(fields)
+		b.personal, b.index, b.identities = Personal(fields), indexFields(fields), identitiesOf(fields)
 	}
 	if key != "" && s.note == "" && m.BodySize <= maxLastBody {
 		a.last[i] = b
@@ -273,6 +277,9 @@ func (a *Analyzer) save(batch []*learned, next uint64) error {
 			if err := putPoints(t, l); err != nil {
 				return err
 			}
+			if err := mergeIdentities(t, l); err != nil {
+				return err
+			}
 		}
 		for _, key := range slices.Sorted(maps.Keys(dirty)) {
 			b, _ := json.Marshal(dirty[key])
@@ -316,20 +323,30 @@ func putPoints(t table, l *learned) error {
 	return nil
 }
 
-// report logs drift: at warn level and to OnDrift, a capture at a time,
-// when live; at debug level during catch-up (which sums up at the end).
+// report logs drift and hands it to OnDrift, a capture at a time, when
+// live. Each drift is logged once: at warn level here, unless OnDrift
+// takes it over (serve raises an alert, whose line is the log), and at
+// debug level during catch-up (which sums up at the end).
 func (a *Analyzer) report(batch []*learned) {
 	for _, l := range batch {
 		for _, d := range l.events {
-			ev := a.log.Warn()
-			if !a.live {
-				ev = a.log.Debug()
+			ev := a.log.Debug()
+			if a.live && a.opts.OnDrift == nil {
+				ev = a.log.Warn()
 			}
-			ev.Str("id", d.ID).Str("endpoint", d.Endpoint).Str("side", d.Side).Str("kind", d.Kind).
-				Str("path", d.Path).Str("old", d.Old).Str("new", d.New).Msg("analysis: drift")
+			ev = ev.Str("id", d.ID).Str("endpoint", d.Endpoint).Str("kind", d.Kind)
+			for k, v := range map[string]string{"side": d.Side, "path": d.Path, "old": d.Old, "new": d.New} {
+				if v != "" {
+					ev = ev.Str(k, v)
+				}
+			}
+			ev.Msg("analysis: drift")
 		}
 		if a.live && a.opts.OnDrift != nil && len(l.events) > 0 {
 			a.opts.OnDrift(l.events)
+		}
+		if p, ok := l.plainUsers(); ok && a.live && a.opts.OnPlainUsers != nil {
+			a.opts.OnPlainUsers(p)
 		}
 	}
 }

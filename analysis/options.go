@@ -42,9 +42,15 @@ type Options struct {
 	// up; nil means time.Now.
 	Now func() time.Time
 	// OnDrift, when set, is called by the worker with the drift events of
-	// each capture analysed live (not during catch-up), e.g. for alerts.
+	// each capture analysed live (not during catch-up), e.g. for alerts,
+	// and reports them: the worker then logs them at debug level only.
 	// It runs on the worker goroutine: keep it cheap.
 	OnDrift func([]DriftEvent)
+	// OnPlainUsers, when set, is called by the worker for each capture
+	// analysed live that sent user@domain names in clear (Citrix's
+	// username anonymisation is off), e.g. for an alert. It runs on the
+	// worker goroutine.
+	OnPlainUsers func(PlainUsers)
 	// StaleAfter is how long the worker waits for a capture's response
 	// before it skips the capture; 0 means 10 minutes.
 	StaleAfter time.Duration
@@ -67,8 +73,13 @@ type Rule struct {
 	// path.Match glob: "POST cis.citrix.com /api/upload/LicenseServerCompliance",
 	// "* las.* /{ccid}/licenseserver/activation/renew".
 	Endpoint string `json:"endpoint"`
+	// Name is what an analyst calls the endpoint ("Compliance upload");
+	// "" leaves it to the endpoint's key.
+	Name string `json:"name,omitempty"`
 	// Keys map an array's path pattern to the member that identifies its
-	// elements (inspect.DiffOptions.Keys); "[]" matches by position.
+	// elements (inspect.DiffOptions.Keys); "[]" matches by position, "{}"
+	// as a set. Device and user lists are sets unless a key says
+	// otherwise (defaultSets).
 	Keys map[string]string `json:"keys,omitempty"`
 	// Volatile are path patterns expected to change every time.
 	Volatile []string `json:"volatile,omitempty"`
@@ -93,6 +104,9 @@ type Extractor struct {
 	// Unit is what the figure counts: licenses, users, devices; "" for
 	// a text such as a version.
 	Unit string `json:"unit,omitempty"`
+	// Label says what the number is in a sentence ("in use"), for the
+	// licensing summary of a diff; "" uses the figure's own name.
+	Label string `json:"label,omitempty"`
 	// Count reports the number of elements of the array at Path instead
 	// of a value.
 	Count bool `json:"count,omitempty"`
@@ -142,7 +156,14 @@ func (o Options) fingerprint() string {
 }
 
 // derivedVersion changes when what the analyzer derives changes shape.
-const derivedVersion = 1
+const derivedVersion = 2
+
+// defaultSets are the device and user lists a diff compares as sets, never
+// by position: who is in the list matters, not where.
+var defaultSets = []string{
+	"$**.CCUDevices", "$**.ccuDevices", "$**.Devices", "$**.devices",
+	"$**.Users", "$**.users", "$**.UserList", "$**.userList",
+}
 
 // positionKey is a member name no payload uses: inspect pairs elements
 // that lack the configured key in order, which is matching by position.
@@ -211,19 +232,22 @@ func globMatch(pattern, s string) bool {
 
 // diffOptions are the inspect options of a rule (nil: no rule).
 func (a *Analyzer) diffOptions(r *compiledRule) inspect.DiffOptions {
-	d := inspect.DiffOptions{Volatile: append([]string(nil), a.opts.Volatile...)}
+	d := inspect.DiffOptions{Volatile: append([]string(nil), a.opts.Volatile...), Keys: map[string]string{}}
+	for _, p := range defaultSets {
+		d.Keys[p] = inspect.SetKey
+	}
 	if r == nil {
 		return d
 	}
 	d.Volatile = append(d.Volatile, r.Volatile...)
-	if len(r.Keys) > 0 {
-		d.Keys = make(map[string]string, len(r.Keys))
-		for p, k := range r.Keys {
-			if k == "[]" {
-				k = positionKey
-			}
-			d.Keys[p] = k
+	for p, k := range r.Keys {
+		switch k {
+		case "[]":
+			k = positionKey
+		case "{}":
+			k = inspect.SetKey
 		}
+		d.Keys[p] = k
 	}
 	return d
 }

@@ -160,12 +160,28 @@ type Mismatch struct {
 	Line       int     `json:"line,omitempty"` // the measurement's line
 }
 
+// Agree is the status of a figure-day where report and measurement agree.
+const Agree = "agree"
+
 // Reconciliation is the outcome of Reconcile.
 type Reconciliation struct {
 	Tolerance  string     `json:"tolerance"`
 	Compared   int        `json:"compared"` // figure-days with both a report and a measurement
 	Agreed     int        `json:"agreed"`
 	Mismatches []Mismatch `json:"mismatches"`
+	// Rows are every figure-day looked at, agreeing or not, by date and
+	// name; Days is their number and Counts their number by status (agree
+	// or a mismatch kind), which add up to Days.
+	Rows   []Row          `json:"rows"`
+	Days   int            `json:"days"`
+	Counts map[string]int `json:"counts"`
+}
+
+// Row is one figure on one day: what was reported, what was measured,
+// and whether they agree (Status: Agree or a mismatch kind).
+type Row struct {
+	Mismatch
+	Status string `json:"status"`
 }
 
 // Reconcile compares reported figures with measured ones, day by day (the
@@ -175,7 +191,7 @@ type Reconciliation struct {
 // of days measured for that figure, so that a measurement file covering
 // one month is not faulted for the others.
 func Reconcile(reported []Point, measured []Measurement, tol Tolerance) Reconciliation {
-	res := Reconciliation{Tolerance: tol.String(), Mismatches: []Mismatch{}}
+	res := Reconciliation{Tolerance: tol.String(), Mismatches: []Mismatch{}, Rows: []Row{}}
 	span := map[string][2]string{}
 	meas := map[[2]string]Measurement{}
 	for _, m := range measured {
@@ -213,6 +229,8 @@ func Reconcile(reported []Point, measured []Measurement, tol Tolerance) Reconcil
 		case tol.agree(r, m.Value):
 			res.Compared++
 			res.Agreed++
+			v := m.Value
+			res.Rows = append(res.Rows, Row{Mismatch{Date: k[0], Name: k[1], Reported: &r, Measured: &v, Difference: r - v, ID: p.ID, Line: m.Line}, Agree})
 		default:
 			res.Compared++
 			kind := ReportedHigher
@@ -230,11 +248,20 @@ func Reconcile(reported []Point, measured []Measurement, tol Tolerance) Reconcil
 			res.Mismatches = append(res.Mismatches, Mismatch{Date: k[0], Name: k[1], Kind: MeasuredNotReported, Measured: &v, Line: m.Line})
 		}
 	}
-	slices.SortFunc(res.Mismatches, func(a, b Mismatch) int {
-		if c := strings.Compare(a.Date, b.Date); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	slices.SortFunc(res.Mismatches, byDateName)
+	res.Counts = map[string]int{Agree: res.Agreed, ReportedHigher: 0, MeasuredHigher: 0, ReportedNotMeasured: 0, MeasuredNotReported: 0}
+	for _, m := range res.Mismatches {
+		res.Rows = append(res.Rows, Row{m, m.Kind})
+		res.Counts[m.Kind]++
+	}
+	slices.SortFunc(res.Rows, func(a, b Row) int { return byDateName(a.Mismatch, b.Mismatch) })
+	res.Days = len(res.Rows)
 	return res
+}
+
+func byDateName(a, b Mismatch) int {
+	if c := strings.Compare(a.Date, b.Date); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }

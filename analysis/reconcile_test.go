@@ -91,3 +91,62 @@ func TestParseTolerance(t *testing.T) {
 		}
 	}
 }
+
+func TestReconcile_RowsCountsAddUp(t *testing.T) {
+	reported := []Point{
+		point("2026-05-04", "A.CountUsedMax", 300, "3"),
+		point("2026-05-05", "A.CountUsedMax", 310, "9"),
+		point("2026-05-06", "A.CountUsedMax", 260, "15"),
+	}
+	m, err := ParseMeasurements(strings.NewReader("2026-05-04,A.CountUsedMax,300\n2026-05-05,A.CountUsedMax,300\n2026-05-07,A.CountUsedMax,1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Reconcile(reported, m, Tolerance{})
+	sum := 0
+	for _, n := range r.Counts {
+		sum += n
+	}
+	if r.Days != 4 || len(r.Rows) != 4 || sum != r.Days || r.Counts[Agree] != 1 || r.Counts[ReportedHigher] != 1 ||
+		r.Counts[ReportedNotMeasured] != 1 || r.Counts[MeasuredNotReported] != 1 {
+		t.Errorf("days %d rows %d counts %v", r.Days, len(r.Rows), r.Counts)
+	}
+	if r.Rows[0].Status != Agree || r.Rows[0].Date != "2026-05-04" || r.Rows[3].Date != "2026-05-07" {
+		t.Errorf("rows not by date: %+v", r.Rows)
+	}
+}
+
+func TestParseMapped_HistoricalUseExport(t *testing.T) {
+	// The Licensing Manager's Historical Use export: daily usage per
+	// product, edition and model, with overdraft (column names assumed).
+	csv := "\ufeffDate,Product,Edition,Model,In use,Overdraft\r\n" +
+		"5/4/2026,CAG,AAC,CCU,\"1,000\",12\r\n" +
+		"5/4/2026,XDT,PLT,UD,28,\r\n" +
+		"5/5/2026,CAG,AAC,CCU,990,0\r\n"
+	mp, err := ParseMapping([]string{"date=Date", "value=In use+Overdraft", "figure={Product}_{Edition}_{Model}.CountUsedMax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseMapped(strings.NewReader(csv), mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, m := range got {
+		s = append(s, fmt.Sprintf("%s %s %g", m.Date, m.Name, m.Value))
+	}
+	want := []string{"2026-05-04 CAG_AAC_CCU.CountUsedMax 1012", "2026-05-04 XDT_PLT_UD.CountUsedMax 28", "2026-05-05 CAG_AAC_CCU.CountUsedMax 990"}
+	if !slices.Equal(s, want) {
+		t.Errorf("got %q, want %q", s, want)
+	}
+	if _, err := ParseMapped(strings.NewReader(csv), Mapping{Date: "Day", Value: "In use", Figure: "x"}); err == nil || !strings.Contains(err.Error(), `"Day"`) {
+		t.Errorf("unknown column: %v", err)
+	}
+	var le *LineError
+	if _, err := ParseMapped(strings.NewReader("Date,V,F\n5/4/2026,many,x\n"), Mapping{Date: "Date", Value: "V", Figure: "F"}); !errors.As(err, &le) || le.Line != 2 {
+		t.Errorf("bad value: %v", err)
+	}
+	if _, err := ParseMapping([]string{"date=Date", "colour=x"}); err == nil {
+		t.Error("an unknown mapping key is accepted")
+	}
+}

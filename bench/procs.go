@@ -85,9 +85,12 @@ func startAndWait(cmd *exec.Cmd) (string, error) {
 	}
 }
 
-func startTelltale(bin, work, upstreamCA string) (*proxyProc, error) {
+// startTelltale runs serve intercepting localhost; upstreamHost (the
+// upstream's localhost:port) is named in upstream.allow_local, since the
+// proxy refuses its own host otherwise.
+func startTelltale(bin, work, upstreamCA, upstreamHost string) (*proxyProc, error) {
 	data := filepath.Join(work, "telltale-data")
-	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nadmin:\n  listen: 127.0.0.1:0\nintercept:\n  hosts: [localhost]\nupstream:\n  ca_file: %s\nlog:\n  level: info\n  format: json\n", data, upstreamCA)
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nadmin:\n  listen: 127.0.0.1:0\nintercept:\n  hosts: [localhost]\nupstream:\n  ca_file: %s\n  allow_local: [%q]\nlog:\n  level: info\n  format: json\n", data, upstreamCA, upstreamHost)
 	path := filepath.Join(work, "telltale.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return nil, err

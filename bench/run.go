@@ -110,7 +110,7 @@ func measure(ctx context.Context, cfg Config, up *upstream, mode string, w Workl
 	case ModeGoproxy:
 		p, err = startGoproxy(cfg.Self, work, up.caFile)
 	case ModeTelltale:
-		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile)
+		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile, up.host())
 	case ModeMitmdump:
 		p, err = startMitmdump(work, up.caFile)
 	default:
@@ -218,3 +218,9 @@ func startUpstream(work string) (*upstream, error) {
 }
 
 func (u *upstream) close() { u.srv.Close() }
+
+// host is the upstream's localhost:port.
+func (u *upstream) host() string {
+	tu, _ := url.Parse(u.target)
+	return tu.Host
+}

@@ -49,6 +49,7 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts"`
 	Inspect   Inspect   `yaml:"inspect"`
 	Evidence  Evidence  `yaml:"evidence"`
+	Limits    Limits    `yaml:"limits"` // limits.go
 }
 
 // Admin is the admin API listener; admin.go has its TLS.
@@ -82,6 +83,10 @@ type Upstream struct {
 	// ProxyAuthEnv names an environment variable holding "user:password"
 	// for Proxy, so that the password need not be in the file.
 	ProxyAuthEnv string `yaml:"proxy_auth_env"`
+	// AllowLocal names upstreams on this host (loopback, link-local, its
+	// own addresses) that the proxy may reach anyway, as host:port
+	// (guard.go).
+	AllowLocal []string `yaml:"allow_local"`
 }
 
 // Capture configures what is stored.
@@ -174,6 +179,8 @@ func (c *Config) Validate() error {
 		c.checkLogFile,
 		c.checkInspect,
 		c.checkEvidence,
+		c.checkAllowLocal,
+		c.checkLimits,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -275,7 +282,7 @@ func CheckPattern(p string) error {
 			return fmt.Errorf("%q: %q is not a valid DNS label", p, label)
 		}
 	}
-	return nil
+	return checkNotSuffix(p, name) // publicsuffix.go
 }
 
 func validLabel(l string) bool {

@@ -2,22 +2,37 @@ package configs
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
 
-// Evidence configures the signed checkpoints and what `telltale export
-// --redact` replaces.
+// Evidence configures the signed checkpoints, what `telltale export`
+// withholds (unless --no-redact) and which bodies serve seals as it logs
+// them.
 type Evidence struct {
 	// CheckpointInterval is how often serve signs a checkpoint of the log
 	// (when it grew); it also signs one at start and at shutdown.
 	CheckpointInterval Duration `yaml:"checkpoint_interval"`
 	// RedactFields are JSON keys, form fields, URL query parameters and
-	// header names whose values --redact replaces, matched ignoring case,
+	// header names whose values export withholds, matched ignoring case,
 	// '_' and '-', as suffixes ("secret" matches clientSecret).
 	RedactFields []string `yaml:"redact_fields"`
-	// RedactHeaders are header names whose values --redact replaces.
+	// RedactHeaders are header names whose values export withholds.
 	RedactHeaders []string `yaml:"redact_headers"`
+	// TSAURL is an RFC 3161 time-stamping authority that timestamps each
+	// checkpoint (serve and `telltale checkpoint`); "" means none.
+	TSAURL string `yaml:"tsa_url"`
+	// TSACAFile holds the PEM roots the TSA's certificate must chain to;
+	// "" accepts any TSA certificate with the timeStamping usage.
+	TSACAFile string `yaml:"tsa_ca_file"`
+	// WitnessURL receives each signed checkpoint (and its timestamp) as
+	// a JSON POST, so copies leave the machine; "" means none.
+	WitnessURL string `yaml:"witness_url"`
+	// TrustedKeys are log verifier keys (log.pub lines, or files holding
+	// one) that `telltale verify FILE.zip` accepts a bundle signed by,
+	// besides --key.
+	TrustedKeys []string `yaml:"trusted_keys"`
 }
 
 // MinCheckpointInterval is the shortest evidence.checkpoint_interval.
@@ -26,6 +41,18 @@ const MinCheckpointInterval = time.Second
 func (c *Config) checkEvidence() error {
 	if d := time.Duration(c.Evidence.CheckpointInterval); d < MinCheckpointInterval {
 		return &KeyError{"evidence.checkpoint_interval", fmt.Sprintf("%v: must be at least %v (example: 1h)", d, MinCheckpointInterval)}
+	}
+	for _, k := range []struct{ key, v string }{
+		{"evidence.tsa_url", c.Evidence.TSAURL}, {"evidence.witness_url", c.Evidence.WitnessURL}} {
+		if k.v == "" {
+			continue
+		}
+		if u, err := url.Parse(k.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{k.key, fmt.Sprintf("%q: must be an http:// or https:// URL", k.v)}
+		}
+	}
+	if c.Evidence.TSACAFile != "" && c.Evidence.TSAURL == "" {
+		return &KeyError{"evidence.tsa_ca_file", "set without evidence.tsa_url: there is no TSA to trust"}
 	}
 	for i, f := range c.Evidence.RedactFields {
 		if strings.TrimSpace(f) == "" || strings.ContainsAny(f, " \t\r\n") {

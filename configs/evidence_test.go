@@ -19,12 +19,19 @@ func TestParse_EvidenceDefaultsAndOverrides(t *testing.T) {
 	if !slices.Contains(c.Evidence.RedactFields, "clientSecret") || !slices.Contains(c.Evidence.RedactHeaders, "Set-Cookie") {
 		t.Errorf("redaction defaults: got %v %v", c.Evidence.RedactFields, c.Evidence.RedactHeaders)
 	}
-	c, err = Parse([]byte("evidence:\n  checkpoint_interval: 5m\n  redact_fields: [licenseKey]\n"))
+	if c.Evidence.TSAURL != "" || c.Evidence.WitnessURL != "" {
+		t.Errorf("anchors on by default: got %q %q", c.Evidence.TSAURL, c.Evidence.WitnessURL)
+	}
+	c, err = Parse([]byte("evidence:\n  checkpoint_interval: 5m\n  redact_fields: [licenseKey]\n" +
+		"  tsa_url: http://127.0.0.1:3180/tsa\n  tsa_ca_file: tsa.pem\n  witness_url: https://witness.example/log\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if time.Duration(c.Evidence.CheckpointInterval) != 5*time.Minute || !slices.Equal(c.Evidence.RedactFields, []string{"licenseKey"}) {
 		t.Errorf("overrides: got %v %v", time.Duration(c.Evidence.CheckpointInterval), c.Evidence.RedactFields)
+	}
+	if c.Evidence.TSAURL != "http://127.0.0.1:3180/tsa" || c.Evidence.TSACAFile != "tsa.pem" || c.Evidence.WitnessURL != "https://witness.example/log" {
+		t.Errorf("anchor keys: got %+v", c.Evidence)
 	}
 }
 
@@ -35,6 +42,9 @@ func TestParse_EvidenceErrorsNameTheKey(t *testing.T) {
 		"evidence:\n  redact_fields: [ok, \"two words\"]\n": "evidence.redact_fields[1]",
 		"evidence:\n  redact_headers: [\"Bad:Header\"]\n":   "evidence.redact_headers[0]",
 		"evidence:\n  redact_field: [x]\n":                  "redact_field",
+		"evidence:\n  tsa_url: ftp://tsa.example\n":         "evidence.tsa_url",
+		"evidence:\n  witness_url: witness.example\n":       "evidence.witness_url",
+		"evidence:\n  tsa_ca_file: tsa.pem\n":               "evidence.tsa_ca_file",
 	}
 	for yaml, key := range cases {
 		_, err := Parse([]byte(yaml))

@@ -36,6 +36,9 @@ type Inspect struct {
 type InspectEndpoint struct {
 	// Endpoint is "METHOD HOST /path/template", each part a glob.
 	Endpoint string `yaml:"endpoint"`
+	// Name is what an analyst calls the endpoint ("Compliance upload"),
+	// shown in the review UI's lists, headings and diffs.
+	Name string `yaml:"name"`
 	// Time is the path of the time the payload says it is for; it dates
 	// the figures.
 	Time string `yaml:"time"`
@@ -54,6 +57,9 @@ type InspectFigure struct {
 	Name  string `yaml:"name"`
 	Unit  string `yaml:"unit"`
 	Count bool   `yaml:"count"`
+	// Label says what the number is in a sentence ("in use"), for the
+	// summary of a diff.
+	Label string `yaml:"label"`
 }
 
 func (c *Config) checkInspect() error {
@@ -64,14 +70,20 @@ func (c *Config) checkInspect() error {
 		return &KeyError{"inspect.max_decoded_bytes", "must be 0 (the default, 256 MiB) or a positive number of bytes"}
 	}
 	for i, t := range c.Inspect.Templates {
-		if !strings.HasPrefix(t, "/") {
-			return &KeyError{fmt.Sprintf("inspect.templates[%d]", i), fmt.Sprintf("%q: a path template starts with / (example: /support/{ccid}/{product}/listls)", t)}
+		if !strings.HasPrefix(t, "/") || !balanced(t, '{', '}') {
+			return &KeyError{fmt.Sprintf("inspect.templates[%d]", i), fmt.Sprintf("%q: a path template starts with / and closes each { (example: /support/{ccid}/{product}/listls)", t)}
 		}
+	}
+	if err := checkPathGlobs("inspect.volatile", c.Inspect.Volatile); err != nil {
+		return err
 	}
 	for i, e := range c.Inspect.Endpoints {
 		key := fmt.Sprintf("inspect.endpoints[%d]", i)
 		if err := checkEndpointGlob(e.Endpoint); err != nil {
 			return &KeyError{key + ".endpoint", err.Error()}
+		}
+		if err := checkEndpointPaths(key, e); err != nil {
+			return err
 		}
 		for j, f := range e.Figures {
 			if strings.TrimSpace(f.Path) == "" || strings.TrimSpace(f.Name) == "" {

@@ -3,6 +3,8 @@ package configs
 import (
 	"fmt"
 	"math"
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -121,7 +123,7 @@ func (c *Config) checkRetention() error {
 
 func (c *Config) checkParent() error {
 	for i, e := range c.Upstream.NoProxy {
-		if strings.TrimSpace(e) == "" || strings.ContainsAny(e, ", \t") {
+		if strings.TrimSpace(e) == "" || strings.ContainsAny(e, ", \t") || !validNoProxy(e) {
 			return &KeyError{fmt.Sprintf("upstream.no_proxy[%d]", i), fmt.Sprintf("%q: want one host, .domain, IP, CIDR or host:port per entry", e)}
 		}
 	}
@@ -132,6 +134,9 @@ func (c *Config) checkParent() error {
 }
 
 func (c *Config) checkLogFile() error {
+	if c.Log.MaxFiles < 0 {
+		return &KeyError{"log.max_files", "must not be negative"}
+	}
 	if c.Log.File == "" {
 		return nil
 	}
@@ -142,4 +147,28 @@ func (c *Config) checkLogFile() error {
 		return &KeyError{"log.max_files", "must be at least 1"}
 	}
 	return nil
+}
+
+// validNoProxy reports whether e is a NO_PROXY entry that
+// golang.org/x/net/http/httpproxy can match: "*", an IP, a CIDR, a host,
+// .domain or *.domain, each optionally with :port ([ipv6]:port).
+func validNoProxy(e string) bool {
+	if e == "*" {
+		return true
+	}
+	if _, err := netip.ParsePrefix(e); err == nil {
+		return true
+	}
+	host := e
+	if h, port, err := net.SplitHostPort(e); err == nil {
+		if !validPort(port) {
+			return false
+		}
+		host = h
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	host = strings.TrimPrefix(strings.TrimPrefix(host, "*"), ".")
+	return validName(host)
 }

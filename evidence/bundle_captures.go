@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,44 +19,13 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// checkpoint checks checkpoint.txt and that the manifest repeats it. If it
-// does not verify, the proofs are still checked against the manifest's
-// root, so that every failure shows.
-func (v *bundleVerifier) checkpoint() {
-	mc := v.m.Checkpoint
-	v.ck = Checkpoint{Origin: v.m.Log.Origin, Size: mc.TreeSize, Root: mc.RootHash}
-	if mc.File != FileCheckpoint {
-		v.fail(FileManifest, "names checkpoint file %q, want %q", mc.File, FileCheckpoint)
-	}
-	b, err := v.read(FileCheckpoint, maxSmallFile)
-	if err != nil {
-		v.fail(FileCheckpoint, "%v", err)
-		return
-	}
-	if v.key == nil {
-		return
-	}
-	ck, err := Open(b, v.key)
-	if err != nil {
-		v.fail(FileCheckpoint, "%v", err)
-		return
-	}
-	v.rep.Checkpoint = ck
-	if ck.Size != mc.TreeSize || ck.Root != mc.RootHash || ck.Origin != v.m.Log.Origin ||
-		ck.Time.UTC().Format(store.TimeFormat) != mc.Time {
-		v.fail(FileManifest, "describes checkpoint %s %d %s %s, but checkpoint.txt signs %s %d %s %s",
-			v.m.Log.Origin, mc.TreeSize, mc.RootHash, mc.Time, ck.Origin, ck.Size, ck.Root, ck.Time.UTC().Format(store.TimeFormat))
-	}
-	v.ck = ck
-}
-
 // lines calls fn with each line of a JSON Lines file, numbered from 1.
 func (v *bundleVerifier) lines(name string, fn func(n int, line []byte)) {
 	f := v.files[name]
 	if f == nil {
 		return // reported by listed
 	}
-	rc, err := f.Open()
+	rc, err := v.open(f, v.listedSize(name))
 	if err != nil {
 		return // reported by listed
 	}
@@ -63,7 +33,7 @@ func (v *bundleVerifier) lines(name string, fn func(n int, line []byte)) {
 	sc := bufio.NewScanner(rc)
 	sc.Buffer(nil, maxLine)
 	n := 0
-	for sc.Scan() {
+	for sc.Scan() && v.ctx.Err() == nil {
 		n++
 		fn(n, sc.Bytes())
 	}
@@ -84,43 +54,12 @@ func strict(b []byte, x any) error {
 	return nil
 }
 
-// earlier checks checkpoints.jsonl: each earlier checkpoint is signed by
-// the key and extended by the bundle's.
-func (v *bundleVerifier) earlier() {
-	v.lines(FileCheckpoints, func(n int, line []byte) {
-		where := fmt.Sprintf("%s line %d", FileCheckpoints, n)
-		var cl CheckpointLine
-		if err := strict(line, &cl); err != nil {
-			v.fail(where, "not a checkpoint line: %v", err)
-			return
-		}
-		if v.key == nil {
-			return
-		}
-		ck, err := Open([]byte(cl.Note), v.key)
-		if err != nil {
-			v.fail(where, "checkpoint %d: %v", cl.Index, err)
-			return
-		}
-		if ck.Size > v.ck.Size {
-			v.fail(where, "checkpoint %d has tree size %d, beyond the bundle's %d", cl.Index, ck.Size, v.ck.Size)
-			return
-		}
-		if ck.Size > 0 {
-			if err := tlog.CheckTree(cl.Proof, int64(v.ck.Size), v.ck.Root, int64(ck.Size), ck.Root); err != nil {
-				v.fail(where, "checkpoint %d (tree size %d) is not extended by the bundle's checkpoint: %v", cl.Index, ck.Size, err)
-				return
-			}
-		}
-		v.rep.Earlier++
-	})
-}
-
 // captures checks captures.jsonl line by line and remakes capture.har and
 // summary.csv from the proven records, to compare with the bundle's.
 func (v *bundleVerifier) captures() {
 	harSum, sumSum := sha256.New(), sha256.New()
-	harW := newHARWriter(harSum, v.m.Tool)
+	hs := &harStream{v: v, w: harSum}
+	harW := newHARWriter(hs, v.m.Tool)
 	sumW := newSummaryWriter(sumSum)
 	seen := map[string]bool{}
 	var withheld []Withheld
@@ -140,10 +79,11 @@ func (v *bundleVerifier) captures() {
 		for _, e := range line.Records {
 			withheld = append(withheld, e.Withheld...)
 		}
-		if s == nil {
-			return
+		if s == nil || v.changed {
+			return // remade from changed files, the HAR says nothing new
 		}
-		if err := harW.add(s, v.source); err != nil {
+		hs.prepare(s)
+		if err := harW.add(s, hs.source); err != nil {
 			v.fail(where, "cannot remake its HAR entry: %v", err)
 		}
 		sumW.add(s)
@@ -184,9 +124,36 @@ func mustJSON(x any) []byte {
 	return b
 }
 
-// source reads a body file for remaking the HAR entries.
+// proven checks that a file hashed to its listing.
+func (v *bundleVerifier) proven(name string) error {
+	if sum := v.sums[name]; sum == "" || sum != v.listedSum(name) {
+		return fmt.Errorf("%s does not hash to its listing", name)
+	}
+	return nil
+}
+
+// source reads a body file for remaking the HAR entries: one that hashed
+// to its listing, so no more than the manifest says it holds.
 func (v *bundleVerifier) source(name string) ([]byte, error) {
-	return v.read(name, maxBodyFile)
+	if err := v.proven(name); err != nil {
+		return nil, err
+	}
+	size := v.listedSize(name)
+	if size > maxBodyFile {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a HAR entry is remade from", name, size, int64(maxBodyFile))
+	}
+	rc, err := v.open(v.files[name], size)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	// One buffer of the size the manifest signs, not io.ReadAll's
+	// doublings.
+	b := make([]byte, size)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b, nil
 }
 
 // selected checks that a capture is one the manifest's selection says the
@@ -235,9 +202,10 @@ func (v *bundleVerifier) whole() {
 	if len(sel.IDs) > 0 || sel.Host != "" || sel.Since != "" || sel.Until != "" {
 		return
 	}
+	// The loop ends within len(v.leaves)+10 turns, whatever the tree size.
 	var missing []string
-	for i := uint64(0); i < v.ck.Size; i++ {
-		if v.leaves[i] != 1 && len(missing) < 10 {
+	for i := uint64(0); i < v.ck.Size && len(missing) < 10; i++ {
+		if v.leaves[i] != 1 {
 			missing = append(missing, strconv.FormatUint(i+1, 10))
 		}
 	}
@@ -319,7 +287,7 @@ func sha256hex(b []byte) string {
 
 // withheld checks that each withheld part is one the leaf commits to.
 func (v *bundleVerifier) withheld(fail func(string, ...any), capture uint64, e *Entry, l store.Leaf) {
-	parts := map[string]string{partName(l.Kind, "head"): l.Head, partName(l.Kind, "body"): l.StoredSHA256}
+	parts := map[string]string{partName(l.Kind, "head"): l.Head, partName(l.Kind, "body"): cmpOr(l.Sealed, l.StoredSHA256)}
 	seen := map[string]bool{}
 	for _, w := range e.Withheld {
 		sum, ok := parts[w.Part]
@@ -347,7 +315,13 @@ func withheldPart(e *Entry, part string) *Withheld {
 
 func (v *bundleVerifier) head(fail func(string, ...any), e *Entry, l store.Leaf) {
 	w := withheldPart(e, "head")
+	if l.Version == 2 {
+		v.headFields(fail, e, l, w)
+		return
+	}
 	switch {
+	case e.HeadFields != nil:
+		fail("head: fields of a head whose leaf is v1")
 	case e.Head != nil:
 		if got := sha256hex([]byte(*e.Head)); got != l.Head {
 			fail("head: SHA-256 %s, but the leaf says %s", got, l.Head)
@@ -373,7 +347,13 @@ func (v *bundleVerifier) body(fail func(string, ...any), e *Entry, l store.Leaf)
 			v.used[name] = true
 		}
 	}
+	if l.Sealed != "" {
+		v.sealedBody(fail, e, l, w)
+		return
+	}
 	switch {
+	case e.Seal != nil:
+		fail("body: a seal, but the leaf does not seal its body")
 	case l.StoredSHA256 == "":
 		if e.Body != "" || e.BodyRedacted != "" {
 			fail("body: a body file for a record the leaf stores no bytes of")

@@ -2,10 +2,11 @@ package evidence
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,10 +24,30 @@ const (
 
 // BundleOptions configure VerifyBundle.
 type BundleOptions struct {
-	// Key pins the log's verifier key (the log.pub line the user
-	// recorded). "" trusts the key the bundle carries, which shows only
-	// that the bundle is consistent with itself; the report says so.
-	Key string
+	// Keys are the verifier keys the user trusts (log.pub lines they
+	// recorded: --key, evidence.trusted_keys); the bundle must be signed
+	// by one of them. With none, the bundle is checked with the key it
+	// carries, which shows only that it is consistent with itself: the
+	// report fails, saying so.
+	Keys []string
+	// Witnesses are verifier keys whose signature lines are accepted, and
+	// verified, on the bundle's signed notes. A line by any other key
+	// fails.
+	Witnesses []string
+	// Earlier are signed checkpoints of the log kept elsewhere (the
+	// server's log, a ticket, an e-mail): each must be proven consistent
+	// with the bundle's checkpoint, or is reported FORKED.
+	Earlier []KeptCheckpoint
+	// TSARoots are the roots a timestamp's TSA must chain to (verify
+	// --tsa-ca); nil checks timestamps against the certificates they
+	// carry only, and the report says the TSA is not trusted.
+	TSARoots *x509.CertPool
+}
+
+// KeptCheckpoint is a signed checkpoint kept outside the log, and where.
+type KeptCheckpoint struct {
+	Name string // where it came from, for the report: a file name
+	Note []byte
 }
 
 // BundleReport is what VerifyBundle found.
@@ -35,40 +56,49 @@ type BundleReport struct {
 	Checkpoint  Checkpoint // as signed in checkpoint.txt
 	Key         string     // the verifier key everything was checked with
 	Fingerprint string
-	KeyPinned   bool // Key came from BundleOptions, not from the bundle
+	KeyPinned   bool // Key is one of BundleOptions.Keys, not the bundle's own
 	Files       int  // listed files hashed
 	Captures    int
 	Records     int // inclusion proofs checked
 	Bodies      int // body files checked against their leaves
 	Earlier     int // earlier checkpoints proven extended by Checkpoint
+	Kept        int // BundleOptions.Earlier proven extended by Checkpoint
 	// Complete is true when the bundle holds every record of the log up
 	// to its checkpoint: nothing selected, nothing left out.
 	Complete bool
 	Withheld []Withheld
+	Anchors  AnchorReport // timestamps and completeness (anchors_bundle.go, index.go)
 	Failures []Finding
 }
 
 // OK reports whether nothing failed.
 func (r *BundleReport) OK() bool { return len(r.Failures) == 0 }
 
-// VerifyBundle checks a bundle offline, trusting nothing in it but the key
-// (pinned, or the bundle's own): every listed file's hash against the
-// signed manifest, no file missing or extra, the manifest's and the
-// checkpoint's signatures, every record's inclusion proof and parts
-// against its leaf, every body file against its name and leaf, each
-// earlier checkpoint's consistency proof, and that the capture views,
-// capture.har and summary.csv are exactly what the proven records make.
-// Every failure is in the report; the error is for a file that is not a
-// readable bundle at all (ErrNotBundle).
-func VerifyBundle(ra io.ReaderAt, size int64, opts BundleOptions) (*BundleReport, error) {
-	zr, err := zip.NewReader(ra, size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, fmt.Errorf("%w: %v (the file is truncated or corrupt: get a complete copy or export it again)", ErrNotBundle, err)
+// VerifyBundle checks a bundle offline, trusting nothing in it: every
+// listed file's hash against the signed manifest, no file missing or
+// extra, the manifest's and the checkpoint's signatures by a trusted key,
+// every record's inclusion proof and parts against its leaf, every body
+// file against its name and leaf, each earlier checkpoint's consistency
+// proof, and that the capture views, capture.har and summary.csv are
+// exactly what the proven records make.
+//
+// A hostile bundle costs bounded time and memory: overlapping zip entries
+// are refused, nothing past a failed signature is read, a file is read no
+// further than the signed manifest's size for it, and ctx stops the work
+// (the error is then ctx's). Every failure is in the report; the error is
+// for a file that is not a readable bundle at all (ErrNotBundle).
+func VerifyBundle(ctx context.Context, ra io.ReaderAt, size int64, opts BundleOptions) (*BundleReport, error) {
+	zr, err := openZip(ra, size)
+	if err != nil {
+		return nil, err
 	}
-	v := &bundleVerifier{zr: zr, files: map[string]*zip.File{}, sums: map[string]string{},
-		used: map[string]bool{}, leaves: map[uint64]int{}, rep: &BundleReport{}}
+	v := &bundleVerifier{ctx: ctx, zr: zr, files: map[string]*zip.File{}, sums: map[string]string{},
+		used: map[string]bool{}, leaves: map[uint64]int{}, proofs: map[uint64]provenCheckpoint{}, rep: &BundleReport{}}
 	v.index()
 	mb, err := v.read(FileManifest, maxSmallFile)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("verify bundle: %w", ctx.Err())
+	}
 	if err != nil {
 		if v.files[FileManifest] == nil {
 			return nil, fmt.Errorf("%w: it has no %s", ErrNotBundle, FileManifest)
@@ -78,31 +108,45 @@ func VerifyBundle(ra io.ReaderAt, size int64, opts BundleOptions) (*BundleReport
 	if !v.manifest(mb) {
 		return v.rep, nil
 	}
-	v.useKey(opts.Key)
-	v.manifestSig(mb)
-	v.listed()
-	v.keyFile()
-	v.checkpoint()
-	v.earlier()
-	v.captures()
-	v.sumsFile()
+	v.useKey(opts)
+	// Past a failed signature nothing is proven, and a forger chooses
+	// every size and count: stop there.
+	steps := []func(){func() { v.manifestSig(mb) }, v.listed, v.keyFile, v.checkpoint,
+		v.earlier, v.captures, func() { v.anchors(opts.TSARoots) }, v.captureIndex, v.sumsFile,
+		func() { v.kept(opts.Earlier) }}
+	for _, step := range steps {
+		if step(); v.stopped || ctx.Err() != nil {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return v.rep, fmt.Errorf("verify bundle: %w", err)
+	}
 	return v.rep, nil
 }
 
 type bundleVerifier struct {
+	ctx   context.Context
 	zr    *zip.Reader
 	files map[string]*zip.File
 	sums  map[string]string // listed file -> SHA-256 of its content, when readable
 	used  map[string]bool   // body files a record names
 	// listing is the manifest's file list by name (listedSum).
-	listing map[string]string
+	listing map[string]FileInfo
 	rep     *BundleReport
 	m       *Manifest
-	key     note.Verifier // nil when the key does not parse
-	ck      Checkpoint    // what the proofs are checked against
+	key     note.Verifier   // nil when the key does not parse
+	wit     []note.Verifier // witnesses whose signatures are accepted
+	ck      Checkpoint      // what the proofs are checked against
+	// proofs are the consistency proofs of checkpoints.jsonl that
+	// verified, by tree size, to prove kept checkpoints with.
+	proofs map[uint64]provenCheckpoint
 	// leaves counts the records of each leaf index, to tell whether a
 	// bundle of the whole log holds all of it.
 	leaves map[uint64]int
+	// stopped is set by a signature that fails: nothing after it is
+	// checked.
+	stopped bool
 	// changed is set when a listed file does not hash to its listing, or
 	// the manifest not to its signature: remade files are then not
 	// compared, as they would only repeat the failure.
@@ -125,45 +169,6 @@ func (v *bundleVerifier) index() {
 	}
 }
 
-// read reads a whole file from the zip, at most limit bytes.
-func (v *bundleVerifier) read(name string, limit int64) ([]byte, error) {
-	f := v.files[name]
-	if f == nil {
-		return nil, fmt.Errorf("%s is missing", name)
-	}
-	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d a bundle's %s can be", name, f.UncompressedSize64, limit, name)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v (the zip is corrupt)", name, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v (the zip is corrupt)", name, err)
-	}
-	return b, nil
-}
-
-// hash streams a file from the zip through SHA-256.
-func (v *bundleVerifier) hash(f *zip.File) (string, int64, error) {
-	if f.UncompressedSize64 > maxFile {
-		return "", 0, fmt.Errorf("%d bytes, more than %d", f.UncompressedSize64, int64(maxFile))
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return "", 0, fmt.Errorf("%v (the zip is corrupt)", err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(rc, maxFile+1))
-	if err != nil {
-		return "", 0, fmt.Errorf("%v (the zip is corrupt)", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
 func (v *bundleVerifier) manifest(mb []byte) bool {
 	var m Manifest
 	dec := json.NewDecoder(strings.NewReader(string(mb)))
@@ -172,7 +177,7 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 		v.fail(FileManifest, "not a bundle manifest: %v (the file was changed or is not from Telltale)", err)
 		return false
 	}
-	if m.Format != BundleFormat {
+	if m.Format != BundleFormat && m.Format != BundleFormatV1 {
 		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormat)
 		return false
 	}
@@ -180,30 +185,10 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 	return true
 }
 
-// useKey settles the key: pinned, or the bundle's.
-func (v *bundleVerifier) useKey(pinned string) {
-	key := v.m.Log.Key
-	if pinned != "" {
-		key, v.rep.KeyPinned = strings.TrimSpace(pinned), true
-		if key != v.m.Log.Key {
-			v.fail(FileManifest, "the bundle's key %s (fingerprint %s) is not the pinned key %s (fingerprint %s)",
-				v.m.Log.Key, Fingerprint(v.m.Log.Key), key, Fingerprint(key))
-		}
-	}
-	v.rep.Key, v.rep.Fingerprint = key, Fingerprint(key)
-	k, err := ParseKey(key)
-	if err != nil {
-		v.fail("", "%v", err)
-		return
-	}
-	v.key = k
-	if fp := Fingerprint(v.m.Log.Key); v.m.Log.Fingerprint != fp {
-		v.fail(FileManifest, "key fingerprint %s, but the key's is %s", v.m.Log.Fingerprint, fp)
-	}
-}
-
 // manifestSig checks manifest.sig: signed by the key, over manifest.json.
+// A signature that fails stops the verification.
 func (v *bundleVerifier) manifestSig(mb []byte) {
+	v.stopped = true
 	sig, err := v.read(FileManifestSig, maxSmallFile)
 	if err != nil {
 		v.fail(FileManifestSig, "%v: nothing proves the manifest", err)
@@ -212,9 +197,8 @@ func (v *bundleVerifier) manifestSig(mb []byte) {
 	if v.key == nil {
 		return
 	}
-	n, err := openNote(sig, v.key)
+	n, err := openSigned(sig, v.key, v.wit)
 	if err != nil {
-		v.changed = true
 		v.fail(FileManifestSig, "%v", err)
 		return
 	}
@@ -223,13 +207,16 @@ func (v *bundleVerifier) manifestSig(mb []byte) {
 	signed, _, _ = strings.Cut(signed, " ")
 	switch {
 	case n.Text == manifestNote(sum):
+		v.stopped = false
 	case title != manifestSigTitle || manifestNote(signed) != n.Text:
-		v.changed = true
 		v.fail(FileManifestSig, "is not the signature of a bundle manifest")
 	default:
-		v.changed = true
 		v.fail(FileManifestSig, "signs manifest.json with SHA-256 %s, but manifest.json has SHA-256 %s (manifest.json was changed)",
 			signed, sum)
+	}
+	if !v.stopped && !v.rep.KeyPinned {
+		v.fail("", "signature checks out against the bundle's own key, which proves nothing: pass --key "+
+			"with the log.pub line you recorded (this bundle's key is %s, fingerprint %s)", v.m.Log.Key, Fingerprint(v.m.Log.Key))
 	}
 }
 
@@ -246,6 +233,9 @@ func (v *bundleVerifier) keyFile() {
 func (v *bundleVerifier) listed() {
 	listed := map[string]bool{}
 	for _, fi := range v.m.Files {
+		if v.ctx.Err() != nil {
+			return
+		}
 		if listed[fi.Name] {
 			v.fail(FileManifest, "lists %s twice", fi.Name)
 			continue
@@ -259,7 +249,7 @@ func (v *bundleVerifier) listed() {
 			v.fail(fi.Name, "missing (the signed manifest lists it)")
 			continue
 		}
-		sum, n, err := v.hash(f)
+		sum, n, err := v.hash(f, fi.Size)
 		if err != nil {
 			v.changed = true
 			v.fail(fi.Name, "unreadable: %v", err)
@@ -290,6 +280,11 @@ func knownFile(name string) bool {
 	switch name {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
 		return true
+	case FileReport, FileFigures: // derived, added by ExportOptions.Attach
+		return true
+	}
+	if isTimestampFile(name) || name == FileIndex {
+		return true
 	}
 	for _, dir := range []string{DirBodies, DirRedacted} {
 		if sum, ok := strings.CutPrefix(name, dir); ok && isHexSHA256(sum) {
@@ -305,12 +300,17 @@ func isHexSHA256(s string) bool {
 }
 
 // listedSum is the manifest's hash of a file, or "".
-func (v *bundleVerifier) listedSum(name string) string {
+func (v *bundleVerifier) listedSum(name string) string { return v.listed1(name).SHA256 }
+
+// listedSize is the manifest's size of a file, or 0.
+func (v *bundleVerifier) listedSize(name string) int64 { return v.listed1(name).Size }
+
+func (v *bundleVerifier) listed1(name string) FileInfo {
 	if v.listing == nil {
-		v.listing = make(map[string]string, len(v.m.Files))
+		v.listing = make(map[string]FileInfo, len(v.m.Files))
 		for _, fi := range v.m.Files {
 			if _, dup := v.listing[fi.Name]; !dup {
-				v.listing[fi.Name] = fi.SHA256
+				v.listing[fi.Name] = fi
 			}
 		}
 	}

@@ -13,8 +13,12 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// timePrefix starts the extension line that carries a checkpoint's time.
-const timePrefix = "time "
+// timePrefix starts the extension line that carries a checkpoint's time;
+// indexPrefix the one that carries its capture index (index.go).
+const (
+	timePrefix  = "time "
+	indexPrefix = "index "
+)
 
 // Checkpoint is the body of a signed checkpoint, in the C2SP
 // tlog-checkpoint form (https://c2sp.org/tlog-checkpoint):
@@ -23,7 +27,10 @@ const timePrefix = "time "
 //	<tree size, decimal>
 //	<root hash, base64>
 //	time <when it was signed, RFC 3339 UTC with nanoseconds>
+//	index <root of the capture index, base64>
 //
+// The index line (index.go) commits to every capture of each host in the
+// tree; checkpoints signed before it existed lack it and still verify.
 // The origin is the name of the log's key, so a note names the log it is
 // about twice: in its text and in its signature line.
 type Checkpoint struct {
@@ -31,20 +38,27 @@ type Checkpoint struct {
 	Size   uint64
 	Root   tlog.Hash
 	Time   time.Time
+	// Index is the capture index's root (IndexRoot); nil for a checkpoint
+	// signed without one.
+	Index *tlog.Hash
 }
 
 // Body is the note text that is signed.
 func (c Checkpoint) Body() []byte {
-	return fmt.Appendf(nil, "%s\n%d\n%s\n%s%s\n", c.Origin, c.Size, c.Root, timePrefix,
+	b := fmt.Appendf(nil, "%s\n%d\n%s\n%s%s\n", c.Origin, c.Size, c.Root, timePrefix,
 		c.Time.UTC().Format(store.TimeFormat))
+	if c.Index != nil {
+		b = fmt.Appendf(b, "%s%s\n", indexPrefix, *c.Index)
+	}
+	return b
 }
 
 // ParseCheckpoint parses a checkpoint body. It accepts only the form Body
 // writes, so that one checkpoint has one encoding.
 func ParseCheckpoint(body string) (Checkpoint, error) {
 	lines := strings.Split(body, "\n")
-	if len(lines) != 5 || lines[4] != "" {
-		return Checkpoint{}, fmt.Errorf("checkpoint: want 4 lines (origin, size, root hash, time), got %q", body)
+	if (len(lines) != 5 && len(lines) != 6) || lines[len(lines)-1] != "" {
+		return Checkpoint{}, fmt.Errorf("checkpoint: want 4 or 5 lines (origin, size, root hash, time, index), got %q", body)
 	}
 	var c Checkpoint
 	var err error
@@ -65,6 +79,14 @@ func ParseCheckpoint(body string) (Checkpoint, error) {
 	if c.Time, err = time.Parse(store.TimeFormat, ts); err != nil || c.Time.UTC().Format(store.TimeFormat) != ts {
 		return Checkpoint{}, fmt.Errorf("checkpoint: bad time %q", ts)
 	}
+	if len(lines) == 6 {
+		idx, ok := strings.CutPrefix(lines[4], indexPrefix)
+		h, err := tlog.ParseHash(idx)
+		if !ok || err != nil || h.String() != idx {
+			return Checkpoint{}, fmt.Errorf("checkpoint: want an %q line with a base64 hash, got %q", indexPrefix, lines[4])
+		}
+		c.Index = &h
+	}
 	return c, nil
 }
 
@@ -83,39 +105,12 @@ func Sign(c Checkpoint, signer note.Signer) ([]byte, error) {
 // Open checks a signed checkpoint with the log's verifier key and parses
 // it. Its errors say what is wrong in words a user can act on.
 func Open(signed []byte, v note.Verifier) (Checkpoint, error) {
-	n, err := openNote(signed, v)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	c, err := ParseCheckpoint(n.Text)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	if c.Origin != v.Name() {
-		return Checkpoint{}, fmt.Errorf("checkpoint of log %q, not of %q", c.Origin, v.Name())
-	}
-	return c, nil
+	return openCheckpoint(signed, v, nil)
 }
 
-// openNote verifies a signed note and translates note's errors.
+// openNote verifies a note signed by the log key alone (openSigned).
 func openNote(msg []byte, v note.Verifier) (*note.Note, error) {
-	n, err := note.Open(msg, note.VerifierList(v))
-	var unverified *note.UnverifiedNoteError
-	var invalid *note.InvalidSignatureError
-	switch {
-	case err == nil:
-		return n, nil
-	case errors.As(err, &unverified):
-		var by []string
-		for _, s := range unverified.Note.UnverifiedSigs {
-			by = append(by, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
-		}
-		return nil, fmt.Errorf("not signed by key %s+%08x but by %s: %w", v.Name(), v.KeyHash(),
-			strings.Join(by, ", "), ErrWrongKey)
-	case errors.As(err, &invalid):
-		return nil, fmt.Errorf("signature by %s+%08x does not verify: %w", invalid.Name, invalid.Hash, ErrBadSignature)
-	}
-	return nil, fmt.Errorf("not a signed note (%v): %w", err, ErrBadSignature)
+	return openSigned(msg, v, nil)
 }
 
 // SignTree signs a checkpoint of the log's current tree, if it grew since
@@ -142,7 +137,12 @@ func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpo
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: size, Root: root, Time: now}, signer)
+	index, err := IndexOf(st, size)
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	idx := index.Root()
+	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: size, Root: root, Time: now, Index: &idx}, signer)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}

@@ -21,14 +21,28 @@
 //	1234                          tree size
 //	3q2+7w...=                    root hash, base64
 //	time 2026-04-15T10:00:00.000000000Z
+//	index 9Fx1...=                capture index root, base64 (index.go)
 //
 //	— telltale/licsrv01 AbCd...   signature line(s)
+//
+// The index line signs, per host, how many captures the tree holds and a
+// hash of their numbers and times, so that a bundle of one host or time
+// range proves it left none out. Checkpoints signed before it existed
+// have four lines and still verify.
 //
 // `telltale serve` signs one at start (when the log grew while it was
 // down), every evidence.checkpoint_interval and at shutdown, and logs each
 // one in full, so that copies outside the machine (syslog, a ticket, an
 // e-mail) can later be compared: a log that was rewritten cannot be
 // consistent with a checkpoint that was witnessed before.
+//
+// # Anchors
+//
+// Whoever holds the log key could rebuild the tree and sign it again, so
+// checkpoints are anchored outside the key holder (anchors.go): a TSA's
+// RFC 3161 timestamp over each signed note (timestamp.go), kept in the
+// store's anchors bucket and shipped in bundles as timestamps/<n>.tsr,
+// and a copy posted to a witness (witness.go).
 //
 // # Verify
 //
@@ -54,8 +68,10 @@
 // copy marked as such; the leaf still verifies, and the manifest lists
 // what was withheld.
 //
-// VerifyBundle checks a bundle offline, with the key it carries or one the
-// user pinned. It remakes the capture views, capture.har and summary.csv
+// VerifyBundle checks a bundle offline, against a key the user trusts (the
+// bundle's own proves nothing, and the report says so), with bounded work
+// for a hostile file. It proves checkpoints kept elsewhere consistent
+// with the bundle's, or reports them FORKED (kept.go). It remakes the capture views, capture.har and summary.csv
 // from the proven records and compares bytes, so no file can say anything
 // the log does not.
 package evidence

@@ -24,4 +24,11 @@ var (
 	// ErrNoCheckpoint means an export found no signed checkpoint that
 	// covers the log: sign one first (telltale checkpoint).
 	ErrNoCheckpoint = errors.New("no signed checkpoint")
+
+	// ErrTimestamp means an RFC 3161 timestamp does not verify: not over
+	// its checkpoint, a bad signature, or a TSA that is not trusted.
+	ErrTimestamp = errors.New("timestamp does not verify")
+	// ErrForked means a checkpoint kept outside the log, signed by its
+	// key, is not a prefix of the log: the key signed two histories.
+	ErrForked = errors.New("FORKED")
 )

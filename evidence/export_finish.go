@@ -43,7 +43,16 @@ func (x *exporter) finish() error {
 	if err := x.checkpoints(); err != nil {
 		return err
 	}
+	if err := x.anchors(); err != nil {
+		return err
+	}
+	if err := x.captureIndex(); err != nil {
+		return err
+	}
 	x.fillManifest()
+	if err := x.attach(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		data []byte

@@ -87,7 +87,7 @@ func testClock() func() time.Time {
 // storeOptions keep bodies over 1 KiB in blob files, so that tests cover
 // both kinds of stored bytes cheaply.
 func storeOptions() store.Options {
-	return store.Options{Now: testClock(), InlineMax: 1 << 10}
+	return store.Options{Now: testClock(), InlineMax: 1 << 10, Seal: Redactor{}.Seal}
 }
 
 func mustOpen(tb testing.TB, dir string, opts store.Options) *store.Store {
@@ -326,7 +326,11 @@ func export(tb testing.TB, st *store.Store, k testKey, sel Selection) []byte {
 
 func verifyBundle(tb testing.TB, b []byte, key string) *BundleReport {
 	tb.Helper()
-	rep, err := VerifyBundle(bytes.NewReader(b), int64(len(b)), BundleOptions{Key: key})
+	opts := BundleOptions{}
+	if key != "" {
+		opts.Keys = []string{key}
+	}
+	rep, err := VerifyBundle(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		tb.Fatalf("VerifyBundle: %v", err)
 	}

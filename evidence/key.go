@@ -35,3 +35,51 @@ func Fingerprint(vkey string) string {
 	sum := sha256.Sum256(raw)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// useKey settles the key: a trusted one, or the bundle's.
+func (v *bundleVerifier) useKey(opts BundleOptions) {
+	key := v.m.Log.Key
+	if len(opts.Keys) > 0 {
+		key, v.rep.KeyPinned = trustedKey(opts.Keys, v.m.Log.Key), true
+		if key != v.m.Log.Key {
+			v.fail(FileManifest, "the bundle's key %s (fingerprint %s) is not the pinned key %s (fingerprint %s)",
+				v.m.Log.Key, Fingerprint(v.m.Log.Key), key, Fingerprint(key))
+		}
+	}
+	v.rep.Key, v.rep.Fingerprint = key, Fingerprint(key)
+	for _, w := range opts.Witnesses {
+		wk, err := ParseKey(w)
+		if err != nil {
+			v.fail("", "witness %v", err)
+			continue
+		}
+		v.wit = append(v.wit, wk)
+	}
+	k, err := ParseKey(key)
+	if err != nil {
+		v.fail("", "%v", err)
+		return
+	}
+	v.key = k
+	if fp := Fingerprint(v.m.Log.Key); v.m.Log.Fingerprint != fp {
+		v.fail(FileManifest, "key fingerprint %s, but the key's is %s", v.m.Log.Fingerprint, fp)
+	}
+}
+
+// trustedKey picks the trusted key to check a bundle of key with: key
+// itself, else one of the same name (a new key, or a forgery), else the
+// first.
+func trustedKey(trusted []string, key string) string {
+	for _, t := range trusted {
+		if strings.TrimSpace(t) == key {
+			return key
+		}
+	}
+	name, _, _ := strings.Cut(key, "+")
+	for _, t := range trusted {
+		if n, _, _ := strings.Cut(strings.TrimSpace(t), "+"); n == name {
+			return strings.TrimSpace(t)
+		}
+	}
+	return strings.TrimSpace(trusted[0])
+}

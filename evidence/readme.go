@@ -8,7 +8,9 @@ import (
 // readmeText is README.txt. Every line that starts with "  $ " is a
 // command that works in the unzipped bundle (a test runs them); a command
 // ending in <<'EOF' takes the indented lines up to "  EOF".
-var readmeText = template.Must(template.New("README.txt").Parse(`Telltale evidence bundle
+var readmeText = template.Must(template.New("README.txt").Funcs(template.FuncMap{
+	"dec": func(n int) int { return n - 1 },
+}).Parse(`Telltale evidence bundle
 ========================
 
 This bundle holds captures of what a license server sent to its vendor,
@@ -21,6 +23,7 @@ the proofs that each capture is in that log exactly as it was signed.
   Checkpoint   tree size {{.Checkpoint.TreeSize}}, root hash {{.Checkpoint.RootHash}}, signed {{.Checkpoint.Time}}
   Exported     {{.ExportedAt}} by {{.Tool}}
   Captures     {{.Captures}} ({{.Records}} records){{if .Selection.Redact}}, redacted: see "withheld" in manifest.json{{end}}
+  Anchors      {{if .Anchors}}{{len .Anchors}} RFC 3161 timestamps (timestamps/){{else}}none: the checkpoints are signed by the log key only{{end}}
 
 The log is a Merkle tree (RFC 6962, as in Certificate Transparency): every
 record Telltale made is one leaf, appended before the request was
@@ -35,11 +38,16 @@ fingerprint) or the one your counterpart gave you.
 CHECK WITH TELLTALE
 
   telltale verify THIS-BUNDLE.zip --key "<the log.pub line you recorded>"
+  telltale verify THIS-BUNDLE.zip --key log.pub --earlier KEPT-CHECKPOINT.txt
 
 It checks every file, both signatures, every inclusion proof and body
 hash, that each earlier checkpoint in checkpoints.jsonl is extended by this
 one, and that capture.har, summary.csv and the capture views say exactly
-what the proven records say. Exit 0 means all of it holds.
+what the proven records say. Exit 0 means all of it holds. Without --key
+it fails: the key inside the bundle proves only that the bundle agrees
+with itself. --earlier proves that this log extends a checkpoint you kept
+(one whose tree size is in checkpoints.jsonl), or prints FORKED: the key
+signed two different histories.
 
 
 CHECK BY HAND
@@ -83,26 +91,151 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   $ openssl pkeyutl -verify -pubin -inkey log.pem -rawin -in checkpoint.text -sigfile checkpoint.bin
 
    If you kept an earlier checkpoint of this log (from the server's log, a
-   ticket or an e-mail), find it in checkpoints.jsonl ("note"); its
-   "proof" shows this checkpoint's tree extends it (RFC 9162 2.1.4).
+   ticket or an e-mail), find one of its tree size in checkpoints.jsonl
+   ("note"): its "proof" shows this checkpoint's tree extends that tree
+   (RFC 9162 2.1.4). If the root hash in yours is not the one there, while
+   both are signed by the key, the log was rewritten: it FORKED.
 
-4. Each record. captures.jsonl has one capture per line: "capture" is the
+{{if .Anchors}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
+   new checkpoints; a timestamp from a time-stamping authority (RFC 3161)
+   shows that a checkpoint existed by the TSA's time, which the key holder
+   cannot change afterwards. Each timestamps/<n>.tsr is a time-stamp
+   response over the SHA-256 of checkpoint n's signed note, the whole
+   file as stored:
+{{range .Anchors}}
+     {{.File}}  checkpoint {{.Checkpoint}}, note in {{.Note}}{{end}}
+
+   The bundle does not say whom to trust for time: get the TSA's CA
+   certificate from its operator (tsa-ca.pem) and, for checkpoint.txt,
+
+     openssl ts -verify -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -data checkpoint.txt -CAfile tsa-ca.pem
+     openssl ts -reply -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -text
+
+   "telltale verify THIS-BUNDLE.zip --tsa-ca tsa-ca.pem" checks them all;
+   without --tsa-ca it checks each signature against the certificate the
+   timestamp carries and says the TSA is not trusted.
+
+{{end}}{{if or .Selection.Host .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
+   of host {{.Selection.Host}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
+   A checkpoint with an "index <base64>" line signs the capture index of
+   the whole tree: for every host, how many captures it holds and the
+   SHA-256 of their numbers and times:
+
+     host hash  SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
+                line "<seq> <unix nanoseconds>\n" per capture, by seq
+     index      SHA-256 of "telltale-index/v1\n" and one line
+                "<count> <host hash, hex> <host>\n" per host, by host
+
+   capture-index.json holds every host's line, and the full list of the
+   hosts this selection covers. Proven: every capture of the selection
+   that the checkpointed tree holds is in this bundle; none was left out
+   by whoever exported it. Not proven: that the index itself left no
+   capture out. It is signed by the same key as the tree, and its holder
+   could sign an index that omits one; "telltale verify" on the whole
+   log recomputes the index from the records and would show it. Not
+   covered either: captures logged after this checkpoint, traffic that
+   never went through Telltale, and the clock: times are the proxy's.
+   Without an index line (an older checkpoint) nothing proves the
+   selection complete. This checks it by hand:
+
+  $ python3 - <<'EOF'
+  import base64, calendar, hashlib, json, time
+  def ns(s):
+      if not s: return None
+      main, frac = s.rstrip('Z').split('.')
+      return calendar.timegm(time.strptime(main, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(frac)
+  ci, cp = json.load(open('capture-index.json')), open('checkpoint.txt').read().split('\n')
+  lines = ['telltale-index/v1']
+  for h in ci['hosts']:
+      if 'seqs' in h:
+          t = 'telltale-host-index/v1\nhost %s\n' % h['host'] + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
+          assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h['host']
+      lines.append('%d %s %s' % (h['count'], h['hash'], h['host']))
+  root = base64.b64encode(hashlib.sha256(('\n'.join(lines) + '\n').encode()).digest()).decode()
+  assert cp[4] == 'index ' + root, 'the index is not the one the checkpoint signs'
+  sel = json.load(open('manifest.json'))['selection']
+  host, lo, hi = sel.get('host', '').lower(), ns(sel.get('since')), ns(sel.get('until'))
+  want = set(s for h in ci['hosts'] if not host or h['host'] == host
+             for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi))
+  have = set(int(json.loads(l)['id']) for l in open('captures.jsonl'))
+  assert want <= have, 'left out: %s' % sorted(want - have)
+  print('%d captures of the selection in the signed index, all in this bundle' % len(want))
+  EOF
+
+{{end}}4. Each record. captures.jsonl has one capture per line: "capture" is the
    capture as "telltale show --json" prints it, "records" its records (a
    request and its response, or one tunnel or denied record). Per record:
 
-     leaf    the data of its leaf in the log:
-               telltale-leaf/v1
+     leaf    the data of its leaf in the log, each line ending in a
+             newline, numbers in decimal, hex in lowercase:
+               telltale-leaf/v2           (or telltale-leaf/v1: see below)
                seq <record number, from 1>
                capture <capture id>
                kind <request, response, tunnel or denied>
                meta <SHA-256 of "meta">
-               head <SHA-256 of "head", or - when it has none>
-               body <SHA-256 and size of the whole wire body, or ->
-               stored <SHA-256 and size of the bytes stored, or ->
+               head <commitment to the head (v2) or SHA-256 of "head"
+                    (v1); - when it has none>
+               body <SHA-256 and size of the whole wire body, or -,
+                    or "sealed <SHA-256 of the seal's text>" (v2)>
+               stored <SHA-256 and size of the bytes stored, or -,
+                    or "sealed" when the body line is>
      meta    the record without head and body: exact JSON
-     head    the request or response head: exact JSON
+     head_fields  (v2) the head, one field at a time (below)
+     head    (v1) the request or response head: exact JSON
      body    bodies/<SHA-256>: the stored bytes, exactly as on the wire
+     seal    (v2, a body that held secrets when it was logged) below
      proof   the Merkle audit path from the leaf up to the checkpoint's root
+
+   v2 heads. A v2 leaf commits to each field of the head on its own, so
+   that a secret field can be withheld while every other one is proven.
+   "head_fields" lists them in order: the method; the URL up to its first
+   "?" (kind "url"), then each "&"-separated pair after it as sent (kind
+   "query", name = the part before "="); the status; the proto; each
+   header; each trailer. A field shipped in clear has "kind", "name"
+   (headers, trailers, query pairs), "value" and "salt" (16 bytes, hex);
+   its commitment is
+
+     SHA-256(salt || ns(kind) || ns(name) || ns(value))
+
+   where ns(s) is the netstring of s's UTF-8 bytes: its length in
+   decimal, ":", the bytes, "," (ns("") is "0:,"). A withheld field has
+   only "kind", "name" and "commitment": its value, its salt and so its
+   length are not in the bundle, and without the salt a guess of the
+   value cannot be tested. The leaf's head line is the SHA-256 of every
+   commitment, in order, each as 64 hex digits and a newline.
+
+   v2 seals. When Telltale logged a body it looked for secrets in it (the
+   redact_fields of its config, in JSON, forms, XML, and inside gzip,
+   zip, tar, multipart, base64 and JSON held in a string). A body that
+   held some is sealed: the leaf's body line is "sealed <SHA-256 of the
+   seal's text>", and "seal" holds "text":
+
+     telltale-seal/v2
+     body <SHA-256(salt || ns(hex SHA-256 of the body) || ns(its size))>
+     copy <SHA-256 of the redacted copy> <its size> <body or fields>
+     secret <SHA-256(salt_i || ns(path_i) || ns(value_i))> <path_i, JSON>
+     ...one secret line per secret
+
+   The copy is the body with each secret replaced by "[REDACTED]" and its
+   Content-Encoding undone ("body"), or, where secrets sat in a layer
+   that cannot be edited in place, a JSON listing of every decoded field
+   with each secret value replaced ("fields": {"format":
+   "telltale-redacted-fields/v1", "fields": [{"path", "type", "value"},
+   ...]}). path_i is where the secret was ("$.clientSecret",
+   "config.zip/settings.json:$.password", "form:password"); value_i is
+   its value as text (a string's characters, a number as written).
+
+   A bundle with the body opens the body line: "seal" then has "salt",
+   "sha256" and "size". A redacted bundle ships the copy as
+   redacted/<SHA-256> instead: it is the very copy logged with the
+   record, so every field in it but the secrets is proven, and neither
+   the body's hash nor its size is in the bundle (nor the record's
+   Content-Length header, withheld like a secret header).
+
+   v1 leaves were written by earlier versions of Telltale (a store keeps
+   them; its new records get v2): their head line is the SHA-256 of "head", and a
+   redacted v1 head or body ships as an unproven copy ("head_redacted",
+   redacted/), whose secrets a guess can be tested against.
 
    Each bodies/ file is named by its SHA-256; the first meta and head
    hash to the first leaf's meta and head lines:
@@ -110,6 +243,40 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   $ for f in bodies/*; do [ -e "$f" ] || continue; [ "$(sha256sum < "$f" | cut -c1-64)" = "${f#bodies/}" ] || echo "BAD $f"; done | { ! grep .; }
   $ head -n1 captures.jsonl | jq -j '.records[0].meta' | sha256sum
   $ head -n1 captures.jsonl | jq -r '.records[0].leaf' | grep '^meta '
+
+   This recomputes every v2 head from its fields and checks every seal,
+   with its body or its redacted copy, against the leaf:
+
+  $ python3 - <<'EOF'
+  import hashlib, json
+  sha = lambda b: hashlib.sha256(b).hexdigest()
+  ns = lambda b: b'%d:%s,' % (len(b), b)
+  heads = seals = 0
+  for line in open('captures.jsonl'):
+      for r in json.loads(line)['records']:
+          leaf = dict(l.split(' ', 1) for l in r['leaf'].split('\n')[1:-1])
+          if not r['leaf'].startswith('telltale-leaf/v2\n'):
+              continue
+          if 'head_fields' in r:
+              cs = [sha(bytes.fromhex(f['salt']) + ns(f['kind'].encode()) + ns(f.get('name', '').encode())
+                        + ns(f['value'].encode())) if 'value' in f else f['commitment'] for f in r['head_fields']]
+              assert sha(''.join(c + '\n' for c in cs).encode()) == leaf['head'], 'head of record %d' % r['seq']
+              heads += 1
+          if leaf['body'].startswith('sealed '):
+              s = r['seal']
+              assert sha(s['text'].encode()) == leaf['body'][7:], 'seal of record %d' % r['seq']
+              seal = s['text'].split('\n')
+              if 'salt' in s:
+                  b = open(r['body'], 'rb').read()
+                  assert sha(b) == s['sha256'] and len(b) == s['size'], 'body of record %d' % r['seq']
+                  opened = bytes.fromhex(s['salt']) + ns(s['sha256'].encode()) + ns(str(s['size']).encode())
+                  assert 'body ' + sha(opened) == seal[1], 'body commitment of record %d' % r['seq']
+              elif 'body_redacted' in r:
+                  c, (_, h, n, form) = open(r['body_redacted'], 'rb').read(), seal[2].split(' ')
+                  assert sha(c) == h and len(c) == int(n), 'redacted copy of record %d' % r['seq']
+              seals += 1
+  print('%d v2 heads and %d sealed bodies match their leaves' % (heads, seals))
+  EOF
 
    A leaf hash is SHA-256(0x00 || leaf); an inner node is
    SHA-256(0x01 || left || right). This checks every proof against the
@@ -138,19 +305,28 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   EOF
 
 5. Withheld parts. A part listed under "withheld" in manifest.json (and
-   in its record) is not in the bundle as logged: a redacted head or body
-   ("redacted": secret values were replaced; "head_redacted" or the
-   redacted/ file is that copy, which does NOT hash to the leaf), a body
-   deleted by retention ("pruned"), or a body that could not be redacted
-   and is left out whole. The leaf still commits to the part by its
-   SHA-256, so whoever holds the original can prove it is the one logged.
-   Note that anyone can test a guess of a withheld value against that
-   hash: a short or guessable secret is not hidden by it.
+   in its record) is not in the bundle whole: a v2 head with secret
+   fields ("redacted"; "fields" names them, everything else is proven as
+   in step 4), a sealed body shipped as its redacted copy ("redacted";
+   "fields" are the seal's secret paths, "sha256" the seal's hash), a
+   body deleted by retention ("pruned"), or a body that could not be
+   redacted and is left out whole. A v1 head or body listed "redacted"
+   ships as a copy ("head_redacted", redacted/) that does NOT hash to the
+   leaf, and anyone can test a guess of a withheld v1 value against the
+   leaf's hash. Whoever holds the original can prove it is the one
+   logged: a field's or secret's value and salt give its commitment.
 
 6. The other views. capture.har (HAR 1.2: open it in Chrome DevTools,
    Network tab, or Fiddler) and summary.csv (one row per capture; a value
    that a spreadsheet would run as a formula starts with ') are made from
    the same records; "telltale verify" remakes both and compares bytes.
+
+7. The report. report.html is a printable page on these captures (what
+   was sent per endpoint, the figures per day with charts, the personal
+   data, the checkpoint and how to verify), and figures.csv holds every
+   figure they reported. Both are listed and signed like every other
+   file, but Telltale's analysis makes them, which "telltale verify"
+   does not redo: check a figure against its capture in captures.jsonl.
 `))
 
 // readme renders README.txt for a manifest.

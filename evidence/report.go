@@ -46,11 +46,17 @@ type Report struct {
 	Records     uint64    // records read
 	Bodies      int       // distinct stored bodies hashed
 	Checkpoints int       // stored checkpoints
+	Kept        int       // VerifyOptions.Earlier proven consistent with the log
 	// Latest is the newest stored checkpoint whose signature verified.
 	Latest *Checkpoint
+	// Anchors are the checkpoints' timestamps (anchors.go).
+	Anchors AnchorReport
 
 	Notes    []Finding // not failures: pruned bodies, records not yet signed
 	Failures []Finding // everything that does not verify
+	// Warnings are not tampering either, but a gap in what was captured:
+	// exchanges whose response was not recorded (verify_responses.go).
+	Warnings []Finding
 }
 
 // OK reports whether nothing failed.
@@ -58,3 +64,4 @@ func (r *Report) OK() bool { return len(r.Failures) == 0 }
 
 func (r *Report) fail(f Finding) { r.Failures = append(r.Failures, f) }
 func (r *Report) note(f Finding) { r.Notes = append(r.Notes, f) }
+func (r *Report) warn(f Finding) { r.Warnings = append(r.Warnings, f) }

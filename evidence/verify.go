@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,14 @@ type VerifyOptions struct {
 	// Verifier is the log's key (DATA/ca/log.pub, or one the user pinned);
 	// required.
 	Verifier note.Verifier
+	// TSARoots are the roots a checkpoint timestamp's TSA must chain to
+	// (verify --tsa-ca); nil checks each timestamp against the
+	// certificate it carries only, and the report says the TSA is not
+	// trusted.
+	TSARoots *x509.CertPool
+	// Earlier are signed checkpoints kept outside the log: each must be
+	// proven consistent with the log, or is reported FORKED.
+	Earlier []KeptCheckpoint
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -45,7 +54,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	v := &verifier{st: st, key: opts.Verifier, rep: &Report{Size: size},
-		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}}
+		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}, index: NewIndex(), indexRoots: map[uint64]tlog.Hash{}}
 	if v.responses, err = st.ResponseCaptures(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -55,8 +64,14 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	if err := v.records(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	v.unanswered()
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
+	v.checkIndexes()
+	if err := v.checkTimestamps(opts.TSARoots); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	v.kept(opts.Earlier)
 	problems, err := st.CheckIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
@@ -75,8 +90,14 @@ type verifier struct {
 	tree      compactTree
 	responses map[uint64]uint64    // response Seq -> capture, from the index
 	bodies    map[string]bodyCheck // content address -> what hashing it found
+	open      map[uint64]bool      // requests without a response record so far
 	cps       []verifiedCheckpoint // checkpoints whose signature verified, in order
 	roots     map[uint64]tlog.Hash // recomputed root at each checkpoint's size
+	// index is the capture index of the records read so far (index.go);
+	// indexRoots its root at each checkpoint's size.
+	index      *Index
+	indexRoots map[uint64]tlog.Hash
+	firstBad   uint64 // the first record that failed; 0 when none did
 }
 
 type verifiedCheckpoint struct {
@@ -147,11 +168,13 @@ func (v *verifier) positions(chunk []rawRecord, last uint64) error {
 			chunk = chunk[1:]
 		} else {
 			v.rep.fail(Finding{Capture: v.captureOf(n + 1), Seq: n + 1, Msg: "record missing from the log (deleted)"})
+			v.bad(n + 1)
 			copy(h[:], stored[base])
 		}
 		v.checkStored(n, v.tree.push(h)[1:], stored[base+1:])
 		if _, ok := v.roots[n+1]; ok {
 			v.roots[n+1] = v.tree.root()
+			v.indexRoots[n+1] = v.index.Root()
 		}
 	}
 	return nil
@@ -165,6 +188,7 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 	copy(h[:], logged)
 	fail := func(capture uint64, msg string) {
 		v.rep.fail(Finding{Capture: capture, Seq: raw.seq, Msg: msg})
+		v.bad(raw.seq)
 	}
 	var r store.Record
 	if err := json.Unmarshal(raw.value, &r); err != nil {
@@ -178,6 +202,8 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 		fail(r.Capture, fmt.Sprintf("stored at position %d but is record %d (records reordered or renumbered)", raw.seq, r.Seq))
 		return h
 	}
+	v.track(&r)
+	v.indexRecord(&r)
 	data, err := store.LeafData(&r)
 	if err != nil {
 		fail(r.Capture, fmt.Sprintf("leaf: %v", err))
@@ -216,7 +242,15 @@ func (v *verifier) checkStored(n uint64, computed []tlog.Hash, stored [][]byte) 
 // address. Bytes that retention pruned are a note, not a failure: the
 // record says so (BodyRef.Pruned, as Store.Record reads it).
 func (v *verifier) body(r *store.Record) {
-	key := r.Body.StoredKey()
+	if r.Seal != nil {
+		v.stored(r, r.Seal.Copy, "redacted copy of the "+bodyPart(r.Kind))
+	}
+	v.stored(r, r.Body.StoredKey(), bodyPart(r.Kind))
+}
+
+// stored hashes the stored bytes under key, which the record's leaf
+// commits to as its body, or through its seal as its redacted copy.
+func (v *verifier) stored(r *store.Record, key, part string) {
 	if key == "" {
 		return
 	}
@@ -229,11 +263,11 @@ func (v *verifier) body(r *store.Record) {
 	f := Finding{Capture: r.Capture, Seq: r.Seq}
 	switch {
 	case res.ok:
-	case res.missing && v.pruned(r):
-		f.Msg = fmt.Sprintf("%s pruned (its SHA-256 %s stays in the log)", bodyPart(r.Kind), key)
+	case res.missing && v.pruned(r) && key == r.Body.StoredKey():
+		f.Msg = fmt.Sprintf("%s pruned (its SHA-256 %s stays in the log)", part, key)
 		v.rep.note(f)
 	default:
-		f.Msg = bodyPart(r.Kind) + ": " + res.msg
+		f.Msg = part + ": " + res.msg
 		v.rep.fail(f)
 	}
 }

@@ -2,8 +2,10 @@ package evidence
 
 import (
 	"archive/zip"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -84,4 +86,40 @@ func sums(files []FileInfo) []byte {
 // manifestNote is the text manifest.sig signs.
 func manifestNote(manifestSHA256 string) string {
 	return fmt.Sprintf("%s\n%s  %s\n", manifestSigTitle, manifestSHA256, FileManifest)
+}
+
+// openZip reads a bundle's central directory and rejects entries whose
+// bytes overlap: a "zip bomb" makes many entries out of one deflate
+// stream, so that each costs the whole stream's CPU. An entry spans its
+// local header (at least 30 bytes and its name) and its compressed data.
+func openZip(ra io.ReaderAt, size int64) (*zip.Reader, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("%w: %v (the file is truncated or corrupt: get a complete copy or export it again)", ErrNotBundle, err)
+	}
+	type span struct {
+		name       string
+		start, end uint64
+	}
+	spans := make([]span, 0, len(zr.File))
+	for _, f := range zr.File {
+		off, err := f.DataOffset()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v (the file is truncated or corrupt)", ErrNotBundle, f.Name, err)
+		}
+		head := uint64(30 + len(f.Name))
+		end := uint64(off) + f.CompressedSize64
+		if uint64(off) < head || end < uint64(off) || end > uint64(size) {
+			return nil, fmt.Errorf("%w: %s lies outside the file (the file is truncated or corrupt)", ErrNotBundle, f.Name)
+		}
+		spans = append(spans, span{f.Name, uint64(off) - head, end})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return nil, fmt.Errorf("%w: entries %s and %s overlap in the zip (a zip bomb, not an export)",
+				ErrNotBundle, spans[i-1].name, spans[i].name)
+		}
+	}
+	return zr, nil
 }

@@ -37,12 +37,18 @@ type Change struct {
 // JSON document.
 type DiffOptions struct {
 	// Keys maps an array's path pattern to the member that identifies its
-	// elements, e.g. "$.features" -> "id".
+	// elements, e.g. "$.features" -> "id", or to SetKey to compare its
+	// elements as a set.
 	Keys map[string]string
 	// Volatile lists patterns of paths expected to change on every
 	// transmission (timestamps, hashes); their changes are marked Volatile.
 	Volatile []string
 }
+
+// SetKey as an array's key in DiffOptions.Keys compares the array as a
+// (multi)set: equal elements pair wherever they are, the others are
+// removed or added. Device and user lists are sets.
+const SetKey = "{set}"
 
 // evidentKeys are the member names Diff tries, in order, to match array
 // elements when DiffOptions.Keys names none; members whose names end in

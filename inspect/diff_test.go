@@ -317,3 +317,27 @@ func sign(n int) int {
 	}
 	return 0
 }
+
+func TestDiff_SetKey_ReplacedDeviceIsRemovedAndAdded(t *testing.T) {
+	body := func(devs ...any) *Part {
+		return Decode(mustJSON(t, map[string]any{"devices": devs}), Meta{ContentType: "application/json"}, Options{})
+	}
+	a, b := body("dev-1", "dev-2", "dev-3"), body("dev-3", "dev-9", "dev-1")
+	got := Diff(a, b, DiffOptions{Keys: map[string]string{"$.devices": SetKey}})
+	var ops []string
+	for _, c := range got {
+		ops = append(ops, c.Op+" "+c.Path+" "+scalarText(c.From)+scalarText(c.To))
+	}
+	want := []string{"removed $.devices[1] dev-2", "added $.devices[1] dev-9"}
+	if strings.Join(ops, "; ") != strings.Join(want, "; ") {
+		t.Errorf("got %q, want %q", ops, want)
+	}
+}
+
+func scalarText(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return strings.Trim(string(b), `"`)
+}

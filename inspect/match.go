@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -16,7 +17,11 @@ type pair struct{ i, j int }
 // match pairs the elements of two arrays; the rest were removed (onlyA) or
 // added (onlyB).
 func (df *differ) match(a, b *node, lb loc) (pairs []pair, onlyA, onlyB []int) {
-	if key := df.arrayKey(a, b, lb); key != "" {
+	key := df.arrayKey(a, b, lb)
+	switch {
+	case key == SetKey:
+		return matchAsSet(a, b)
+	case key != "":
 		return matchByKey(a, b, key)
 	}
 	if allScalars(a) && allScalars(b) {
@@ -147,6 +152,45 @@ func matchLCS(a, b *node) (pairs []pair, onlyA, onlyB []int) {
 		pairs = append(pairs, pair{i, j})
 	}
 	return pairs, onlyA, onlyB
+}
+
+// matchAsSet pairs equal elements only, the k-th old occurrence of a
+// value with the k-th new one, whatever their positions: a list of
+// devices or users compares as a set, so a replaced device is one
+// removal and one addition, never a change at an index.
+func matchAsSet(a, b *node) (pairs []pair, onlyA, onlyB []int) {
+	queue := map[string][]int{}
+	for i, el := range a.kids {
+		k := setKey(el)
+		queue[k] = append(queue[k], i)
+	}
+	used := make([]bool, len(a.kids))
+	for j, el := range b.kids {
+		k := setKey(el)
+		if q := queue[k]; len(q) > 0 {
+			pairs = append(pairs, pair{q[0], j})
+			used[q[0]] = true
+			queue[k] = q[1:]
+		} else {
+			onlyB = append(onlyB, j)
+		}
+	}
+	for i, u := range used {
+		if !u {
+			onlyA = append(onlyA, i)
+		}
+	}
+	return pairs, onlyA, onlyB
+}
+
+// setKey is an element's identity in a set: a scalar's value, or a
+// container's whole plain value.
+func setKey(n *node) string {
+	if n.isScalar() && n.sub == nil {
+		return n.scalarKey()
+	}
+	b, _ := json.Marshal(n.plain())
+	return string(b)
 }
 
 func matchByPosition(a, b *node) (pairs []pair, onlyA, onlyB []int) {

@@ -50,6 +50,7 @@ type Metrics struct {
 	drift           *prometheus.CounterVec
 	newEndpoints    *prometheus.CounterVec
 	alerts          *prometheus.CounterVec
+	anchorFailures  *prometheus.CounterVec
 	checkpoint      *checkpointCollector
 
 	mu    sync.Mutex
@@ -138,6 +139,9 @@ func (m *Metrics) newEvents() {
 	m.alerts = counterVec(m.reg, "alerts_total",
 		"Alerts by kind and outcome (sent: webhook accepted it, failed: dead-lettered, dropped: queue full, logged: no webhook configured, suppressed: a repeat within alerts.repeat).",
 		"kind", "outcome")
+	m.anchorFailures = counterVec(m.reg, "anchor_failures_total",
+		"Checkpoint anchors that failed and wait for a retry, by kind (rfc3161: the TSA's timestamp, witness: the post to evidence.witness_url).",
+		"kind")
 }
 
 func counter(reg *prometheus.Registry, name, help string) prometheus.Counter {
@@ -225,6 +229,9 @@ func (m *Metrics) Pruned(r store.PruneResult) {
 // SetCheckpoint records the time of the latest signed checkpoint; the
 // checkpointer calls it after each one.
 func (m *Metrics) SetCheckpoint(t time.Time) { m.checkpoint.set(t) }
+
+// AnchorFailed counts a checkpoint timestamp or witness post that failed.
+func (m *Metrics) AnchorFailed(kind string) { m.anchorFailures.WithLabelValues(kind).Inc() }
 
 // Drift counts one payload drift seen for host.
 func (m *Metrics) Drift(host string) { m.drift.WithLabelValues(m.hostLabel(host)).Inc() }

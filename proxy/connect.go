@@ -2,14 +2,13 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/elazarl/goproxy"
 
@@ -23,6 +22,11 @@ func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.Co
 	if err != nil {
 		p.deny(ctx.Req, err.Error())
 		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusBadRequest, "telltale: "+err.Error()+"\n")
+		return goproxy.RejectConnect, target
+	}
+	if le := p.localRefusal(ctx.Req.Context(), host, port); le != nil {
+		p.deny(ctx.Req, le.Error())
+		ctx.Resp = goproxy.NewResponse(ctx.Req, goproxy.ContentTypeText, http.StatusForbidden, "telltale: "+le.Error()+"\n")
 		return goproxy.RejectConnect, target
 	}
 	switch {
@@ -94,6 +98,11 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 	rec := &store.Record{Kind: store.KindTunnel, Client: nc.RemoteAddr().String(), Host: host, Port: port,
 		Head: &store.Head{Method: http.MethodConnect, URL: net.JoinHostPort(host, port)}}
 	up, err := p.dialUpstream(net.JoinHostPort(host, port))
+	var le *LocalError
+	if errors.As(err, &le) {
+		p.denyTunnel(nc, host, port, le)
+		return
+	}
 	if err != nil {
 		rec.Error = err.Error()
 		io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntelltale: "+err.Error()+"\n")
@@ -101,7 +110,11 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 		defer up.Close()
 		c.setPeer(up)
 		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
-		rec.BytesUp, rec.BytesDown = splice(nc, up)
+		var idled bool
+		rec.BytesUp, rec.BytesDown, idled = splice(nc, up, p.opts.TunnelIdleTimeout)
+		if idled {
+			rec.Error = fmt.Sprintf("closed: no bytes either way for %s (limits.tunnel_idle_timeout)", p.opts.TunnelIdleTimeout)
+		}
 	}
 	rec.Time = p.now()
 	rec.Duration = rec.Time.Sub(start)
@@ -137,27 +150,6 @@ func (o oneByteReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	return o.r.Read(p[:1])
-}
-
-// splice copies both ways until both directions end, and counts bytes.
-func splice(client, up net.Conn) (upBytes, downBytes int64) {
-	var wg sync.WaitGroup
-	var u, d atomic.Int64
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		n, _ := io.Copy(up, client)
-		u.Store(n)
-		closeWrite(up)
-	}()
-	go func() {
-		defer wg.Done()
-		n, _ := io.Copy(client, up)
-		d.Store(n)
-		closeWrite(client)
-	}()
-	wg.Wait()
-	return u.Load(), d.Load()
 }
 
 func closeWrite(c net.Conn) {

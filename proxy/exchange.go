@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -36,6 +35,9 @@ type outbound struct {
 	overflow bool
 	out      *http.Request
 	aborted  func() bool // reports a proxy shutdown cut, for the error text
+	// watch, when set, cancels the round trip if the client goes away
+	// while the response head is awaited, until stop is called.
+	watch func(cancel context.CancelCauseFunc) (stop func())
 }
 
 // capturedURL is the absolute URL recorded for the request.
@@ -69,20 +71,23 @@ func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 		return errorResponse(http.StatusBadGateway, "telltale: request not forwarded, because it could not be recorded: "+err.Error())
 	}
 	committed := p.now()
+	ctx, cancel := p.upstreamContext(ctx)
 	out, err := p.outboundRequest(ctx, o)
 	if err != nil {
+		cancel(nil)
 		p.finish(o, nil, nil, committed, time.Time{}, err)
 		return errorResponse(http.StatusBadRequest, "telltale: "+err.Error())
 	}
-	resp, err := p.transport.RoundTrip(out)
+	resp, err := p.roundTrip(o, out, cancel)
 	if err != nil {
+		cancel(nil)
 		err = upstreamError(o.host, err)
 		p.finish(o, nil, nil, committed, time.Time{}, err)
 		return errorResponse(http.StatusBadGateway, "telltale: "+err.Error())
 	}
 	firstByte := p.now()
-	cb := &captureBody{src: resp.Body, body: p.opts.Recorder.NewBody(p.opts.MaxBody)}
-	cb.done = func() { p.finish(o, resp, cb, committed, firstByte, cb.failure()) }
+	cb := &captureBody{ctx: ctx, src: resp.Body, body: p.opts.Recorder.NewBody(p.opts.MaxBody)}
+	cb.done = func() { cancel(nil); p.finish(o, resp, cb, committed, firstByte, cb.failure()) }
 	resp.Body = cb
 	return resp
 }
@@ -224,28 +229,6 @@ func copyFields(out *http.Request, in *inRequest) {
 	}
 }
 
-// targetURL makes the upstream URL so that net/http writes target exactly as
-// the client sent it (URL.RequestURI returns Opaque and RawQuery verbatim).
-func targetURL(scheme, authority, target string) (*url.URL, error) {
-	if !strings.HasPrefix(target, "/") {
-		if target == "*" {
-			return &url.URL{Scheme: scheme, Host: authority, Opaque: "*"}, nil
-		}
-		return nil, fmt.Errorf("request target %q is not in origin form (/path?query)", truncate(target, 60))
-	}
-	path, query, hasQuery := strings.Cut(target, "?")
-	if strings.HasPrefix(path, "//") {
-		// Opaque "//x" would be read as an authority; fall back to parsing.
-		u, err := url.Parse(target)
-		if err != nil {
-			return nil, fmt.Errorf("bad request target: %w", err)
-		}
-		u.Scheme, u.Host = scheme, authority
-		return u, nil
-	}
-	return &url.URL{Scheme: scheme, Host: authority, Opaque: path, RawQuery: query, ForceQuery: hasQuery && query == ""}, nil
-}
-
 // upstreamError words an upstream failure for the client and the capture.
 func upstreamError(host string, err error) error {
 	var cv *tls.CertificateVerificationError
@@ -273,6 +256,7 @@ func errorResponse(code int, msg string) *http.Response {
 // captureBody tees an upstream response body into the store while the
 // client reads it, and calls done once on Close.
 type captureBody struct {
+	ctx  context.Context // the round trip's
 	src  io.ReadCloser
 	body *store.Body
 	done func()
@@ -287,6 +271,7 @@ type captureBody struct {
 
 func (c *captureBody) Read(p []byte) (int, error) {
 	n, err := c.src.Read(p)
+	err = causeOf(c.ctx, err)
 	if n > 0 {
 		if _, werr := c.body.Write(p[:n]); werr != nil && err == nil {
 			err = fmt.Errorf("store response body: %w", werr)
@@ -377,17 +362,26 @@ func (p *Proxy) finish(o *outbound, resp *http.Response, cb *captureBody, commit
 
 func (p *Proxy) appendResponse(o *outbound, rec *store.Record, body *store.Body) {
 	_, aerr := p.opts.Recorder.AppendLazy(context.Background(), rec, body)
+	if aerr != nil {
+		aerr = p.retryResponse(o, rec, body, aerr) // notrecorded.go
+	}
 	e := exchangeEvent(o, rec, aerr)
 	// One line per exchange is at debug level: at info it costs a tenth of
 	// the proxy's CPU; metrics and the store count exchanges anyway.
 	ev := p.log.Debug()
-	if e.Err != "" || aerr != nil {
+	switch {
+	case aerr != nil:
+		ev, e.Err = p.log.Error(), notRecordedWhy(rec, aerr)
+	case e.Err != "":
 		ev = p.log.Warn()
 	}
 	ev.Uint64("id", e.ID).Str("client", o.client).Str("method", e.Method).Str("url", e.URL).
 		Int("status", e.Status).Int64("request_bytes", e.RequestBytes).Int64("response_bytes", e.ResponseBytes).
 		Dur("duration", e.Duration).Str("error", e.Err).AnErr("capture_error", aerr).Msg("exchange")
 	p.observe(e)
+	if aerr != nil {
+		p.markNotRecorded(o, rec, aerr)
+	}
 }
 
 // responseHead records a response head. net/http has already canonicalised

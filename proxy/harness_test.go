@@ -46,6 +46,13 @@ type received struct {
 // answers after the request has been recorded.
 func newUpstream(t testing.TB, http2 bool, handler http.HandlerFunc) *upstream {
 	t.Helper()
+	return newUpstreamConfig(t, http2, handler, nil)
+}
+
+// newUpstreamConfig is newUpstream with a hook that edits the server before
+// it starts.
+func newUpstreamConfig(t testing.TB, http2 bool, handler http.HandlerFunc, edit func(*http.Server)) *upstream {
+	t.Helper()
 	u := &upstream{CA: testpki.NewCA(t, "Vendor test CA")}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -56,6 +63,9 @@ func newUpstream(t testing.TB, http2 bool, handler http.HandlerFunc) *upstream {
 		handler(w, r)
 	}))
 	srv.EnableHTTP2 = http2
+	if edit != nil {
+		edit(srv.Config)
+	}
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{u.CA.Server(t, "las.cloud.com", "cis.citrix.com", "*.citrixworkspacesapi.net")}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -116,6 +126,11 @@ func newTestProxy(t testing.TB, up *upstream, edit func(*Options)) *testProxy {
 	}
 	if edit != nil {
 		edit(&opts)
+	}
+	// The test upstreams listen on 127.0.0.1: name them as exceptions to
+	// the local guard, as a deployment would (upstream.allow_local).
+	for _, to := range opts.Resolve {
+		opts.AllowLocal = append(opts.AllowLocal, to)
 	}
 	p, err := New(opts)
 	if err != nil {

@@ -132,7 +132,7 @@ func (s *session) next() bool {
 	s.tc.SetReadDeadline(s.p.now().Add(s.p.opts.HeadTimeout))
 	in, err := readRequest(s.br)
 	if err != nil {
-		s.refuse(err)
+		s.refuse(in, err)
 		return false
 	}
 	clientBody := &stallReader{r: in.Body, c: s.tc, timeout: s.p.opts.IdleTimeout}
@@ -144,7 +144,8 @@ func (s *session) next() bool {
 			return false
 		}
 	}
-	o := &outbound{client: s.client, scheme: "https", host: s.host, port: s.port, in: in, aborted: s.c.wasAborted}
+	o := s.outbound(in)
+	o.watch = s.watchClient
 	resp := s.p.forward(s.c.ctx, o)
 	s.tc.SetReadDeadline(time.Time{})
 	keep, err := writeResponse(&deadlineWriter{s.bw, s.tc, s.p.opts.IdleTimeout}, resp, in)
@@ -158,6 +159,10 @@ func (s *session) next() bool {
 	return keep && !s.p.isClosing() && drained(clientBody)
 }
 
+func (s *session) outbound(in *inRequest) *outbound {
+	return &outbound{client: s.client, scheme: "https", host: s.host, port: s.port, in: in, aborted: s.c.wasAborted}
+}
+
 // drained reports whether the request body was read to its end, so that the
 // next request starts where the connection stands.
 func drained(body io.Reader) bool {
@@ -165,12 +170,19 @@ func drained(body io.Reader) bool {
 	return n == 0 && err == nil
 }
 
-// refuse answers a request that could not be read, and logs it.
-func (s *session) refuse(err error) {
+// refuse answers a request that could not be read or must not be
+// forwarded, and logs it; one it could read is also recorded.
+func (s *session) refuse(in *inRequest, err error) {
 	var bad badRequestError
 	var ne net.Error
+	var refused refusedError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return
+	case errors.As(err, &refused):
+		s.p.refuseRequest(s.outbound(in), err.Error())
+		writeStatus(s.bw, http.StatusBadRequest, "telltale: "+err.Error(), true)
+		s.bw.Flush()
 		return
 	case errors.Is(err, errHeadTooLarge):
 		writeStatus(s.bw, http.StatusRequestHeaderFieldsTooLarge, "telltale: "+err.Error(), true)

@@ -27,6 +27,11 @@ type Dialer struct {
 	Resolve map[string]string // "host:port" -> "ip:port" dial overrides
 	RootCAs *x509.CertPool    // for an https:// parent; nil: the system roots
 	Timeout time.Duration     // connect (and CONNECT) timeout; 0: 30s
+	// Vet, when set, checks a destination reached directly (target as
+	// asked, addr after Resolve) and returns the addresses to dial
+	// instead: the proxy's local guard (guard.go; doctor uses LocalGuard).
+	// nil dials any destination.
+	Vet func(ctx context.Context, target, addr string) ([]string, error)
 }
 
 // parentFunc returns which parent proxy to use for a URL (nil: go direct),
@@ -55,10 +60,18 @@ func (d *Dialer) DialContext(ctx context.Context, addr string) (net.Conn, error)
 			return nil, fmt.Errorf("parent proxy: %w", err)
 		}
 	}
+	target := addr
 	if to, ok := d.Resolve[addr]; ok {
 		addr = to
 	}
 	var nd net.Dialer
+	if parent == nil && d.Vet != nil {
+		addrs, err := d.Vet(ctx, target, addr)
+		if err != nil {
+			return nil, err
+		}
+		return dialVetted(ctx, addrs, func(ctx context.Context, a string) (net.Conn, error) { return nd.DialContext(ctx, "tcp", a) })
+	}
 	if parent == nil {
 		return nd.DialContext(ctx, "tcp", addr)
 	}

@@ -189,7 +189,7 @@ func TestProxy_Reload_KeepsOpenConnections(t *testing.T) {
 	if got := get(c, "https://las.cloud.com/1"); got != 200 {
 		t.Fatalf("before reload: got %d", got)
 	}
-	tp.Reload(Policy{Intercept: []string{"cis.citrix.com"}, Deny: true, Allow: tp.opts.Allow})
+	tp.Reload(Policy{Intercept: []string{"cis.citrix.com"}, Deny: true, Allow: tp.opts.Allow, AllowLocal: tp.opts.AllowLocal})
 	// The keep-alive connection to las.cloud.com was opened under the old
 	// policy: it goes on.
 	if got := get(c, "https://las.cloud.com/2"); got != 200 {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -22,6 +23,13 @@ func (p *Proxy) handlePlain(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Reque
 	host, port, err := splitTarget(r.URL.Host, "80")
 	if err != nil || r.URL.Scheme != "http" {
 		return r, errorResponse(http.StatusBadRequest, "telltale: only http:// URLs can be proxied without CONNECT")
+	}
+	if err := checkTarget(r.Method, originForm(r)); err != nil {
+		p.deny(r, err.Error())
+		return r, errorResponse(http.StatusBadRequest, "telltale: "+err.Error())
+	}
+	if le := p.localRefusal(r.Context(), host, port); le != nil {
+		return r, p.denyLocalPlain(r, le)
 	}
 	switch {
 	case p.current().intercept.match(host):
@@ -79,7 +87,8 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 	start := p.now()
 	rec := &store.Record{Kind: store.KindTunnel, Client: r.RemoteAddr, Host: host, Port: port,
 		Head: &store.Head{Method: r.Method, URL: r.URL.String(), Proto: r.Proto}}
-	out := r.Clone(r.Context())
+	ctx, cancel := p.upstreamContext(r.Context())
+	out := r.Clone(ctx)
 	out.RequestURI = ""
 	for _, h := range hopByHop {
 		out.Header.Del(h)
@@ -91,7 +100,10 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 	if r.Body != nil && r.Body != http.NoBody {
 		out.Body = up
 	}
-	resp, err := p.transport.RoundTrip(out)
+	resp, err := p.upstream.RoundTrip(out)
+	if le := (*LocalError)(nil); errors.As(err, &le) {
+		return p.denyLocalPlain(r, le)
+	}
 	record := func(down int64, err error) {
 		rec.Time = p.now()
 		rec.Duration = rec.Time.Sub(start)
@@ -102,12 +114,13 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 		p.recordTunnel(rec)
 	}
 	if err != nil {
+		cancel(nil)
 		err = upstreamError(host, err)
 		record(0, err)
 		return errorResponse(http.StatusBadGateway, "telltale: "+err.Error())
 	}
 	down := &countingReader{r: resp.Body}
-	resp.Body = &closeHook{countingReader: down, close: func() { record(down.n.Load(), nil) }}
+	resp.Body = &closeHook{countingReader: down, close: func() { cancel(nil); record(down.n.Load(), nil) }}
 	return resp
 }
 

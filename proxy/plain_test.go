@@ -55,9 +55,9 @@ func TestProxy_PlainHTTP_OtherHostPassedThroughAsTunnel(t *testing.T) {
 		io.WriteString(w, "crl bytes")
 	}))
 	defer plain.Close()
-	tp := newTestProxy(t, nil, nil)
-	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(tp.URL)}, Timeout: 10 * time.Second}
 	u, _ := url.Parse(plain.URL) // 127.0.0.1: not an intercepted name
+	tp := newTestProxy(t, nil, func(o *Options) { o.AllowLocal = []string{u.Host} })
+	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(tp.URL)}, Timeout: 10 * time.Second}
 	resp, err := c.Post(u.String()+"/crl", "text/plain", strings.NewReader("abc"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,10 @@ type Policy struct {
 	Intercept []string
 	Deny      bool
 	Allow     []netip.Prefix
+	// AllowLocal names "host:port" upstreams on this host or its link
+	// that may be reached anyway (guard.go): as the client asked for
+	// them, or the ip:port they resolve to.
+	AllowLocal []string
 }
 
 // policy is a Policy ready for matching.
@@ -17,6 +21,8 @@ type policy struct {
 	intercept hostMatcher
 	deny      bool
 	allow     []netip.Prefix
+	// allowLocal holds AllowLocal's entries as normalTarget writes them.
+	allowLocal map[string]bool
 }
 
 // Reload swaps in a new policy for the connections and requests that
@@ -24,11 +30,20 @@ type policy struct {
 // checks (certs.Authority.Uncovered).
 func (p *Proxy) Reload(pol Policy) {
 	p.policy.Store(&policy{
-		intercept: newHostMatcher(pol.Intercept),
-		deny:      pol.Deny,
-		allow:     append([]netip.Prefix(nil), pol.Allow...),
+		intercept:  newHostMatcher(pol.Intercept),
+		deny:       pol.Deny,
+		allow:      append([]netip.Prefix(nil), pol.Allow...),
+		allowLocal: allowLocal(pol.AllowLocal),
 	})
 }
 
 // current is the policy in force.
 func (p *Proxy) current() *policy { return p.policy.Load() }
+
+func allowLocal(entries []string) map[string]bool {
+	m := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		m[normalTarget(e)] = true
+	}
+	return m
+}

@@ -51,6 +51,10 @@ type Options struct {
 	// Allow lists the client networks that may use the proxy. Empty refuses
 	// every client: Telltale is never an open proxy.
 	Allow []netip.Prefix
+	// AllowLocal names upstreams on this host (loopback, link-local, its
+	// own addresses) that may be reached anyway, as "host:port"; all
+	// others are refused (guard.go).
+	AllowLocal []string
 
 	RootCAs     *x509.CertPool    // upstream roots; nil: the system roots
 	ParentProxy *url.URL          // optional parent proxy, http:// or https://; a user in it means basic auth
@@ -58,9 +62,16 @@ type Options struct {
 	Resolve     map[string]string // "host:port" -> "ip:port" dial overrides
 
 	MaxBody         int64         // stored bytes per body; 0: 64 MiB
-	UpstreamTimeout time.Duration // wait for a response head; 0: 60s
+	UpstreamTimeout time.Duration // one upstream round trip, response body included; 0: 60s
 	HeadTimeout     time.Duration // read a request head; 0: 30s
 	IdleTimeout     time.Duration // keep-alive idle and body read stall; 0: 120s
+
+	// MaxClientConns caps the open client connections; past it a new one
+	// gets 503 and is closed. 0: 1024.
+	MaxClientConns int
+	// TunnelIdleTimeout closes a tunnel with no byte either way for this
+	// long. 0: 10m.
+	TunnelIdleTimeout time.Duration
 
 	// Observe, when set, receives every finished exchange, tunnel and
 	// refusal (metrics, alerts).
@@ -68,19 +79,22 @@ type Options struct {
 
 	Logger zerolog.Logger
 	Now    func() time.Time // nil: time.Now
+
+	lookupIP func(ctx context.Context, host string) ([]netip.Addr, error) // tests: the guard's DNS; nil: the system's
 }
 
 // Proxy is the forward proxy: goproxy parses proxy requests and CONNECT,
 // and Telltale takes over each connection it intercepts or tunnels.
 type Proxy struct {
-	opts      Options
-	log       zerolog.Logger
-	now       func() time.Time
-	gp        *goproxy.ProxyHttpServer
-	server    *http.Server
-	transport *http.Transport
-	dialer    *Dialer                // tunnels' upstream connections
-	policy    atomic.Pointer[policy] // see Reload
+	opts     Options
+	log      zerolog.Logger
+	now      func() time.Time
+	gp       *goproxy.ProxyHttpServer
+	server   *http.Server
+	upstream *upstreamPool          // intercepted and plain-HTTP requests
+	dialer   *Dialer                // tunnels' upstream connections
+	policy   atomic.Pointer[policy] // see Reload
+	guard    *guard                 // refuses upstreams on this host (guard.go)
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -102,9 +116,12 @@ func New(opts Options) (*Proxy, error) {
 		now:   opts.Now,
 		conns: make(map[*conn]struct{}),
 	}
-	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow})
-	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs}
-	p.transport = newTransport(opts)
+	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal})
+	p.guard = newGuard(opts.lookupIP, opts.Now)
+	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs, Vet: p.vet}
+	t := newTransport(opts)
+	p.guardTransport(t)
+	p.upstream = newUpstreamPool(t, upstreamIdle)
 	p.gp = p.newGoproxy()
 	p.server = &http.Server{
 		Handler:           p,
@@ -129,6 +146,12 @@ func setDefaults(o *Options) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 120 * time.Second
 	}
+	if o.MaxClientConns <= 0 {
+		o.MaxClientConns = 1024
+	}
+	if o.TunnelIdleTimeout <= 0 {
+		o.TunnelIdleTimeout = 10 * time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -149,7 +172,8 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 
 // Serve accepts proxy clients on l until Shutdown.
 func (p *Proxy) Serve(l net.Listener) error {
-	err := p.server.Serve(l)
+	p.Protect(l.Addr())
+	err := p.server.Serve(&limitListener{Listener: l, max: int64(p.opts.MaxClientConns), log: p.log})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -164,6 +188,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "telltale: your address is not allowed to use this proxy (clients.allow)", http.StatusForbidden)
 		return
+	}
+	if r.ContentLength != 0 {
+		r.Body = &stallBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: p.opts.IdleTimeout}
 	}
 	p.gp.ServeHTTP(w, r)
 }
@@ -205,7 +232,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		<-done
 		err = errors.Join(err, fmt.Errorf("shutdown: %w: in-flight exchanges were cut", ctx.Err()))
 	}
-	p.transport.CloseIdleConnections()
+	p.upstream.Close()
 	return err
 }
 

@@ -84,6 +84,8 @@ func hasToken(fields []store.Header, name, token string) bool {
 
 // readRequest reads one request head from br and sets up its body reader.
 // io.EOF means the client closed the connection cleanly between requests.
+// A head that parsed but cannot be forwarded (a refusedError) comes back
+// with the request, so that the refusal can be recorded.
 func readRequest(br *bufio.Reader) (*inRequest, error) {
 	lines, err := readHead(br)
 	if err != nil {
@@ -96,10 +98,32 @@ func readRequest(br *bufio.Reader) (*inRequest, error) {
 	if r.Fields, err = parseFields(lines[1:]); err != nil {
 		return nil, err
 	}
+	if err := r.check(); err != nil {
+		return r, refusedError{err}
+	}
 	if err := r.frame(br); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// refusedError is a well-formed request head that Telltale will not
+// forward. Its text goes to the client, and it is recorded.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string { return e.err.Error() }
+func (e refusedError) Unwrap() error { return e.err }
+
+// check refuses what must not go upstream: a target outside RFC 9112's
+// grammar, or more than one Host field (RFC 9112 section 3.2).
+func (r *inRequest) check() error {
+	if err := checkTarget(r.Method, r.Target); err != nil {
+		return err
+	}
+	if len(values(r.Fields, "Host")) > 1 {
+		return badRequestError("more than one Host header")
+	}
+	return nil
 }
 
 // readHead reads lines up to the empty line that ends a head. Leading empty
@@ -161,9 +185,6 @@ func (r *inRequest) parseRequestLine(line string) error {
 	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok || major != 1 {
 		return badRequestError(fmt.Sprintf("unsupported protocol %q", truncate(proto, 20)))
-	}
-	if strings.ContainsAny(target, " \t\x00") {
-		return badRequestError("bad request target")
 	}
 	r.Method, r.Target, r.Proto, r.Major, r.Minor = method, target, proto, major, minor
 	return nil

@@ -12,6 +12,7 @@ type pending struct {
 	rec     *Record
 	capture uint64      // rec.Capture as given, restored if the commit fails
 	stored  *inlineBody // bytes for the bodies bucket, or nil
+	copy    *inlineBody // a sealed body's redacted copy, or nil
 	err     error       // this record's own refusal; the group still commits
 	done    chan error  // buffered: the loop never blocks on a caller
 	lazy    bool        // may wait up to LazyDelay to share a commit (AppendLazy)
@@ -167,12 +168,14 @@ func (s *Store) assign(p *pending, seq uint64, links *linkTx) (walEntry, error) 
 		return walEntry{}, err
 	}
 	value, leaf, err := encodeRecord(r, p.enc)
+	if err == nil && s.opts.FailRecord != nil {
+		err = s.opts.FailRecord(r)
+	}
 	if err != nil {
 		links.drop(r)
 		return walEntry{}, err
 	}
-	return walEntry{seq: seq, value: value, leaf: leaf, body: p.stored,
-		kind: r.Kind, capture: r.Capture, host: r.Host, time: r.Time}, nil
+	return newEntry(r, value, leaf, p), nil
 }
 
 // record updates the stats after a group.
@@ -199,12 +202,29 @@ func (s *Store) record(batch []*pending, took time.Duration, err error) {
 	s.stats.LastCommit = took
 }
 
+// newEntry is the WAL entry of r, whose Seq is set.
+func newEntry(r *Record, value, leaf []byte, p *pending) walEntry {
+	e := walEntry{seq: r.Seq, value: value, leaf: leaf,
+		kind: r.Kind, capture: r.Capture, host: r.Host, time: r.Time}
+	for _, b := range []*inlineBody{p.stored, p.copy} {
+		if b != nil {
+			e.bodies = append(e.bodies, b)
+		}
+	}
+	return e
+}
+
 // encodeRecord returns r's stored value and leaf data, r's Seq and Capture
 // set.
 func encodeRecord(r *Record, enc *encoded) (value, leaf []byte, err error) {
 	if enc != nil {
 		if value, leaf, ok := enc.finish(r); ok {
 			return value, leaf, nil
+		}
+	}
+	if r.Salts == nil { // a record written without Append: it gets a v2 leaf too
+		if r.Salts, err = newSalts(r); err != nil {
+			return nil, nil, err
 		}
 	}
 	if value, err = json.Marshal(r); err != nil {

@@ -20,10 +20,13 @@ const (
 	DerivedEndpoints = "derived_endpoints"
 	DerivedDrift     = "derived_drift"
 	DerivedFigures   = "derived_figures"
+	// DerivedIdentities holds each personal identifier sent, keyed by
+	// category and value (analysis.Identity).
+	DerivedIdentities = "derived_identities"
 )
 
 // DerivedBuckets lists the derived buckets.
-var DerivedBuckets = []string{DerivedMeta, DerivedEndpoints, DerivedDrift, DerivedFigures}
+var DerivedBuckets = []string{DerivedMeta, DerivedEndpoints, DerivedDrift, DerivedFigures, DerivedIdentities}
 
 // DerivedTx is a transaction over the derived buckets only: it cannot
 // touch a log bucket. Keys and values it returns are copies.

@@ -32,6 +32,13 @@ var (
 	// describe the Body passed with it. Nothing is written.
 	ErrInvalid = errors.New("invalid record")
 
+	// ErrDamaged means the database file cannot be opened safely: it is
+	// empty, has no valid bbolt meta page, or is shorter than the pages
+	// its meta counts (truncated by a copy, a full disk or a tool). Open
+	// checks before bbolt maps the file, which would fault (SIGBUS) on the
+	// missing pages. The message says what is wrong and how to recover.
+	ErrDamaged = errors.New("store file damaged")
+
 	// ErrPruned means retention (Prune) deleted the stored bytes of a body;
 	// the records and hashes that describe it stay. It wraps ErrNotFound.
 	ErrPruned = fmt.Errorf("body pruned by retention: %w", ErrNotFound)

@@ -72,6 +72,9 @@ func (r indexRange) match(k []byte, backward bool) (ok, done bool) {
 	return len(k) == len(r.prefix)+16, false
 }
 
+// limitPrealloc is the most Seqs scanIndex allocates room for up front.
+const limitPrealloc = 1024
+
 // scanIndex returns the Seqs of the opening records q selects, in index
 // order.
 func scanIndex(tx *bolt.Tx, q Query) []uint64 {
@@ -89,7 +92,9 @@ func scanIndex(tx *bolt.Tx, q Query) []uint64 {
 			}
 		}
 	}
-	seqs := make([]uint64, 0, q.Limit)
+	// The limit comes from the user (--limit, ?limit=): it bounds the
+	// loop, never an allocation, so a huge one returns what exists.
+	seqs := make([]uint64, 0, min(q.Limit, limitPrealloc))
 	for k := r.last(c); len(seqs) < q.Limit; k, _ = c.Prev() {
 		ok, done := r.match(k, true)
 		if done {

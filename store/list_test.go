@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -165,5 +166,42 @@ func TestStore_Capture_NotFound(t *testing.T) {
 		if _, _, err := s.OpenBody(key); !errors.Is(err, ErrNotFound) {
 			t.Errorf("OpenBody(%q): got %v, want ErrNotFound", key, err)
 		}
+	}
+}
+
+// A limit from the user bounds what List returns, never what it
+// allocates: one far beyond the log returns every capture.
+func TestStore_List_HugeLimitReturnsWhatExists(t *testing.T) {
+	s := newTestStore(t)
+	recs := fillHosts(t, s, 30, 3)
+	for _, q := range []Query{
+		{Limit: 100_000_000_000},
+		{Limit: math.MaxInt},
+		{Host: "h1.example", Limit: math.MaxInt},
+	} {
+		got, err := s.List(q)
+		if err != nil {
+			t.Fatalf("List(%+v): %v", q, err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+		}
+		if want := wantList(recs, q); !slices.Equal(ids, want) {
+			t.Errorf("List(%+v) = %v, want %v", q, ids, want)
+		}
+	}
+}
+
+// StoredHashRange's bounds come from the file (the log's size): a huge
+// range is an error, not an allocation that kills the process.
+func TestStore_StoredHashRange_RefusesAHugeRange(t *testing.T) {
+	s := newTestStore(t)
+	mustAppend(t, s, request("las.cloud.com", "/"), nil)
+	if _, err := s.StoredHashRange(0, 1<<40); err == nil || !strings.Contains(err.Error(), "more than 1048576 at once") {
+		t.Errorf("StoredHashRange(0, 2^40): got %v, want an error saying the range is too large", err)
+	}
+	if hs, err := s.StoredHashRange(0, 1<<20); err != nil || len(hs) != 1<<20 || hs[0] == nil || hs[1] != nil {
+		t.Errorf("StoredHashRange(0, 2^20): got %d hashes, %v; want 2^20, the first stored", len(hs), err)
 	}
 }

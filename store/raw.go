@@ -49,11 +49,21 @@ func (s *Store) RawRecords(from uint64, fn func(seq uint64, value []byte) error)
 	}
 }
 
+// maxHashRange is the most stored hashes StoredHashRange returns at once:
+// a verifier derives its bounds from the log's size and record keys,
+// which an edited file can make anything, and the answer is allocated
+// whole.
+const maxHashRange = 1 << 20
+
 // StoredHashRange returns the stored tree hashes with storage indexes
-// (tlog.StoredHashIndex) in [lo, hi); a missing one is nil.
+// (tlog.StoredHashIndex) in [lo, hi); a missing one is nil. It refuses a
+// range of more than 2^20 hashes.
 func (s *Store) StoredHashRange(lo, hi int64) ([][]byte, error) {
 	if lo < 0 || hi < lo {
 		return nil, fmt.Errorf("stored hashes [%d, %d): bad range", lo, hi)
+	}
+	if hi-lo > maxHashRange {
+		return nil, fmt.Errorf("stored hashes [%d, %d): more than %d at once; is the log's size edited?", lo, hi, maxHashRange)
 	}
 	out := make([][]byte, hi-lo)
 	err := s.view(func(tx *bolt.Tx) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,12 @@ type Options struct {
 	// ReadOnly, to open a snapshot written by WriteTo: blobs are still read
 	// from DIR.
 	DBPath string
+	// Seal, when set, looks for secrets in every complete body of at most
+	// SealMax bytes (0 means DefaultSealMax); a body that holds some gets a
+	// Seal, so that a bundle can prove all of it but the secrets.
+	Seal    Sealer
+	SealMax int64
+
 	// LazyDelay is how long an AppendLazy may wait for an urgent Append to
 	// share its commit; 0 means 5ms.
 	LazyDelay time.Duration
@@ -70,6 +77,12 @@ type Options struct {
 	// records stay in the WAL and are retried). Keep it cheap.
 	OnIndex func(records int, lag uint64, took time.Duration, err error)
 
+	// FailRecord, when set, is called in the commit for every record
+	// before it is written; an error fails that record's Append as a
+	// write error would, and the rest of the batch still commits. It is
+	// for tests that simulate a full disk (an error wrapping
+	// syscall.ENOSPC); leave it nil.
+	FailRecord func(*Record) error
 	// WALDirect writes the write-ahead log with O_DIRECT|O_DSYNC instead of
 	// write plus fdatasync (Linux only; Open fails elsewhere, and the first
 	// Append fails on a file system without O_DIRECT, such as tmpfs).
@@ -104,6 +117,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.SealMax <= 0 {
+		o.SealMax = DefaultSealMax
 	}
 	if o.LazyDelay <= 0 {
 		o.LazyDelay = DefaultLazyDelay
@@ -195,6 +211,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if path == "" {
 		path = filepath.Join(dir, DBFile)
 	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.Timeout,
 		ReadOnly:     opts.ReadOnly,
@@ -227,8 +246,17 @@ func (s *Store) start() error {
 	// wal surely nobody's.
 	s.cleanTmp()
 	dir := filepath.Join(s.dir, WALDir)
-	size, err := s.replay(dir)
-	if err != nil {
+	if err := s.replay(dir); err != nil {
+		return err
+	}
+	if err := s.logRecovered(); err != nil {
+		return err
+	}
+	var size uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		size = tx.Bucket(bucketRecords).Sequence()
+		return nil
+	}); err != nil {
 		return err
 	}
 	s.wal = &wal{dir: dir, segSize: s.opts.SegmentSize, directIO: s.opts.WALDirect}
@@ -264,6 +292,18 @@ func applyWAL(dir string, opts Options) error {
 		return fmt.Errorf("apply the write-ahead log left by an unclean stop: %w", err)
 	}
 	return w.Close()
+}
+
+// logRecovered completes the captures an earlier process left without a
+// response record (notrecorded.go) and says so.
+func (s *Store) logRecovered() error {
+	done, err := s.recoverInterrupted()
+	if err != nil || len(done) == 0 {
+		return err
+	}
+	s.log.Warn().Int("captures", len(done)).Uints64("ids", done[:min(len(done), 100)]).
+		Msg("store: captures left without a response record by an earlier run are now marked \"" + NotRecorded + " (interrupted)\"")
+	return nil
 }
 
 // Close waits for the appends already queued to commit, stops the commit
@@ -304,12 +344,23 @@ func (s *Store) Stats() Stats {
 	return st
 }
 
-// view runs fn in a read transaction.
-// It first waits for the indexer to apply every record durable so far
-// (caughtUp), so that a read sees every Append that has returned.
-func (s *Store) view(fn func(*bolt.Tx) error) error {
+// view runs fn in a read transaction. It first waits for the indexer to
+// apply every record durable so far (caughtUp), so that a read sees every
+// Append that has returned. A fault reading the mapped file (a file
+// truncated while open: SIGBUS) is ErrDamaged, not a crash.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	s.caughtUp()
-	err := s.db.View(fn)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: reading %s faulted (%v): was it truncated while open?", ErrDamaged, DBFile, fault)
+		}
+	}()
+	err = s.db.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}

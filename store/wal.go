@@ -36,10 +36,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // walEntry is one record as the WAL holds it and the indexer applies it.
 type walEntry struct {
 	seq     uint64
-	value   []byte // the record's stored value (JSON)
-	leaf    []byte // its leaf data
-	body    *inlineBody
-	kind    Kind // from the record, for the indexes
+	value   []byte        // the record's stored value (JSON)
+	leaf    []byte        // its leaf data
+	bodies  []*inlineBody // for the bodies bucket: the stored body, a sealed body's redacted copy
+	kind    Kind          // from the record, for the indexes
 	capture uint64
 	host    string
 	time    time.Time
@@ -47,7 +47,7 @@ type walEntry struct {
 
 // appendFrame encodes e as one frame onto b:
 //
-//	len uint32 | crc32c uint32 | seq uint64 | value | leaf | body key | body
+//	len uint32 | crc32c uint32 | seq uint64 | value | leaf | (body key | body)...
 //
 // each variable part prefixed by its uint32 length.
 func appendFrame(b []byte, e *walEntry) []byte {
@@ -56,12 +56,10 @@ func appendFrame(b []byte, e *walEntry) []byte {
 	b = binary.BigEndian.AppendUint64(b, e.seq)
 	b = appendPart(b, e.value)
 	b = appendPart(b, e.leaf)
-	var key, data []byte
-	if e.body != nil {
-		key, data = []byte(e.body.key), e.body.data
+	for _, body := range e.bodies {
+		b = appendPart(b, []byte(body.key))
+		b = appendPart(b, body.data)
 	}
-	b = appendPart(b, key)
-	b = appendPart(b, data)
 	payload := b[start+frameHeader:]
 	binary.BigEndian.PutUint32(b[start:], uint32(len(payload)))
 	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(payload, crcTable))
@@ -105,19 +103,22 @@ func parsePayload(p []byte) (walEntry, bool) {
 	}
 	e := walEntry{seq: binary.BigEndian.Uint64(p)}
 	p = p[8:]
-	var parts [4][]byte
-	for i := range parts {
+	var parts [][]byte
+	for len(p) > 0 {
 		if len(p) < 4 || uint64(binary.BigEndian.Uint32(p)) > uint64(len(p)-4) {
 			return walEntry{}, false
 		}
 		n := binary.BigEndian.Uint32(p)
-		parts[i], p = p[4:4+n], p[4+n:]
+		parts, p = append(parts, p[4:4+n]), p[4+n:]
+	}
+	if len(parts) < 2 || len(parts)%2 != 0 {
+		return walEntry{}, false
 	}
 	e.value, e.leaf = parts[0], parts[1]
-	if len(parts[2]) > 0 {
-		e.body = &inlineBody{key: string(parts[2]), data: parts[3]}
+	for i := 2; i < len(parts); i += 2 {
+		e.bodies = append(e.bodies, &inlineBody{key: string(parts[i]), data: parts[i+1]})
 	}
-	return e, len(p) == 0
+	return e, true
 }
 
 // segment is one WAL file being appended to.

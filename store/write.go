@@ -50,13 +50,39 @@ func (w *txWriter) apply(e *walEntry) error {
 	if err := w.putIndexes(e); err != nil {
 		return err
 	}
-	if e.body != nil {
-		if err := w.putBody(e.body); err != nil {
+	for _, b := range e.bodies {
+		if err := w.putBody(b); err != nil {
 			return err
 		}
 	}
 	w.size = e.seq
 	return nil
+}
+
+// appendDirect writes a record straight into the transaction, outside the
+// WAL: for the records Open itself adds (notrecorded.go) before the commit
+// loop starts. A record the log must refuse sets p.err and writes nothing.
+func (w *txWriter) appendDirect(tx *bolt.Tx, p *pending) error {
+	r := p.rec
+	r.Seq = w.size + 1
+	if r.Kind != KindResponse && r.Capture == 0 {
+		r.Capture = r.Seq
+	}
+	var value, leaf []byte
+	err := checkRecord(r)
+	if err == nil && r.Kind == KindResponse {
+		err = checkCapture(tx, r.Capture)
+	}
+	if err == nil {
+		value, leaf, err = encodeRecord(r, p.enc)
+	}
+	if err != nil {
+		r.Seq, r.Capture = 0, p.capture
+		p.err = err
+		return nil
+	}
+	e := newEntry(r, value, leaf, p)
+	return w.apply(&e)
 }
 
 // finish records the new log size.

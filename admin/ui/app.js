@@ -6,9 +6,11 @@ import * as detail from './js/detail.js';
 import * as diff from './js/diff.js';
 import * as timeline from './js/timeline.js';
 import * as evidence from './js/evidence.js';
+import * as personal from './js/personal.js';
+import * as reconcile from './js/reconcile.js';
 
-const pages = {captures, capture: detail, diff, timeline, evidence};
-const nav = {captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence'};
+const pages = {captures, capture: detail, diff, timeline, evidence, personal, reconcile};
+const nav = {captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile'};
 const main = document.getElementById('main');
 let current = null;
 let events = null;

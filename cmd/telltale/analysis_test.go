@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
@@ -34,7 +35,7 @@ type jsonChange struct {
 }
 
 type jsonComparison struct {
-	From, To string
+	From, To numID
 	Counted  int
 	Changes  []jsonChange
 }
@@ -119,13 +120,25 @@ func TestAnalysis_WhileServing_ThroughTheAdminAPI(t *testing.T) {
 	t.Run("figures", func(t *testing.T) { checkFigures(t, rep, data) })
 	t.Run("reconcile", func(t *testing.T) { checkReconcile(t, rep, data) })
 	t.Run("personal", func(t *testing.T) { checkPersonal(t, data) })
+	t.Run("show_masks_secrets", func(t *testing.T) { checkShowMasks(t, s, data) })
+}
+
+func checkShowMasks(t *testing.T, s *Server, data string) {
+	renew := capturesOf(t, s.Store, "activation/renew")[0]
+	out, _, code := cli(t, "show", renew.ID, "--data", data)
+	if code != 0 || !strings.Contains(out, "> Authorization: "+analysis.Masked) || strings.Contains(out, "CWSAuth") {
+		t.Errorf("show: want Authorization masked:\n%.800s", out)
+	}
+	if out, _, _ := cli(t, "show", renew.ID, "--reveal", "--data", data); !strings.Contains(out, "> Authorization: CWSAuth bearer=") {
+		t.Errorf("show --reveal: want the header as logged:\n%.800s", out)
+	}
 }
 
 func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
 	cs := capturesOf(t, s.Store, "LicenseServerCompliance")
 	day11, day12 := cs[testbed.NewFeatureDay-2], cs[testbed.NewFeatureDay-1]
 	c := diffJSON(t, day12.ID, "--data", data)
-	if c.From != day11.ID || c.To != day12.ID {
+	if string(c.From) != day11.ID || string(c.To) != day12.ID {
 		t.Fatalf("diff %s: from %s to %s, want from the day before, %s", day12.ID, c.From, c.To, day11.ID)
 	}
 	var want, got []string
@@ -188,6 +201,19 @@ func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
 	}
 	if out, _, _ := cli(t, "diff", day11.ID, day12.ID, "--data", data, "--color", "always"); !strings.Contains(out, "\x1b[32m+ $.Data.Features[3].Id") {
 		t.Errorf("diff --color always: want green additions:\n%.600s", out)
+	}
+	// The summary comes first, in licensing terms; volatile changes hide.
+	nf, _ := rep.Feature(testbed.NewFeatureDay, testbed.NewFeatureID)
+	o11, _ := rep.Feature(testbed.NewFeatureDay-1, "CAG_AAC_CCU")
+	o12, _ := rep.Feature(testbed.NewFeatureDay, "CAG_AAC_CCU")
+	added := fmt.Sprintf("  %s added: %d in use\n", testbed.NewFeatureID, nf.CountUsedMax)
+	changed := fmt.Sprintf("  CAG_AAC_CCU CountUsedMax %d → %d (%+d)\n", o11.CountUsedMax, o12.CountUsedMax, o12.CountUsedMax-o11.CountUsedMax)
+	if !strings.HasPrefix(out, "Compliance upload: capture "+day12.ID) || !strings.Contains(out, "Summary:\n"+added) || !strings.Contains(out, changed) ||
+		strings.Index(out, "Summary:") > strings.Index(out, "@@") || !strings.Contains(out, "volatile changes hidden") || strings.Contains(out, "$.UTCDate") {
+		t.Errorf("diff: want the summary first (%q, %q) and volatile hidden:\n%.1500s", added, changed, out)
+	}
+	if out, errOut, code := cli(t, "diff", cs[0].ID, "--data", data); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
+		t.Errorf("diff of the first capture: exit %d %q %q, want 0 and a sentence", code, out, errOut)
 	}
 }
 
@@ -253,7 +279,7 @@ func checkOfflineDiff(t *testing.T, s *Server, data string) {
 		}
 	}
 	want := []string{"request.tgz/ns_offline_activation_request.json:$.licenses[0].quantity 1000->1234"}
-	if c.From != day7.ID || !slices.Equal(counted, want) {
+	if string(c.From) != day7.ID || !slices.Equal(counted, want) {
 		t.Errorf("diff of the crafted activation: from %s, counted %q; want from %s, %q", c.From, counted, day7.ID, want)
 	}
 }
@@ -337,7 +363,7 @@ func checkSeries(t *testing.T, data string) {
 	if code != 0 {
 		t.Fatalf("diff series: exit %d %s", code, errOut)
 	}
-	var steps []struct{ From, To string }
+	var steps []struct{ From, To numID }
 	if err := json.Unmarshal([]byte(out), &steps); err != nil || len(steps) != 29 {
 		t.Fatalf("diff series of 30 renewals: got %d steps (%v), want 29", len(steps), err)
 	}
@@ -356,7 +382,10 @@ func checkSeries(t *testing.T, data string) {
 	}
 }
 
-type driftEvent struct{ ID, Kind, Endpoint, Side, Path string }
+type driftEvent struct {
+	ID                         numID
+	Kind, Endpoint, Side, Path string
+}
 
 func driftJSON(t *testing.T, args ...string) []driftEvent {
 	t.Helper()
@@ -378,7 +407,7 @@ func checkDrift(t *testing.T, s *Server, data string) {
 	for _, d := range ds {
 		switch {
 		case d.Kind == "new_endpoint":
-			newEndpoints = append(newEndpoints, d.ID+" "+d.Endpoint)
+			newEndpoints = append(newEndpoints, string(d.ID)+" "+d.Endpoint)
 		case strings.Contains(d.Endpoint, "LicenseServerCompliance"):
 			upgrade = append(upgrade, fmt.Sprintf("%s %s %s %s", d.ID, d.Kind, d.Side, d.Path))
 		}
@@ -406,8 +435,9 @@ func checkDrift(t *testing.T, s *Server, data string) {
 }
 
 type figure struct {
-	ID, Time, Name, Unit string
-	Value                any
+	ID               numID
+	Time, Name, Unit string
+	Value            any
 }
 
 func checkFigures(t *testing.T, rep testbed.Report, data string) {
@@ -503,6 +533,13 @@ func checkReconcile(t *testing.T, rep testbed.Report, data string) {
 	if out, errOut, code := cli(t, "reconcile", "--measured", okPath, "--data", data); code != 0 || !strings.Contains(out, "1 agree, 0 mismatches") {
 		t.Errorf("reconcile agreeing: exit %d %q %q", code, out, errOut)
 	}
+	hist := filepath.Join(dir, "historical-use.csv")
+	os.WriteFile(hist, []byte(fmt.Sprintf("Date,Product,Edition,Model,In use,Overdraft\n%s,CAG,AAC,CCU,%d,0\n",
+		rep.Days[0].Date.Format("1/2/2006"), f1.CountUsedMax)), 0o644)
+	if out, errOut, code := cli(t, "reconcile", "--measured", hist, "--map", "date=Date", "--map", "value=In use+Overdraft",
+		"--map", "figure={Product}_{Edition}_{Model}.CountUsedMax", "--data", data); code != 0 || !strings.Contains(out, "1 agree, 0 mismatches") {
+		t.Errorf("reconcile --map of a Historical Use export: exit %d %q %q", code, out, errOut)
+	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("2026-05-04,A,1\n2026-05-05,A,lots\n"), 0o644)
 	if _, errOut, code := cli(t, "reconcile", "--measured", bad, "--data", data); code != 2 || !strings.Contains(errOut, "line 2") {
@@ -558,11 +595,11 @@ func TestAnalysis_ServeStopped_ReadsTheStore(t *testing.T) {
 	var compliance []string
 	for _, it := range items {
 		if strings.Contains(it.URL, "LicenseServerCompliance") {
-			compliance = append(compliance, it.ID)
+			compliance = append(compliance, string(it.ID))
 		}
 	}
 	c := diffJSON(t, compliance[testbed.UpgradeDay-1], "--data", dir)
-	if c.From != compliance[testbed.UpgradeDay-2] || !slices.ContainsFunc(c.Changes, func(ch jsonChange) bool {
+	if string(c.From) != compliance[testbed.UpgradeDay-2] || !slices.ContainsFunc(c.Changes, func(ch jsonChange) bool {
 		return ch.Path == "$.Data.LicenseServer.ActivationMode" && ch.Op == "added" && !ch.Volatile
 	}) {
 		t.Errorf("diff of the upgrade day from the store file: %+v", c)
@@ -586,7 +623,9 @@ func TestAnalysis_ServeStopped_ReadsTheStore(t *testing.T) {
 	if _, errOut, code := cli(t, "diff", "999999", "--data", dir); code != 1 || !strings.Contains(errOut, "telltale list") {
 		t.Errorf("diff of an unknown id: exit %d %q", code, errOut)
 	}
-	if _, errOut, code := cli(t, "diff", compliance[0], "--data", dir); code != 1 || !strings.Contains(errOut, "first of") {
-		t.Errorf("diff of the first capture: exit %d %q", code, errOut)
+	// The first capture has nothing before it: diff says so, and that is
+	// no failure.
+	if out, errOut, code := cli(t, "diff", compliance[0], "--data", dir); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
+		t.Errorf("diff of the first capture: exit %d %q %q, want 0 and a sentence", code, out, errOut)
 	}
 }

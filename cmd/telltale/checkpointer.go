@@ -29,6 +29,9 @@ type checkpointer struct {
 	interval time.Duration
 	log      zerolog.Logger
 	now      func() time.Time
+	// anchors timestamps and sends each checkpoint (anchors.go); nil or
+	// empty when evidence.tsa_url and witness_url are not set.
+	anchors *anchorer
 
 	mu sync.Mutex // one signing at a time
 
@@ -86,8 +89,10 @@ func (c *checkpointer) start() {
 	}()
 }
 
-// Sign signs a checkpoint now if the log grew and returns the latest one.
-func (c *checkpointer) Sign(context.Context) ([]byte, error) {
+// Sign signs a checkpoint now if the log grew, anchors every checkpoint
+// that still lacks its anchors (a failure is logged, alerted and retried
+// at the next Sign), and returns the latest checkpoint.
+func (c *checkpointer) Sign(ctx context.Context) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cp, signed, err := evidence.SignTree(c.st, c.signer, c.now())
@@ -98,6 +103,7 @@ func (c *checkpointer) Sign(context.Context) ([]byte, error) {
 		c.log.Info().Uint64("tree_size", cp.Size).Uint64("checkpoint", cp.Index).Str("note", string(cp.Note)).
 			Msg("evidence: signed checkpoint")
 	}
+	c.anchors.run(ctx, c.st) //nolint:errcheck // anchors.failed reports each failure
 	return cp.Note, nil
 }
 
@@ -114,7 +120,11 @@ func (c *checkpointer) Close() error {
 	if c.done != nil {
 		<-c.done
 	}
-	if _, err := c.Sign(context.Background()); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
+	// A TSA or witness that hangs must not hold up the shutdown for long:
+	// what they miss now, the next start anchors.
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownAnchorTimeout)
+	defer cancel()
+	if _, err := c.Sign(ctx); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		c.log.Error().Err(err).Msg("evidence: could not sign the shutdown checkpoint")
 		return err
 	}

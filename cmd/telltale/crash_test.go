@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,10 +17,14 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// TestMain lets the test binary act as `telltale` in a child process.
+// TestMain lets the test binary act as `telltale` in a child process, with
+// main's handling of Ctrl-C and SIGTERM.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("TELLTALE_CHILD_ARGS"); args != "" {
-		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

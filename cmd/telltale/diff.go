@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,7 +17,7 @@ type diffFlags struct {
 	analysisFlags
 	asJSON                    bool
 	side, color               string
-	headers                   bool
+	headers, volatile         bool
 	host, path, method, since string
 }
 
@@ -29,16 +30,22 @@ func newDiffCmd() *cobra.Command {
 gzip, zip, tar.gz and multipart bodies, by path ($.Data.Features[3].Id,
 manifest.json:$.TotalFiles). With one ID it compares that capture with the
 previous capture of the same endpoint (method, host and path template).
-Changes the config marks volatile (timestamps, hashes, nonces) are shown
-apart and not counted.
+It starts with a summary in licensing terms (features added or gone,
+figures changed, devices and users that joined or left a list); arrays
+are matched by identity (features by Id), device and user lists as sets,
+never by position. Changes the config marks volatile (timestamps, hashes,
+nonces) are not counted and are hidden unless --volatile. The first
+capture of an endpoint has nothing to compare with: diff says so and
+exits 0.
 
 With --host and --path (a path or a template such as
 /{ccid}/licenseserver/activation/renew) it walks the endpoint's series and
 prints each step's changes; --since starts the walk at a time.
 
---json prints {"from": ID, "to": ID, "changes": [{"path", "op"
-(added|removed|changed), "from", "to", "side", "volatile", ...}], ...}, or
-for a series an array of those.`,
+--json prints {"from": ID, "to": ID, "name", "first", "summary": [{"kind",
+"text", ...}], "changes": [{"path", "op" (added|removed|changed), "from",
+"to", "side", "volatile", ...}], ...}, or for a series an array of
+comparisons.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDiff(cmd, args, f) },
 	}
@@ -47,11 +54,12 @@ for a series an array of those.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fl.StringVar(&f.side, "side", analysis.SideRequest, "request, response or both")
 	fl.BoolVar(&f.headers, "headers", false, "compare header fields too")
+	fl.BoolVar(&f.volatile, "volatile", false, "list the volatile changes too (timestamps, hashes, device lists)")
 	fl.StringVar(&f.color, "color", "auto", "auto (on a terminal), always or never")
 	fl.StringVar(&f.host, "host", "", "series: the endpoint's host")
 	fl.StringVar(&f.path, "path", "", "series: the endpoint's path or path template")
 	fl.StringVar(&f.method, "method", "", "series: only this method (default: any)")
-	fl.StringVar(&f.since, "since", "", "series: start at this RFC 3339 time or date")
+	fl.StringVar(&f.since, "since", "", "series: start at this "+captureTime+": a date (2026-05-01), 2026-05-01T10:00 (UTC) or RFC 3339")
 	return cmd
 }
 
@@ -89,14 +97,14 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 	if len(args) == 2 {
 		from, to = args[0], args[1]
 	}
-	c, err := a.Compare(from, to, o)
+	d, err := a.Licensing(from, to, o)
 	if err != nil {
 		return analysisErr(err)
 	}
 	if f.asJSON {
-		return writeJSON(out, c)
+		return writeJSON(out, licenseDiffJSON{json.Number(d.From), json.Number(d.To), d})
 	}
-	printComparison(out, c, pal)
+	printLicenseDiff(out, d, pal, f.volatile)
 	return nil
 }
 
@@ -131,17 +139,17 @@ func diffSeries(cmd *cobra.Command, a analyst, f diffFlags, since time.Time, o a
 		return fmt.Errorf("no captures of %s %s%s: `telltale list --host %s` shows what there is", f.host, f.path, sinceText(f.since), f.host)
 	}
 	out := cmd.OutOrStdout()
-	all := []*analysis.Comparison{}
+	all := []comparisonJSON{}
 	for i := max(start, 1); i < len(ids); i++ {
 		c, err := a.Compare(ids[i-1], ids[i], o)
 		if err != nil {
 			return analysisErr(err)
 		}
 		if f.asJSON {
-			all = append(all, c)
+			all = append(all, comparisonJSON{json.Number(c.From), json.Number(c.To), c})
 			continue
 		}
-		printComparison(out, c, pal)
+		printComparison(out, c, pal, f.volatile)
 		fmt.Fprintln(out)
 	}
 	if f.asJSON {
@@ -158,4 +166,20 @@ func sinceText(s string) string {
 		return ""
 	}
 	return " since " + s
+}
+
+// licenseDiffJSON is a licensing diff as diff --json prints it: the
+// capture ids numbers.
+type licenseDiffJSON struct {
+	From json.Number `json:"from"`
+	To   json.Number `json:"to"`
+	*analysis.LicenseDiff
+}
+
+// comparisonJSON is a comparison as diff --json prints it: the capture
+// ids numbers.
+type comparisonJSON struct {
+	From json.Number `json:"from"`
+	To   json.Number `json:"to"`
+	*analysis.Comparison
 }

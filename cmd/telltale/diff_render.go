@@ -16,12 +16,38 @@ import (
 // maxLeaves bounds the lines one added or removed subtree prints.
 const maxLeaves = 60
 
+// printLicenseDiff writes the summary in licensing terms, then the
+// comparison; for the first capture of an endpoint, only that.
+func printLicenseDiff(w io.Writer, d *analysis.LicenseDiff, pal palette, volatile bool) {
+	if d.First {
+		for _, l := range d.Summary {
+			fmt.Fprintln(w, l.Text)
+		}
+		return
+	}
+	name := d.Name
+	if name == "" {
+		name = d.Endpoint
+	}
+	fmt.Fprintln(w, pal.paint(ansiBold, fmt.Sprintf("%s: capture %s (%s) against capture %s (%s)", name, d.To, d.ToTime, d.From, d.FromTime)))
+	if len(d.Summary) == 0 {
+		fmt.Fprintln(w, "Summary: nothing that matters changed.")
+	} else {
+		fmt.Fprintln(w, "Summary:")
+		for _, l := range d.Summary {
+			fmt.Fprintln(w, "  "+l.Text)
+		}
+	}
+	fmt.Fprintln(w)
+	printComparison(w, d.Comparison, pal, volatile)
+}
+
 // printComparison writes a comparison as a unified view: a header, the
-// counted changes ("-" old, "+" new, "@@ path @@" before each), then the
-// volatile ones, one line each.
-func printComparison(w io.Writer, c *analysis.Comparison, pal palette) {
-	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+c.From+"  "+c.FromTime))
-	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+c.To+"  "+c.ToTime))
+// counted changes ("-" old, "+" new, "@@ path @@" before each), then,
+// with volatile, the volatile ones, one line each.
+func printComparison(w io.Writer, c *analysis.Comparison, pal palette, volatile bool) {
+	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+c.From+"  "+timeMS(c.FromTime)))
+	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+c.To+"  "+timeMS(c.ToTime)))
 	fmt.Fprintf(w, "%s  %s: %d %s, %d volatile (not counted)\n", c.Endpoint, sideText(c.Side), c.Counted, plural(c.Counted, "change"), c.Volatile)
 	if c.FromEndpoint != c.Endpoint {
 		fmt.Fprintf(w, "note: capture %s is of another endpoint: %s\n", c.From, c.FromEndpoint)
@@ -35,6 +61,10 @@ func printComparison(w io.Writer, c *analysis.Comparison, pal palette) {
 		}
 	}
 	if c.Volatile == 0 {
+		return
+	}
+	if !volatile {
+		fmt.Fprintln(w, pal.paint(ansiDim, fmt.Sprintf("\n%d volatile %s hidden (not counted; --volatile lists them)", c.Volatile, plural(c.Volatile, "change"))))
 		return
 	}
 	fmt.Fprintln(w, pal.paint(ansiDim, "\nvolatile (not counted):"))

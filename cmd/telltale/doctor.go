@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -29,6 +30,7 @@ type doctor struct {
 	out     io.Writer
 	cfg     *configs.Config
 	file    string // -c, "" for the embedded default
+	demo    bool   // file is DATA/demo.yaml, written by `telltale demo`
 	timeout time.Duration
 	now     func() time.Time
 	failed  bool
@@ -40,7 +42,7 @@ func newDoctorCmd() *cobra.Command {
 	var testAlert bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the deployment: config, ports, CA, store, clock, the path to Citrix, CA trust, alerts",
+		Short: "Check the deployment: config, ports, CA, store, clock, the path to Citrix, CA trust, alerts, TSA",
 		Long: `doctor runs the checks a new operator would want, one line each: ok, warn or
 fail. It exits 1 when any check fails, 0 otherwise (warnings alone pass).
 It works whether or not serve is running: ports and the store held by the
@@ -50,13 +52,14 @@ The upstream check resolves each intercepted host (exact names; *.suffix
 patterns have no name to try) and opens TLS to it the way serve does
 (upstream.resolve, upstream.proxy, upstream.no_proxy, the system roots plus
 upstream.ca_file). With --alert it also sends a test alert to
-alerts.webhook.`,
+alerts.webhook. With evidence.tsa_url it asks that TSA for a test timestamp.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d := &doctor{out: cmd.OutOrStdout(), file: file, timeout: timeout, now: time.Now}
 			if !d.loadConfig(data) {
 				return errChecksFailed
 			}
 			d.checkPorts()
+			d.checkClients()
 			ca := d.checkCA()
 			d.checkClock(ca)
 			d.checkStore()
@@ -64,6 +67,7 @@ alerts.webhook.`,
 			d.checkUpstreams()
 			d.checkTrust(ca)
 			d.checkAlerts(testAlert)
+			d.checkAnchors()
 			if d.failed {
 				return errChecksFailed
 			}
@@ -87,6 +91,13 @@ func (d *doctor) line(status, check, format string, args ...any) {
 }
 
 func (d *doctor) loadConfig(data string) bool {
+	if d.file == "" && data != "" {
+		// A demo's data dir: check the demo as it runs (its ports, its
+		// simulated upstream), not the embedded default.
+		if demo := filepath.Join(data, demoConfigFile); fileExists(demo) {
+			d.file, d.demo = demo, true
+		}
+	}
 	name := d.file
 	if name == "" {
 		name = "the embedded default configuration"
@@ -102,6 +113,14 @@ func (d *doctor) loadConfig(data string) bool {
 	}
 	d.cfg = cfg
 	abs, _ := filepath.Abs(cfg.DataDir)
+	if d.demo {
+		name += " (written by `telltale demo`)"
+	}
 	d.line(checkOK, "config", "%s is valid; data dir %s", name, abs)
 	return true
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }

@@ -136,6 +136,7 @@ func TestCLI_Doctor_NetworkPathClosedAndBusyPort(t *testing.T) {
 	b, _ := os.ReadFile(cfg)
 	s := regexp.MustCompile(`resolve: \{.*\}`).ReplaceAllString(string(b), `resolve: {"las.cloud.com:443": "`+dead+`", "cis.citrix.com:443": "`+dead+`"}`)
 	s = strings.Replace(s, "listen: 127.0.0.1:0\n", "listen: "+busy.Addr().String()+"\n", 1)
+	s = strings.Replace(s, "allow_local: [", "allow_local: [\""+dead+"\", ", 1)
 	os.WriteFile(cfg, []byte(s), 0o644)
 	lines, code := doctorLines(t, "-c", cfg, "--data", data)
 	if code != 1 {

@@ -45,7 +45,8 @@ func (d *doctor) checkUpstreams() {
 		d.line(checkFail, "upstream", "%v", err)
 		return
 	}
-	dialer := &proxy.Dialer{Parent: parent, NoProxy: d.cfg.Upstream.NoProxy, Resolve: d.cfg.Upstream.Resolve, RootCAs: roots, Timeout: d.timeout}
+	dialer := &proxy.Dialer{Parent: parent, NoProxy: d.cfg.Upstream.NoProxy, Resolve: d.cfg.Upstream.Resolve, RootCAs: roots, Timeout: d.timeout,
+		Vet: proxy.LocalGuard(d.cfg.Upstream.AllowLocal)}
 	results := make([]upstreamResult, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
@@ -60,6 +61,10 @@ func (d *doctor) checkUpstreams() {
 		} else {
 			d.line(checkWarn, "upstream", "%s", r.msg)
 		}
+	}
+	if reached == 0 && d.demo {
+		d.line(checkFail, "upstream", "the demo's simulated Citrix cloud is not running: doctor checks a demo while `telltale demo --data %s` runs", d.cfg.DataDir)
+		return
 	}
 	if reached == 0 {
 		via := "directly"
@@ -122,7 +127,10 @@ func (d *doctor) excluded(host string) bool {
 // describeNetErr says what a failed connect means, plainly.
 func describeNetErr(err error) string {
 	var ne net.Error
+	var le *proxy.LocalError
 	switch {
+	case errors.As(err, &le):
+		return "serve refuses it: " + le.Error()
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timed out (a firewall dropping the traffic?): " + shortErr(err)
 	case strings.Contains(err.Error(), "refused"):

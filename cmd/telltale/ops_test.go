@@ -43,7 +43,7 @@ func writeOpsConfig(t *testing.T, v *vendor, extra string) (cfgPath, dataDir str
 	dataDir = filepath.Join(dir, "data")
 	caPath := filepath.Join(dir, "vendor-ca.pem")
 	os.WriteFile(caPath, v.CA.PEM(), 0o644)
-	addr := v.Listener.Addr().String()
+	addr, closed := v.Listener.Addr().String(), closedAddr(t)
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 data_dir: %s
 admin:
@@ -53,10 +53,11 @@ intercept:
 upstream:
   ca_file: %s
   resolve: {"las.cloud.com:443": %q, "cis.citrix.com:443": %q, "api.cloud.com:443": %q}
+  allow_local: [%q, %q]
 log:
   level: warn
   format: json
-%s`, dataDir, caPath, addr, addr, closedAddr(t), extra)
+%s`, dataDir, caPath, addr, addr, closed, addr, closed, extra)
 	cfgPath = filepath.Join(dir, "telltale.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 func newReconcileCmd() *cobra.Command {
 	var f analysisFlags
 	var measured, tolerance string
+	var maps []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "reconcile --measured FILE.csv",
@@ -38,7 +40,7 @@ names the line.`,
 			if err != nil {
 				return usage(err)
 			}
-			m, err := readMeasurements(measured)
+			m, err := readMeasurements(measured, maps)
 			if err != nil {
 				return err
 			}
@@ -53,7 +55,7 @@ names the line.`,
 			}
 			res := analysis.Reconcile(pts, m, tol)
 			if asJSON {
-				err = writeJSON(cmd.OutOrStdout(), res)
+				err = writeJSON(cmd.OutOrStdout(), reconciliationJSON(res))
 			} else {
 				err = writeReconciliation(cmd.OutOrStdout(), res)
 			}
@@ -68,16 +70,29 @@ names the line.`,
 	fl.StringVar(&measured, "measured", "", "your measurement: CSV of date,figure name,value")
 	fl.StringVar(&tolerance, "tolerance", "0", "allowed difference: a number (2) or a percentage of the measured value (5%)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	fl.StringArrayVar(&maps, "map", nil, "column mapping for another CSV layout: date=COL, value=COL[+COL], figure=COL|TEMPLATE (repeat)")
 	return cmd
 }
 
-func readMeasurements(name string) ([]analysis.Measurement, error) {
+func readMeasurements(name string, maps []string) ([]analysis.Measurement, error) {
+	var mp analysis.Mapping
+	if len(maps) > 0 {
+		var err error
+		if mp, err = analysis.ParseMapping(maps); err != nil {
+			return nil, usage(err)
+		}
+	}
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, usage(fmt.Errorf("--measured: %w", err))
 	}
 	defer fh.Close()
-	m, err := analysis.ParseMeasurements(fh)
+	var m []analysis.Measurement
+	if mp.IsZero() {
+		m, err = analysis.ParseMeasurements(fh)
+	} else {
+		m, err = analysis.ParseMapped(fh, mp)
+	}
 	if err != nil {
 		return nil, usage(fmt.Errorf("%s: %w", name, err))
 	}
@@ -85,8 +100,9 @@ func readMeasurements(name string) ([]analysis.Measurement, error) {
 }
 
 func writeReconciliation(w io.Writer, r analysis.Reconciliation) error {
-	fmt.Fprintf(w, "Compared %d figure-days (tolerance %s): %d agree, %d %s.\n",
-		r.Compared, r.Tolerance, r.Agreed, len(r.Mismatches), plural(len(r.Mismatches), "mismatch"))
+	fmt.Fprintf(w, "%d figure-days (tolerance %s): %d agree, %d %s (%d reported higher, %d measured higher, %d reported but not measured, %d measured but not reported).\n",
+		r.Days, r.Tolerance, r.Counts[analysis.Agree], len(r.Mismatches), plural(len(r.Mismatches), "mismatch"),
+		r.Counts[analysis.ReportedHigher], r.Counts[analysis.MeasuredHigher], r.Counts[analysis.ReportedNotMeasured], r.Counts[analysis.MeasuredNotReported])
 	if len(r.Mismatches) == 0 {
 		return nil
 	}
@@ -113,4 +129,23 @@ func optional(v *float64) string {
 		return "-"
 	}
 	return formatValue(*v)
+}
+
+// mismatchJSON is a mismatch as reconcile --json prints it: the capture
+// id a number, left out when there is none.
+type mismatchJSON struct {
+	analysis.Mismatch
+	ID json.Number `json:"id,omitempty"`
+}
+
+// reconciliationJSON is reconcile --json.
+func reconciliationJSON(r analysis.Reconciliation) any {
+	ms := make([]mismatchJSON, len(r.Mismatches))
+	for i, m := range r.Mismatches {
+		ms[i] = mismatchJSON{m, json.Number(m.ID)}
+	}
+	return struct {
+		analysis.Reconciliation
+		Mismatches []mismatchJSON `json:"mismatches"`
+	}{r, ms}
 }

@@ -17,7 +17,7 @@ import (
 // paramchange` for the Windows service, POST /-/reload with the admin
 // token anywhere) applies the keys below while connections stay up; every
 // other key that changed is logged as needing a restart.
-var liveKeys = []string{"intercept", "clients", "others", "alerts", "capture.retention"}
+var liveKeys = []string{"intercept", "clients", "others", "alerts", "capture.retention", "upstream.allow_local"}
 
 // ReloadResult says what a reload did.
 type ReloadResult struct {
@@ -43,7 +43,8 @@ func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 	s.ops.applied = next
 	s.ops.mu.Unlock()
 
-	s.proxy.Reload(proxy.Policy{Intercept: next.Intercept.Hosts, Deny: next.Others == configs.OthersDeny, Allow: next.AllowedClients()})
+	s.proxy.Reload(proxy.Policy{Intercept: next.Intercept.Hosts, Deny: next.Others == configs.OthersDeny, Allow: next.AllowedClients(),
+		AllowLocal: next.Upstream.AllowLocal})
 	s.ops.reload(next)
 	res := ReloadResult{Applied: changedKeys(prev, next, nil), RestartNeeded: changedKeys(s.cfg, next, liveKeys)}
 	ev := s.log.Info()
@@ -51,6 +52,9 @@ func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 		ev = s.log.Warn().Strs("restart_needed", res.RestartNeeded)
 	}
 	ev.Strs("applied", res.Applied).Msg("configuration reloaded")
+	if w := next.ExposedProxy(); w != "" {
+		s.log.Warn().Str("component", "serve").Msg(w)
+	}
 	return res, nil
 }
 
@@ -75,7 +79,8 @@ func changedKeys(a, b *configs.Config, skip []string) []string {
 }
 
 // walkKeys calls fn for every field of two Configs by YAML key, going
-// one level into capture, whose retention is live and max_body_bytes not.
+// one level into capture, whose retention is live and max_body_bytes not,
+// and into upstream, whose allow_local is live.
 func walkKeys(a, b reflect.Value, prefix string, fn func(key string, x, y reflect.Value)) {
 	t := a.Type()
 	for i := range t.NumField() {
@@ -84,8 +89,8 @@ func walkKeys(a, b reflect.Value, prefix string, fn func(key string, x, y reflec
 			continue
 		}
 		key = prefix + key
-		if key == "capture" {
-			walkKeys(a.Field(i), b.Field(i), "capture.", fn)
+		if key == "capture" || key == "upstream" {
+			walkKeys(a.Field(i), b.Field(i), key+".", fn)
 			continue
 		}
 		fn(key, a.Field(i), b.Field(i))

@@ -40,6 +40,10 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 		return nil, 0, fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
 	}
 	opts.Signer, opts.Key = e.s.ckpt.signer, e.Key()
+	if err := e.s.analyzer.Flush(ctx); err != nil {
+		return nil, 0, fmt.Errorf("export: wait for the analysis: %w", err)
+	}
+	opts.Attach = reportAttacher(e.s.analyzer, e.s.cfg)
 	return evidence.Export(w, e.s.Store, opts)
 }
 
@@ -49,7 +53,7 @@ func (e reviewEvidence) Verify(context.Context) (*evidence.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: log key: %w", err)
 	}
-	return evidence.Verify(e.s.Store, evidence.VerifyOptions{Verifier: v})
+	return evidence.Verify(e.s.Store, evidence.VerifyOptions{Verifier: v, TSARoots: e.s.ckpt.anchors.tsaRoots()})
 }
 
 // serveAdminTLS puts TLS on the admin listener when it is configured, and
@@ -66,7 +70,7 @@ func (s *Server) serveAdminTLS() error {
 		info.CertFile, info.ServerName, info.CertSHA256 = t.certFile, t.serverName, t.sha256
 		s.adminTLS = t
 	}
-	return writeAdminInfo(s.cfg.DataDir, info)
+	return s.publishAdminInfo(info) // admininfo.go
 }
 
 // dialAddr is where a client on this machine reaches a listener: loopback

@@ -25,9 +25,9 @@ func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 		Logger:           log,
 	}
 	for _, e := range cfg.Endpoints {
-		r := analysis.Rule{Endpoint: e.Endpoint, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
+		r := analysis.Rule{Endpoint: e.Endpoint, Name: e.Name, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
 		for _, f := range e.Figures {
-			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count})
+			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count, Label: f.Label})
 		}
 		o.Rules = append(o.Rules, r)
 	}
@@ -40,6 +40,7 @@ func (s *Server) openAnalyzer() error {
 	o := analysisOptions(s.cfg.Inspect, s.log)
 	o.MaxBody = s.cfg.Inspect.MaxAnalysedBytes
 	o.OnDrift = s.driftAlert
+	o.OnPlainUsers = s.plainUsersAlert
 	var err error
 	if s.analyzer, err = analysis.New(s.Store, o); err != nil {
 		return fmt.Errorf("open analysis: %w", err)
@@ -76,4 +77,15 @@ func (s *Server) driftAlert(events []analysis.DriftEvent) {
 			events[0].ID, strings.Join(fields, "; "), events[0].ID))
 		s.ops.Metrics.Drift(ep.Host)
 	}
+}
+
+// plainUsersAlert raises the personal-data alert for a capture that sent
+// user@domain names in clear: Citrix's username anonymisation is off.
+func (s *Server) plainUsersAlert(p analysis.PlainUsers) {
+	if s.ops == nil {
+		return
+	}
+	ep, _ := analysis.ParseEndpoint(p.Endpoint)
+	s.ops.Alerts.PlainUserNames(ep.Host, ep.Template, fmt.Sprintf("capture %s sent %d user@domain %s in clear, e.g. %s. "+
+		"Turn on username anonymisation on the license server, and see the review UI's Personal data page.", p.ID, p.Count, plural(p.Count, "name"), p.Example))
 }

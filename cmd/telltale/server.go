@@ -21,6 +21,7 @@ import (
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/proxy"
 	"github.com/telltale/telltale/store"
 )
@@ -47,6 +48,9 @@ type Server struct {
 	analyzer *analysis.Analyzer
 
 	proxyLn, adminLn net.Listener
+	// instance is the id this server wrote into DATA/admin.json, "" until
+	// then (admininfo.go).
+	instance string
 	// CACreated is true when this start made the CA.
 	CACreated bool
 }
@@ -83,15 +87,22 @@ func (s *Server) open() error {
 			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
 			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
 	}
-	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, WALDirect: s.cfg.Capture.WALDirect, OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex})
+	// Bodies that hold secrets under evidence.redact_* are sealed as they
+	// are logged, so that a redacted bundle proves all of them but those.
+	seal := evidence.Redactor{Fields: s.cfg.Evidence.RedactFields, Headers: s.cfg.Evidence.RedactHeaders}.Seal
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, WALDirect: s.cfg.Capture.WALDirect,
+		OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex, Seal: seal})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err // store.Open says "open store: ..."
 	}
 	if s.ckpt, err = openCheckpointer(dir, time.Duration(s.cfg.Evidence.CheckpointInterval), s.Store, s.log); err != nil {
 		return fmt.Errorf("open log key: %w", err)
+	}
+	if err := s.openAnchors(); err != nil {
+		return err
 	}
 	if err := s.openAnalyzer(); err != nil {
 		return err
@@ -103,6 +114,11 @@ func (s *Server) open() error {
 }
 
 func (s *Server) newProxy() error {
+	if nofile, ok := fdLimit(); ok {
+		if w := fdWarning(s.cfg.Limits.MaxClientConns, nofile); w != "" {
+			s.log.Warn().Msg(w)
+		}
+	}
 	roots, err := upstreamRoots(s.cfg)
 	if err != nil {
 		return err
@@ -117,6 +133,7 @@ func (s *Server) newProxy() error {
 		Intercept:       s.cfg.Intercept.Hosts,
 		Deny:            s.cfg.Others == configs.OthersDeny,
 		Allow:           s.cfg.AllowedClients(),
+		AllowLocal:      s.cfg.Upstream.AllowLocal,
 		RootCAs:         roots,
 		ParentProxy:     parent,
 		NoProxy:         s.cfg.Upstream.NoProxy,
@@ -125,6 +142,11 @@ func (s *Server) newProxy() error {
 		UpstreamTimeout: time.Duration(s.cfg.Upstream.Timeout),
 		Observe:         s.observe,
 		Logger:          s.log,
+
+		HeadTimeout:       time.Duration(s.cfg.Limits.HeadTimeout),
+		IdleTimeout:       time.Duration(s.cfg.Limits.IdleTimeout),
+		MaxClientConns:    s.cfg.Limits.MaxClientConns,
+		TunnelIdleTimeout: time.Duration(s.cfg.Limits.TunnelIdleTimeout),
 	})
 	return err
 }
@@ -137,15 +159,19 @@ func (s *Server) listen() error {
 	if s.adminLn, err = net.Listen("tcp", s.cfg.Admin.Listen); err != nil {
 		return fmt.Errorf("admin listen: %w (is the port in use? set admin.listen or --admin)", err)
 	}
+	s.proxy.Protect(s.adminLn.Addr()) // never reachable through the proxy
 	token, err := adminToken(s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
-		Templates: analysis.Templates(s.cfg.Inspect.Templates)})
+		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(analysisOptions(s.cfg.Inspect, s.log).Rules),
+		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
-	s.admin = &http.Server{Handler: s.routes(h, token), ReadHeaderTimeout: 10 * time.Second}
+	idle := time.Duration(s.cfg.Limits.IdleTimeout)
+	s.admin = &http.Server{Handler: bodyDeadline(s.routes(h, token), idle),
+		ReadHeaderTimeout: time.Duration(s.cfg.Limits.HeadTimeout), IdleTimeout: idle}
 	s.admin.RegisterOnShutdown(h.Close) // ends event streams, which never go idle
 	return s.serveAdminTLS()            // and writes DATA/admin.json
 }
@@ -168,6 +194,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ops.start(s.Store)
 	s.started = true
 	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
+	if w := s.cfg.ExposedProxy(); w != "" {
+		s.log.Warn().Str("component", "serve").Msg(w)
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -205,9 +234,7 @@ func (s *Server) Close() error {
 			ln.Close()
 		}
 	}
-	if s.cfg != nil {
-		os.Remove(filepath.Join(s.cfg.DataDir, adminAddrFile))
-	}
+	s.removeAdminInfo() // only if it is still ours (admininfo.go)
 	if s.ops != nil {
 		s.ops.close(s.started)
 	}
@@ -246,6 +273,8 @@ type adminInfo struct {
 	CertFile   string `json:"cert_file,omitempty"`
 	ServerName string `json:"server_name,omitempty"`
 	CertSHA256 string `json:"cert_sha256,omitempty"`
+	// Instance is a random id of the serve that wrote the file.
+	Instance string `json:"instance,omitempty"`
 }
 
 func writeAdminInfo(dir string, info adminInfo) error {

@@ -56,7 +56,7 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 		t.Errorf("detail: URL %q", url)
 	}
 	b.run("decoded body", visible(`#msg-request tr[data-path="$.edition"]`))
-	b.run("evidence of the capture", waitJS(`document.body.innerText.includes('leaf ')`))
+	b.run("evidence of the capture", chromedp.Click(chromedp.CSS(`.page-tabs [data-tab=evidence]`)), waitJS(`document.body.innerText.includes('leaf ')`))
 
 	// The diff with the previous capture highlights what changed.
 	b.run("diff", chromedp.Click(chromedp.CSS("#diff-prev")), visible("table.changes"))
@@ -109,7 +109,7 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 	if fi, err := os.Stat(bundle); err != nil || fi.Size() == 0 {
 		t.Fatalf("downloaded bundle: %v", err)
 	}
-	out, errOut, code := cli(t, "verify", bundle)
+	out, errOut, code := cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"))
 	if code != 0 || !strings.HasPrefix(out, "ok:") {
 		t.Fatalf("telltale verify of the downloaded bundle: exit %d\n%s%s", code, out, errOut)
 	}

@@ -66,6 +66,10 @@ func TestUI_Screenshots(t *testing.T) {
 	shot("5-evidence")
 	b.run("filter", chromedp.Navigate(base+"/#/captures?q=CountUsedMax&host=cis.citrix.com"), visible(".row.cols"))
 	shot("6-search")
+	b.run("personal", chromedp.Navigate(base+"/#/personal"), visible("#identities"))
+	shot("6b-personal")
+	b.run("reconcile", chromedp.Navigate(base+"/#/reconcile"), visible("#reported-counts"))
+	shot("6c-reconcile")
 	b.run("dark", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})

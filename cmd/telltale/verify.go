@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,35 +15,61 @@ import (
 	"github.com/telltale/telltale/evidence"
 )
 
+// verifyFlags are verify's trust inputs.
+type verifyFlags struct {
+	data, config string
+	keys         []string // --key: trusted log keys, lines or files
+	witnesses    []string // --witness: keys whose cosignatures are accepted
+	earlier      []string // --earlier: files of checkpoints kept elsewhere
+	tsaCA        string   // --tsa-ca: PEM roots for the checkpoints' timestamps
+}
+
 func newVerifyCmd() *cobra.Command {
-	var data, key string
+	var fl verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify [FILE.zip]",
 		Short: "Check the whole evidence log, or an exported bundle, for any change",
 		Long: `Without a file, check the store in --data: every record against its leaf
 in the Merkle log, every body against its SHA-256, every tree hash, every
 signed checkpoint and their consistency. With a bundle from ` + "`telltale export`" + `,
-check it offline: its files, signatures, inclusion proofs and bodies.
-Exit 0: everything checks. Exit 1: every failure is listed.`,
+check it offline against the key you recorded (--key, or
+evidence.trusted_keys in -c FILE): its files, signatures, inclusion proofs
+and bodies. --earlier FILE proves a checkpoint you kept elsewhere (the
+server's log, a ticket, an e-mail) consistent with the log, or reports it
+FORKED. Exit 0: everything checks. Exit 1: every failure is listed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				return verifyBundle(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], key)
+			roots, err := tsaCAFlag(fl.tsaCA)
+			if err != nil {
+				return err
 			}
-			return verifyStore(cmd.OutOrStdout(), cmd.ErrOrStderr(), data, key)
+			if len(args) == 1 {
+				return verifyBundle(cmd, args[0], fl, roots)
+			}
+			return verifyStore(cmd.OutOrStdout(), cmd.ErrOrStderr(), fl, roots)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", defaultDataDir, "data dir")
-	f.StringVar(&key, "key", "", "the log's verifier key (the log.pub line you recorded, or a file holding it); default: DATA/ca/log.pub, or the bundle's own")
+	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
+	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.trusted_keys")
+	f.StringArrayVar(&fl.keys, "key", nil, "the log's verifier key you recorded (the log.pub line, or a file holding it); repeatable; "+
+		"a bundle needs one (or evidence.trusted_keys); default for --data: DATA/ca/log.pub")
+	f.StringArrayVar(&fl.witnesses, "witness", nil, "a verifier key whose signature lines on the bundle's notes are accepted and checked; repeatable")
+	f.StringArrayVar(&fl.earlier, "earlier", nil, "a signed checkpoint kept elsewhere, to prove the log extends it; repeatable")
+	f.StringVar(&fl.tsaCA, "tsa-ca", "", "PEM roots the checkpoint timestamps' TSA must chain to; without it, timestamps are checked but the TSA is not trusted")
 	return cmd
 }
 
-func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
+func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) error {
+	dir := fl.data
 	if err := needStore(dir); err != nil {
 		return err
 	}
-	key, err := logKey(dir, keyFlag)
+	key, err := logKey(dir, firstOr(fl.keys, ""))
+	if err != nil {
+		return err
+	}
+	earlier, err := readKept(fl.earlier)
 	if err != nil {
 		return err
 	}
@@ -49,13 +79,14 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
 		return err
 	}
 	defer closeLog()
-	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v})
+	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v, Earlier: earlier, TSARoots: roots})
 	if err != nil {
 		return err
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(errOut, "telltale: note: %s\n", n)
 	}
+	warnUnanswered(errOut, rep.Warnings)
 	if !rep.OK() {
 		return failed(out, rep.Failures, "the log was changed after it was written: keep the data dir as it is, "+
 			"and compare with a backup and with the checkpoints you kept")
@@ -65,8 +96,41 @@ func verifyStore(out, errOut io.Writer, dir, keyFlag string) error {
 		latest = fmt.Sprintf("%d checkpoints consistent, the latest covers %d records (signed %s)",
 			rep.Checkpoints, rep.Latest.Size, rep.Latest.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	}
+	if rep.Kept > 0 {
+		latest += fmt.Sprintf("; %d kept checkpoints (--earlier) extended by the log", rep.Kept)
+	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
+	printTimestamps(out, rep.Anchors, rep.Checkpoints)
 	return nil
+}
+
+func firstOr(ss []string, def string) string {
+	if len(ss) > 0 {
+		return ss[0]
+	}
+	return def
+}
+
+// maxKept is the largest --earlier file read: a signed checkpoint is a
+// few hundred bytes.
+const maxKept = 1 << 20
+
+// readKept reads the --earlier files.
+func readKept(files []string) ([]evidence.KeptCheckpoint, error) {
+	var kept []evidence.KeptCheckpoint
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usage(fmt.Errorf("--earlier: %w", err))
+		}
+		b, err := io.ReadAll(io.LimitReader(f, maxKept))
+		f.Close()
+		if err != nil {
+			return nil, usage(fmt.Errorf("--earlier: %w", err))
+		}
+		kept = append(kept, evidence.KeptCheckpoint{Name: name, Note: b})
+	}
+	return kept, nil
 }
 
 // failed lists every failure and returns the error that ends the command.
@@ -77,13 +141,10 @@ func failed(out io.Writer, fs []evidence.Finding, what string) error {
 	return fmt.Errorf("verification failed: %d problems, listed above; %s", len(fs), what)
 }
 
-func verifyBundle(out, errOut io.Writer, path, keyFlag string) error {
-	var key string
-	if keyFlag != "" {
-		var err error
-		if key, err = logKey("", keyFlag); err != nil {
-			return err
-		}
+func verifyBundle(cmd *cobra.Command, path string, fl verifyFlags, roots *x509.CertPool) error {
+	opts, err := bundleOptions(fl)
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -94,29 +155,51 @@ func verifyBundle(out, errOut io.Writer, path, keyFlag string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := evidence.VerifyBundle(f, fi.Size(), evidence.BundleOptions{Key: key})
+	opts.TSARoots = roots
+	rep, err := evidence.VerifyBundle(cmd.Context(), f, fi.Size(), opts)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: verification interrupted: the bundle was not fully checked", path)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if !rep.OK() {
-		return failed(out, rep.Failures, "do not rely on this bundle; ask for a new export, and check it with the key you recorded (--key)")
+		return failed(cmd.OutOrStdout(), rep.Failures, "do not rely on this bundle; ask for a new export, and check it with the key you recorded (--key)")
 	}
-	printBundle(out, path, rep)
-	if !rep.KeyPinned {
-		fmt.Fprintf(errOut, "telltale: note: checked with the key inside the bundle, which shows it is intact, not who made it: "+
-			"pin the key you recorded with --key %q\n", rep.Key)
-	}
+	printBundle(cmd.OutOrStdout(), path, rep)
 	return nil
+}
+
+// bundleOptions gathers the trusted keys (--key, then
+// evidence.trusted_keys), the witnesses and the kept checkpoints.
+func bundleOptions(fl verifyFlags) (evidence.BundleOptions, error) {
+	var opts evidence.BundleOptions
+	cfg, err := loadConfig(fl.config)
+	if err != nil {
+		return opts, err
+	}
+	for _, k := range append(slices.Clone(fl.keys), cfg.Evidence.TrustedKeys...) {
+		key, err := logKey("", k)
+		if err != nil {
+			return opts, err
+		}
+		opts.Keys = append(opts.Keys, key)
+	}
+	for _, w := range fl.witnesses {
+		key, err := logKey("", w)
+		if err != nil {
+			return opts, usage(fmt.Errorf("--witness: %w", err))
+		}
+		opts.Witnesses = append(opts.Witnesses, key)
+	}
+	opts.Earlier, err = readKept(fl.earlier)
+	return opts, err
 }
 
 func printBundle(w io.Writer, path string, r *evidence.BundleReport) {
 	m, ck := r.Manifest, r.Checkpoint
 	fmt.Fprintf(w, "ok: %s verifies\n", path)
-	src := "from the bundle"
-	if r.KeyPinned {
-		src = "pinned with --key"
-	}
-	fmt.Fprintf(w, "  key         %s (%s), %s\n", r.Key, r.Fingerprint, src)
+	fmt.Fprintf(w, "  key         %s (%s), the one you trust\n", r.Key, r.Fingerprint)
 	fmt.Fprintf(w, "  checkpoint  tree size %d, root hash %s, signed %s\n", ck.Size, ck.Root, ck.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	whole := ""
 	if r.Complete {
@@ -125,6 +208,10 @@ func printBundle(w io.Writer, path string, r *evidence.BundleReport) {
 	fmt.Fprintf(w, "  captures    %d (%d records), each proven in the log by its inclusion proof%s\n", r.Captures, r.Records, whole)
 	fmt.Fprintf(w, "  bodies      %d, each matching its leaf\n", r.Bodies)
 	fmt.Fprintf(w, "  earlier     %d checkpoints, each extended by this one\n", r.Earlier)
+	if r.Kept > 0 {
+		fmt.Fprintf(w, "  kept        %d checkpoints you kept (--earlier), each extended by this one\n", r.Kept)
+	}
+	printBundleAnchors(w, r)
 	if len(r.Withheld) > 0 {
 		reasons := map[string]int{}
 		var order []string

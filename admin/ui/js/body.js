@@ -1,5 +1,6 @@
 // A body: decoded tree and fields, its text, its bytes.
 import {api} from './api.js';
+import {fieldValue, maskText, secretPath} from './secrets.js';
 import {bytes, h, hexdump} from './util.js';
 
 const TEXT_MAX = 2 << 20;
@@ -46,7 +47,7 @@ async function decodedView(dec, err) {
 }
 
 function part(p) {
-  const label = [h('span.ptype', p.type), p.name ? ' ' + p.name : '', p.filename ? ` (${p.filename})` : '',
+  const label = [h('span.ptype', p.type), p.filename ? h('strong.mono', ' ' + p.filename) : '', p.name && p.name !== p.filename ? ' ' + p.name : '',
     h('span.faint', ' ', bytes(p.size))];
   return h('div.part',
     h('div', label, p.error ? h('span.err-text', ' — ' + p.error) : null, p.note ? h('span.muted', ' — ' + p.note) : null),
@@ -67,7 +68,7 @@ function fieldsTable(fields, personal) {
     const group = f.type === 'object' || f.type === 'array';
     const k = h('td.k', {title: f.path}, label);
     k.style.paddingLeft = depth * 14 + 'px';
-    const cls = [group ? 'group' : '', f.volatile ? 'vol' : '', pii.has(f.path) ? 'pii' : ''].filter(Boolean).join(' ');
+    const cls = [group ? 'group' : '', f.volatile ? 'vol' : '', pii.has(f.path) ? 'pii' : '', secretPath(f.path) ? 'secret' : ''].filter(Boolean).join(' ');
     return h('tr', {class: cls || null, dataset: {path: f.path}}, k, h('td.ty', f.type), h('td.v', value(f)));
   });
   const table = h('table.fields', h('tbody', rows));
@@ -103,7 +104,7 @@ function value(f) {
   switch (f.type) {
   case 'object': return h('span.faint', '{…}');
   case 'array': return h('span.faint', '[…]');
-  case 'string': return h('span.str', JSON.stringify(f.value));
+  case 'string': return h('span.str', JSON.stringify(fieldValue(f.path, f.value)));
   case 'number': return h('span.num', String(f.value));
   case 'bool': case 'null': return h('span.lit', String(f.value));
   case 'text': return h('pre.body', String(f.value));
@@ -136,7 +137,9 @@ async function textView(url, m) {
     try { text = JSON.stringify(JSON.parse(text), null, 2); } catch { /* not JSON after all */ }
   }
   if (buf.byteLength > TEXT_MAX) note += ` Showing the first ${bytes(TEXT_MAX)}.`;
-  return h('div', note ? h('p.muted', note) : null, h('pre.body', text));
+  const masked = maskText(text);
+  if (masked !== text) note += ' Secrets are masked: tick "Reveal secrets" to see them, or download the raw bytes.';
+  return h('div', note ? h('p.muted', note) : null, h('pre.body', masked));
 }
 
 async function hexView(url) {

@@ -2,10 +2,15 @@
 // holds only the pages on screen; free-text searches page by cursor.
 import {api} from './api.js';
 import {bytes, debounce, h, hashFor, isoToLocalInput, localInputToISO, localTime, num, pathOf, statusBadge, utcTitle} from './util.js';
+import {highlight, nearHit, pane, shortType} from './listpane.js';
 
 const PAGE = 200;
 const ROW = 28;
-const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'changed', 'drift'];
+const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'changed', 'drift', 'sort', 'order'];
+// COLUMNS: [sort key, label, class]; a key of '' does not sort.
+const COLUMNS = [['number', 'No.', 'num c-no'], ['time', 'Captured', 'c-time'], ['reported', 'Reported for', 'c-rep'],
+  ['name', 'Endpoint', 'c-ep'], ['host', 'Host', 'c-host'], ['status', 'Status', 'c-st'], ['kind', 'Kind', 'c-kind'],
+  ['', 'Type', 'c-type'], ['duration', 'Time', 'num c-dur'], ['sent', 'Sent', 'num c-sent'], ['received', 'Received', 'num c-recv'], ['', '', 'num c-flags']];
 
 // State survives leaving the page, so that Back returns to the same rows.
 const st = {
@@ -120,15 +125,14 @@ function build(main) {
     const row = e.target.closest('.row');
     if (row && row.dataset.i) select(+row.dataset.i);
   });
+  v.pane = h('aside.pane.card', {id: 'list-pane', 'aria-live': 'polite'}, h('p.muted', 'Click a capture to see what it reported; double-click or Enter opens it.'));
   v.viewport.addEventListener('dblclick', e => {
     const row = e.target.closest('.row');
     if (row && row.dataset.id) open(row.dataset.id);
   });
-  const head = h('div.thead.cols', {role: 'row'},
-    h('div', 'Time'), h('div', 'Method'), h('div', 'Host'), h('div', 'Path'), h('div', 'Status'),
-    h('div', 'Kind'), h('div.num', 'Sent'), h('div.num', 'Received'), h('div.num', ''));
+  const head = h('div.thead.cols', {role: 'row'}, COLUMNS.map(([key, label, cls]) => sortHead(key, label, cls)));
   v.table = h('div.table', head, v.viewport);
-  main.replaceChildren(filters, v.table,
+  main.replaceChildren(filters, h('div.split', v.table, v.pane),
     h('p.help', h('span.kbd', 'j'), ' ', h('span.kbd', 'k'), ' move · ', h('span.kbd', 'Enter'), ' open · ',
       h('span.kbd', '/'), ' search · ', h('span.kbd', 'd'), ' diff with previous'));
   v.onKey = e => onKey(e);
@@ -140,10 +144,28 @@ function build(main) {
   return v;
 }
 
+// sortHead is a column heading; a click sorts by it, a second click
+// reverses the order.
+function sortHead(key, label, cls) {
+  const cur = (st.filters.sort || 'time') === key;
+  const desc = (st.filters.order || 'desc') === 'desc';
+  const attrs = {class: cls, role: 'columnheader'};
+  if (!key) return h('div', attrs, label);
+  attrs['aria-sort'] = cur ? (desc ? 'descending' : 'ascending') : 'none';
+  attrs.dataset = {sort: key};
+  return h('div', attrs, h('button.sorter', {type: 'button', title: 'Sort by ' + (label || key).toLowerCase(), onclick: () => {
+    st.filters.order = cur && desc ? 'asc' : 'desc';
+    st.filters.sort = key === 'time' ? undefined : key;
+    if (st.filters.order === 'desc') st.filters.order = undefined;
+    applyFilters(true);
+  }}, label, cur ? (desc ? ' ▾' : ' ▴') : ''));
+}
+
 function size() {
   if (!view) return;
   const top = view.viewport.getBoundingClientRect().top;
-  view.viewport.style.height = Math.max(200, window.innerHeight - top - 84) + 'px';
+  const below = window.innerWidth < 1200 ? 200 : 0; // the pane goes under the table
+  view.viewport.style.height = Math.max(200, window.innerHeight - top - 84 - below) + 'px';
 }
 
 function applyFilters(rebuild) {
@@ -185,7 +207,7 @@ async function loadPage(p) {
   st.loading.add(p);
   const gen = st.gen;
   const q = filterQuery();
-  q.set('order', 'desc');
+  q.set('order', st.filters.order || 'desc');
   q.set('offset', String(p * PAGE));
   q.set('limit', String(PAGE));
   try {
@@ -207,7 +229,7 @@ async function loadMore() {
   st.searching = true;
   const gen = st.gen;
   const q = filterQuery();
-  q.set('order', 'desc');
+  q.set('order', st.filters.order || 'desc');
   q.set('limit', String(PAGE));
   if (st.next) q.set('cursor', st.next);
   try {
@@ -283,18 +305,28 @@ function rowEl(i, it) {
     return el;
   }
   if (st.fresh.has(it.id)) cls.push('fresh');
-  const flags = h('div.flags',
+  const flags = h('div.flags.c-flags',
     it.drift ? h('span.dot.drift', {title: 'drift: ' + it.drift + ' event(s)'}) : null,
     it.error ? h('span.dot.err', {title: it.error}) : null);
+  const what = it.kind === 'exchange' ? pathOf(it.url) : it.kind + ' ' + it.host;
+  const ep = it.snippet
+    ? h('div.c-ep', {title: it.snippet}, it.name ? [h('span.epname', it.name), ' '] : null, h('span.snip', highlight(nearHit(it.snippet, st.filters.q), st.filters.q)))
+    : h('div.c-ep', {title: `${it.method || ''} ${it.url}`},
+      it.name ? [h('span.epname', it.name), ' '] : [h('span.m.' + (it.method || 'x'), it.method || '—'), ' '],
+      h('span.path', what));
   const el = h('div', {class: cls.join(' '), role: 'row', 'aria-selected': i === st.sel ? 'true' : 'false', dataset: {i: String(i), id: it.id}},
-    h('div.t', {title: utcTitle(it.time)}, localTime(it.time)),
-    h('div', h('span.m.' + (it.method || 'x'), it.method || '—')),
-    h('div.host', {title: it.host}, it.host),
-    h('div.path', {title: it.url}, it.kind === 'exchange' ? pathOf(it.url) : it.kind + ' ' + it.host),
-    h('div', statusBadge(it)),
-    h('div', it.kind === 'exchange' ? '' : h('span.tag', it.kind)),
-    h('div.num', bytes(it.request_bytes)),
-    h('div.num', bytes(it.response_bytes)),
+    h('div.num.c-no', String(it.number || '')),
+    h('div.t.c-time', {title: utcTitle(it.time)}, localTime(it.time)),
+    h('div.t.c-rep', {title: it.reported_for ? 'The payload says it reports on ' + utcTitle(it.reported_for) : 'The payload names no date of its own'},
+      it.reported_for ? localTime(it.reported_for).slice(0, 10) : '—'),
+    ep,
+    h('div.host.c-host', {title: it.host}, it.host),
+    h('div.c-st', statusBadge(it)),
+    h('div.c-kind', h('span.tag.kind-' + it.kind, it.kind)),
+    h('div.c-type', {title: it.content_type || ''}, shortType(it.content_type)),
+    h('div.num.c-dur', it.duration_ms !== undefined ? Math.round(it.duration_ms) + ' ms' : '–'),
+    h('div.num.c-sent', bytes(it.request_bytes)),
+    h('div.num.c-recv', bytes(it.response_bytes)),
     flags);
   el.style.top = i * ROW + 'px';
   return el;
@@ -304,6 +336,7 @@ function select(i, scroll) {
   const n = count();
   if (!n) return;
   st.sel = Math.max(0, Math.min(n - 1, i));
+  if (view && itemAt(st.sel)) pane(view.pane, itemAt(st.sel));
   if (scroll && view) {
     const vp = view.viewport;
     const top = st.sel * ROW;

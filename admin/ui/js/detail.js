@@ -1,34 +1,64 @@
-// Capture detail: heads, TLS, timings, decoded bodies, leaves.
+// Capture detail: what was reported first (figures, features, personal
+// data, the parts of the payload), then the payload, the response, the
+// heads, TLS and timings, and the evidence, in tabs.
 import {api} from './api.js';
 import {renderBody} from './body.js';
+import {reportedCard} from './reported.js';
+import {headerValue, loadSecrets, revealed, setReveal} from './secrets.js';
 import {bytes, h, put, hashFor, ms, statusBadge, time} from './util.js';
+
+let tab = 'payload';
+let shown = ''; // the capture the tab belongs to: another opens on its payload
 
 export async function mount(main, route) {
   const id = route.args[0];
+  if (id !== shown) tab = 'payload';
+  shown = id;
   main.replaceChildren(h('p.muted', `Loading capture ${id}…`));
   const [c, rel, inc, dec] = await Promise.all([
     api(`/api/captures/${encodeURIComponent(id)}`),
     api(`/api/captures/${encodeURIComponent(id)}/related`).catch(() => null),
     api(`/api/captures/${encodeURIComponent(id)}/inclusion`).catch(e => ({error: e.message})),
     api(`/api/captures/${encodeURIComponent(id)}/decoded`).catch(e => ({error: e.message})),
+    loadSecrets(),
   ]);
   const item = rel ? rel.item : c;
+  const panels = {
+    payload: () => message(c, 'request', c.request, dec.request, dec.error),
+    response: () => (c.kind === 'exchange' ? message(c, 'response', c.response, dec.response, dec.error) : h('p.muted', 'No response: ' + c.kind)),
+    heads: () => [heads(c, 'request', c.request), heads(c, 'response', c.response)],
+    transport: () => h('div.grid2', overview(c, item), h('div', timings(c), tls(c))),
+    evidence: () => leaves(inc),
+  };
+  const labels = {payload: 'Payload sent', response: 'Response', heads: 'Heads', transport: 'TLS & timings', evidence: 'Evidence'};
+  const box = h('div.tabbox');
+  const bar = h('div.tabs.page-tabs', {role: 'tablist'});
+  const show = name => {
+    tab = name;
+    for (const b of bar.querySelectorAll('button')) b.classList.toggle('on', b.dataset.tab === name);
+    put(box, panels[name]());
+  };
+  for (const name of Object.keys(panels)) {
+    bar.append(h('button', {type: 'button', role: 'tab', dataset: {tab: name}, onclick: () => show(name)}, labels[name]));
+  }
+  bar.append(h('span.spring'), h('label.chip', {title: 'Authorization, cookies, client secrets and tokens show masked until revealed'},
+    h('input', {type: 'checkbox', id: 'reveal', checked: revealed(), onchange: e => { setReveal(e.target.checked); show(tab); }}), 'Reveal secrets'));
   put(main,
-    h('div.crumbs', h('a', {href: '#/captures'}, 'Captures'), ' / ', `capture ${c.id}`),
-    head(c, rel),
-    h('div.grid2', overview(c, item), h('div', timings(c), tls(c))),
-    leaves(inc),
-    message(c, 'request', c.request, dec.request, dec.error),
-    c.kind === 'exchange' ? message(c, 'response', c.response, dec.response, dec.error) : null);
-  document.title = `Telltale — ${c.method || c.kind} ${c.host} #${c.id}`;
+    h('div.crumbs', h('a', {href: '#/captures'}, 'Captures'), ' / ', `capture ${item.number || c.id}`),
+    head(c, rel, item),
+    reportedCard(c, item, dec),
+    bar, box);
+  show(panels[tab] ? tab : 'payload');
+  document.title = `Telltale — ${item.name || c.host} #${item.number || c.id}`;
 }
 
-function head(c, rel) {
+function head(c, rel, item) {
   const prev = rel && rel.prev;
   const next = rel && rel.next;
   return h('div.cap-head',
     h('span.m.' + (c.method || 'x'), c.method || c.kind),
     statusBadge(c),
+    item.name ? h('strong.epname', item.name) : null,
     h('span.url', c.url || c.host),
     h('div.actions',
       h('a.btn.small', {href: prev ? hashFor('capture', [prev]) : null, 'aria-disabled': prev ? null : 'true', title: 'Previous capture of this endpoint'}, '← Previous'),
@@ -40,6 +70,7 @@ function overview(c, item) {
   const row = (k, v) => [h('dt', k), h('dd', v)];
   const endpoint = item.endpoint;
   return h('div.card', h('h3', 'Capture'), h('dl.kv',
+    item.number ? row('Number', String(item.number)) : null,
     row('ID', h('span.mono', c.id)),
     row('Time', time(c.time, true)),
     row('Kind', c.kind),
@@ -97,13 +128,19 @@ function leaves(inc) {
 }
 
 function message(c, side, m, dec, decErr) {
+  const title = side === 'request' ? 'Request body' : 'Response body';
+  if (!m) return h('div.card', h('h3', title), h('p.muted', side === 'response' ? 'No response recorded.' : 'No request head recorded.'));
+  return h('div.card', {id: 'msg-' + side}, h('h3', title), renderBody(c, side, m, dec, decErr));
+}
+
+function heads(c, side, m) {
   const title = side === 'request' ? 'Request' : 'Response';
   if (!m) return h('div.card', h('h3', title), h('p.muted', side === 'response' ? 'No response recorded.' : 'No request head recorded.'));
   const first = side === 'request' ? `${m.method} ${m.url} ${m.proto}` : `${m.proto} ${m.status}`;
-  return h('div.card', {id: 'msg-' + side},
+  const rows = list => h('table.hdrs', list.map(x => h('tr', h('td', x.name), h('td', headerValue(x.name, x.value)))));
+  return h('div.card', {id: 'heads-' + side},
     h('h3', title),
     h('div.mono', first),
-    h('table.hdrs', m.headers.map(x => h('tr', h('td', x.name), h('td', x.value)))),
-    m.trailers && m.trailers.length ? [h('h3', 'Trailers'), h('table.hdrs', m.trailers.map(x => h('tr', h('td', x.name), h('td', x.value))))] : null,
-    renderBody(c, side, m, dec, decErr));
+    rows(m.headers),
+    m.trailers && m.trailers.length ? [h('h3', 'Trailers'), rows(m.trailers)] : null);
 }

@@ -2,7 +2,7 @@
 import {api} from './api.js';
 import {h, put, hashFor, time} from './util.js';
 
-const view = {hideVolatile: false, side: 'request', tab: 'changes'};
+const view = {hideVolatile: true, side: 'request', tab: 'changes'};
 
 export async function mount(main, route) {
   let [from, to] = route.args;
@@ -11,7 +11,9 @@ export async function mount(main, route) {
     const rel = await api(`/api/captures/${encodeURIComponent(to)}/related`);
     from = rel.prev;
     if (!from) {
-      main.replaceChildren(h('div.card', h('p', `Capture ${to} is the first of its endpoint: there is nothing to compare it with.`),
+      const n = rel.item.number || to;
+      main.replaceChildren(h('section.card.lsum', {id: 'diff-summary'}, h('h2', 'Nothing to compare'),
+        h('p', `Capture ${n} is the first ${rel.item.name || 'capture of its endpoint'}: there is nothing before it to compare it with.`),
         h('a', {href: hashFor('capture', [to])}, 'Back to the capture')));
       return;
     }
@@ -21,7 +23,7 @@ export async function mount(main, route) {
   main.replaceChildren(h('p.muted', `Comparing capture ${from} with ${to}…`));
   const q = new URLSearchParams({from, to, side: 'both', headers: '1'});
   const [cmp, ra, rb] = await Promise.all([
-    api('/api/diff?' + q),
+    api('/api/licensing?' + q),
     api(`/api/captures/${encodeURIComponent(from)}/related`).catch(() => null),
     api(`/api/captures/${encodeURIComponent(to)}/related`).catch(() => null),
   ]);
@@ -31,6 +33,7 @@ export async function mount(main, route) {
   ctx.draw = draw;
   put(main,
     h('div.crumbs', h('a', {href: '#/captures'}, 'Captures'), ' / diff'),
+    summary(ctx),
     head(ctx),
     controls(ctx, draw),
     cmp.notes && cmp.notes.length ? h('div.card', h('h3', 'Notes'), h('ul.verify-list', cmp.notes.map(n => h('li', n)))) : null,
@@ -38,9 +41,27 @@ export async function mount(main, route) {
   draw();
 }
 
+// summary is the diff in licensing terms, first: features added or gone,
+// figures changed (with the difference), devices and users that joined
+// or left, other fields.
+function summary(ctx) {
+  const {cmp, ra, rb} = ctx;
+  const name = cmp.name || cmp.endpoint;
+  const n = r => (r && r.item.number ? r.item.number : null);
+  const lines = cmp.summary || [];
+  return h('section.card.lsum', {id: 'diff-summary'},
+    h('h2', `What changed in ${name}`),
+    h('p.muted', `Capture ${n(rb) || ctx.to}`, rb && rb.item.reported_for ? [' (for ', time(rb.item.reported_for), ')'] : '',
+      ` against capture ${n(ra) || ctx.from}`, ra && ra.item.reported_for ? [' (for ', time(ra.item.reported_for), ')'] : '', '.'),
+    lines.length ? h('ul.sumlines', lines.map(l => h('li', {class: 'k-' + l.kind, dataset: {kind: l.kind}},
+      l.delta !== undefined && l.delta !== null ? h('span.delta.' + (l.delta > 0 ? 'up' : 'down'), l.delta > 0 ? '▲' : '▼') : null, ' ', l.text)))
+      : h('p', 'Nothing that matters changed: only volatile fields (timestamps, hashes) differ.'),
+    h('p.help', `${cmp.counted} counted changes by path below; ${cmp.volatile} volatile ones `, view.hideVolatile ? 'hidden.' : 'shown dimmed.'));
+}
+
 function side(label, id, t, rel) {
   return h('div.card', h('h3', label),
-    h('div', h('a.mono', {href: hashFor('capture', [id])}, `capture ${id}`), '  ', time(t)),
+    h('div', h('a.mono', {href: hashFor('capture', [id])}, `capture ${rel && rel.item.number ? rel.item.number : id}`), '  ', time(t)),
     rel ? h('div.mono.muted', rel.item.endpoint) : null);
 }
 

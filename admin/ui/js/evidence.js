@@ -18,13 +18,29 @@ export async function mount(main) {
   };
   put(main,
     h('div.page-head', h('h1', 'Evidence'), h('span.sub', 'What proves that the log is the one written at the time, and a bundle to hand over.')),
-    h('div.grid2', ck, h('div.card', h('h3', 'Verify the whole log'), verifyBox)),
-    exportCard(ev, facets, refresh));
+    howTo(ev),
+    exportCard(ev, facets, refresh),
+    h('div.grid2', ck, h('div.card', h('h3', 'Verify the whole log'), verifyBox)));
   showVerify(verifyBox, ev.verify, ev);
 }
 
 export function unmount() {
   clearTimeout(poll);
+}
+
+// howTo answers "how do I hand proof to the vendor", first.
+function howTo(ev) {
+  const key = ev.key ? ` --key '${ev.key}'` : ' --key KEY';
+  return h('section.card', {id: 'handover'},
+    h('h2', 'Hand proof to the vendor'),
+    h('ol.steps',
+      h('li', h('strong', 'Export a bundle'), ' below: the captures you choose, with their inclusion proofs against a freshly signed checkpoint. ',
+        'Leave "redact" on to withhold secrets (Authorization, cookies, client secrets); the proofs still verify.'),
+      h('li', h('strong', 'Send the zip'), ' to the vendor, and the log key ', ev.key ? h('span.hash', ev.key) : '(DATA/ca/log.pub)',
+        ' by another channel (a ticket, the contract\'s e-mail), so that they can pin it.'),
+      h('li', h('strong', 'They check it offline'), ' with ', h('code', `telltale verify BUNDLE.zip${key}`),
+        ', or by hand with sha256sum, openssl, jq and python3 as the bundle\'s README.txt explains.'),
+      last && last.report ? h('li', h('a', {href: last.report, id: 'report-link'}, 'Open the printable report'), ' of the last bundle.') : null));
 }
 
 function checkpointCard(ev) {
@@ -66,6 +82,7 @@ function showVerify(box, v, ev) {
         : h('p', h('span.tag.bad', 'FAILED'), ` ${num(v.failures_total)} problems:`),
       v.failures.length ? h('ul.verify-list.err-text', v.failures.map(f => h('li', f))) : null,
       v.notes_total ? h('details', h('summary', `${num(v.notes_total)} notes (not failures)`), h('ul.verify-list', v.notes.map(f => h('li', f)))) : null,
+      v.warnings_total ? h('details', h('summary', `${num(v.warnings_total)} captures without a recorded response (not tampering)`), h('ul.verify-list', v.warnings.map(f => h('li', f)))) : null,
       h('p.help', 'Finished ', time(v.finished), '.')));
   }
   box.replaceChildren(...parts);
@@ -77,7 +94,7 @@ function exportCard(ev, facets, refresh) {
     ((facets && facets.hosts) || []).map(x => h('option', {value: x.value}, `${x.value} (${num(x.count)})`)));
   const since = h('input', {type: 'datetime-local', name: 'since', 'aria-label': 'From'});
   const until = h('input', {type: 'datetime-local', name: 'until', 'aria-label': 'Until'});
-  const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture ids'});
+  const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture numbers'});
   const out = h('div', last ? result(last, ev) : null);
   const submit = h('button.btn.primary', {type: 'submit', disabled: !ev.can_export}, 'Export bundle');
   const form = h('form.export', {id: 'export-form', onsubmit: async e => {
@@ -90,7 +107,11 @@ function exportCard(ev, facets, refresh) {
       body.since = localInputToISO(since.value);
       body.until = localInputToISO(until.value);
     }
-    if (scope === 'ids') body.ids = ids.value.split(/[\s,]+/).filter(Boolean);
+    if (scope === 'ids') {
+      // The list shows capture numbers; the export takes ids.
+      const {ids: byNumber} = await api('/api/numbers');
+      body.ids = ids.value.split(/[\s,]+/).filter(Boolean).map(n => String(byNumber[+n - 1] || 'no-capture-' + n));
+    }
     submit.disabled = true;
     submit.textContent = 'Exporting…';
     try {
@@ -106,10 +127,10 @@ function exportCard(ev, facets, refresh) {
   }},
   h('span.muted', 'Captures'),
   h('div.opts', radio('scope', 'all', 'all', true), radio('scope', 'host', 'of host', false), host,
-    radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these ids', false), ids),
+    radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these capture numbers', false), ids),
   h('span.muted', 'Secrets'),
-  h('div.opts', radio('redact', 'yes', 'redact them (Authorization, cookies, tokens, secrets; each listed as withheld)', true),
-    radio('redact', 'no', 'keep everything as logged', false)),
+  h('div.opts', radio('redact', 'yes', 'withhold them (Authorization, cookies, tokens, secrets; each listed, everything else still proven)', true),
+    radio('redact', 'no', 'keep them in the bundle: give it only to whom may see them', false)),
   h('div.full', submit));
   return h('div.card', h('h3', 'Export a bundle'),
     ev.can_export ? null : h('p.err-text', 'This server cannot export (no log key).'),

@@ -19,7 +19,9 @@ export async function mount(main, route) {
     main.replaceChildren(h('div.card', h('p.muted', 'No endpoint analysed yet: the timeline fills as exchanges complete.')));
     return;
   }
-  eps.sort((a, b) => (b.last_time || '').localeCompare(a.last_time || ''));
+  // The compliance upload first: it is what licensing is judged on.
+  const rank = e => (e.name === 'Compliance upload' ? 0 : e.name ? 1 : 2);
+  eps.sort((a, b) => rank(a) - rank(b) || (b.last_time || '').localeCompare(a.last_time || ''));
   const key = route.query.get('endpoint') || eps[0].endpoint;
   const ep = eps.find(e => e.endpoint === key) || {endpoint: key, captures: 0};
   const right = h('div', h('p.muted', 'Loading…'));
@@ -32,6 +34,7 @@ export async function mount(main, route) {
 function endpointList(eps, key) {
   return h('nav.card.eplist', {'aria-label': 'Endpoints'}, eps.map(e =>
     h('a', {href: hashFor('timeline', [], new URLSearchParams({endpoint: e.endpoint})), class: e.endpoint === key ? 'on' : null},
+      e.name ? h('strong', e.name) : null,
       h('div.ep', e.endpoint),
       h('div.meta', `${num(e.captures)} captures · last `, time(e.last_time)))));
 }
