@@ -175,7 +175,8 @@ F8. The capture views. Each line's "capture" is what "telltale show
                without r); tunnel/denied: bytes_up and bytes_down
      duration  tunnel/denied only: Go's time.Duration String
                ("1.5s", "2m3.004s", "0s") of duration
-     request   o's head as a message, response r's (absent without head):
+     request   o's head (its head_redacted when withheld) as a message,
+               response r's (absent without a head):
                {proto, method, url, status (each left out when empty or
                0), headers, trailers (left out when none), body_sha256,
                body_size, truncated, stored_sha256 (truncated only),
@@ -213,11 +214,13 @@ F10. capture.har: HAR 1.2, one entry per exchange (tunnels and denied
               time = their sum; blocked, dns, connect, ssl -1
      comment  "error: <the view's error>" when there is one
    A text is the body file's bytes as UTF-8, or their base64 with
-   encoding "base64" when they are not UTF-8 or hold a NUL. The response
-   content is decoded when the head has a Content-Encoding that decodes
-   (its size is then the decoded size); a truncated body is shown as
-   stored, with a comment; a withheld body has no text, or its redacted
-   copy's, with a comment.
+   encoding "base64" when they are not UTF-8 or hold a NUL. A body is
+   shown decoded when its head has a Content-Encoding (gzip or x-gzip,
+   deflate: zlib or raw, br; "identity" skipped; the last one undone
+   first) that decodes (the response content's
+   size is then the decoded size), else as sent, with a comment; a
+   truncated body is shown as stored, with a comment; a withheld body has
+   no text, or its redacted copy's, with a comment.
 
 F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    "checkpoint" (its number), "note" (checkpoint.txt, or
@@ -230,7 +233,8 @@ F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    the TSA's CMS signature and certificate chain need
    "openssl ts -verify" or "telltale verify --tsa-ca" (step 3a).
 
-F12. capture-index.json: {"format": "telltale-index/v1", "tree_size"
+F12. capture-index.json (in every bundle whose checkpoint has an index
+   line, but one selected by capture ids): {"format": "telltale-index/v1", "tree_size"
    (the checkpoint's), "root" (base64: the checkpoint's index line),
    "hosts": by host, every host of the tree: {"host" (lowercase, "" for
    records without one), "count", "hash" (hex), and for every host the
