@@ -65,11 +65,12 @@ func (e *exports) close() {
 // exportRequest is the body of POST /api/exports: what `telltale export`
 // takes as flags.
 type exportRequest struct {
-	Host   string   `json:"host"`
-	Since  string   `json:"since"`
-	Until  string   `json:"until"`
-	IDs    []string `json:"ids"`
-	Redact bool     `json:"redact"`
+	Host  string   `json:"host"`
+	Since string   `json:"since"`
+	Until string   `json:"until"`
+	IDs   []string `json:"ids"`
+	// Redact withholds secrets; absent means true, as in `telltale export`.
+	Redact *bool `json:"redact"`
 }
 
 // exportView says what a written bundle holds.
@@ -107,7 +108,7 @@ func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "ids select captures by id: use them without host, since and until")
 		return
 	}
-	sel := evidence.Selection{Host: in.Host, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact}
+	sel := evidence.Selection{Host: in.Host, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact == nil || *in.Redact}
 	v, err := h.exports.write(r, h.opts.Evidence, sel)
 	switch {
 	case errors.Is(err, evidence.ErrEmptyLog):

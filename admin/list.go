@@ -199,7 +199,7 @@ func (f *filter) matchMeta(e *entry, drifted map[uint64]int) bool {
 	switch {
 	case f.since != 0 && e.time < f.since, f.until != 0 && e.time >= f.until:
 		return false
-	case len(f.hosts) > 0 && !contains(f.hosts, e.host),
+	case len(f.hosts) > 0 && !matchHosts(f.hosts, e.host),
 		len(f.methods) > 0 && !contains(f.methods, e.method),
 		len(f.kinds) > 0 && !contains(f.kinds, e.kind),
 		len(f.endpoints) > 0 && !contains(f.endpoints, e.endpoint):

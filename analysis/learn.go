@@ -323,17 +323,24 @@ func putPoints(t table, l *learned) error {
 	return nil
 }
 
-// report logs drift: at warn level and to OnDrift, a capture at a time,
-// when live; at debug level during catch-up (which sums up at the end).
+// report logs drift and hands it to OnDrift, a capture at a time, when
+// live. Each drift is logged once: at warn level here, unless OnDrift
+// takes it over (serve raises an alert, whose line is the log), and at
+// debug level during catch-up (which sums up at the end).
 func (a *Analyzer) report(batch []*learned) {
 	for _, l := range batch {
 		for _, d := range l.events {
-			ev := a.log.Warn()
-			if !a.live {
-				ev = a.log.Debug()
+			ev := a.log.Debug()
+			if a.live && a.opts.OnDrift == nil {
+				ev = a.log.Warn()
 			}
-			ev.Str("id", d.ID).Str("endpoint", d.Endpoint).Str("side", d.Side).Str("kind", d.Kind).
-				Str("path", d.Path).Str("old", d.Old).Str("new", d.New).Msg("analysis: drift")
+			ev = ev.Str("id", d.ID).Str("endpoint", d.Endpoint).Str("kind", d.Kind)
+			for k, v := range map[string]string{"side": d.Side, "path": d.Path, "old": d.Old, "new": d.New} {
+				if v != "" {
+					ev = ev.Str(k, v)
+				}
+			}
+			ev.Msg("analysis: drift")
 		}
 		if a.live && a.opts.OnDrift != nil && len(l.events) > 0 {
 			a.opts.OnDrift(l.events)

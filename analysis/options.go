@@ -42,7 +42,8 @@ type Options struct {
 	// up; nil means time.Now.
 	Now func() time.Time
 	// OnDrift, when set, is called by the worker with the drift events of
-	// each capture analysed live (not during catch-up), e.g. for alerts.
+	// each capture analysed live (not during catch-up), e.g. for alerts,
+	// and reports them: the worker then logs them at debug level only.
 	// It runs on the worker goroutine: keep it cheap.
 	OnDrift func([]DriftEvent)
 	// OnPlainUsers, when set, is called by the worker for each capture

@@ -7,17 +7,18 @@ import (
 	"time"
 )
 
-// Evidence configures the signed checkpoints and what `telltale export
-// --redact` replaces.
+// Evidence configures the signed checkpoints, what `telltale export`
+// withholds (unless --no-redact) and which bodies serve seals as it logs
+// them.
 type Evidence struct {
 	// CheckpointInterval is how often serve signs a checkpoint of the log
 	// (when it grew); it also signs one at start and at shutdown.
 	CheckpointInterval Duration `yaml:"checkpoint_interval"`
 	// RedactFields are JSON keys, form fields, URL query parameters and
-	// header names whose values --redact replaces, matched ignoring case,
+	// header names whose values export withholds, matched ignoring case,
 	// '_' and '-', as suffixes ("secret" matches clientSecret).
 	RedactFields []string `yaml:"redact_fields"`
-	// RedactHeaders are header names whose values --redact replaces.
+	// RedactHeaders are header names whose values export withholds.
 	RedactHeaders []string `yaml:"redact_headers"`
 	// TSAURL is an RFC 3161 time-stamping authority that timestamps each
 	// checkpoint (serve and `telltale checkpoint`); "" means none.

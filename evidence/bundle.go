@@ -5,8 +5,12 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// BundleFormat is the format of a bundle, in its manifest.
-const BundleFormat = "telltale-bundle/v1"
+// BundleFormat is the format of a bundle, in its manifest: v2 bundles may
+// hold v2 leaves (head fields, seals); VerifyBundle reads v1 bundles too.
+const (
+	BundleFormat   = "telltale-bundle/v2"
+	BundleFormatV1 = "telltale-bundle/v1"
+)
 
 // The files of a bundle. Every file but the manifest and its signature is
 // listed, with its SHA-256, in the manifest.
@@ -116,12 +120,17 @@ type Entry struct {
 	Proof     []tlog.Hash `json:"proof"` // RFC 6962 audit path, leaf first, base64
 	// Meta is the exact JSON whose SHA-256 is the leaf's meta line.
 	Meta string `json:"meta"`
-	// Head is the exact JSON whose SHA-256 is the leaf's head line; absent
-	// when the record has no head or the head is withheld.
+	// Head is the exact JSON whose SHA-256 is a v1 leaf's head line;
+	// absent when the record has no head, the head is withheld, or the
+	// leaf is v2.
 	Head *string `json:"head,omitempty"`
-	// HeadRedacted is a copy of a withheld head with secret values
+	// HeadRedacted is a copy of a withheld v1 head with secret values
 	// replaced. It is not what was logged and does not hash to the leaf.
 	HeadRedacted *store.Head `json:"head_redacted,omitempty"`
+	// HeadFields are the fields of a v2 head, whose commitments give the
+	// leaf's head line: every field in clear with its salt, but a secret
+	// one, of which only the commitment is shipped.
+	HeadFields []HeadField `json:"head_fields,omitempty"`
 	// Body is the bundle file of the stored bytes (DirBodies + the leaf's
 	// stored hash); "" when there are none or they are withheld.
 	Body string `json:"body,omitempty"`
@@ -130,8 +139,22 @@ type Entry struct {
 	// removed from the copy so that it could be redacted.
 	BodyRedacted        string `json:"body_redacted,omitempty"`
 	BodyRedactedDecoded string `json:"body_redacted_decoded,omitempty"`
+	// Seal is set for a body that held secrets when it was captured: the
+	// leaf's body line is the SHA-256 of its text (store.SealText).
+	Seal *EntrySeal `json:"seal,omitempty"`
 	// Withheld lists this record's withheld parts.
 	Withheld []Withheld `json:"withheld,omitempty"`
+}
+
+// EntrySeal is a sealed body's seal. With the body shipped it opens the
+// seal's body commitment: Salt, SHA256 and Size; with the body redacted
+// they are absent, and the redacted copy is the one the seal's copy line
+// names.
+type EntrySeal struct {
+	Text   string `json:"text"`
+	Salt   string `json:"salt,omitempty"` // hex
+	SHA256 string `json:"sha256,omitempty"`
+	Size   int64  `json:"size,omitempty"`
 }
 
 // CheckpointLine is one line of checkpoints.jsonl: an earlier stored

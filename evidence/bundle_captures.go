@@ -287,7 +287,7 @@ func sha256hex(b []byte) string {
 
 // withheld checks that each withheld part is one the leaf commits to.
 func (v *bundleVerifier) withheld(fail func(string, ...any), capture uint64, e *Entry, l store.Leaf) {
-	parts := map[string]string{partName(l.Kind, "head"): l.Head, partName(l.Kind, "body"): l.StoredSHA256}
+	parts := map[string]string{partName(l.Kind, "head"): l.Head, partName(l.Kind, "body"): cmpOr(l.Sealed, l.StoredSHA256)}
 	seen := map[string]bool{}
 	for _, w := range e.Withheld {
 		sum, ok := parts[w.Part]
@@ -315,7 +315,13 @@ func withheldPart(e *Entry, part string) *Withheld {
 
 func (v *bundleVerifier) head(fail func(string, ...any), e *Entry, l store.Leaf) {
 	w := withheldPart(e, "head")
+	if l.Version == 2 {
+		v.headFields(fail, e, l, w)
+		return
+	}
 	switch {
+	case e.HeadFields != nil:
+		fail("head: fields of a head whose leaf is v1")
 	case e.Head != nil:
 		if got := sha256hex([]byte(*e.Head)); got != l.Head {
 			fail("head: SHA-256 %s, but the leaf says %s", got, l.Head)
@@ -341,7 +347,13 @@ func (v *bundleVerifier) body(fail func(string, ...any), e *Entry, l store.Leaf)
 			v.used[name] = true
 		}
 	}
+	if l.Sealed != "" {
+		v.sealedBody(fail, e, l, w)
+		return
+	}
 	switch {
+	case e.Seal != nil:
+		fail("body: a seal, but the leaf does not seal its body")
 	case l.StoredSHA256 == "":
 		if e.Body != "" || e.BodyRedacted != "" {
 			fail("body: a body file for a record the leaf stores no bytes of")

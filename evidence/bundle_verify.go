@@ -177,7 +177,7 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 		v.fail(FileManifest, "not a bundle manifest: %v (the file was changed or is not from Telltale)", err)
 		return false
 	}
-	if m.Format != BundleFormat {
+	if m.Format != BundleFormat && m.Format != BundleFormatV1 {
 		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormat)
 		return false
 	}
@@ -279,6 +279,8 @@ func (v *bundleVerifier) listed() {
 func knownFile(name string) bool {
 	switch name {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
+		return true
+	case FileReport, FileFigures: // derived, added by ExportOptions.Attach
 		return true
 	}
 	if isTimestampFile(name) || name == FileIndex {

@@ -29,6 +29,10 @@ type ExportOptions struct {
 	Signer note.Signer
 	Key    string
 
+	// Attach, when set, adds derived files (export_attach.go) once the
+	// captures are written.
+	Attach func(Attached) ([]Attachment, error)
+
 	Tool    string           // the exporting program and version, for the manifest and HAR
 	Now     func() time.Time // the export time; nil means time.Now
 	TempDir string           // for the files built while bodies are written; "" means os.TempDir()
@@ -61,6 +65,7 @@ func Export(w io.Writer, st *store.Store, opts ExportOptions) (m *Manifest, skip
 		if err := x.capture(c); err != nil {
 			return nil, 0, fmt.Errorf("export: capture %s: %w", c.ID, err)
 		}
+		x.exported = append(x.exported, c)
 	}
 	if err := x.finish(); err != nil {
 		return nil, 0, fmt.Errorf("export: %w", err)
@@ -84,8 +89,9 @@ type exporter struct {
 	harW                   *harWriter
 	summaryW               *summaryWriter
 
-	m       Manifest
-	skipped int
+	m        Manifest
+	skipped  int
+	exported []store.Capture // for Attach
 }
 
 func newExporter(w io.Writer, st *store.Store, opts ExportOptions) (*exporter, error) {

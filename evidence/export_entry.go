@@ -30,8 +30,7 @@ func (x *exporter) entry(seq uint64, capture string, files map[string][]byte) (*
 	if e.Proof, err = x.prove(seq-1, data); err != nil {
 		return nil, err
 	}
-	meta := *r
-	meta.Head, meta.Body = nil, store.BodyRef{}
+	meta := store.MetaOf(r)
 	mb, err := json.Marshal(&meta)
 	if err != nil {
 		return nil, err
@@ -62,6 +61,18 @@ func (x *exporter) head(e *Entry, r *store.Record, leaf store.Leaf, capture stri
 	if r.Head == nil {
 		return nil
 	}
+	if r.Salts != nil {
+		fields, withheld, err := headFields(r, x.opts.Redactor, x.opts.Selection.Redact)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Seq, err)
+		}
+		e.HeadFields = fields
+		if len(withheld) > 0 {
+			e.Withheld = append(e.Withheld, Withheld{Capture: capture, Seq: r.Seq, Part: partName(r.Kind, "head"),
+				SHA256: leaf.Head, Reason: ReasonRedacted, Fields: withheld})
+		}
+		return nil
+	}
 	if x.opts.Selection.Redact {
 		if c, fields := x.opts.Redactor.Head(r.Head); c != nil {
 			e.HeadRedacted = c
@@ -85,6 +96,9 @@ func (x *exporter) body(e *Entry, r *store.Record, capture string, files map[str
 		return nil
 	}
 	w := Withheld{Capture: capture, Seq: r.Seq, Part: partName(r.Kind, "body"), SHA256: key}
+	if r.Seal != nil {
+		return x.sealedBody(e, r, w, files)
+	}
 	if r.Body.Pruned {
 		w.Reason = ReasonPruned
 		e.Withheld = append(e.Withheld, w)
@@ -95,7 +109,7 @@ func (x *exporter) body(e *Entry, r *store.Record, capture string, files map[str
 		return fmt.Errorf("record %d: %w", r.Seq, err)
 	}
 	if x.opts.Selection.Redact {
-		red := x.opts.Redactor.Body(r.Head, data, !r.Body.Truncated)
+		red := x.redactBody(r, data)
 		switch {
 		case red.Withhold != "":
 			w.Reason = "not redactable: " + red.Withhold

@@ -50,6 +50,9 @@ func (x *exporter) finish() error {
 		return err
 	}
 	x.fillManifest()
+	if err := x.attach(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		data []byte

@@ -64,7 +64,20 @@ func TestReadme_CommandsWork(t *testing.T) {
 	for i := 0; i < len(caps); i += 97 {
 		ids = append(ids, caps[i].ID)
 	}
-	names, files := unzip(t, export(t, st, k, Selection{IDs: ids}))
+	runReadme(t, export(t, st, k, Selection{IDs: ids}), "0 v2 heads") // fill's heads are v2: want more
+	secrets, sk := newSecrets(t)
+	tokenRequest(t, secrets)
+	signTree(t, secrets, sk)
+	for _, redact := range []bool{true, false} {
+		runReadme(t, export(t, secrets, sk, Selection{Redact: redact}), "0 sealed bodies")
+	}
+}
+
+// runReadme runs README.txt's commands in an unzipped bundle; the v2
+// script must not print notWant.
+func runReadme(t *testing.T, bundle []byte, notWant string) {
+	t.Helper()
+	names, files := unzip(t, bundle)
 	work := t.TempDir()
 	for _, n := range names {
 		os.MkdirAll(filepath.Dir(filepath.Join(work, n)), 0o700)
@@ -81,8 +94,17 @@ func TestReadme_CommandsWork(t *testing.T) {
 		if err != nil {
 			t.Errorf("README command failed: %v\n%s\n%s", err, c, out)
 		}
-		if strings.HasPrefix(c, "python3") && !strings.Contains(string(out), "records proven under root") {
+		switch {
+		case !strings.HasPrefix(c, "python3"):
+		case strings.Contains(c, "head_fields"):
+			if !strings.Contains(string(out), "sealed bodies match their leaves") || strings.Contains(string(out), notWant) {
+				t.Errorf("v2 script: %s", out)
+			}
+		case !strings.Contains(string(out), "records proven under root"):
 			t.Errorf("proof script: %s", out)
+		}
+		if strings.HasPrefix(c, "python3") {
+			t.Logf("%s", out)
 		}
 	}
 	// The same commands catch a changed body.

@@ -308,7 +308,11 @@ func showBody(rec *store.Record, e *Entry, files fileSource) (bodyView, error) {
 			return v, err
 		}
 		v.data, v.decoded = data, e.BodyRedactedDecoded != ""
-		notes = append(notes, "redacted copy, not the logged bytes: "+strings.Join(withheldFields(e, "body"), ", "))
+		if e.Seal != nil {
+			notes = append(notes, "redacted copy sealed with the record, secrets withheld: "+strings.Join(withheldFields(e, "body"), ", "))
+		} else {
+			notes = append(notes, "redacted copy, not the logged bytes: "+strings.Join(withheldFields(e, "body"), ", "))
+		}
 	default:
 		notes = append(notes, "body withheld: "+withheldReason(e, "body"))
 	}

@@ -87,7 +87,7 @@ func testClock() func() time.Time {
 // storeOptions keep bodies over 1 KiB in blob files, so that tests cover
 // both kinds of stored bytes cheaply.
 func storeOptions() store.Options {
-	return store.Options{Now: testClock(), InlineMax: 1 << 10}
+	return store.Options{Now: testClock(), InlineMax: 1 << 10, Seal: Redactor{}.Seal}
 }
 
 func mustOpen(tb testing.TB, dir string, opts store.Options) *store.Store {

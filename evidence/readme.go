@@ -167,19 +167,76 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    capture as "telltale show --json" prints it, "records" its records (a
    request and its response, or one tunnel or denied record). Per record:
 
-     leaf    the data of its leaf in the log:
-               telltale-leaf/v1
+     leaf    the data of its leaf in the log, each line ending in a
+             newline, numbers in decimal, hex in lowercase:
+               telltale-leaf/v2           (or telltale-leaf/v1: see below)
                seq <record number, from 1>
                capture <capture id>
                kind <request, response, tunnel or denied>
                meta <SHA-256 of "meta">
-               head <SHA-256 of "head", or - when it has none>
-               body <SHA-256 and size of the whole wire body, or ->
-               stored <SHA-256 and size of the bytes stored, or ->
+               head <commitment to the head (v2) or SHA-256 of "head"
+                    (v1); - when it has none>
+               body <SHA-256 and size of the whole wire body, or -,
+                    or "sealed <SHA-256 of the seal's text>" (v2)>
+               stored <SHA-256 and size of the bytes stored, or -,
+                    or "sealed" when the body line is>
      meta    the record without head and body: exact JSON
-     head    the request or response head: exact JSON
+     head_fields  (v2) the head, one field at a time (below)
+     head    (v1) the request or response head: exact JSON
      body    bodies/<SHA-256>: the stored bytes, exactly as on the wire
+     seal    (v2, a body that held secrets when it was logged) below
      proof   the Merkle audit path from the leaf up to the checkpoint's root
+
+   v2 heads. A v2 leaf commits to each field of the head on its own, so
+   that a secret field can be withheld while every other one is proven.
+   "head_fields" lists them in order: the method; the URL up to its first
+   "?" (kind "url"), then each "&"-separated pair after it as sent (kind
+   "query", name = the part before "="); the status; the proto; each
+   header; each trailer. A field shipped in clear has "kind", "name"
+   (headers, trailers, query pairs), "value" and "salt" (16 bytes, hex);
+   its commitment is
+
+     SHA-256(salt || ns(kind) || ns(name) || ns(value))
+
+   where ns(s) is the netstring of s's UTF-8 bytes: its length in
+   decimal, ":", the bytes, "," (ns("") is "0:,"). A withheld field has
+   only "kind", "name" and "commitment": its value, its salt and so its
+   length are not in the bundle, and without the salt a guess of the
+   value cannot be tested. The leaf's head line is the SHA-256 of every
+   commitment, in order, each as 64 hex digits and a newline.
+
+   v2 seals. When Telltale logged a body it looked for secrets in it (the
+   redact_fields of its config, in JSON, forms, XML, and inside gzip,
+   zip, tar, multipart, base64 and JSON held in a string). A body that
+   held some is sealed: the leaf's body line is "sealed <SHA-256 of the
+   seal's text>", and "seal" holds "text":
+
+     telltale-seal/v2
+     body <SHA-256(salt || ns(hex SHA-256 of the body) || ns(its size))>
+     copy <SHA-256 of the redacted copy> <its size> <body or fields>
+     secret <SHA-256(salt_i || ns(path_i) || ns(value_i))> <path_i, JSON>
+     ...one secret line per secret
+
+   The copy is the body with each secret replaced by "[REDACTED]" and its
+   Content-Encoding undone ("body"), or, where secrets sat in a layer
+   that cannot be edited in place, a JSON listing of every decoded field
+   with each secret value replaced ("fields": {"format":
+   "telltale-redacted-fields/v1", "fields": [{"path", "type", "value"},
+   ...]}). path_i is where the secret was ("$.clientSecret",
+   "config.zip/settings.json:$.password", "form:password"); value_i is
+   its value as text (a string's characters, a number as written).
+
+   A bundle with the body opens the body line: "seal" then has "salt",
+   "sha256" and "size". A redacted bundle ships the copy as
+   redacted/<SHA-256> instead: it is the very copy logged with the
+   record, so every field in it but the secrets is proven, and neither
+   the body's hash nor its size is in the bundle (nor the record's
+   Content-Length header, withheld like a secret header).
+
+   v1 leaves were written by earlier versions of Telltale (a store keeps
+   them; its new records get v2): their head line is the SHA-256 of "head", and a
+   redacted v1 head or body ships as an unproven copy ("head_redacted",
+   redacted/), whose secrets a guess can be tested against.
 
    Each bodies/ file is named by its SHA-256; the first meta and head
    hash to the first leaf's meta and head lines:
@@ -187,6 +244,40 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   $ for f in bodies/*; do [ -e "$f" ] || continue; [ "$(sha256sum < "$f" | cut -c1-64)" = "${f#bodies/}" ] || echo "BAD $f"; done | { ! grep .; }
   $ head -n1 captures.jsonl | jq -j '.records[0].meta' | sha256sum
   $ head -n1 captures.jsonl | jq -r '.records[0].leaf' | grep '^meta '
+
+   This recomputes every v2 head from its fields and checks every seal,
+   with its body or its redacted copy, against the leaf:
+
+  $ python3 - <<'EOF'
+  import hashlib, json
+  sha = lambda b: hashlib.sha256(b).hexdigest()
+  ns = lambda b: b'%d:%s,' % (len(b), b)
+  heads = seals = 0
+  for line in open('captures.jsonl'):
+      for r in json.loads(line)['records']:
+          leaf = dict(l.split(' ', 1) for l in r['leaf'].split('\n')[1:-1])
+          if not r['leaf'].startswith('telltale-leaf/v2\n'):
+              continue
+          if 'head_fields' in r:
+              cs = [sha(bytes.fromhex(f['salt']) + ns(f['kind'].encode()) + ns(f.get('name', '').encode())
+                        + ns(f['value'].encode())) if 'value' in f else f['commitment'] for f in r['head_fields']]
+              assert sha(''.join(c + '\n' for c in cs).encode()) == leaf['head'], 'head of record %d' % r['seq']
+              heads += 1
+          if leaf['body'].startswith('sealed '):
+              s = r['seal']
+              assert sha(s['text'].encode()) == leaf['body'][7:], 'seal of record %d' % r['seq']
+              seal = s['text'].split('\n')
+              if 'salt' in s:
+                  b = open(r['body'], 'rb').read()
+                  assert sha(b) == s['sha256'] and len(b) == s['size'], 'body of record %d' % r['seq']
+                  opened = bytes.fromhex(s['salt']) + ns(s['sha256'].encode()) + ns(str(s['size']).encode())
+                  assert 'body ' + sha(opened) == seal[1], 'body commitment of record %d' % r['seq']
+              elif 'body_redacted' in r:
+                  c, (_, h, n, form) = open(r['body_redacted'], 'rb').read(), seal[2].split(' ')
+                  assert sha(c) == h and len(c) == int(n), 'redacted copy of record %d' % r['seq']
+              seals += 1
+  print('%d v2 heads and %d sealed bodies match their leaves' % (heads, seals))
+  EOF
 
    A leaf hash is SHA-256(0x00 || leaf); an inner node is
    SHA-256(0x01 || left || right). This checks every proof against the
@@ -215,19 +306,28 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
   EOF
 
 5. Withheld parts. A part listed under "withheld" in manifest.json (and
-   in its record) is not in the bundle as logged: a redacted head or body
-   ("redacted": secret values were replaced; "head_redacted" or the
-   redacted/ file is that copy, which does NOT hash to the leaf), a body
-   deleted by retention ("pruned"), or a body that could not be redacted
-   and is left out whole. The leaf still commits to the part by its
-   SHA-256, so whoever holds the original can prove it is the one logged.
-   Note that anyone can test a guess of a withheld value against that
-   hash: a short or guessable secret is not hidden by it.
+   in its record) is not in the bundle whole: a v2 head with secret
+   fields ("redacted"; "fields" names them, everything else is proven as
+   in step 4), a sealed body shipped as its redacted copy ("redacted";
+   "fields" are the seal's secret paths, "sha256" the seal's hash), a
+   body deleted by retention ("pruned"), or a body that could not be
+   redacted and is left out whole. A v1 head or body listed "redacted"
+   ships as a copy ("head_redacted", redacted/) that does NOT hash to the
+   leaf, and anyone can test a guess of a withheld v1 value against the
+   leaf's hash. Whoever holds the original can prove it is the one
+   logged: a field's or secret's value and salt give its commitment.
 
 6. The other views. capture.har (HAR 1.2: open it in Chrome DevTools,
    Network tab, or Fiddler) and summary.csv (one row per capture; a value
    that a spreadsheet would run as a formula starts with ') are made from
    the same records; "telltale verify" remakes both and compares bytes.
+
+7. The report. report.html is a printable page on these captures (what
+   was sent per endpoint, the figures per day with charts, the personal
+   data, the checkpoint and how to verify), and figures.csv holds every
+   figure they reported. Both are listed and signed like every other
+   file, but Telltale's analysis makes them, which "telltale verify"
+   does not redo: check a figure against its capture in captures.jsonl.
 `))
 
 // readme renders README.txt for a manifest.

@@ -51,8 +51,22 @@ func (r Redactor) headers() []string {
 	return r.Headers
 }
 
+// normalize lowercases a name and drops '_' and '-'. It runs for every
+// field of every small body at capture (Seal), so it builds no Replacer.
 func normalize(name string) string {
-	return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(name))
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '_' || c == '-':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		case c >= 0x80:
+			return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(name))
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // field reports whether a field name is a secret's.

@@ -108,12 +108,12 @@ func TestExport_RedactedSubsetVerifiesAndLeaksNothing(t *testing.T) {
 		got = append(got, w.Capture+" "+w.Part+" "+w.Reason+" "+strings.Join(w.Fields, ","))
 	}
 	want := []string{
-		"1 request head redacted header Authorization,header Cookie,query access_token",
-		"1 request body redacted json clientSecret,json access_token",
+		"1 request head redacted query access_token,header Authorization,header Cookie",
+		"1 request body redacted $.clientSecret,$.opts.access_token",
 		"1 response head redacted header Set-Cookie",
-		"1 response body redacted json token",
-		"3 request body redacted form password",
-		`3 response body not redactable: mentions "password" but is not JSON or form data that Telltale can redact (text/xml) `,
+		"1 response body redacted $.token",
+		"3 request body redacted form:password",
+		"3 response body redacted /r/password[1]",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("withheld:\n  got  %s\n  want %s", strings.Join(got, "\n       "), strings.Join(want, "\n       "))
@@ -138,7 +138,7 @@ func TestExport_RedactedSubsetVerifiesAndLeaksNothing(t *testing.T) {
 			copies++
 		}
 	}
-	if copies != 1 || !bytes.Contains(files[FileHAR], []byte(`CWSAuth [REDACTED]`)) {
+	if copies != 1 || !bytes.Contains(files[FileHAR], []byte(`"Authorization","value":"[REDACTED]"`)) {
 		t.Errorf("the redacted copies lost what was not secret: %d JSON copies", copies)
 	}
 }

@@ -67,8 +67,19 @@ func rebuild(e *Entry) (*store.Record, store.Leaf, error) {
 	case e.HeadRedacted != nil:
 		h := *e.HeadRedacted
 		r.Head = &h
+	case e.HeadFields != nil:
+		if r.Head, err = shownHead(e.HeadFields); err != nil {
+			return nil, l, fmt.Errorf("record %d: head fields: %w", e.Seq, err)
+		}
 	}
 	r.Body = leafBody(l)
+	if l.Sealed != "" {
+		// The seal hides the body's size and hash unless the bundle opens it.
+		r.Body = store.BodyRef{Size: -1}
+		if e.Seal != nil && e.Seal.SHA256 != "" {
+			r.Body = store.BodyRef{SHA256: e.Seal.SHA256, Size: e.Seal.Size}
+		}
+	}
 	for _, w := range e.Withheld {
 		if strings.HasSuffix(w.Part, "body") && w.Reason == ReasonPruned {
 			r.Body.Pruned = true

@@ -17,7 +17,8 @@ import (
 // body's stored bytes; the caller still closes body.
 //
 // Append makes r what reading the record back gives (see canonicalize):
-// invalid UTF-8 in its strings becomes U+FFFD, in place.
+// invalid UTF-8 in its strings becomes U+FFFD, in place. It sets r.Salts
+// to fresh random salts: every new record gets a v2 leaf.
 //
 // Appends from many goroutines are committed together (see commitLoop).
 // ctx bounds only the wait for a place in the queue: once queued, Append
@@ -62,6 +63,13 @@ func (s *Store) append(ctx context.Context, r *Record, body *Body, lazy bool) (u
 		return 0, fmt.Errorf("append: %w", err)
 	}
 	var err error
+	if r.Salts, err = newSalts(r); err != nil {
+		return 0, fmt.Errorf("append: %w", err)
+	}
+	r.Seal = nil
+	if p.copy, err = s.sealBody(r, p.stored); err != nil {
+		return 0, fmt.Errorf("append: %w", err)
+	}
 	if p.enc, err = preEncode(r); err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}

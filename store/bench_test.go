@@ -100,3 +100,19 @@ func BenchmarkLeafData(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLeafData_V2 is LeafData of a record with salts: a commitment
+// per head field.
+func BenchmarkLeafData_V2(b *testing.B) {
+	r := response(1)
+	r.Seq, r.Body = 2, BodyRef{SHA256: sum("b"), Size: 1}
+	var err error
+	if r.Salts, err = newSalts(r); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := LeafData(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

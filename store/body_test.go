@@ -213,9 +213,10 @@ func TestStore_Append_DedupesBodies(t *testing.T) {
 	before := fileSize(t, s.Path())
 	appendBoth(1000)
 	growth := fileSize(t, s.Path()) - before
-	// ~2000 records of metadata; one more copy of either body would
+	// ~2000 records of metadata (with their salts), which bbolt grows
+	// the file for in large steps; one more copy of either body would
 	// show as 300 KiB (or, for the small one, in the bucket check below).
-	if growth > 2000*2<<10 {
+	if growth > 2000*3<<10 {
 		t.Errorf("db grew by %d bytes for 2000 records, want metadata only", growth)
 	}
 	if got := len(files(t, filepath.Join(dir, BlobsDir))); got != 1 {

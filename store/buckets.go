@@ -24,13 +24,19 @@ var (
 		bucketByTime, bucketByHost, bucketResponses}
 )
 
-// formatVersion is meta/version; Open refuses any other.
-const formatVersion = "1"
+// formatVersion is meta/version. Version 1 stores hold only v1 leaves;
+// a writable Open moves them to version 2, which adds v2 leaves for new
+// records and keeps the v1 leaves (they are in the tree). Open refuses
+// any other version.
+const (
+	formatVersion   = "2"
+	formatVersionV1 = "1"
+)
 
 var keyVersion = []byte("version")
 
-// init creates the buckets of a new store and checks the format version
-// of an existing one.
+// init creates the buckets of a new store, checks the format version of
+// an existing one and, when writable, moves a version 1 store to 2.
 func (s *Store) init() error {
 	if s.opts.ReadOnly {
 		return s.db.View(checkVersion)
@@ -41,12 +47,15 @@ func (s *Store) init() error {
 				return err
 			}
 		}
-		if tx.Bucket(bucketMeta).Get(keyVersion) == nil {
-			if err := tx.Bucket(bucketMeta).Put(keyVersion, []byte(formatVersion)); err != nil {
+		v := tx.Bucket(bucketMeta).Get(keyVersion)
+		if v != nil {
+			if err := checkVersion(tx); err != nil || string(v) == formatVersion {
 				return err
 			}
+			s.log.Info().Str("from", string(v)).Str("to", formatVersion).
+				Msg("store: format moved on: records so far keep their v1 leaves, new ones get v2 leaves")
 		}
-		return checkVersion(tx)
+		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(formatVersion))
 	})
 }
 
@@ -56,8 +65,8 @@ func checkVersion(tx *bolt.Tx) error {
 			return fmt.Errorf("not a telltale store: no bucket %q", name)
 		}
 	}
-	if v := tx.Bucket(bucketMeta).Get(keyVersion); string(v) != formatVersion {
-		return fmt.Errorf("unsupported store format version %q, want %q", v, formatVersion)
+	if v := string(tx.Bucket(bucketMeta).Get(keyVersion)); v != formatVersion && v != formatVersionV1 {
+		return fmt.Errorf("unsupported store format version %q, want %q or %q", v, formatVersionV1, formatVersion)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ type pending struct {
 	rec     *Record
 	capture uint64      // rec.Capture as given, restored if the commit fails
 	stored  *inlineBody // bytes for the bodies bucket, or nil
+	copy    *inlineBody // a sealed body's redacted copy, or nil
 	err     error       // this record's own refusal; the batch still commits
 	done    chan error  // buffered: the loop never blocks on a caller
 	lazy    bool        // may wait up to LazyDelay to share a commit (AppendLazy)

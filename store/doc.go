@@ -41,8 +41,9 @@
 // Integers in keys are big-endian uint64; times are unix nanoseconds as a
 // big-endian uint64 with the sign bit flipped, so keys sort by time.
 //
-//	meta       "version" -> "1"; "recovered" -> Seq up to which every
-//	           request has a response record (notrecorded.go)
+//	meta       "version" -> "2" (or "1": see Leaves); "recovered" -> Seq
+//	           up to which every request has a response record
+//	           (notrecorded.go)
 //	records    Seq -> the record, JSON (encoding/json of Record). The
 //	           bucket's sequence is the number of records, the tree size.
 //	hashes     stored hash index (tlog.StoredHashIndex) -> 32-byte hash
@@ -105,20 +106,58 @@
 // ending in a newline (0x0a), with decimal integers without leading zeros
 // and hex in lowercase:
 //
-//	telltale-leaf/v1
+//	telltale-leaf/v2              (telltale-leaf/v1 for a record without Salts)
 //	seq <r.Seq>
 //	capture <r.Capture>
 //	kind <r.Kind>
 //	meta <MetaHash(r)>
-//	head <HeadHash(r.Head), or "-" when r.Head is nil>
+//	head <HeadHash(r), or "-" when r.Head is nil>
 //	body <r.Body.SHA256> <r.Body.Size>, or "-" when r.Body.SHA256 is ""
 //	stored <r.Body.StoredKey()> <stored size>, or "-" when there is none
 //
+// except that a v2 record with a Seal has the lines "body sealed
+// <SealHash(r)>" and "stored sealed" instead of the last two.
+//
 // MetaHash is the hex SHA-256 of the JSON encoding (encoding/json) of r
-// with Head set to nil and Body to the zero BodyRef; HeadHash is the hex
-// SHA-256 of the JSON encoding of r.Head. The stored size is
-// r.Body.StoredSize when r.Body.Truncated, else r.Body.Size. The leaf
-// hash is tlog.RecordHash(leaf data), that is SHA-256(0x00 ‖ leaf data).
+// with Head set to nil, Body to the zero BodyRef, and Salts and Seal to
+// nil. The
+// stored size is r.Body.StoredSize when r.Body.Truncated, else
+// r.Body.Size. The leaf hash is tlog.RecordHash(leaf data), that is
+// SHA-256(0x00 ‖ leaf data).
+//
+// The head line of a v2 leaf commits to each field of the head on its
+// own (fields.go), so that a bundle can withhold one secret header and
+// prove every other field. HeadFields lists the fields in order: method,
+// the URL up to its first '?' and each '&'-separated pair after it,
+// status, proto, each header, each trailer. Field i is committed to as
+//
+//	c_i = SHA-256(salt_i ‖ ns(kind) ‖ ns(name) ‖ ns(value))
+//
+// where salt_i is bytes 16i to 16i+16 of r.Salts.Head, drawn at random by
+// Append, and ns(s) is the netstring "<decimal length of s>:<s>,". The
+// head line is the hex SHA-256 of every c_i in hex, each followed by a
+// newline. A v1 head line is the hex SHA-256 of the JSON encoding of
+// r.Head.
+//
+// A body that held secrets when it was appended (Options.Seal finds them,
+// in bodies of at most Options.SealMax bytes) is sealed, so that the leaf
+// need not hold its plain hash and size, against which a guessed secret
+// could be tested. Its seal text (SealText), whose hex SHA-256 is
+// SealHash, is
+//
+//	telltale-seal/v2
+//	body <BodyCommitment: SHA-256(r.Salts.Body ‖ ns(r.Body.SHA256) ‖ ns(decimal r.Body.Size))>
+//	copy <r.Seal.Copy> <r.Seal.CopySize> <r.Seal.Form>
+//	secret <commitment> <path as a JSON string>    one line per r.Seal.Secrets
+//
+// where a secret's commitment is SHA-256(salt ‖ ns(path) ‖ ns(value)),
+// salt being its 16 bytes of r.Salts.Secrets. The redacted copy is stored
+// like a body (in bodies or blobs, by its SHA-256) and retention keeps it.
+//
+// Version 1 stores hold only v1 leaves. A writable Open of one sets
+// meta/version to 2: the v1 leaves stay as they are (they are in the
+// tree), and every record appended from then on has Salts and a v2 leaf.
+// A verifier tells them apart by the first line.
 //
 // So the leaf commits to the head and the body only by hash: either can be
 // withheld or pruned and the rest still verifies, and whoever holds the

@@ -17,6 +17,7 @@ type encoded struct {
 	value   []byte // json.Marshal of the record, with Seq 0
 	meta    []byte // the same with Head and Body zeroed (see MetaHash)
 	head    string // HeadHash
+	sealed  string // SealHash
 	capture uint64 // Capture as encoded
 }
 
@@ -26,17 +27,20 @@ func preEncode(r *Record) (*encoded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	m := *r
-	m.Head, m.Body = nil, BodyRef{}
+	m := MetaOf(r)
 	meta, err := json.Marshal(&m)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	head, err := HeadHash(r.Head)
+	head, err := HeadHash(r)
 	if err != nil {
 		return nil, err
 	}
-	return &encoded{value: value, meta: meta, head: head, capture: r.Capture}, nil
+	sealed, err := SealHash(r)
+	if err != nil {
+		return nil, err
+	}
+	return &encoded{value: value, meta: meta, head: head, sealed: sealed, capture: r.Capture}, nil
 }
 
 // finish returns the stored value and the leaf data of r, whose Seq and
@@ -52,8 +56,8 @@ func (e *encoded) finish(r *Record) (value, leaf []byte, ok bool) {
 		return nil, nil, false
 	}
 	sum := sha256.Sum256(meta)
-	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
-	l.setBody(r.Body)
+	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
+	l.setBody(r.Body, e.sealed)
 	return value, l.Encode(), true
 }
 

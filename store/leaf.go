@@ -10,25 +10,35 @@ import (
 	"strings"
 )
 
-// LeafVersion is the first line of every leaf.
-const LeafVersion = "telltale-leaf/v1"
+// The first line of every leaf: v1 leaves commit to a head by the hash of
+// its JSON, v2 leaves to each of its fields (doc.go, Leaves). New records
+// get v2 leaves; a store keeps the v1 leaves it holds.
+const (
+	LeafVersion1 = "telltale-leaf/v1"
+	LeafVersion2 = "telltale-leaf/v2"
+)
 
 // Leaf is what the log commits to for one record: the record's identity in
 // clear and every part of it by hash, so that a part can be withheld (a
 // redacted head, a pruned body) while the leaf still verifies. doc.go gives
 // the encoding.
 type Leaf struct {
+	Version int // 1 or 2
 	Seq     uint64
 	Capture uint64
 	Kind    Kind
 	Meta    string // MetaHash of the record
-	Head    string // HeadHash of the record's Head; "" when it has none
+	Head    string // HeadHash of the record; "" when it has no head
 
 	BodySHA256 string // BodyRef.SHA256; "" when not known
 	BodySize   int64  // BodyRef.Size; 0 when BodySHA256 is ""
 
 	StoredSHA256 string // BodyRef.StoredKey(); "" when nothing is stored
 	StoredSize   int64  // size of the stored bytes; 0 when StoredSHA256 is ""
+
+	// Sealed is the hex SHA-256 of SealText for a v2 record with a Seal;
+	// the body and stored fields above are then empty.
+	Sealed string
 }
 
 // LeafData returns the leaf encoding of a record, the data of its log leaf.
@@ -46,17 +56,47 @@ func NewLeaf(r *Record) (Leaf, error) {
 	if err != nil {
 		return Leaf{}, err
 	}
-	head, err := HeadHash(r.Head)
+	head, err := HeadHash(r)
 	if err != nil {
 		return Leaf{}, err
 	}
-	l := Leaf{Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
-	l.setBody(r.Body)
+	sealed, err := SealHash(r)
+	if err != nil {
+		return Leaf{}, err
+	}
+	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: meta, Head: head}
+	l.setBody(r.Body, sealed)
 	return l, nil
 }
 
-// setBody fills the leaf's body and stored lines from b.
-func (l *Leaf) setBody(b BodyRef) {
+// SealHash is the hex SHA-256 of SealText(r), or "" when r has no Seal.
+func SealHash(r *Record) (string, error) {
+	if r.Seal == nil {
+		return "", nil
+	}
+	text, err := SealText(r)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(text)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// leafVersion is 2 for a record with salts, else 1.
+func leafVersion(r *Record) int {
+	if r.Salts != nil {
+		return 2
+	}
+	return 1
+}
+
+// setBody fills the leaf's body and stored lines from b, or from the
+// seal's hash.
+func (l *Leaf) setBody(b BodyRef, sealed string) {
+	if sealed != "" {
+		l.Sealed = sealed
+		return
+	}
 	if b.SHA256 != "" {
 		l.BodySHA256, l.BodySize = b.SHA256, b.Size
 	}
@@ -68,22 +108,37 @@ func (l *Leaf) setBody(b BodyRef) {
 	}
 }
 
-// MetaHash is the hex SHA-256 of the JSON encoding of r with Head and Body
-// zeroed: everything about a record except its head and body, which the
-// leaf commits to separately. Body.Pruned, which retention may set later,
-// is therefore outside the leaf.
+// MetaHash is the hex SHA-256 of the JSON encoding of MetaOf(r).
 func MetaHash(r *Record) (string, error) {
-	m := *r
-	m.Head, m.Body = nil, BodyRef{}
+	m := MetaOf(r)
 	return jsonHash(&m)
 }
 
-// HeadHash is the hex SHA-256 of the JSON encoding of h, or "" for nil.
-func HeadHash(h *Head) (string, error) {
-	if h == nil {
+// MetaOf is r with Head, Body, Salts and Seal zeroed: everything about a
+// record except its head and body, which the leaf commits to separately,
+// and the salts, which stay secret. Body.Pruned, which retention may set later, is
+// therefore outside the leaf.
+func MetaOf(r *Record) Record {
+	m := *r
+	m.Head, m.Body, m.Salts, m.Seal = nil, BodyRef{}, nil, nil
+	return m
+}
+
+// HeadHash is the leaf's head line for r, "" when r has no head: for a v1
+// record the hex SHA-256 of the JSON encoding of r.Head, for a v2 record
+// the CommitmentsHash of its head fields.
+func HeadHash(r *Record) (string, error) {
+	if r.Head == nil {
 		return "", nil
 	}
-	return jsonHash(h)
+	if r.Salts == nil {
+		return jsonHash(r.Head)
+	}
+	_, cs, err := HeadCommitments(r.Head, r.Salts.Head)
+	if err != nil {
+		return "", err
+	}
+	return CommitmentsHash(cs), nil
 }
 
 func jsonHash(v any) (string, error) {
@@ -99,10 +154,20 @@ func jsonHash(v any) (string, error) {
 func (l Leaf) Encode() []byte {
 	b := make([]byte, 0, 320)
 	b = fmt.Appendf(b, "%s\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\n",
-		LeafVersion, l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+		l.versionLine(), l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+	if l.Sealed != "" {
+		return fmt.Appendf(b, "body sealed %s\nstored sealed\n", l.Sealed)
+	}
 	b = fmt.Appendf(b, "body %s\nstored %s\n",
 		part(l.BodySHA256, l.BodySize), part(l.StoredSHA256, l.StoredSize))
 	return b
+}
+
+func (l Leaf) versionLine() string {
+	if l.Version == 2 {
+		return LeafVersion2
+	}
+	return LeafVersion1
 }
 
 func dash(s string) string {
@@ -123,10 +188,16 @@ func part(sum string, size int64) string {
 // ParseLeaf(data).Encode() is data.
 func ParseLeaf(data []byte) (Leaf, error) {
 	lines := strings.Split(string(data), "\n")
-	if len(lines) != 9 || lines[0] != LeafVersion || lines[8] != "" {
-		return Leaf{}, fmt.Errorf("parse leaf: not a %s leaf", LeafVersion)
-	}
 	var l Leaf
+	switch lines[0] {
+	case LeafVersion1:
+		l.Version = 1
+	case LeafVersion2:
+		l.Version = 2
+	}
+	if len(lines) != 9 || l.Version == 0 || lines[8] != "" {
+		return Leaf{}, fmt.Errorf("parse leaf: not a %s or %s leaf", LeafVersion1, LeafVersion2)
+	}
 	var body, stored string
 	fields := []struct {
 		name string
@@ -149,17 +220,26 @@ func ParseLeaf(data []byte) (Leaf, error) {
 			return Leaf{}, fmt.Errorf("parse leaf: %s: %w", f.name, err)
 		}
 	}
-	var err error
-	if l.BodySHA256, l.BodySize, err = parsePart(body); err != nil {
-		return Leaf{}, fmt.Errorf("parse leaf: body: %w", err)
-	}
-	if l.StoredSHA256, l.StoredSize, err = parsePart(stored); err != nil {
-		return Leaf{}, fmt.Errorf("parse leaf: stored: %w", err)
+	if sealed, ok := strings.CutPrefix(body, "sealed "); ok && l.Version == 2 && stored == "sealed" {
+		l.Sealed = sealed
+	} else if err := l.parseParts(body, stored); err != nil {
+		return Leaf{}, err
 	}
 	if !bytes.Equal(l.Encode(), data) || !validLeafHashes(l) {
 		return Leaf{}, fmt.Errorf("parse leaf: not canonical")
 	}
 	return l, nil
+}
+
+func (l *Leaf) parseParts(body, stored string) error {
+	var err error
+	if l.BodySHA256, l.BodySize, err = parsePart(body); err != nil {
+		return fmt.Errorf("parse leaf: body: %w", err)
+	}
+	if l.StoredSHA256, l.StoredSize, err = parsePart(stored); err != nil {
+		return fmt.Errorf("parse leaf: stored: %w", err)
+	}
+	return nil
 }
 
 func parsePart(v string) (string, int64, error) {
@@ -177,7 +257,8 @@ func parsePart(v string) (string, int64, error) {
 func validLeafHashes(l Leaf) bool {
 	return isSHA256(l.Meta) && (l.Head == "" || isSHA256(l.Head)) &&
 		(l.BodySHA256 == "" || isSHA256(l.BodySHA256)) &&
-		(l.StoredSHA256 == "" || isSHA256(l.StoredSHA256))
+		(l.StoredSHA256 == "" || isSHA256(l.StoredSHA256)) &&
+		(l.Sealed == "" || isSHA256(l.Sealed))
 }
 
 // isSHA256 reports whether s is a content address: 64 lowercase hex digits.

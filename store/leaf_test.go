@@ -97,7 +97,7 @@ func TestLeafData_Encoding(t *testing.T) {
 		Head: &Head{Status: 200, Proto: "HTTP/1.1"},
 		Body: BodyRef{SHA256: sum("abcdef"), Size: 6, Truncated: true, StoredSHA256: sum("abc"), StoredSize: 3}}
 	meta, _ := MetaHash(r)
-	head, _ := HeadHash(r.Head)
+	head, _ := HeadHash(r)
 	want := "telltale-leaf/v1\nseq 12\ncapture 11\nkind response\nmeta " + meta + "\nhead " + head +
 		"\nbody " + sum("abcdef") + " 6\nstored " + sum("abc") + " 3\n"
 	got, err := LeafData(r)
@@ -167,7 +167,7 @@ func TestParseLeaf_RoundTripAndRejects(t *testing.T) {
 		"upper hex":    strings.Replace(string(data), sum("b"), strings.ToUpper(sum("b")), 1),
 		"no newline":   strings.TrimSuffix(string(data), "\n"),
 		"extra line":   string(data) + "x\n",
-		"version":      strings.Replace(string(data), "v1", "v2", 1),
+		"version":      strings.Replace(string(data), "v1", "v3", 1),
 		"body no size": strings.Replace(string(data), sum("b")+" 1", sum("b"), 1),
 	}
 	for name, d := range bad {

@@ -96,6 +96,13 @@ type Record struct {
 
 	Head *Head   `json:"head,omitempty"` // request head (KindRequest) or response head (KindResponse)
 	Body BodyRef `json:"body"`           // body of Head
+	// Salts of the record's commitments: set on every record with a v2
+	// leaf, nil on a v1 record (doc.go, Leaves). Like Head and Body, they
+	// are outside the meta hash.
+	Salts *Salts `json:"salts,omitempty"`
+	// Seal is set on a v2 record whose body held secrets when it was
+	// captured (seal.go); the leaf then commits to the body through it.
+	Seal *Seal `json:"seal,omitempty"`
 
 	// KindResponse only.
 	TLS     *TLSInfo `json:"tls,omitempty"`

@@ -55,6 +55,12 @@ type Options struct {
 	// ReadOnly, to open a snapshot written by WriteTo: blobs are still read
 	// from DIR.
 	DBPath string
+	// Seal, when set, looks for secrets in every complete body of at most
+	// SealMax bytes (0 means DefaultSealMax); a body that holds some gets a
+	// Seal, so that a bundle can prove all of it but the secrets.
+	Seal    Sealer
+	SealMax int64
+
 	// LazyDelay is how long an AppendLazy may wait for an urgent Append to
 	// share its commit; 0 means 5ms.
 	LazyDelay time.Duration
@@ -92,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.SealMax <= 0 {
+		o.SealMax = DefaultSealMax
 	}
 	if o.LazyDelay <= 0 {
 		o.LazyDelay = DefaultLazyDelay

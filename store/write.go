@@ -63,9 +63,11 @@ func (w *txWriter) append(p *pending) error {
 	if err := w.putIndexes(r); err != nil {
 		return err
 	}
-	if p.stored != nil {
-		if err := w.putBody(p.stored); err != nil {
-			return err
+	for _, b := range []*inlineBody{p.stored, p.copy} {
+		if b != nil {
+			if err := w.putBody(b); err != nil {
+				return err
+			}
 		}
 	}
 	w.size = r.Seq
@@ -87,6 +89,11 @@ func (w *txWriter) encode(r *Record, enc *encoded) (value, leaf []byte, err erro
 	if enc != nil {
 		if value, leaf, ok := enc.finish(r); ok {
 			return value, leaf, nil
+		}
+	}
+	if r.Salts == nil { // a record written without Append: it gets a v2 leaf too
+		if r.Salts, err = newSalts(r); err != nil {
+			return nil, nil, err
 		}
 	}
 	if value, err = json.Marshal(r); err != nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -83,20 +82,6 @@ func (f *analysisFlags) add(cmd *cobra.Command) {
 }
 
 func (f *analysisFlags) open() (analyst, error) { return openAnalysis(f.data, f.config) }
-
-// parseTimeFlag reads an RFC 3339 time or a date (midnight UTC).
-func parseTimeFlag(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usage(fmt.Errorf("--%s %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z, or a date such as 2026-04-15", name, s))
-}
 
 // analysisErr words the analysis errors for the user.
 func analysisErr(err error) error {

@@ -35,7 +35,7 @@ type jsonChange struct {
 }
 
 type jsonComparison struct {
-	From, To string
+	From, To numID
 	Counted  int
 	Changes  []jsonChange
 }
@@ -138,7 +138,7 @@ func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
 	cs := capturesOf(t, s.Store, "LicenseServerCompliance")
 	day11, day12 := cs[testbed.NewFeatureDay-2], cs[testbed.NewFeatureDay-1]
 	c := diffJSON(t, day12.ID, "--data", data)
-	if c.From != day11.ID || c.To != day12.ID {
+	if string(c.From) != day11.ID || string(c.To) != day12.ID {
 		t.Fatalf("diff %s: from %s to %s, want from the day before, %s", day12.ID, c.From, c.To, day11.ID)
 	}
 	var want, got []string
@@ -279,7 +279,7 @@ func checkOfflineDiff(t *testing.T, s *Server, data string) {
 		}
 	}
 	want := []string{"request.tgz/ns_offline_activation_request.json:$.licenses[0].quantity 1000->1234"}
-	if c.From != day7.ID || !slices.Equal(counted, want) {
+	if string(c.From) != day7.ID || !slices.Equal(counted, want) {
 		t.Errorf("diff of the crafted activation: from %s, counted %q; want from %s, %q", c.From, counted, day7.ID, want)
 	}
 }
@@ -363,7 +363,7 @@ func checkSeries(t *testing.T, data string) {
 	if code != 0 {
 		t.Fatalf("diff series: exit %d %s", code, errOut)
 	}
-	var steps []struct{ From, To string }
+	var steps []struct{ From, To numID }
 	if err := json.Unmarshal([]byte(out), &steps); err != nil || len(steps) != 29 {
 		t.Fatalf("diff series of 30 renewals: got %d steps (%v), want 29", len(steps), err)
 	}
@@ -382,7 +382,10 @@ func checkSeries(t *testing.T, data string) {
 	}
 }
 
-type driftEvent struct{ ID, Kind, Endpoint, Side, Path string }
+type driftEvent struct {
+	ID                         numID
+	Kind, Endpoint, Side, Path string
+}
 
 func driftJSON(t *testing.T, args ...string) []driftEvent {
 	t.Helper()
@@ -404,7 +407,7 @@ func checkDrift(t *testing.T, s *Server, data string) {
 	for _, d := range ds {
 		switch {
 		case d.Kind == "new_endpoint":
-			newEndpoints = append(newEndpoints, d.ID+" "+d.Endpoint)
+			newEndpoints = append(newEndpoints, string(d.ID)+" "+d.Endpoint)
 		case strings.Contains(d.Endpoint, "LicenseServerCompliance"):
 			upgrade = append(upgrade, fmt.Sprintf("%s %s %s %s", d.ID, d.Kind, d.Side, d.Path))
 		}
@@ -432,8 +435,9 @@ func checkDrift(t *testing.T, s *Server, data string) {
 }
 
 type figure struct {
-	ID, Time, Name, Unit string
-	Value                any
+	ID               numID
+	Time, Name, Unit string
+	Value            any
 }
 
 func checkFigures(t *testing.T, rep testbed.Report, data string) {
@@ -591,11 +595,11 @@ func TestAnalysis_ServeStopped_ReadsTheStore(t *testing.T) {
 	var compliance []string
 	for _, it := range items {
 		if strings.Contains(it.URL, "LicenseServerCompliance") {
-			compliance = append(compliance, it.ID)
+			compliance = append(compliance, string(it.ID))
 		}
 	}
 	c := diffJSON(t, compliance[testbed.UpgradeDay-1], "--data", dir)
-	if c.From != compliance[testbed.UpgradeDay-2] || !slices.ContainsFunc(c.Changes, func(ch jsonChange) bool {
+	if string(c.From) != compliance[testbed.UpgradeDay-2] || !slices.ContainsFunc(c.Changes, func(ch jsonChange) bool {
 		return ch.Path == "$.Data.LicenseServer.ActivationMode" && ch.Op == "added" && !ch.Volatile
 	}) {
 		t.Errorf("diff of the upgrade day from the store file: %+v", c)

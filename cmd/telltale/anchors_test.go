@@ -120,7 +120,7 @@ func TestServe_Anchors_TSADownThenRetriedAndWitnessed(t *testing.T) {
 	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", data); code != 0 {
 		t.Fatalf("export: exit %d %s", code, errOut)
 	}
-	out, errOut, code = cli(t, "verify", bundle, "--tsa-ca", tsaCA)
+	out, errOut, code = cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"), "--tsa-ca", tsaCA)
 	if code != 0 || !strings.Contains(out, "anchors     2 RFC 3161 timestamps; timestamps/2.tsr: checkpoint 2") ||
 		!strings.Contains(out, "TSA trusted") {
 		t.Errorf("verify bundle --tsa-ca: exit %d\n%s%s", code, out, errOut)
@@ -128,7 +128,7 @@ func TestServe_Anchors_TSADownThenRetriedAndWitnessed(t *testing.T) {
 	other, _ := newTestTSA(t)
 	otherCA := filepath.Join(t.TempDir(), "other.pem")
 	os.WriteFile(otherCA, other.RootPEM(), 0o644)
-	if out, _, code := cli(t, "verify", bundle, "--tsa-ca", otherCA); code != 1 || !strings.Contains(out, "TSA is not trusted") {
+	if out, _, code := cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"), "--tsa-ca", otherCA); code != 1 || !strings.Contains(out, "TSA is not trusted") {
 		t.Errorf("verify bundle with another TSA's root: exit %d\n%s", code, out)
 	}
 }
@@ -200,7 +200,7 @@ func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", data, "-c", tsaCfg); code != 0 {
 		t.Fatalf("export: exit %d %s", code, errOut)
 	}
-	if out, _, code := cli(t, "verify", bundle, "--tsa-ca", tsaCA); code != 0 || !strings.Contains(out, "anchors     1 RFC 3161 timestamps") {
+	if out, _, code := cli(t, "verify", bundle, "--key", filepath.Join(data, "ca", "log.pub"), "--tsa-ca", tsaCA); code != 0 || !strings.Contains(out, "anchors     1 RFC 3161 timestamps") {
 		t.Errorf("export -c with tsa_url: the bundle's verify: exit %d\n%s", code, out)
 	}
 	if _, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg); code != 0 ||

@@ -40,11 +40,11 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if got := listJSON(t, "--data", data, "--limit", "1"); len(got) != 1 || got[0].ID != items[1].ID {
 		t.Errorf("list --limit 1: got %+v, want the newest", got)
 	}
-	out, errOut, code := cli(t, "show", it.ID, "--data", data, "--body", "request")
+	out, errOut, code := cli(t, "show", string(it.ID), "--data", data, "--body", "request")
 	if code != 0 || out != body {
 		t.Errorf("show --body request: exit %d, got %q, want %q (%s)", code, out, body, errOut)
 	}
-	out, _, _ = cli(t, "show", it.ID, "--data", data, "--json")
+	out, _, _ = cli(t, "show", string(it.ID), "--data", data, "--json")
 	var full struct {
 		listItem
 		Request struct {
@@ -66,7 +66,7 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if full.Request.BodySize != int64(len(body)) || full.Request.Truncated == nil || full.Response == nil || full.TLS.LeafSHA256 == "" {
 		t.Errorf("show --json: got %s", out)
 	}
-	out, _, code = cli(t, "show", it.ID, "--data", data)
+	out, _, code = cli(t, "show", string(it.ID), "--data", data)
 	if code != 0 || !strings.Contains(out, "X-Req-Id: a") || !strings.Contains(out, "Upstream TLS") {
 		t.Errorf("show: got %s", out)
 	}
@@ -81,15 +81,15 @@ func checkNumbers(t *testing.T, data string, items []listItem) {
 	out, _, _ := cli(t, "list", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for i, it := range items {
-		if f := strings.Fields(lines[i+1]); len(f) < 2 || f[0] != fmt.Sprint(i+1) || f[1] != it.ID {
+		if f := strings.Fields(lines[i+1]); len(f) < 2 || f[0] != fmt.Sprint(i+1) || f[1] != string(it.ID) {
 			t.Errorf("list line %d: got %q, want number %d and id %s", i+1, lines[i+1], i+1, it.ID)
 		}
 	}
-	if items[1].ID == "2" {
+	if items[1].ID == numID("2") {
 		t.Errorf("ids %s and %s do not skip: the test needs response records between captures", items[0].ID, items[1].ID)
 	}
 	out, errOut, code := cli(t, "show", "-n", "2", "--data", data)
-	if code != 0 || !strings.HasPrefix(out, "Capture "+items[1].ID+" (no. 2)") {
+	if code != 0 || !strings.HasPrefix(out, "Capture "+string(items[1].ID)+" (no. 2)") {
 		t.Errorf("show -n 2: exit %d %q %q, want capture %s", code, out, errOut, items[1].ID)
 	}
 	if _, errOut, code := cli(t, "show", "-n", "99", "--data", data); code != 1 || !strings.Contains(errOut, "no capture number") {
@@ -111,14 +111,14 @@ func TestCLI_ListShow_WithoutServer(t *testing.T) {
 	if len(items) != 1 || !items[0].Complete || items[0].Status != 200 {
 		t.Fatalf("list after stop: got %+v", items)
 	}
-	out, errOut, code := cli(t, "show", items[0].ID, "--data", data, "--body", "response")
+	out, errOut, code := cli(t, "show", string(items[0].ID), "--data", data, "--body", "response")
 	if code != 0 || out != `{"ok":true,"len":9}` {
 		t.Errorf("show --body response after stop: exit %d %q %s", code, out, errOut)
 	}
 	if _, errOut, code := cli(t, "show", "999", "--data", data); code != 1 || !strings.Contains(errOut, "no capture") {
 		t.Errorf("show unknown id: exit %d %q, want 1 and a clear message", code, errOut)
 	}
-	if out, _, _ := cli(t, "show", "-n", "1", "--data", data); !strings.HasPrefix(out, "Capture "+items[0].ID+" (no. 1)") {
+	if out, _, _ := cli(t, "show", "-n", "1", "--data", data); !strings.HasPrefix(out, "Capture "+string(items[0].ID)+" (no. 1)") {
 		t.Errorf("show -n 1 from the store file: %q", out)
 	}
 }

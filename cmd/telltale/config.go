@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -53,21 +54,39 @@ func upstreamRoots(cfg *configs.Config) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// Log times are UTC to the millisecond: zerolog's default is whole
+// seconds, which leaves the console writer's milliseconds at .000.
+func init() {
+	zerolog.TimeFieldFormat = msFormat
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+}
+
 // newLogger is pretty on a terminal and JSON otherwise, unless log.format
 // says which.
 func newLogger(w io.Writer, cfg configs.Log) zerolog.Logger {
-	pretty := cfg.Format == "pretty"
-	if cfg.Format == "auto" || cfg.Format == "" {
+	return zerolog.New(logWriter(w, cfg.Format)).Level(logLevel(cfg.Level, zerolog.InfoLevel)).With().Timestamp().Logger()
+}
+
+// logWriter is w, through zerolog's console writer when format is
+// "pretty", or "auto" (or "") and w is a terminal.
+func logWriter(w io.Writer, format string) io.Writer {
+	pretty := format == "pretty"
+	if format == "auto" || format == "" {
 		if f, ok := w.(*os.File); ok {
 			pretty = isatty.IsTerminal(f.Fd())
 		}
 	}
 	if pretty {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+		return zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
-	level, err := zerolog.ParseLevel(cfg.Level)
-	if err != nil || cfg.Level == "" {
-		level = zerolog.InfoLevel
+	return w
+}
+
+// logLevel parses a log.level; "" or a bad one is def.
+func logLevel(s string, def zerolog.Level) zerolog.Level {
+	level, err := zerolog.ParseLevel(s)
+	if err != nil || s == "" {
+		return def
 	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+	return level
 }

@@ -71,11 +71,11 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		return err
 	}
 	defer tsa.Close() // after the server, which timestamps its shutdown checkpoint
-	s, err := NewServer(cfg, newLogger(logw, cfg.Log))
+	s, closeServer, err := newDemoServer(cfg, logw)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer closeServer()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
@@ -89,13 +89,29 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		return errors.Join(fmt.Errorf("demo drive: %w", err), <-served)
 	}
 	fmt.Fprintf(out, "Drove %d simulated days (%d requests) through the proxy in %s.\n\n", o.days, len(rep.Sent), time.Since(start).Round(time.Millisecond))
-	printDemoGuide(out, s, cfg.DataDir)
+	if err := demoSettle(ctx, s, cfg); err != nil {
+		stop()
+		return errors.Join(err, <-served)
+	}
+	printDemoGuide(out, s, cfg.DataDir, o.exit)
 	if o.exit {
 		stop()
-	} else {
-		fmt.Fprintf(out, "\nServing until Ctrl-C.\n")
 	}
 	return <-served
+}
+
+// newDemoServer is serve with the demo's config, logging to DATA/demo.log.
+func newDemoServer(cfg *configs.Config, logw io.Writer) (*Server, func(), error) {
+	log, closeLog, err := demoLogger(cfg.DataDir, logw)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := NewServer(cfg, log)
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); closeLog() }, nil
 }
 
 // demoConfig is the embedded default with the demo's data dir, ports
@@ -108,7 +124,6 @@ func demoConfig(dir string, las *testbed.LAS) (*configs.Config, error) {
 	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = "127.0.0.1:0"
-	cfg.Log.Level = "warn"
 	cfg.Upstream.Resolve = las.Resolve()
 	cfg.Upstream.AllowLocal = []string{las.Addr()} // the simulator runs on loopback
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -169,9 +184,20 @@ func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, e
 	return c.Run(ctx, o.days)
 }
 
+// demoSettle waits for the analysis of everything driven, so that no log
+// line or drift comes after the guide, and writes DATA/demo.yaml.
+func demoSettle(ctx context.Context, s *Server, cfg *configs.Config) error {
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := s.analyzer.Flush(fctx); err != nil {
+		return fmt.Errorf("demo: wait for the analysis: %w", err)
+	}
+	return writeDemoConfig(cfg, s.ProxyAddr(), s.AdminAddr())
+}
+
 // printDemoGuide says what to look at next, with commands that work as
-// printed.
-func printDemoGuide(w io.Writer, s *Server, dir string) {
+// printed. It is the last thing the demo prints.
+func printDemoGuide(w io.Writer, s *Server, dir string, exit bool) {
 	caps, _ := s.Store.List(store.Query{})
 	compliance := ""
 	n := 0
@@ -193,14 +219,22 @@ func printDemoGuide(w io.Writer, s *Server, dir string) {
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
-	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --redact --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
+	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
 	fmt.Fprintf(w, "  %s verify demo-evidence.zip --key %s --tsa-ca %s   # what a third party runs on it, offline, with the key you gave them\n",
 		bin, filepath.Join(dir, "ca", "log.pub"), filepath.Join(dir, demoTSAFile))
-	if link, err := demoLoginLink(dir); err == nil {
-		fmt.Fprintf(w, "Review UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
-	} else {
-		fmt.Fprintf(w, "Review UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
+	fmt.Fprintf(w, "  %s report -o demo-report.html --data %s   # the vendor hand-over report, printable\n", bin, dir)
+	fmt.Fprintf(w, "  %s doctor --data %s                     # checks the demo's setup (%s)\n", bin, dir, demoConfigFile)
+	fmt.Fprintf(w, "The demo's log is in %s.\n", filepath.Join(dir, demoLogFile))
+	if exit {
+		fmt.Fprintf(w, "Stopped (--exit); the data stays in %s.\n", dir)
+		return
 	}
+	if link, err := demoLoginLink(dir); err == nil {
+		fmt.Fprintf(w, "\nReview UI (this link works once, for two minutes; `%s ui --data %s` prints a fresh one):\n  %s\n", bin, dir, link)
+	} else {
+		fmt.Fprintf(w, "\nReview UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
+	}
+	fmt.Fprintf(w, "\nServing until Ctrl-C.\n")
 }
 
 // demoLoginLink asks the demo's own server for a one-time UI login link,

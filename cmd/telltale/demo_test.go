@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -155,14 +157,17 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	vkey := filepath.Join(dir, "ca", "log.pub")
 	tsaCA := filepath.Join(dir, demoTSAFile)
 	for _, want := range []string{"Drove 3 simulated days", "list --data " + dir, "export -o demo-evidence.zip",
-		"verify demo-evidence.zip --key " + vkey + " --tsa-ca " + tsaCA, "/login#"} {
+		"verify demo-evidence.zip --key " + vkey + " --tsa-ca " + tsaCA, "report -o demo-report.html"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	if errOut != "" || !strings.HasSuffix(out, "Stopped (--exit); the data stays in "+dir+".\n") {
+		t.Errorf("demo --exit: want the guide last and nothing on stderr; stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
 	// The printed export and verify work as printed, the key pinned.
 	bundle := filepath.Join(t.TempDir(), "demo-evidence.zip")
-	if _, errOut, code := cli(t, "export", "-o", bundle, "--redact", "--data", dir); code != 0 {
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", dir); code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errOut)
 	}
 	if out, errOut, code := cli(t, "verify", bundle, "--key", vkey); code != 0 {
@@ -193,5 +198,51 @@ func TestDemo_Command_PrintsGuideAndExits(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, "demo", "--days", "0"); code != 2 || !strings.Contains(errOut, "--days") {
 		t.Errorf("demo --days 0: exit %d %q, want 2", code, errOut)
+	}
+}
+
+// TestDemo_GuideLastAndDoctorKnowsTheDemo: while the demo serves, its log
+// goes to DATA/demo.log (the terminal gets the guide, last), and doctor
+// --data DIR checks the demo's own ports and simulated upstream.
+func TestDemo_GuideLastAndDoctorKnowsTheDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--days", "20", "--data", dir}, pw, stderr)
+		pw.Close()
+	}()
+	var out strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.HasSuffix(out.String(), "Serving until Ctrl-C.\n") {
+		n, err := pr.Read(buf)
+		if err != nil {
+			t.Fatalf("demo stopped before serving: %v\n%s\n%s", err, out.String(), stderr.String())
+		}
+		out.Write(buf[:n])
+	}
+	go io.Copy(io.Discard, pr)
+	lines, code := doctorLines(t, "--data", dir)
+	wantLine(t, lines, "ok", "config", regexp.QuoteMeta(filepath.Join(dir, "demo.yaml"))+` \(written by .telltale demo.\)`)
+	wantLine(t, lines, "ok", "ports", "held by the running telltale serve")
+	wantLine(t, lines, "ok", "upstream", "las.cloud.com via upstream.resolve 127.0.0.1:.*simulated Citrix cloud CA")
+	wantLine(t, lines, "ok", "store", "held by the running telltale serve")
+	if code != 0 {
+		t.Errorf("doctor on the running demo: exit %d:\n%s", code, strings.Join(lines, "\n"))
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("demo exit %d: %s", code, stderr.String())
+	}
+	if stderr.String() != "" {
+		t.Errorf("demo wrote to the terminal's stderr: %s", stderr.String())
+	}
+	lines, _ = doctorLines(t, "--data", dir)
+	wantLine(t, lines, "fail", "upstream", "the demo's simulated Citrix cloud is not running")
+	b, err := os.ReadFile(filepath.Join(dir, "demo.log"))
+	if err != nil || !strings.Contains(string(b), `"kind":"drift"`) {
+		t.Errorf("demo.log: want the drift alerts in it: %v\n%s", err, b)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,7 +59,7 @@ comparisons.`,
 	fl.StringVar(&f.host, "host", "", "series: the endpoint's host")
 	fl.StringVar(&f.path, "path", "", "series: the endpoint's path or path template")
 	fl.StringVar(&f.method, "method", "", "series: only this method (default: any)")
-	fl.StringVar(&f.since, "since", "", "series: start at this RFC 3339 time or date")
+	fl.StringVar(&f.since, "since", "", "series: start at this "+captureTime+": a date (2026-05-01), 2026-05-01T10:00 (UTC) or RFC 3339")
 	return cmd
 }
 
@@ -101,7 +102,7 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 		return analysisErr(err)
 	}
 	if f.asJSON {
-		return writeJSON(out, d)
+		return writeJSON(out, licenseDiffJSON{json.Number(d.From), json.Number(d.To), d})
 	}
 	printLicenseDiff(out, d, pal, f.volatile)
 	return nil
@@ -138,14 +139,14 @@ func diffSeries(cmd *cobra.Command, a analyst, f diffFlags, since time.Time, o a
 		return fmt.Errorf("no captures of %s %s%s: `telltale list --host %s` shows what there is", f.host, f.path, sinceText(f.since), f.host)
 	}
 	out := cmd.OutOrStdout()
-	all := []*analysis.Comparison{}
+	all := []comparisonJSON{}
 	for i := max(start, 1); i < len(ids); i++ {
 		c, err := a.Compare(ids[i-1], ids[i], o)
 		if err != nil {
 			return analysisErr(err)
 		}
 		if f.asJSON {
-			all = append(all, c)
+			all = append(all, comparisonJSON{json.Number(c.From), json.Number(c.To), c})
 			continue
 		}
 		printComparison(out, c, pal, f.volatile)
@@ -165,4 +166,20 @@ func sinceText(s string) string {
 		return ""
 	}
 	return " since " + s
+}
+
+// licenseDiffJSON is a licensing diff as diff --json prints it: the
+// capture ids numbers.
+type licenseDiffJSON struct {
+	From json.Number `json:"from"`
+	To   json.Number `json:"to"`
+	*analysis.LicenseDiff
+}
+
+// comparisonJSON is a comparison as diff --json prints it: the capture
+// ids numbers.
+type comparisonJSON struct {
+	From json.Number `json:"from"`
+	To   json.Number `json:"to"`
+	*analysis.Comparison
 }

@@ -46,8 +46,8 @@ func printLicenseDiff(w io.Writer, d *analysis.LicenseDiff, pal palette, volatil
 // counted changes ("-" old, "+" new, "@@ path @@" before each), then,
 // with volatile, the volatile ones, one line each.
 func printComparison(w io.Writer, c *analysis.Comparison, pal palette, volatile bool) {
-	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+c.From+"  "+c.FromTime))
-	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+c.To+"  "+c.ToTime))
+	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+c.From+"  "+timeMS(c.FromTime)))
+	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+c.To+"  "+timeMS(c.ToTime)))
 	fmt.Fprintf(w, "%s  %s: %d %s, %d volatile (not counted)\n", c.Endpoint, sideText(c.Side), c.Counted, plural(c.Counted, "change"), c.Volatile)
 	if c.FromEndpoint != c.Endpoint {
 		fmt.Fprintf(w, "note: capture %s is of another endpoint: %s\n", c.From, c.FromEndpoint)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -29,6 +30,7 @@ type doctor struct {
 	out     io.Writer
 	cfg     *configs.Config
 	file    string // -c, "" for the embedded default
+	demo    bool   // file is DATA/demo.yaml, written by `telltale demo`
 	timeout time.Duration
 	now     func() time.Time
 	failed  bool
@@ -89,6 +91,13 @@ func (d *doctor) line(status, check, format string, args ...any) {
 }
 
 func (d *doctor) loadConfig(data string) bool {
+	if d.file == "" && data != "" {
+		// A demo's data dir: check the demo as it runs (its ports, its
+		// simulated upstream), not the embedded default.
+		if demo := filepath.Join(data, demoConfigFile); fileExists(demo) {
+			d.file, d.demo = demo, true
+		}
+	}
 	name := d.file
 	if name == "" {
 		name = "the embedded default configuration"
@@ -104,6 +113,14 @@ func (d *doctor) loadConfig(data string) bool {
 	}
 	d.cfg = cfg
 	abs, _ := filepath.Abs(cfg.DataDir)
+	if d.demo {
+		name += " (written by `telltale demo`)"
+	}
 	d.line(checkOK, "config", "%s is valid; data dir %s", name, abs)
 	return true
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }

@@ -62,6 +62,10 @@ func (d *doctor) checkUpstreams() {
 			d.line(checkWarn, "upstream", "%s", r.msg)
 		}
 	}
+	if reached == 0 && d.demo {
+		d.line(checkFail, "upstream", "the demo's simulated Citrix cloud is not running: doctor checks a demo while `telltale demo --data %s` runs", d.cfg.DataDir)
+		return
+	}
 	if reached == 0 {
 		via := "directly"
 		if parent != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -11,7 +12,8 @@ import (
 
 func newDriftCmd() *cobra.Command {
 	var f analysisFlags
-	var since, host string
+	var host string
+	var times timeRange
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "drift",
@@ -20,11 +22,13 @@ func newDriftCmd() *cobra.Command {
 the first capture of an endpoint (new_endpoint), a field never sent before
 (new_field), a field whose type changed (type_changed). Paths are shape
 paths: indexes written [] so that they name the field in every capture.
-serve logs each at warn level as it happens.`,
+serve logs each once, at warn level, as it happens: as its alert (a new
+endpoint, or the fields that drifted; the same alert at most once per
+alerts.repeat).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := analysis.Query{Host: host}
+			var q analysis.Query
 			var err error
-			if q.Since, err = parseTimeFlag("since", since); err != nil {
+			if q.Since, q.Until, err = times.parse(); err != nil {
 				return err
 			}
 			a, err := f.open()
@@ -36,11 +40,11 @@ serve logs each at warn level as it happens.`,
 			if err != nil {
 				return analysisErr(err)
 			}
+			if events, err = ofHost(a, host, events, func(d analysis.DriftEvent) string { return d.ID }); err != nil {
+				return err
+			}
 			if asJSON {
-				if events == nil {
-					events = []analysis.DriftEvent{}
-				}
-				return writeJSON(cmd.OutOrStdout(), events)
+				return writeJSON(cmd.OutOrStdout(), driftEventsJSON(events))
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tID\tKIND\tENDPOINT\tSIDE\tPATH\tTYPES")
@@ -49,14 +53,29 @@ serve logs each at warn level as it happens.`,
 				if d.Old != "" {
 					types = d.Old + " -> " + d.New
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Time, d.ID, d.Kind, d.Endpoint, d.Side, d.Path, types)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(d.Time), d.ID, d.Kind, d.Endpoint, d.Side, d.Path, types)
 			}
 			return tw.Flush()
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&since, "since", "", "only captures at or after this RFC 3339 time or date")
-	cmd.Flags().StringVar(&host, "host", "", "only this host")
+	times.add(cmd, captureTime)
+	cmd.Flags().StringVar(&host, "host", "", "only this host or its subdomains (.example.com: only subdomains)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
+}
+
+// driftEventJSON is a drift event as drift --json prints it: the capture
+// id a number.
+type driftEventJSON struct {
+	ID json.Number `json:"id"`
+	analysis.DriftEvent
+}
+
+func driftEventsJSON(events []analysis.DriftEvent) []driftEventJSON {
+	out := make([]driftEventJSON, len(events))
+	for i, d := range events {
+		out[i] = driftEventJSON{json.Number(d.ID), d}
+	}
+	return out
 }

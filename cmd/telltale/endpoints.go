@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -33,10 +34,7 @@ data is still personal data). --json adds each endpoint's learnt shape.`,
 				return analysisErr(err)
 			}
 			if asJSON {
-				if eps == nil {
-					eps = []analysis.EndpointInfo{}
-				}
-				return writeJSON(cmd.OutOrStdout(), eps)
+				return writeJSON(cmd.OutOrStdout(), endpointsJSON(eps))
 			}
 			printEndpoints(cmd.OutOrStdout(), eps)
 			return nil
@@ -53,7 +51,7 @@ func printEndpoints(w io.Writer, eps []analysis.EndpointInfo) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s\n  %d %s, first %s (capture %s), last %s (capture %s)\n",
-			e.Endpoint, e.Captures, plural(e.Captures, "capture"), e.FirstTime, e.FirstID, e.LastTime, e.LastID)
+			e.Endpoint, e.Captures, plural(e.Captures, "capture"), timeMS(e.FirstTime), e.FirstID, timeMS(e.LastTime), e.LastID)
 		if len(e.Personal) == 0 {
 			fmt.Fprintln(w, "  personal data: none found")
 			continue
@@ -63,4 +61,20 @@ func printEndpoints(w io.Writer, eps []analysis.EndpointInfo) {
 			fmt.Fprintf(w, "    %-11s %s  (%s; in %d of %d)\n", p.Category, p.Path, strings.TrimSpace(p.Why), p.Count, e.Captures)
 		}
 	}
+}
+
+// endpointJSON is an endpoint as endpoints --json prints it: the capture
+// ids numbers.
+type endpointJSON struct {
+	analysis.EndpointInfo
+	FirstID json.Number `json:"first_id"`
+	LastID  json.Number `json:"last_id"`
+}
+
+func endpointsJSON(eps []analysis.EndpointInfo) []endpointJSON {
+	out := make([]endpointJSON, len(eps))
+	for i, e := range eps {
+		out[i] = endpointJSON{e, json.Number(e.FirstID), json.Number(e.LastID)}
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +15,11 @@ import (
 )
 
 type exportFlags struct {
-	out, data, config, host, since, until string
-	ids                                   []string
-	redact                                bool
+	out, data, config, host string
+	times                   timeRange
+	ids                     []string
+	redact, noRedact        bool
+	redactSet               bool // --redact was given
 }
 
 func newExportCmd() *cobra.Command {
@@ -30,8 +31,9 @@ func newExportCmd() *cobra.Command {
 proof that each is in the evidence log: the signed checkpoint of the whole
 log, each record's inclusion proof, the raw bodies, the same exchanges as
 HAR 1.2 and CSV, and a README for checking by hand. A checkpoint is
-signed first if the log grew. --redact replaces secrets (evidence.redact_*
-in the config) and lists what it withheld.`,
+signed first if the log grew. Secrets (evidence.redact_* in the config)
+are withheld by default, each listed, and everything else is still
+proven; --no-redact keeps them in the bundle, with a warning.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, fl) },
 	}
 	f := cmd.Flags()
@@ -39,10 +41,10 @@ in the config) and lists what it withheld.`,
 	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
 	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields, redact_headers and tsa_url; default: the embedded one")
 	f.StringVar(&fl.host, "host", "", "only captures of this host")
-	f.StringVar(&fl.since, "since", "", "only captures at or after this RFC 3339 time")
-	f.StringVar(&fl.until, "until", "", "only captures before this RFC 3339 time")
+	fl.times.add(cmd, captureTime)
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
-	f.BoolVar(&fl.redact, "redact", false, "replace secrets (Authorization, cookies, token and secret fields) and list what was withheld")
+	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
+	f.BoolVar(&fl.noRedact, "no-redact", false, "keep secrets in the bundle, as logged")
 	return cmd
 }
 
@@ -51,26 +53,24 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 	if fl.out == "" {
 		return o, usage(errors.New("-o FILE.zip is required: where to write the bundle"))
 	}
-	if len(fl.ids) > 0 && (fl.host != "" || fl.since != "" || fl.until != "") {
+	if len(fl.ids) > 0 && (fl.host != "" || fl.times.since != "" || fl.times.until != "") {
 		return o, usage(errors.New("--id selects captures by id: use it without --host, --since and --until"))
 	}
-	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: fl.redact}
-	for _, t := range []struct {
-		flag string
-		s    *string
-		t    *time.Time
-	}{{"--since", &o.Selection.Since, &o.Since}, {"--until", &o.Selection.Until, &o.Until}} {
-		v := map[string]string{"--since": fl.since, "--until": fl.until}[t.flag]
-		if v == "" {
-			continue
-		}
-		parsed, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return o, usage(fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z", t.flag, v))
-		}
-		*t.t, *t.s = parsed, parsed.UTC().Format(store.TimeFormat)
+	if fl.noRedact && fl.redactSet {
+		return o, usage(errors.New("--redact and --no-redact: give one"))
 	}
-	if fl.redact {
+	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: !fl.noRedact && fl.redact}
+	var err error
+	if o.Since, o.Until, err = fl.times.parse(); err != nil {
+		return o, err
+	}
+	if !o.Since.IsZero() {
+		o.Selection.Since = storeTime(o.Since)
+	}
+	if !o.Until.IsZero() {
+		o.Selection.Until = storeTime(o.Until)
+	}
+	if o.Selection.Redact {
 		cfg, err := loadConfig(fl.config)
 		if err != nil {
 			return o, err
@@ -82,9 +82,14 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 }
 
 func runExport(cmd *cobra.Command, fl exportFlags) error {
+	fl.redactSet = cmd.Flags().Changed("redact")
 	opts, err := fl.options()
 	if err != nil {
 		return err
+	}
+	if !opts.Selection.Redact {
+		fmt.Fprintln(cmd.ErrOrStderr(), "telltale: warning: --no-redact: the bundle holds every secret as logged "+
+			"(Authorization headers, cookies, tokens, passwords); give it only to whom may see them")
 	}
 	if _, err := signNow(fl.data); err != nil && !errors.Is(err, evidence.ErrEmptyLog) {
 		return fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
@@ -102,6 +107,11 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		return err
 	}
 	defer closeLog()
+	closeReport, err := attachReport(&opts, st, fl.config)
+	if err != nil {
+		return err
+	}
+	defer closeReport()
 	m, skipped, err := writeBundle(fl.out, st, opts)
 	if errors.Is(err, store.ErrNotFound) && len(fl.ids) > 0 {
 		return fmt.Errorf("export: %w: `telltale list` shows the capture ids", err)

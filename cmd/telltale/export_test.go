@@ -31,7 +31,7 @@ func TestCLI_Export_RedactedSubset(t *testing.T) {
 
 	// While serving: the server signs the checkpoint, the CLI reads a snapshot.
 	bundle := filepath.Join(t.TempDir(), "redacted.zip")
-	out, errOut, code := cli(t, "export", "-o", bundle, "--data", data, "-c", cfg, "--redact", "--id", items[0].ID)
+	out, errOut, code := cli(t, "export", "-o", bundle, "--data", data, "-c", cfg, "--redact", "--id", string(items[0].ID))
 	if code != 0 || !strings.Contains(out, "1 captures (2 records)") || !strings.Contains(out, "withheld 2 parts") {
 		t.Fatalf("export --redact while serving: exit %d, %q %s", code, out, errOut)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,7 +14,8 @@ import (
 
 func newFiguresCmd() *cobra.Command {
 	var f analysisFlags
-	var name, since, host string
+	var name, host string
+	var times timeRange
 	var asCSV, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "figures",
@@ -21,16 +23,17 @@ func newFiguresCmd() *cobra.Command {
 		Long: `figures prints what each capture reported, by the time the payload says it
 is for (e.g. the compliance upload's UTCDate): per-feature CountUsedMax,
 users and devices released, devices in use, the License Server version and
-host name, as the config's inspect.endpoints[].figures extract them. The
+host name, as the config's inspect.endpoints[].figures extract them.
+--since and --until filter that reported time, not the capture time. The
 CHANGE column is the difference from the same figure's previous value.
 --csv prints time,name,value,unit,id,endpoint,path with a header line.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asCSV && asJSON {
 				return usage(fmt.Errorf("--csv or --json, not both"))
 			}
-			q := analysis.Query{Name: name, Host: host}
+			q := analysis.Query{Name: name}
 			var err error
-			if q.Since, err = parseTimeFlag("since", since); err != nil {
+			if q.Since, q.Until, err = times.parse(); err != nil {
 				return err
 			}
 			a, err := f.open()
@@ -42,13 +45,13 @@ CHANGE column is the difference from the same figure's previous value.
 			if err != nil {
 				return analysisErr(err)
 			}
+			if pts, err = ofHost(a, host, pts, func(p analysis.Point) string { return p.ID }); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				if pts == nil {
-					pts = []analysis.Point{}
-				}
-				return writeJSON(out, pts)
+				return writeJSON(out, pointsJSON(pts))
 			case asCSV:
 				return writeFiguresCSV(out, pts)
 			}
@@ -58,8 +61,8 @@ CHANGE column is the difference from the same figure's previous value.
 	f.add(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&name, "name", "", `only this figure; a glob such as "*.CountUsedMax" selects several`)
-	fl.StringVar(&since, "since", "", "only figures for this RFC 3339 time or date and later")
-	fl.StringVar(&host, "host", "", "only figures sent to this host")
+	times.add(cmd, reportedTime)
+	fl.StringVar(&host, "host", "", "only figures sent to this host or its subdomains (.example.com: only subdomains)")
 	fl.BoolVar(&asCSV, "csv", false, "print CSV")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
@@ -80,7 +83,7 @@ func writeFiguresTable(w io.Writer, pts []analysis.Point) error {
 	fmt.Fprintln(tw, "TIME\tNAME\tVALUE\tCHANGE\tUNIT\tID")
 	last := map[string]analysis.Point{}
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Time, p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(p.Time), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
 		last[p.Name] = p
 	}
 	return tw.Flush()
@@ -105,4 +108,19 @@ func change(prev, p analysis.Point) string {
 		return "changed"
 	}
 	return "="
+}
+
+// pointJSON is a figure as figures --json prints it: the capture id a
+// number.
+type pointJSON struct {
+	ID json.Number `json:"id"`
+	analysis.Point
+}
+
+func pointsJSON(pts []analysis.Point) []pointJSON {
+	out := make([]pointJSON, len(pts))
+	for i, p := range pts {
+		out[i] = pointJSON{json.Number(p.ID), p}
+	}
+	return out
 }

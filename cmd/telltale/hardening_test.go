@@ -149,7 +149,7 @@ func TestCLI_Verify_WarnsAboutCapturesWithoutResponse(t *testing.T) {
 	stop()
 	found := false
 	for _, it := range listJSON(t, "--data", data) {
-		if it.ID != fmt.Sprint(cut) {
+		if string(it.ID) != fmt.Sprint(cut) {
 			continue
 		}
 		found = true

@@ -1,81 +1,180 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/url"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/store"
 )
 
+type listFlags struct {
+	data, config                            string
+	host, method, kind, status, endpoint, q string
+	times                                   timeRange
+	limit, offset                           int
+	asJSON                                  bool
+}
+
 func newListCmd() *cobra.Command {
-	var data, host, since string
-	var limit int
-	var asJSON bool
+	var fl listFlags
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List captures, newest last",
-		Long: `list prints one line per capture, newest last. NO is the capture's number,
-1, 2, 3… in log order, as the review UI shows it (show -n NO opens one);
-ID is the id the evidence uses (the Seq of its first record, which skips
-the response records between captures).`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := store.Query{Host: host, Limit: limit}
-			if since != "" {
-				t, err := time.Parse(time.RFC3339Nano, since)
-				if err != nil {
-					return usage(fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-04-15T00:00:00Z", since))
-				}
-				q.Since = t
-			}
-			if limit < 0 {
-				return usage(fmt.Errorf("--limit must be 0 (no limit) or more"))
-			}
-			c, err := openCaptures(data)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			caps, err := c.List(q)
-			if err != nil {
-				return err
-			}
-			nums, err := captureNumbers(c)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				out := []numberedCapture{}
-				for _, c := range caps {
-					out = append(out, numberedCapture{c, nums.Number(c.ID)})
-				}
-				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NO\tID\tTIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
-			for _, c := range caps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", nums.Number(c.ID), c.ID, c.Time, c.Kind, c.Method, c.Status,
-					c.RequestBytes, c.ResponseBytes, c.URL, c.Error)
-			}
-			return tw.Flush()
-		},
+		Long: `list prints the captures that match every filter given, oldest first. NO
+is the capture's number, 1, 2, 3… in log order, as the review UI shows it
+(show -n NO opens one); ID is the id the evidence uses (the Seq of its
+first record, which skips the response records between captures). With
+--limit N it prints the newest N; --offset K skips the newest K first, so
+--limit 50 --offset 50 is the 50 before the newest 50. --since and --until
+filter the capture time. --host citrix.com matches citrix.com and its
+subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
+(--status 4xx,5xx) are alternatives. --q searches URLs and decoded bodies
+(inside gzip, zip, base64).`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runList(cmd, fl) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", defaultDataDir, "data dir")
-	f.StringVar(&host, "host", "", "only this host")
-	f.StringVar(&since, "since", "", "only captures at or after this RFC 3339 time")
-	f.IntVar(&limit, "limit", 0, "at most this many (the newest); 0: all")
-	f.BoolVar(&asJSON, "json", false, "print one JSON array")
+	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
+	f.StringVarP(&fl.config, "config", "c", "", "config whose inspect.templates name the endpoints when the store is read directly")
+	f.StringVar(&fl.host, "host", "", "only this host or its subdomains (.example.com: only subdomains); comma-separated alternatives")
+	f.StringVar(&fl.method, "method", "", "only these methods (POST,GET)")
+	f.StringVar(&fl.kind, "kind", "", "only these kinds: exchange, tunnel, denied")
+	f.StringVar(&fl.status, "status", "", "only these statuses: a code (200), a class (4xx), none or error")
+	f.StringVar(&fl.endpoint, "endpoint", "", `only this endpoint, as list --json and telltale endpoints name it ("POST cis.citrix.com /api/upload/{id}")`)
+	f.StringVar(&fl.q, "q", "", "only captures whose URL or decoded body holds this text (any case)")
+	fl.times.add(cmd, captureTime)
+	f.IntVar(&fl.limit, "limit", 0, "at most this many (the newest); 0: all")
+	f.IntVar(&fl.offset, "offset", 0, "skip this many of the newest first")
+	f.BoolVar(&fl.asJSON, "json", false, "print one JSON array")
 	return cmd
 }
 
-// numberedCapture is a capture as `list --json` prints it: with its number.
-type numberedCapture struct {
-	store.Capture
-	Number int `json:"number"`
+// catalogOnly reports whether a filter needs the admin API's catalog.
+func (fl listFlags) catalogOnly() bool {
+	return fl.host != "" || fl.method != "" || fl.kind != "" || fl.status != "" || fl.endpoint != "" || fl.q != "" || fl.offset > 0
+}
+
+func runList(cmd *cobra.Command, fl listFlags) error {
+	since, until, err := fl.times.parse()
+	if err != nil {
+		return err
+	}
+	if fl.limit < 0 || fl.offset < 0 {
+		return usage(fmt.Errorf("--limit and --offset must be 0 or more"))
+	}
+	cfg, err := loadConfig(fl.config)
+	if err != nil {
+		return err
+	}
+	templates := analysis.Templates(cfg.Inspect.Templates)
+	var items []admin.Item
+	if fl.catalogOnly() {
+		items, err = fl.listCatalog(since, until, templates)
+	} else {
+		items, err = listIndexed(fl.data, store.Query{Since: since, Until: until, Limit: fl.limit}, templates)
+	}
+	if err != nil {
+		return err
+	}
+	if fl.asJSON {
+		return writeJSON(cmd.OutOrStdout(), listedJSON(items))
+	}
+	return printList(cmd.OutOrStdout(), items)
+}
+
+// listCatalog answers every filter through the admin API's catalog.
+func (fl listFlags) listCatalog(since, until time.Time, templates analysis.Templates) ([]admin.Item, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if !since.IsZero() {
+		v.Set("since", storeTime(since))
+	}
+	if !until.IsZero() {
+		v.Set("until", storeTime(until))
+	}
+	c, closeCat, err := openCatalog(fl.data, templates)
+	if err != nil {
+		return nil, err
+	}
+	defer closeCat()
+	items, _, err := pageAll(c, v, fl.limit, fl.offset)
+	if err != nil {
+		return nil, listErr(err)
+	}
+	return items, nil
+}
+
+// listIndexed answers the filters the store's indexes answer (time and
+// limit) without building the catalog: fast on a large store.
+func listIndexed(dir string, q store.Query, templates analysis.Templates) ([]admin.Item, error) {
+	c, err := openCaptures(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	caps, err := c.List(q)
+	if err != nil {
+		return nil, err
+	}
+	nums, err := captureNumbers(c)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]admin.Item, len(caps))
+	for i, cp := range caps {
+		items[i] = admin.Item{Capture: cp, Endpoint: cp.Kind + " " + strings.ToLower(cp.Host), Number: nums.Number(cp.ID)}
+		if cp.Kind == store.CaptureExchange {
+			items[i].Endpoint = analysis.EndpointOf(cp.Method, cp.Host, cp.URL, templates).String()
+		}
+	}
+	return items, nil
+}
+
+// listErr words the API's answer to a bad filter as bad usage.
+func listErr(err error) error {
+	if s := err.Error(); strings.Contains(s, "400 Bad Request") {
+		_, msg, _ := strings.Cut(s, "400 Bad Request: ")
+		return usage(fmt.Errorf("list: --%s", msg))
+	}
+	return err
+}
+
+func printList(w io.Writer, items []admin.Item) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NO\tID\tTIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
+	for _, c := range items {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", c.Number, c.ID, timeMS(c.Time), c.Kind, c.Method, c.Status,
+			c.RequestBytes, c.ResponseBytes, c.URL, c.Error)
+	}
+	return tw.Flush()
+}
+
+// listedCapture is a capture as list --json prints it: its id and the previous
+// capture's are numbers.
+type listedCapture struct {
+	ID json.Number `json:"id"`
+	admin.Item
+	Prev json.Number `json:"prev,omitempty"`
+}
+
+func listedJSON(items []admin.Item) []listedCapture {
+	out := make([]listedCapture, len(items))
+	for i, it := range items {
+		out[i] = listedCapture{ID: json.Number(it.ID), Item: it, Prev: json.Number(it.Prev)}
+	}
+	return out
 }
 
 // numberer is a source of capture numbers: the running server's catalog.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -189,8 +190,21 @@ func post(t *testing.T, c *http.Client, u, id, body string) {
 	}
 }
 
+// numID is an id that list --json and show --json print as a JSON
+// number; a quoted id does not decode.
+type numID string
+
+func (n *numID) UnmarshalJSON(b []byte) error {
+	var v uint64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("id %s: want a JSON number: %w", b, err)
+	}
+	*n = numID(strconv.FormatUint(v, 10))
+	return nil
+}
+
 type listItem struct {
-	ID            string `json:"id"`
+	ID            numID  `json:"id"`
 	Time          string `json:"time"`
 	Client        string `json:"client"`
 	Kind          string `json:"kind"`
@@ -202,6 +216,7 @@ type listItem struct {
 	ResponseBytes int64  `json:"response_bytes"`
 	Error         string `json:"error"`
 	Complete      bool   `json:"complete"`
+	Endpoint      string `json:"endpoint"`
 }
 
 func listJSON(t *testing.T, args ...string) []listItem {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +55,7 @@ names the line.`,
 			}
 			res := analysis.Reconcile(pts, m, tol)
 			if asJSON {
-				err = writeJSON(cmd.OutOrStdout(), res)
+				err = writeJSON(cmd.OutOrStdout(), reconciliationJSON(res))
 			} else {
 				err = writeReconciliation(cmd.OutOrStdout(), res)
 			}
@@ -128,4 +129,23 @@ func optional(v *float64) string {
 		return "-"
 	}
 	return formatValue(*v)
+}
+
+// mismatchJSON is a mismatch as reconcile --json prints it: the capture
+// id a number, left out when there is none.
+type mismatchJSON struct {
+	analysis.Mismatch
+	ID json.Number `json:"id,omitempty"`
+}
+
+// reconciliationJSON is reconcile --json.
+func reconciliationJSON(r analysis.Reconciliation) any {
+	ms := make([]mismatchJSON, len(r.Mismatches))
+	for i, m := range r.Mismatches {
+		ms[i] = mismatchJSON{m, json.Number(m.ID)}
+	}
+	return struct {
+		analysis.Reconciliation
+		Mismatches []mismatchJSON `json:"mismatches"`
+	}{r, ms}
 }

@@ -40,6 +40,10 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 		return nil, 0, fmt.Errorf("export: sign a checkpoint of the log first: %w", err)
 	}
 	opts.Signer, opts.Key = e.s.ckpt.signer, e.Key()
+	if err := e.s.analyzer.Flush(ctx); err != nil {
+		return nil, 0, fmt.Errorf("export: wait for the analysis: %w", err)
+	}
+	opts.Attach = reportAttacher(e.s.analyzer, e.s.cfg)
 	return evidence.Export(w, e.s.Store, opts)
 }
 

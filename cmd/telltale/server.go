@@ -21,6 +21,7 @@ import (
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/proxy"
 	"github.com/telltale/telltale/store"
 )
@@ -86,7 +87,10 @@ func (s *Server) open() error {
 			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
 			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
 	}
-	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, OnCommit: s.ops.onCommit})
+	// Bodies that hold secrets under evidence.redact_* are sealed as they
+	// are logged, so that a redacted bundle proves all of them but those.
+	seal := evidence.Redactor{Fields: s.cfg.Evidence.RedactFields, Headers: s.cfg.Evidence.RedactHeaders}.Seal
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, OnCommit: s.ops.onCommit, Seal: seal})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}

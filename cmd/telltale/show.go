@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,20 +16,29 @@ import (
 )
 
 func newShowCmd() *cobra.Command {
-	var data, body string
-	var asJSON, byNumber, reveal bool
+	var data, config, body string
+	var asJSON, decoded, byNumber, reveal bool
 	cmd := &cobra.Command{
 		Use:   "show ID | show -n NO",
 		Short: "Show one capture in full",
-		Long: `show prints one capture: its heads, upstream TLS and timings. Secrets in
-heads (evidence.redact_headers of the embedded default: Authorization,
-cookies) print masked unless --reveal. --body writes a body exactly as it
-crossed the wire. With -n the argument is the capture's number (the NO of
-telltale list and the review UI), not its id.`,
+		Long: `show prints one capture: its heads, upstream TLS, timings and body hashes.
+Secrets in heads (evidence.redact_headers of the embedded default:
+Authorization, cookies) print masked unless --reveal. --body writes a body
+exactly as it crossed the wire; --decoded prints both bodies decoded (gzip,
+zip, base64, JSON, XML ... as a tree), each field by path, the personal
+data and the figures found; --json prints either as JSON. With -n the
+argument is the capture's number (the NO of telltale list and the review
+UI), not its id.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if body != "" && body != "request" && body != "response" {
 				return usage(fmt.Errorf("--body must be request or response, not %q", body))
+			}
+			if body != "" && decoded {
+				return usage(fmt.Errorf("--body or --decoded, not both"))
+			}
+			if decoded && !byNumber {
+				return showDecoded(cmd.OutOrStdout(), data, config, args[0], asJSON)
 			}
 			c, err := openCaptures(data)
 			if err != nil {
@@ -45,6 +55,10 @@ telltale list and the review UI), not its id.`,
 					return fmt.Errorf("no capture number %q: `telltale list` shows them (there are %d)", args[0], nums.Len())
 				}
 			}
+			if decoded {
+				c.Close() // showDecoded opens the store its own way
+				return showDecoded(cmd.OutOrStdout(), data, config, id, asJSON)
+			}
 			capt, err := c.Capture(id)
 			if err != nil {
 				return notFound(id, err)
@@ -54,7 +68,7 @@ telltale list and the review UI), not its id.`,
 			case body != "":
 				return writeBody(out, c, capt, body)
 			case asJSON:
-				return writeJSON(out, numberedCapture{*maskCapture(capt, reveal), nums.Number(capt.ID)})
+				return writeJSON(out, shownCapture{json.Number(capt.ID), maskCapture(capt, reveal), nums.Number(capt.ID)})
 			}
 			printCapture(out, maskCapture(capt, reveal), nums.Number(capt.ID))
 			return nil
@@ -62,11 +76,21 @@ telltale list and the review UI), not its id.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", defaultDataDir, "data dir")
+	f.StringVarP(&config, "config", "c", "", "with --decoded: config whose inspect rules apply when the store is read directly")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&decoded, "decoded", false, "print the bodies decoded: a tree, fields by path, personal data, figures")
 	f.StringVar(&body, "body", "", "write the request or response body, exactly as it crossed the wire, to stdout")
 	f.BoolVarP(&byNumber, "number", "n", false, "the argument is the capture's number (list's NO), not its id")
 	f.BoolVar(&reveal, "reveal", false, "print secrets in heads (Authorization, cookies) instead of masking them")
 	return cmd
+}
+
+// shownCapture is a capture as show --json prints it: its id a number,
+// with its capture number.
+type shownCapture struct {
+	ID json.Number `json:"id"`
+	*store.Capture
+	Number int `json:"number"`
 }
 
 func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error {
@@ -94,7 +118,7 @@ func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error 
 }
 
 func printCapture(w io.Writer, c *store.Capture, number int) {
-	fmt.Fprintf(w, "Capture %s (no. %d)  %s  %s  client %s\n", c.ID, number, c.Time, c.Kind, c.Client)
+	fmt.Fprintf(w, "Capture %s (no. %d)  %s  %s  client %s\n", c.ID, number, timeMS(c.Time), c.Kind, c.Client)
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", c.Error)
 	}

@@ -157,7 +157,7 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 	var id, sha string
 	for _, it := range items {
 		if it.Complete && it.Method == "POST" && it.RequestBytes > 0 {
-			id = it.ID
+			id = string(it.ID)
 		}
 	}
 	c, err := s.Store.Capture(id)
@@ -216,6 +216,7 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export bundle: %v", err)
 	}
+	names := map[string]bool{}
 	for _, f := range zr.File {
 		rc, err := f.Open()
 		if err != nil {
@@ -224,5 +225,9 @@ func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 		b, _ := io.ReadAll(rc)
 		rc.Close()
 		scanForKeys(t, "bundle file "+f.Name, b, keys)
+		names[f.Name] = true
+	}
+	if !names["report.html"] || !names["figures.csv"] {
+		t.Errorf("the review UI's export bundle lacks report.html or figures.csv: %v", names)
 	}
 }

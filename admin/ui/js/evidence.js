@@ -129,8 +129,8 @@ function exportCard(ev, facets, refresh) {
   h('div.opts', radio('scope', 'all', 'all', true), radio('scope', 'host', 'of host', false), host,
     radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these capture numbers', false), ids),
   h('span.muted', 'Secrets'),
-  h('div.opts', radio('redact', 'yes', 'redact them (Authorization, cookies, tokens, secrets; each listed as withheld)', true),
-    radio('redact', 'no', 'keep everything as logged', false)),
+  h('div.opts', radio('redact', 'yes', 'withhold them (Authorization, cookies, tokens, secrets; each listed, everything else still proven)', true),
+    radio('redact', 'no', 'keep them in the bundle: give it only to whom may see them', false)),
   h('div.full', submit));
   return h('div.card', h('h3', 'Export a bundle'),
     ev.can_export ? null : h('p.err-text', 'This server cannot export (no log key).'),

@@ -1,0 +1,58 @@
+package evidence
+
+import (
+	"fmt"
+
+	"github.com/telltale/telltale/store"
+)
+
+// Files a caller adds to a bundle through ExportOptions.Attach: the
+// vendor hand-over report and the figures it shows. They are derived from
+// the captures by the caller's analysis, listed in the manifest and so
+// signed like every other file; VerifyBundle checks their hashes but does
+// not remake them.
+const (
+	FileReport  = "report.html" // the printable hand-over report
+	FileFigures = "figures.csv" // the figures the captures reported
+)
+
+// Attached is what an Attach hook is told about the bundle being written.
+type Attached struct {
+	// Captures are the exported captures, oldest first (List's view: no
+	// heads).
+	Captures   []store.Capture
+	Checkpoint CheckpointInfo // what every capture is proven against
+	Note       []byte         // the signed checkpoint, checkpoint.txt
+	Key        string         // the log's verifier key, log.pub
+	Selection  Selection
+}
+
+// Attachment is one file an Attach hook adds.
+type Attachment struct {
+	Name string // FileReport or FileFigures
+	Data []byte
+}
+
+// attachable reports whether an Attach hook may add a file of this name.
+func attachable(name string) bool { return name == FileReport || name == FileFigures }
+
+// attach runs ExportOptions.Attach and adds its files.
+func (x *exporter) attach() error {
+	if x.opts.Attach == nil {
+		return nil
+	}
+	files, err := x.opts.Attach(Attached{Captures: x.exported, Checkpoint: x.m.Checkpoint, Note: x.cp.Note,
+		Key: x.opts.Key, Selection: x.m.Selection})
+	if err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	for _, f := range files {
+		if !attachable(f.Name) {
+			return fmt.Errorf("attach: %q is not a file a bundle may hold", f.Name)
+		}
+		if err := x.bw.addBytes(f.Name, f.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
