@@ -19,8 +19,11 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
 
      README.txt  SHA256SUMS  manifest.json  manifest.sig  log.pub
      checkpoint.txt  checkpoints.jsonl  captures.jsonl  capture.har
-     summary.csv  capture-index.json  timestamps/<n>.tsr (n decimal)
-     bodies/<64 hex>  redacted/<64 hex>
+     summary.csv  capture-index.json  report.html  figures.csv
+     timestamps/<n>.tsr (n decimal)  bodies/<64 hex>  redacted/<64 hex>
+
+   report.html and figures.csv (step 7) are signed like the rest, but
+   made by Telltale's analysis, which a verifier does not redo.
 
    manifest.json "files" lists every file but manifest.json and
    manifest.sig, sorted by name (bytewise), each once, as {"name",
@@ -121,6 +124,11 @@ F6. Each record, every one of them (captures.jsonl, step 4). Rebuild its
                  copy, redacted/<its SHA-256>, and the Content-Encoding
                  undone to make it ("" if none): NOT what was logged
      withheld    this record's withheld parts (F7)
+   and, for a v2 leaf (step 4), instead of head and head_redacted:
+     head_fields the head, field by field; the leaf's head line is
+                 rebuilt from their commitments
+     seal        {"text", and "salt", "sha256", "size" when the body is
+                 shipped} of a sealed body
 
    body and stored. "body <sha256> <size>" is the whole body as it
    crossed the wire, before any Content-Encoding was undone; "-" when
@@ -135,6 +143,14 @@ F6. Each record, every one of them (captures.jsonl, step 4). Rebuild its
    response's meta "request_body" describes its request's whole body
    the same way when the request record could not.
 
+   Sealed bodies (v2). The body line is "sealed <SHA-256 of seal.text>"
+   and the stored line "sealed". With the body shipped, "body" is
+   bodies/<seal.sha256>, whose SHA-256 and size are seal.sha256 and
+   seal.size, and seal.text's second line is "body " and the hex
+   SHA-256(salt || ns(seal.sha256) || ns(decimal seal.size)). Else
+   "body_redacted" is redacted/<SHA-256>, and seal.text's third line
+   "copy <SHA-256> <size> <form>" names that file's hash and size.
+
    A capture is a line {"id", "capture", "records"}; lines by ascending
    id, each capture once; "id" is the opening record's seq, in decimal.
    "records" is the opening record (kind request, tunnel or denied, its
@@ -148,10 +164,14 @@ F7. Withheld parts. Each entry of a record's "withheld", and of
      capture, seq  the capture id and the record
      part     "request head", "request body", "response head",
               "response body", or "head"/"body" for a tunnel or denied
-     sha256   what the leaf commits to: its head line, or its stored line
+     sha256   what the leaf commits to: its head line, or its stored
+              line's hash (for a sealed body, the seal's hash)
      reason   "redacted", "pruned" (deleted by retention), or
               "not redactable: <why>" (left out whole)
-     fields   the names of the secret fields replaced
+     fields   the names of the secret fields replaced: for a v2 head,
+              each withheld field as "<kind> <name>" ("<kind>" when it
+              has no name, "query <name>" for a query pair), in order;
+              for a sealed body, the path of each secret line, in order
      copy     redacted/<sha256> of a body's redacted copy
    A withheld head or body is not in "head" or "body"; the leaf line
    comes from "sha256" and is still proven.
@@ -182,6 +202,15 @@ F8. The capture views. Each line's "capture" is what "telltale show
                body_size, truncated, stored_sha256 (truncated only),
                pruned (only when true)}, from the body description
                (a request's from r's request_body when o's size is -1)
+
+   A v2 head is made from its fields, in order: method; url, then each
+   query value appended after "?" (the first) or "&"; status (decimal);
+   proto; each header and trailer as {"name", "value"} ("headers" is
+   null when it has none). A withheld field's value shows as
+   "[REDACTED]", a query pair's as "<name>=%5BREDACTED%5D". A sealed
+   body is described as {sha256: seal.sha256, size: seal.size,
+   truncated: false} when the body is shipped, else {sha256: "", size:
+   -1, truncated: false}.
      tls, timings  r's meta's, when present
 
 F9. summary.csv: CSV (RFC 4180, "\n" line ends) with the header line
@@ -220,7 +249,7 @@ F10. capture.har: HAR 1.2, one entry per exchange (tunnels and denied
    first) that decodes (the response content's
    size is then the decoded size), else as sent, with a comment; a
    truncated body is shown as stored, with a comment; a withheld body has
-   no text, or its redacted copy's, with a comment.
+   no text, or its redacted copy's (a sealed body's too), with a comment.
 
 F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    "checkpoint" (its number), "note" (checkpoint.txt, or

@@ -89,15 +89,22 @@ func outsiderExport(t *testing.T, dir string, args ...string) string {
 func TestOutsiderVerifier_PassesDemoBundles(t *testing.T) {
 	py := outsiderPython(t)
 	dir, key := outsiderDemo(t)
+	items := listJSON(t, "--data", dir)
+	if len(items) < 3 {
+		t.Fatalf("the demo made %d captures", len(items))
+	}
+	ids := string(items[1].ID) + "," + string(items[2].ID)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
-		{"full", nil, []string{"earlier checkpoints: 1,", "timestamps/2.tsr", "3 host(s) covered"}},
+		{"full, redacted by default", nil, []string{"earlier checkpoints: 1,", "timestamps/2.tsr", "3 host(s) covered",
+			`"redact": true`, "format telltale-bundle/v2"}},
+		{"full, not redacted", []string{"--no-redact"}, []string{" 0 parts withheld", `"redact": false`}},
 		{"host", []string{"--host", "LAS.cloud.com"}, []string{"1 host(s) covered", `"host": "LAS.cloud.com"`}},
-		{"redacted", []string{"--redact"}, []string{"parts withheld", `"redact": true`}},
-		{"ids", []string{"--id", "3,5"}, []string{"records: 4 in 2 captures", "nothing proves it complete"}},
+		{"host, not redacted", []string{"--host", "cis.citrix.com", "--no-redact"}, []string{"1 host(s) covered"}},
+		{"ids", []string{"--id", ids}, []string{"records: 4 in 2 captures", "nothing proves it complete"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out := runOutsider(t, py, outsiderExport(t, dir, tc.args...), key)
@@ -128,7 +135,7 @@ func TestOutsiderVerifier_RejectsTamperedBundles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orig := readZip(t, outsiderExport(t, dir))
+	orig := readZip(t, outsiderExport(t, dir, "--no-redact"))
 	for _, tc := range []struct {
 		name   string
 		resign note.Signer // nil: the files are changed, the manifest is not

@@ -34,7 +34,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 HEX64 = re.compile(r'^[0-9a-f]{64}$')
 FIXED = {'README.txt', 'SHA256SUMS', 'manifest.json', 'manifest.sig', 'log.pub',
          'checkpoint.txt', 'checkpoints.jsonl', 'captures.jsonl', 'capture.har',
-         'summary.csv', 'capture-index.json'}
+         'summary.csv', 'capture-index.json', 'report.html', 'figures.csv'}
+REDACTED = '[REDACTED]'
 
 
 class Failed(Exception):
@@ -282,7 +283,73 @@ def check_earlier(bd, key, cp, say):
 def leaf_lines(leaf):
     lines = leaf.split('\n')
     need(leaf.endswith('\n') and len(lines) == 9, 'leaf is not 8 lines')
-    return dict(l.split(' ', 1) for l in lines[1:-1])
+    need(lines[0] in ('telltale-leaf/v1', 'telltale-leaf/v2'), 'leaf version %r', lines[0])
+    d = dict(l.split(' ', 1) for l in lines[1:-1])
+    d['version'] = lines[0]
+    return d
+
+
+def ns(s):
+    b = s.encode()
+    return b'%d:%s,' % (len(b), b)
+
+
+def field_label(f):
+    if not f.get('name') and f['kind'] != 'query':
+        return f['kind']
+    return '%s %s' % (f['kind'], f.get('name', ''))
+
+
+def v2_head(r, held, what):
+    """The leaf's head line from head_fields, checking what is withheld (step 4, F7)."""
+    need('head' not in r and 'head_redacted' not in r, '%s: a v1 head for a v2 leaf', what)
+    if 'head_fields' not in r:
+        return '-'
+    cs, hidden = [], []
+    for f in r['head_fields']:
+        if 'value' in f:
+            salt = bytes.fromhex(f['salt'])
+            need(len(salt) == 16 and salt.hex() == f['salt'] and 'commitment' not in f, '%s: bad salt', what)
+            cs.append(shahex(salt + ns(f['kind']) + ns(f.get('name', '')) + ns(f['value'])))
+        else:
+            need(HEX64.match(f.get('commitment', '')) and 'salt' not in f, '%s: a field without value or commitment', what)
+            cs.append(f['commitment'])
+            hidden.append(field_label(f))
+    w = held.get('head')
+    if hidden:
+        need(w is not None and w['reason'] == 'redacted' and w.get('fields') == hidden,
+             '%s: head fields %s withheld but not listed', what, hidden)
+    else:
+        need(w is None, '%s: head listed as withheld, but every field is shipped', what)
+    return shahex(''.join(c + '\n' for c in cs).encode())
+
+
+def check_seal(bd, r, lf, held, used, what):
+    seal = r.get('seal')
+    need(seal is not None and shahex(seal['text'].encode()) == lf['body'][7:], '%s: seal is not the leaf\'s', what)
+    need(lf['stored'] == 'sealed', '%s: a sealed body with a stored line', what)
+    lines = seal['text'].split('\n')
+    need(lines[0] == 'telltale-seal/v2' and lines[1].startswith('body ') and lines[2].startswith('copy '), '%s: seal text', what)
+    if 'body' in r:
+        data = bd.get(r['body'])
+        need(r['body'] == 'bodies/' + seal['sha256'] and shahex(data) == seal['sha256'] and len(data) == seal['size'],
+             '%s: body is not the sealed one', what)
+        opened = bytes.fromhex(seal['salt']) + ns(seal['sha256']) + ns(str(seal['size']))
+        need(lines[1] == 'body ' + shahex(opened), '%s: body does not open the seal', what)
+        need('body' not in held, '%s: a shipped body listed as withheld', what)
+        used.add(r['body'])
+        return
+    need('salt' not in seal, '%s: a seal opened without its body', what)
+    w = held.get('body')
+    need(w is not None and w['sha256'] == lf['body'][7:], '%s: sealed body neither shipped nor withheld', what)
+    if 'body_redacted' in r:
+        _, h, n, _ = lines[2].split(' ')
+        copy = bd.get(r['body_redacted'])
+        need(r['body_redacted'] == 'redacted/' + h and shahex(copy) == h and len(copy) == int(n) and w.get('copy') == r['body_redacted'],
+             '%s: redacted copy is not the one the seal names', what)
+        paths = [json.loads(l.split(' ', 2)[2]) for l in lines[3:] if l.startswith('secret ')]
+        need(w['reason'] == 'redacted' and w.get('fields') == paths, '%s: withheld fields are not the seal\'s secrets', what)
+        used.add(r['body_redacted'])
 
 
 def check_record(bd, r, cp, used):
@@ -295,14 +362,20 @@ def check_record(bd, r, cp, used):
     held = {w['part'].split(' ')[-1]: w for w in r.get('withheld', [])}
     for w in r.get('withheld', []):
         need(w['seq'] == seq, '%s: withheld entry of another record', what)
-    if 'head' in r:
+    if lf['version'] == 'telltale-leaf/v2':
+        head = v2_head(r, held, what)
+    elif 'head' in r:
         head = shahex(r['head'].encode())
     elif 'head' in held:
         head = held['head']['sha256']
     else:
         head = '-'
+    if 'head' in held:
+        need(held['head']['sha256'] == head, '%s: withheld head is not the leaf\'s', what)
     stored = lf['stored']
-    if stored == '-':
+    if lf['body'].startswith('sealed '):
+        check_seal(bd, r, lf, held, used, what)
+    elif stored == '-':
         need('body' not in r and 'body' not in held, '%s: a body, but the leaf stores none', what)
     else:
         h, n = stored.split(' ')
@@ -318,7 +391,7 @@ def check_record(bd, r, cp, used):
                 need(w.get('copy') == r.get('body_redacted') and w['copy'] == 'redacted/' + shahex(bd.get(w['copy'])),
                      '%s: redacted copy is not its file', what)
                 used.add(w['copy'])
-    rebuilt = 'telltale-leaf/v1\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\nbody %s\nstored %s\n' % (
+    rebuilt = lf['version'] + '\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\nbody %s\nstored %s\n' % (
         seq, meta['capture'], meta['kind'], shahex(r['meta'].encode()), head, lf['body'], stored)
     need(rebuilt == r['leaf'], '%s: leaf is not the one its parts make', what)
     need(check_inclusion(sha(b'\0' + r['leaf'].encode()), r['leaf_index'], cp['size'],
@@ -327,8 +400,12 @@ def check_record(bd, r, cp, used):
 
 
 # F8: the capture view, from the records only.
-def body_desc(lf, held):
+def body_desc(lf, held, seal=None):
     b, s = lf['body'], lf['stored']
+    if b.startswith('sealed '):
+        if seal and 'sha256' in seal:
+            return {'sha256': seal['sha256'], 'size': seal['size'], 'truncated': False}
+        return {'sha256': '', 'size': -1, 'truncated': False}
     if b == '-' and s == '-':
         d = {'sha256': '', 'size': 0, 'truncated': False}
     elif b == '-':
@@ -345,6 +422,28 @@ def body_desc(lf, held):
 def shown_head(r):
     if 'head' in r:
         return json.loads(r['head'])
+    if 'head_fields' in r:
+        h, headers, trailers, pairs = {}, [], [], 0
+        for f in r['head_fields']:
+            k, v = f['kind'], f.get('value')
+            if v is None:
+                v = f.get('name', '') + '=%5BREDACTED%5D' if k == 'query' else REDACTED
+            if k in ('method', 'proto', 'url'):
+                h[k] = v
+            elif k == 'query':
+                h['url'] += ('?' if pairs == 0 else '&') + v
+                pairs += 1
+            elif k == 'status':
+                h['status'] = int(v)
+            elif k in ('header', 'trailer'):
+                (headers if k == 'header' else trailers).append({'name': f['name'], 'value': v})
+            else:
+                raise Failed('head field kind %r' % k)
+        h['headers'] = headers or None
+        if trailers:
+            h['trailers'] = trailers
+        h.setdefault('proto', '')
+        return h
     return r.get('head_redacted')
 
 
@@ -369,7 +468,7 @@ def view_of(recs):
     v = {'id': str(o['seq']), 'time': utc(nanos(om['time'])), 'client': om.get('client', ''),
          'host': om.get('host', ''), 'error': om.get('error', ''), 'leaves': [o['leaf_index']],
          'method': (oh or {}).get('method', ''), 'url': (oh or {}).get('url', ''), 'status': 0}
-    od = body_desc(olf, oheld)
+    od = body_desc(olf, oheld, o.get('seal'))
     if om['kind'] in ('tunnel', 'denied'):
         need(len(recs) == 1, 'capture %s: a %s with a second record', v['id'], om['kind'])
         v.update(kind=om['kind'], complete=True, request_bytes=om.get('bytes_up', 0),
@@ -384,7 +483,7 @@ def view_of(recs):
         need(rm['kind'] == 'response' and rm['capture'] == o['seq'], 'capture %s: record %d is not its response', v['id'], r['seq'])
         if od['size'] < 0 and rm.get('request_body'):
             od = dict(rm['request_body'])
-        rh, rd = shown_head(r), body_desc(rlf, rheld)
+        rh, rd = shown_head(r), body_desc(rlf, rheld, r.get('seal'))
         v['leaves'].append(r['leaf_index'])
         v['error'] = v['error'] or rm.get('error', '')
         v['status'] = (rh or {}).get('status', 0)
@@ -531,7 +630,7 @@ def check_har_entry(bd, e, line, recs):
     need(q['queryString'] == [{'name': unquote_plus(k), 'value': unquote_plus(x)} for k, _, x in
                               (p.partition('=') for p in query.split('&')) if query], '%s: queryString', what)
     if 'postData' in q:
-        data = shown_body(bd, o, oh, body_desc(olf, oheld))
+        data = shown_body(bd, o, oh, body_desc(olf, oheld, o.get('seal')))
         if data:
             need((q['postData']['text'], q['postData'].get('_encoding')) == har_text(data), '%s: postData text', what)
     s = e['response']
@@ -541,7 +640,7 @@ def check_har_entry(bd, e, line, recs):
         need(s['status'] == rh['status'] and s['httpVersion'] == rh['proto'], '%s: response status', what)
         need(s['headers'] == [{'name': h['name'], 'value': h['value']} for h in rh['headers'] or []], '%s: response headers', what)
         need(s['bodySize'] == v['response_bytes'] and s['redirectURL'] == header(rh, 'Location'), '%s: response sizes', what)
-        data = shown_body(bd, r, rh, body_desc(rlf, rheld))
+        data = shown_body(bd, r, rh, body_desc(rlf, rheld, r.get('seal')))
         if data:
             need((s['content'].get('text'), s['content'].get('encoding')) == har_text(data), '%s: response content', what)
         t = rm.get('timings') or {}
