@@ -33,6 +33,13 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    SHA-256 or size is not the listed one. SHA256SUMS is a line
    "<sha256>  <name>" per listed file but itself, in the same order.
 
+   manifest.json's other keys: "format" (telltale-bundle/v2; v1 from
+   earlier versions), "tool" and "exported_at" (who made it, when: not
+   proven), "selection" (what the export was asked for: "host", "since",
+   "until" (RFC 3339), "ids", "redact", "redact_fields",
+   "redact_headers"), "log" (F2), "checkpoint" (F4), "captures" and
+   "records" (F6), "withheld" (F7), "anchors" (F11).
+
 F2. The key. log.pub is one line and a newline, a note verifier key
    (golang.org/x/mod/sumdb/note): "<name>+<key id>+<key>", where
      name    the log's origin (manifest.json log.origin): no "+", no space
@@ -65,9 +72,9 @@ F4. checkpoint.txt's text (C2SP tlog-checkpoint) is 4 or 5 lines:
      <origin>            the key's name
      <tree size>         decimal, no leading zeros
      <root hash>         base64 of 32 bytes
-     time <T>            when it was signed: UTC, as 2006-01-02T15:04:05.000000000Z
-                         (always nine digits after the point)
-     index <base64>      the capture index root (F10); absent in
+     time <T>            when it was signed, UTC, with nine digits
+                         after the point: 2006-01-02T15:04:05.000000000Z
+     index <base64>      the capture index root (F12); absent in
                          checkpoints signed before Telltale had one
    manifest.json "checkpoint" repeats it: "file" (checkpoint.txt),
    "tree_size", "root_hash" and "time", which must be the same.
@@ -183,10 +190,12 @@ F8. The capture views. Each line's "capture" is what "telltale show
    leaf: {sha256: body line's hash or "", size: body line's size, or -1
    when body is "-" but stored is not, or 0; truncated; stored_sha256 and
    stored_size when truncated; pruned when withheld "pruned"}:
-     id        o's seq, decimal          time     o's time, UTC, nine
-     client    o's client                         fraction digits (F4)
-     host      o's host                  error    o's error, else r's, else ""
-     method, url  o's head's, or ""     status   r's head status, or 0
+     id        o's seq, decimal
+     time      o's time, UTC, nine fraction digits (as in F4)
+     client, host  o's
+     error     o's error, else r's, else ""
+     method, url  o's head's, or ""
+     status    r's head's status, or 0
      kind      "exchange" (o a request), "tunnel", "denied"
      complete  true, but false for an exchange without r
      leaves    [o's leaf_index] and r's
@@ -202,6 +211,7 @@ F8. The capture views. Each line's "capture" is what "telltale show
                body_size, truncated, stored_sha256 (truncated only),
                pruned (only when true)}, from the body description
                (a request's from r's request_body when o's size is -1)
+     tls, timings  r's meta's, when present
 
    A v2 head is made from its fields, in order: method; url, then each
    query value appended after "?" (the first) or "&"; status (decimal);
@@ -211,7 +221,6 @@ F8. The capture views. Each line's "capture" is what "telltale show
    body is described as {sha256: seal.sha256, size: seal.size,
    truncated: false} when the body is shipped, else {sha256: "", size:
    -1, truncated: false}.
-     tls, timings  r's meta's, when present
 
 F9. summary.csv: CSV (RFC 4180, "\n" line ends) with the header line
    capture,time,kind,client,method,host,path,status,request_bytes,
@@ -259,21 +268,29 @@ F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    SignedData whose eContent is a TSTInfo; its messageImprint must be
    SHA-256 (OID 2.16.840.1.101.3.4.2.1) of the whole signed note, as
    stored. A few lines of DER walking check the imprint and read genTime;
-   the TSA's CMS signature and certificate chain need
-   "openssl ts -verify" or "telltale verify --tsa-ca" (step 3a).
+   the TSA's CMS signature and certificate chain need "openssl ts
+   -verify -in <file> -data <note> -CAfile <the TSA's CA>" or "telltale
+   verify --tsa-ca".
 
-F12. capture-index.json (in every bundle whose checkpoint has an index
-   line, but one selected by capture ids): {"format": "telltale-index/v1", "tree_size"
-   (the checkpoint's), "root" (base64: the checkpoint's index line),
-   "hosts": by host, every host of the tree: {"host" (lowercase, "" for
-   records without one), "count", "hash" (hex), and for every host the
-   selection covers, "seqs" and "times": its captures' opening seq and
-   time (unix nanoseconds)}}. The hashes are as in step 3b. A selection
-   covers its --host, or every host when it selects by time or not at
-   all; a selection by capture ids covers none, and proves nothing about
-   completeness. For each covered host, the captures in seqs whose time
-   is in the selection's range [since, until) are exactly the captures
-   of that host in captures.jsonl, with those times.
+F12. capture-index.json, in every bundle whose checkpoint has an index
+   line but one selected by capture ids: {"format": "telltale-index/v1",
+   "tree_size" (the checkpoint's), "root" (base64: the checkpoint's index
+   line), "hosts": by host (bytewise), every host of the tree: {"host"
+   (lowercase, "" for records without one), "count", "hash" (hex), and
+   for every host the selection covers, "seqs" and "times": its
+   captures' opening seq and time (unix nanoseconds), by seq}}.
+
+     hash    SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
+             line "<seq> <time>\n" per capture, by seq
+     root    SHA-256 of "telltale-index/v1\n" and one line
+             "<count> <hash> <host>\n" per host, by host
+
+   A selection covers its --host, or every host when it selects by time
+   or not at all; a selection by capture ids covers none, and proves
+   nothing about completeness. For each covered host, the captures in
+   seqs whose time is in the selection's range [since, until) are
+   exactly the captures of that host in captures.jsonl, with those times
+   (their opening record's time in unix nanoseconds).
 
 F13. What a bundle does not prove. That the key is the log's: only you
    can tell (F2). Anything after checkpoint.txt's time. Traffic that did

@@ -148,6 +148,7 @@ func TestOutsiderVerifier_RejectsTamperedBundles(t *testing.T) {
 		{"last record's leaf body line edited, re-signed", signer, editLastLeaf, "not under the checkpoint root"},
 		{"file added", nil, addFile, "notes.txt is not listed"},
 		{"file added and listed, re-signed", signer, addFile, "not a bundle file name"},
+		{"last record's head field edited, re-signed", signer, editLastHeadField, "leaf is not the one its parts make"},
 		{"summary row edited, re-signed", signer, editSummary, "summary.csv row"},
 		{"re-signed with another key", other, func(*testing.T, map[string][]byte) {}, "not the trusted key"},
 	} {
@@ -210,6 +211,18 @@ func editLastLeaf(t *testing.T, files map[string][]byte) {
 		leaf := r["leaf"].(string)
 		i := strings.Index(leaf, "\nbody ") + len("\nbody ")
 		r["leaf"] = leaf[:i] + "0" + leaf[i+1:]
+	})
+}
+
+// editLastHeadField changes a v2 head field's value, its salt kept.
+func editLastHeadField(t *testing.T, files map[string][]byte) {
+	editLastRecord(t, files, func(r map[string]any) {
+		fields, ok := r["head_fields"].([]any)
+		if !ok || len(fields) == 0 {
+			t.Fatal("the last record has no head fields")
+		}
+		f := fields[len(fields)-1].(map[string]any)
+		f["value"] = f["value"].(string) + " "
 	})
 }
 
