@@ -3,6 +3,8 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,11 +16,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/store"
 )
 
 // The outsider verifier, evidence/outsider/verify_bundle.py, is written
@@ -150,6 +154,8 @@ func TestOutsiderVerifier_RejectsTamperedBundles(t *testing.T) {
 		{"file added and listed, re-signed", signer, addFile, "not a bundle file name"},
 		{"last record's head field edited, re-signed", signer, editLastHeadField, "leaf is not the one its parts make"},
 		{"summary row edited, re-signed", signer, editSummary, "summary.csv row"},
+		{"capture view edited, re-signed", signer, editView, "its view is not what its records say"},
+		{"capture.har text edited, re-signed", signer, editHAR, "capture.har entry"},
 		{"re-signed with another key", other, func(*testing.T, map[string][]byte) {}, "not the trusted key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +230,22 @@ func editLastHeadField(t *testing.T, files map[string][]byte) {
 		f := fields[len(fields)-1].(map[string]any)
 		f["value"] = f["value"].(string) + " "
 	})
+}
+
+func editView(t *testing.T, files map[string][]byte) {
+	s := string(files[evidence.FileCaptures])
+	if !strings.Contains(s, `"status":200,`) {
+		t.Fatal("no status 200 in captures.jsonl")
+	}
+	files[evidence.FileCaptures] = []byte(strings.Replace(s, `"status":200,`, `"status":201,`, 1))
+}
+
+func editHAR(t *testing.T, files map[string][]byte) {
+	s := string(files[evidence.FileHAR])
+	if !strings.Contains(s, `"httpVersion":"HTTP/1.1"`) {
+		t.Fatal("no HTTP/1.1 in capture.har")
+	}
+	files[evidence.FileHAR] = []byte(strings.Replace(s, `"httpVersion":"HTTP/1.1"`, `"httpVersion":"HTTP/1.0"`, 1))
 }
 
 func addFile(t *testing.T, files map[string][]byte) {
@@ -324,5 +346,66 @@ func writeZip(t *testing.T, path string, files map[string][]byte) {
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOutsiderVerifier_TunnelsDeniedTruncatedGzip adds what the demo does
+// not make to its log: a truncated request body, a gzip response body, a
+// tunnel and a denied connection, and verifies bundles of them.
+func TestOutsiderVerifier_TunnelsDeniedTruncatedGzip(t *testing.T) {
+	py := outsiderPython(t)
+	dir, key := outsiderDemo(t)
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	appendRec := func(r *store.Record, body []byte, limit int64) uint64 {
+		t.Helper()
+		var b *store.Body
+		if body != nil {
+			b = st.NewBody(limit)
+			b.Write(body)
+		}
+		seq, err := st.Append(ctx, r, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	req := appendRec(&store.Record{Kind: store.KindRequest, Client: "127.0.0.1:1", Host: "las.cloud.com", Port: "443",
+		Head: &store.Head{Method: "POST", URL: "https://las.cloud.com/upload?a=1&b=%20x", Proto: "HTTP/1.1",
+			Headers: []store.Header{{Name: "Content-Type", Value: "text/plain"}}}},
+		bytes.Repeat([]byte("0123456789"), 100), 64)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"ok":true}`))
+	zw.Close()
+	now := time.Now().UTC()
+	appendRec(&store.Record{Kind: store.KindResponse, Capture: req, Client: "127.0.0.1:1", Host: "las.cloud.com", Port: "443",
+		Head: &store.Head{Status: 200, Proto: "HTTP/1.1", Headers: []store.Header{{Name: "Content-Encoding", Value: "gzip"},
+			{Name: "Content-Type", Value: "application/json"}}},
+		Timings: &store.Timings{Start: now, Committed: now.Add(1500 * time.Microsecond), FirstByte: now.Add(3 * time.Millisecond),
+			End: now.Add(4 * time.Millisecond)}}, gz.Bytes(), 0)
+	appendRec(&store.Record{Kind: store.KindTunnel, Client: "127.0.0.1:2", Host: "example.org", Port: "443",
+		BytesUp: 10, BytesDown: 20, Duration: 2*time.Minute + 3004*time.Millisecond}, nil, 0)
+	appendRec(&store.Record{Kind: store.KindDenied, Client: "127.0.0.1:3", Host: "-evil.example", Port: "443",
+		Error: "=not allowed"}, nil, 0)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{nil, {"--no-redact"}} {
+		bundle := outsiderExport(t, dir, args...)
+		code, out := runOutsider(t, py, bundle, key)
+		if code != 0 {
+			t.Fatalf("outsider verifier on %v: exit %d, want 0:\n%s", args, code, out)
+		}
+		summary := string(readZip(t, bundle)[evidence.FileSummary])
+		for _, want := range []string{",tunnel,127.0.0.1:2,,example.org,,0,10,20,", ",denied,", "'-evil.example", "'=not allowed",
+			"/upload?a=1&b=%20x,200,1000,"} {
+			if !strings.Contains(summary, want) {
+				t.Errorf("summary.csv of %v lacks %q:\n%s", args, want, summary)
+			}
+		}
 	}
 }
