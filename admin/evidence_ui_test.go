@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -22,6 +24,7 @@ type signedLog struct {
 	vkey   string
 	sel    evidence.Selection
 	fail   error
+	zip    []byte // what Export writes; nil: a stand-in that is no zip
 }
 
 func newSignedLog(t *testing.T) *signedLog {
@@ -44,7 +47,11 @@ func (l *signedLog) Export(_ context.Context, w io.Writer, sel evidence.Selectio
 	if l.fail != nil {
 		return nil, 0, l.fail
 	}
-	io.WriteString(w, "PK-not-really-a-zip")
+	if l.zip != nil {
+		w.Write(l.zip)
+	} else {
+		io.WriteString(w, "PK-not-really-a-zip")
+	}
 	return &evidence.Manifest{Captures: 2, Records: 4, Checkpoint: evidence.CheckpointInfo{TreeSize: 4}}, 1, nil
 }
 
@@ -210,5 +217,38 @@ func TestVerify_ShowsCapturesWithoutResponse(t *testing.T) {
 			t.Fatalf("verify still %q", ev.Verify.State)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestExport_ReportOpensFromTheBundle(t *testing.T) {
+	st := openTestStore(t)
+	log := newSignedLog(t)
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, body := range map[string]string{"manifest.json": "{}", "report.html": "<!doctype html><h1>What was sent</h1>"} {
+		f, _ := zw.Create(name)
+		io.WriteString(f, body)
+	}
+	zw.Close()
+	log.zip = b.Bytes()
+	srv, _ := newReviewAPI(t, Options{Store: st, Evidence: log, TempDir: t.TempDir()})
+	var v exportView
+	if r := call(t, "POST", srv.URL+"/api/exports", map[string]any{}, &v); r.StatusCode != 200 || v.Report != v.Download+"/report" {
+		t.Fatalf("export: got %d, report %q, want %q", r.StatusCode, v.Report, v.Download+"/report")
+	}
+	r := call(t, "GET", srv.URL+v.Report, nil, nil)
+	body, _ := io.ReadAll(r.Body)
+	csp := r.Header.Get("Content-Security-Policy")
+	if r.StatusCode != 200 || !strings.Contains(string(body), "What was sent") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("report: got %d %q, type %q, policy %q", r.StatusCode, body, r.Header.Get("Content-Type"), csp)
+	}
+	log.zip = nil // a bundle without a report offers none
+	v = exportView{}
+	if r := call(t, "POST", srv.URL+"/api/exports", map[string]any{}, &v); r.StatusCode != 200 || v.Report != "" {
+		t.Errorf("export without a report: got %d, report %q, want none", r.StatusCode, v.Report)
+	}
+	if r := call(t, "GET", srv.URL+v.Download+"/report", nil, nil); r.StatusCode != 404 {
+		t.Errorf("report of a bundle without one: got %d, want 404", r.StatusCode)
 	}
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -85,6 +86,9 @@ type exportView struct {
 	Withheld   []evidence.Withheld     `json:"withheld"`
 	Checkpoint evidence.CheckpointInfo `json:"checkpoint"`
 	Download   string                  `json:"download"`
+	// Report opens the bundle's printable report.html in the browser;
+	// "" when the bundle holds none.
+	Report string `json:"report,omitempty"`
 }
 
 // newExport is POST /api/exports.
@@ -149,7 +153,62 @@ func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*
 	if v.Withheld == nil {
 		v.Withheld = []evidence.Withheld{}
 	}
+	if rc, err := openReport(f.Name()); err == nil {
+		rc.Close()
+		v.Report = v.Download + "/report"
+	}
 	return v, nil
+}
+
+// reportFile is the printable report inside a bundle.
+const reportFile = "report.html"
+
+// openReport opens the report.html of the bundle at path.
+func openReport(path string) (io.ReadCloser, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range zr.File {
+		if f.Name == reportFile {
+			rc, err := f.Open()
+			if err != nil {
+				zr.Close()
+				return nil, err
+			}
+			return struct {
+				io.Reader
+				io.Closer
+			}{rc, zr}, nil
+		}
+	}
+	zr.Close()
+	return nil, fmt.Errorf("%s: %w", reportFile, os.ErrNotExist)
+}
+
+// report is GET /api/exports/{id}/report: the bundle's printable report,
+// as a page. It has no script; the policy allows none, nor anything from
+// outside it.
+func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
+	e := h.exports
+	e.mu.Lock()
+	e.sweep()
+	f := e.files[r.PathValue("id")]
+	e.mu.Unlock()
+	if f == nil {
+		writeError(w, http.StatusNotFound, "no such bundle, or it expired: export again")
+		return
+	}
+	rc, err := openReport(f.path)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "this bundle holds no report.html")
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	io.Copy(w, io.LimitReader(rc, 64<<20))
 }
 
 // download is GET /api/exports/{id}.

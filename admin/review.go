@@ -27,6 +27,7 @@ import (
 //	POST /api/verify                 start verifying the whole store
 //	POST /api/exports                write an export bundle {host, since, until, ids, redact}
 //	GET  /api/exports/{id}           download it
+//	GET  /api/exports/{id}/report    its report.html, as a page
 //	POST /api/reconcile              measured figures {csv, tolerance, endpoint} against the reported ones
 //	POST /api/login/nonce            a one-time login link (Bearer only; telltale ui)
 //	POST /api/login                  trade the link's nonce for a session cookie
@@ -83,6 +84,7 @@ func (h *Handler) reviewRoutes() {
 	h.mux.HandleFunc("POST /api/verify", h.startVerify)
 	h.mux.HandleFunc("POST /api/exports", h.newExport)
 	h.mux.HandleFunc("GET /api/exports/{id}", h.download)
+	h.mux.HandleFunc("GET /api/exports/{id}/report", h.report)
 	h.mux.HandleFunc("POST /api/reconcile", h.reconcile)
 }
 

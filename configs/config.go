@@ -93,6 +93,9 @@ type Upstream struct {
 type Capture struct {
 	MaxBodyBytes int64     `yaml:"max_body_bytes"`
 	Retention    Retention `yaml:"retention"`
+	// WALDirect writes the write-ahead log with O_DIRECT|O_DSYNC instead
+	// of write plus fdatasync (Linux only).
+	WALDirect bool `yaml:"wal_direct"`
 }
 
 // Log configures the structured log.

@@ -40,6 +40,9 @@ type Metrics struct {
 	commitSeconds   prometheus.Histogram
 	commitRecords   prometheus.Histogram
 	commitFailures  prometheus.Counter
+	indexSeconds    prometheus.Histogram
+	indexFailures   prometheus.Counter
+	indexLag        prometheus.Gauge
 	storeBytes      *prometheus.GaugeVec
 	diskFree        prometheus.Gauge
 	prunedBodies    prometheus.Counter
@@ -99,15 +102,25 @@ func (m *Metrics) newTraffic() {
 func (m *Metrics) newStore() {
 	m.commitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "telltale", Name: "store_commit_seconds",
-		Help:    "Duration of each store write transaction (one group commit: two fsyncs).",
+		Help:    "Duration of each group commit: the write-ahead log write and its flush (one fdatasync).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
 	m.commitRecords = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "telltale", Name: "store_commit_records",
-		Help:    "Records per store write transaction (group commit batch size).",
+		Help:    "Records per group commit.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 	})
-	m.commitFailures = counter(m.reg, "store_commit_failures_total", "Store write transactions that failed; their records were not written.")
+	m.commitFailures = counter(m.reg, "store_commit_failures_total", "Group commits that failed; their records were not written.")
+	m.indexSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: "telltale", Name: "store_index_seconds",
+		Help:    "Duration of each indexer transaction, which applies write-ahead log records to the database (two fsyncs).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	m.indexFailures = counter(m.reg, "store_index_failures_total", "Indexer transactions that failed; their records stay in the write-ahead log and are retried.")
+	m.indexLag = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "telltale", Name: "store_index_lag_records",
+		Help: "Records durable in the write-ahead log but not yet in the database, after the last indexer transaction.",
+	})
 	m.storeBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "telltale", Name: "store_size_bytes",
 		Help: "Bytes the store takes on disk, by part (db: the database file, blobs: large bodies).",
@@ -117,7 +130,7 @@ func (m *Metrics) newStore() {
 	})
 	m.prunedBodies = counter(m.reg, "retention_pruned_bodies_total", "Bodies whose stored bytes retention deleted (their hashes stay in the log).")
 	m.prunedBytes = counter(m.reg, "retention_pruned_bytes_total", "Stored bytes retention deleted.")
-	m.reg.MustRegister(m.commitSeconds, m.commitRecords, m.storeBytes, m.diskFree)
+	m.reg.MustRegister(m.commitSeconds, m.commitRecords, m.indexSeconds, m.indexLag, m.storeBytes, m.diskFree)
 }
 
 func (m *Metrics) newEvents() {
@@ -184,6 +197,18 @@ func (m *Metrics) ObserveCommit(records int, took time.Duration, err error) {
 	}
 	m.commitSeconds.Observe(took.Seconds())
 	m.commitRecords.Observe(float64(records))
+}
+
+// ObserveIndex records one indexer transaction, which applies records
+// from the write-ahead log to the database; it is store.Options.OnIndex's
+// shape.
+func (m *Metrics) ObserveIndex(records int, lag uint64, took time.Duration, err error) {
+	m.indexLag.Set(float64(lag))
+	if err != nil {
+		m.indexFailures.Inc()
+		return
+	}
+	m.indexSeconds.Observe(took.Seconds())
 }
 
 // SetUsage records what the store takes on disk.

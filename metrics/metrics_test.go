@@ -42,6 +42,8 @@ func TestMetrics_ObserveEvent(t *testing.T) {
 	m.Observe(proxy.Event{Kind: store.CaptureExchange, Host: "las.cloud.com", UpstreamFailed: true, CaptureFailed: true})
 	m.ObserveCommit(3, 2*time.Millisecond, nil)
 	m.ObserveCommit(1, time.Millisecond, errors.New("disk full"))
+	m.ObserveIndex(4, 0, 3*time.Millisecond, nil)
+	m.ObserveIndex(2, 7, time.Millisecond, errors.New("disk full"))
 	m.SetUsage(store.Usage{DB: 100, Blobs: 50})
 	m.Pruned(store.PruneResult{Pruned: 2, PrunedBytes: 30})
 	text := scrape(t, m)
@@ -53,6 +55,9 @@ func TestMetrics_ObserveEvent(t *testing.T) {
 		`telltale_store_commit_seconds_count 1`,
 		`telltale_store_commit_records_sum 3`,
 		`telltale_store_commit_failures_total 1`,
+		`telltale_store_index_seconds_count 1`,
+		`telltale_store_index_failures_total 1`,
+		`telltale_store_index_lag_records 7`,
 		`telltale_store_size_bytes{part="blobs"} 50`,
 		`telltale_retention_pruned_bytes_total 30`,
 		`telltale_exchange_duration_seconds_count{kind="exchange"} 1`,

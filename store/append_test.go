@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestStore_Append_RoundTripEachKind(t *testing.T) {
@@ -126,7 +125,7 @@ func checkDense(t *testing.T, s *Store, seqs [][]uint64) {
 	}
 }
 
-// failingCommits makes every batch transaction fail while fail is set.
+// failingCommits makes every group's WAL write fail while fail is set.
 // The first commit waits for release, so that appends pile up behind it.
 type failingCommits struct {
 	fail    atomic.Bool
@@ -137,7 +136,7 @@ type failingCommits struct {
 	sizes   []uint64 // records in each failed batch
 }
 
-func (f *failingCommits) hook(tx *bolt.Tx) error {
+func (f *failingCommits) hook(records int) error {
 	f.once.Do(func() {
 		close(f.entered)
 		<-f.release
@@ -146,7 +145,7 @@ func (f *failingCommits) hook(tx *bolt.Tx) error {
 		return nil
 	}
 	f.mu.Lock()
-	f.sizes = append(f.sizes, tx.Bucket(bucketRecords).Sequence())
+	f.sizes = append(f.sizes, uint64(records))
 	f.mu.Unlock()
 	return errors.New("disk on fire")
 }
@@ -176,7 +175,7 @@ func appendBehindFirst(t *testing.T, s *Store, f *failingCommits, n int) ([]*Rec
 func TestStore_Append_CommitFailureFailsEveryWaiter(t *testing.T) {
 	f := &failingCommits{entered: make(chan struct{}), release: make(chan struct{})}
 	f.fail.Store(true)
-	s := mustOpen(t, newTestDir(t), Options{Now: testClock(), beforeCommit: f.hook})
+	s := mustOpen(t, newTestDir(t), Options{Now: testClock(), beforeSync: f.hook})
 	const n = 10
 	recs, errs := appendBehindFirst(t, s, f, n)
 	for i, err := range errs {
@@ -202,21 +201,31 @@ func TestStore_Append_CommitFailureFailsEveryWaiter(t *testing.T) {
 	}
 }
 
-func TestStore_Append_DatabaseClosedUnderneath(t *testing.T) {
-	s := newTestStore(t)
-	mustAppend(t, s, request("example.com", "/"), nil)
-	if err := s.db.Close(); err != nil {
+func TestStore_Append_WALClosedUnderneath(t *testing.T) {
+	dir := newTestDir(t)
+	s := mustOpen(t, dir, Options{Now: testClock()})
+	mustAppend(t, s, request("example.com", "/1"), nil)
+	s.wal.cur.f.Close() // the commit loop is idle: nothing races this
+	if _, err := s.Append(context.Background(), request("example.com", "/lost"), nil); err == nil {
+		t.Fatal("Append on a closed WAL segment: got nil error, want one")
+	}
+	// The failed segment is abandoned; the next group starts a new one.
+	if seq := mustAppend(t, s, request("example.com", "/2"), nil); seq != 2 {
+		t.Errorf("Seq after a failed group: got %d, want 2", seq)
+	}
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			if _, err := s.Append(context.Background(), request("example.com", "/"), nil); err == nil {
-				t.Errorf("Append on a closed database: got nil error, want one")
-			}
-		})
+	s = mustOpen(t, dir, Options{})
+	for seq, want := range map[uint64]string{1: "/1", 2: "/2"} {
+		r, err := s.Record(seq)
+		if err != nil || !strings.HasSuffix(r.Head.URL, want) {
+			t.Errorf("record %d after reopen: got %+v, %v, want URL ending %s", seq, r, err, want)
+		}
 	}
-	wg.Wait()
+	if size, _ := s.Size(); size != 4 { // and a mark apiece: interrupted
+		t.Errorf("Size after reopen: got %d, want 4", size)
+	}
 }
 
 func TestStore_Append_RefusesInvalidRecords(t *testing.T) {

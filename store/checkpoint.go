@@ -116,9 +116,10 @@ func decodeCheckpoint(index uint64, v []byte) Checkpoint {
 	return Checkpoint{Index: index, Size: binary.BigEndian.Uint64(v), Note: bytes.Clone(v[8:])}
 }
 
-// update runs fn in a write transaction of its own, beside the commit
-// loop's (bbolt serializes them).
+// update runs fn in a write transaction of its own, beside the indexer's
+// (bbolt serializes them), once every record durable so far is indexed.
 func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.caughtUp()
 	err := s.db.Update(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed

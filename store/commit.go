@@ -1,9 +1,9 @@
 package store
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // pending is one Append waiting for the commit loop. The caller blocks on
@@ -13,7 +13,7 @@ type pending struct {
 	capture uint64      // rec.Capture as given, restored if the commit fails
 	stored  *inlineBody // bytes for the bodies bucket, or nil
 	copy    *inlineBody // a sealed body's redacted copy, or nil
-	err     error       // this record's own refusal; the batch still commits
+	err     error       // this record's own refusal; the group still commits
 	done    chan error  // buffered: the loop never blocks on a caller
 	lazy    bool        // may wait up to LazyDelay to share a commit (AppendLazy)
 	enc     *encoded    // the record's JSON, made by the caller (encode.go)
@@ -26,13 +26,15 @@ type inlineBody struct {
 	data []byte
 }
 
-// commitLoop is the only writer. It takes whatever appends are queued, up
-// to MaxBatch, commits them in one transaction and wakes their callers: an
-// idle store commits a lone append at once, a busy one pays one commit for
-// many appends. Lazy appends wait, up to LazyDelay, for an urgent one to
-// share its commit. It exits when Close closes the queue and it is drained.
+// commitLoop is the only writer of the WAL. It takes whatever appends are
+// queued, up to MaxBatch, writes them as one group with one flush and
+// wakes their callers: an idle store commits a lone append at once, a busy
+// one pays one flush for many appends. Lazy appends wait, up to LazyDelay,
+// for an urgent one to share its flush. It exits when Close closes the
+// queue and it is drained.
 func (s *Store) commitLoop() {
 	defer close(s.done)
+	defer close(s.toIndex)
 	batch := make([]*pending, 0, s.opts.MaxBatch)
 	var lazy []*pending
 	timer := time.NewTimer(time.Hour)
@@ -83,46 +85,100 @@ func (s *Store) fill(batch []*pending) []*pending {
 	return batch
 }
 
-// commit writes a batch in one transaction and reports to every caller.
-// If the transaction fails, every caller gets its error and none of the
-// batch is visible.
+// commit makes a group durable in the WAL, reports to every caller and
+// hands the group to the indexer. If the write fails, every caller gets
+// its error and none of the group is visible.
 func (s *Store) commit(batch []*pending) {
 	start := time.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		w, err := newTxWriter(tx)
-		if err != nil {
-			return err
-		}
-		w.fail = s.opts.FailRecord
-		for _, p := range batch {
-			if err := w.append(p); err != nil {
-				return err
-			}
-		}
-		if err := w.finish(); err != nil {
-			return err
-		}
-		if s.opts.beforeCommit != nil {
-			return s.opts.beforeCommit(tx)
-		}
-		return nil
-	})
+	entries, err := s.logGroup(batch)
 	took := time.Since(start)
 	s.record(batch, took, err)
 	if s.opts.OnCommit != nil {
 		s.opts.OnCommit(len(batch), took, err)
 	}
 	for _, p := range batch {
-		if err != nil {
+		if err != nil || p.err != nil {
 			p.rec.Seq, p.rec.Capture = 0, p.capture
+		}
+		if err != nil {
 			p.done <- err
 			continue
 		}
 		p.done <- p.err
 	}
+	if len(entries) > 0 {
+		s.toIndex <- entries
+	}
 }
 
-// record updates the stats after a commit.
+// logGroup gives each record of batch its Seq and writes the group to the
+// WAL with one flush. A record the log must refuse gets its p.err and
+// takes no Seq; only a failed write fails the group.
+func (s *Store) logGroup(batch []*pending) ([]walEntry, error) {
+	if err := s.wal.release(s.indexed.Load()); err != nil {
+		s.log.Warn().Err(err).Msg("store: remove indexed wal segment")
+	}
+	links := s.links.begin()
+	last := s.seq
+	entries := make([]walEntry, 0, len(batch))
+	frames := s.wal.buf[:0]
+	for _, p := range batch {
+		e, err := s.assign(p, last+1, links)
+		if err != nil {
+			p.err = err
+			continue
+		}
+		last = e.seq
+		frames = appendFrame(frames, &e)
+		entries = append(entries, e)
+	}
+	if cap(frames) <= maxKeptFrames {
+		s.wal.buf = frames
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	if f := s.opts.beforeSync; f != nil {
+		if err := f(len(entries)); err != nil {
+			links.undo()
+			return nil, err
+		}
+	}
+	if err := s.wal.write(frames, last); err != nil {
+		links.undo()
+		return nil, err
+	}
+	s.seq = last
+	s.durable.Store(last)
+	return entries, nil
+}
+
+// maxKeptFrames bounds the frame buffer the commit loop keeps for the next
+// group: a group of large inline bodies does not pin its memory.
+const maxKeptFrames = 4 << 20
+
+// assign gives p's record the Seq seq and returns its WAL entry.
+func (s *Store) assign(p *pending, seq uint64, links *linkTx) (walEntry, error) {
+	r := p.rec
+	r.Seq = seq
+	if r.Kind != KindResponse && r.Capture == 0 {
+		r.Capture = r.Seq
+	}
+	if err := links.add(r); err != nil {
+		return walEntry{}, err
+	}
+	value, leaf, err := encodeRecord(r, p.enc)
+	if err == nil && s.opts.FailRecord != nil {
+		err = s.opts.FailRecord(r)
+	}
+	if err != nil {
+		links.drop(r)
+		return walEntry{}, err
+	}
+	return newEntry(r, value, leaf, p), nil
+}
+
+// record updates the stats after a group.
 func (s *Store) record(batch []*pending, took time.Duration, err error) {
 	if err != nil {
 		s.log.Error().Err(err).Int("records", len(batch)).Msg("store: commit failed")
@@ -144,4 +200,38 @@ func (s *Store) record(batch []*pending, took time.Duration, err error) {
 	s.stats.LastBatch = n
 	s.stats.MaxBatch = max(s.stats.MaxBatch, n)
 	s.stats.LastCommit = took
+}
+
+// newEntry is the WAL entry of r, whose Seq is set.
+func newEntry(r *Record, value, leaf []byte, p *pending) walEntry {
+	e := walEntry{seq: r.Seq, value: value, leaf: leaf,
+		kind: r.Kind, capture: r.Capture, host: r.Host, time: r.Time}
+	for _, b := range []*inlineBody{p.stored, p.copy} {
+		if b != nil {
+			e.bodies = append(e.bodies, b)
+		}
+	}
+	return e
+}
+
+// encodeRecord returns r's stored value and leaf data, r's Seq and Capture
+// set.
+func encodeRecord(r *Record, enc *encoded) (value, leaf []byte, err error) {
+	if enc != nil {
+		if value, leaf, ok := enc.finish(r); ok {
+			return value, leaf, nil
+		}
+	}
+	if r.Salts == nil { // a record written without Append: it gets a v2 leaf too
+		if r.Salts, err = newSalts(r); err != nil {
+			return nil, nil, err
+		}
+	}
+	if value, err = json.Marshal(r); err != nil {
+		return nil, nil, fmt.Errorf("encode record: %w", err)
+	}
+	if leaf, err = LeafData(r); err != nil {
+		return nil, nil, err
+	}
+	return value, leaf, nil
 }

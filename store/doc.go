@@ -6,13 +6,49 @@
 //
 // The proxy spools each body through a Body (NewBody), which hashes the
 // whole wire body and keeps its first limit bytes, then calls Append. Every
-// Append goes to one commit loop, which writes all appends queued so far
-// (up to Options.MaxBatch) in a single bbolt transaction and wakes the
-// callers when it has committed: group commit, so that the cost of a
-// commit (two fsyncs) is shared by all concurrent appenders, and an idle
-// store commits a lone append at once. If a commit fails, every append of
-// the batch fails and none of it is visible. Append returns only once its
-// record is durable; what Append acknowledged survives a kill -9.
+// Append goes to one commit loop, which gives each record its Seq, checks
+// a response's link to its request in memory (links.go), and writes all
+// appends queued so far (up to Options.MaxBatch) as frames to the
+// write-ahead log with a single flush (fdatasync): group commit, so that
+// the cost of a flush is shared by all concurrent appenders, and an idle
+// store flushes a lone append at once. If the write fails, every append of
+// the group fails and none of it is visible. Append returns only once its
+// record is durable in the WAL; what Append acknowledged survives a
+// kill -9.
+//
+// The indexer (index.go) then applies the WAL's records to bbolt in large
+// transactions: the record, its tree hashes, its indexes and its inline
+// body, exactly as they would have been written directly. Every read
+// (view) first waits until the indexer has applied every record durable
+// when the read began, so a read sees every Append that returned; the lag
+// is one indexer transaction. A failed index transaction is logged and
+// retried; the records stay in the WAL meanwhile.
+//
+// # The write-ahead log
+//
+// DIR/wal holds segment files named by a 20-digit number, replayed in
+// number order, each preallocated (Options.SegmentSize). A segment is a
+// run of frames:
+//
+//	uint32 payload length | uint32 CRC-32C (Castagnoli) of the payload |
+//	payload: uint64 Seq | value | leaf data | body key | body bytes
+//
+// each payload part prefixed by its uint32 length (big-endian), the value
+// being the record as the records bucket stores it. A frame of length zero
+// (preallocated space), short or with a bad checksum ends the segment: a
+// crash in the middle of a write leaves such a torn frame, which was never
+// acknowledged and is dropped. A write that fails abandons its segment;
+// the group goes to a new one, and a later segment supersedes an earlier
+// one from its first Seq on. A closed segment is removed once bbolt holds
+// all its records (bbolt syncs every transaction); Close removes the rest,
+// so a cleanly closed store has an empty WAL.
+//
+// Open (writable) applies the records above the database's size that the
+// WAL holds, then empties it. A read-only Open of a store whose WAL is not
+// empty (the last writer crashed) first opens it writable once to do so;
+// while another process holds the store, it fails with ErrLocked as
+// before. A frame with a good checksum that does not decode, or records
+// out of order, are damage: Open fails with ErrCorrupt.
 //
 // Records are never rewritten. Each record is one leaf of an RFC 6962
 // Merkle tree (golang.org/x/mod/sumdb/tlog); Seq counts from 1 and the
@@ -28,11 +64,13 @@
 //	                         named by their SHA-256 (ab = first two digits)
 //	tmp/                     bodies being spooled; emptied by every
 //	                         writable Open
+//	wal/<20 digits>.wal      write-ahead log segments (see above); empty
+//	                         after a clean Close
 //	telltale.db.compact      Compact's new file, until it replaces
 //	                         telltale.db
 //
 // A blob is written to tmp, fsync'd, renamed into blobs and its directory
-// fsync'd before the transaction of the record that points at it, so a
+// fsync'd before the WAL write of the record that points at it, so a
 // durable record never points at a missing body. A blob that exists is
 // not written again.
 //

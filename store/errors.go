@@ -43,3 +43,9 @@ var (
 	// the records and hashes that describe it stay. It wraps ErrNotFound.
 	ErrPruned = fmt.Errorf("body pruned by retention: %w", ErrNotFound)
 )
+
+// ErrCorrupt means the write-ahead log holds an intact frame (its checksum
+// matches) that does not decode, or records out of order: not a torn
+// write, which a crash leaves and replay drops, but damage. Open refuses
+// the store rather than guess.
+var ErrCorrupt = errors.New("write-ahead log corrupt")

@@ -69,7 +69,7 @@ func (s *Store) recoverInterrupted() ([]uint64, error) {
 			r := &Record{Kind: KindResponse, Capture: req.Seq, Time: s.opts.Now(),
 				Client: req.Client, Host: req.Host, Port: req.Port, Error: Interrupted}
 			p := &pending{rec: r, capture: r.Capture}
-			if err := w.append(p); err != nil {
+			if err := w.appendDirect(tx, p); err != nil {
 				return err
 			}
 			if p.err != nil {

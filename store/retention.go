@@ -146,6 +146,7 @@ func (s *Store) pruneKeys(keys []string, doomed map[string]int64, seen *uint64) 
 	// body's blob and keep it instead of its own copy) and its commit.
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
+	s.caughtUp() // every acknowledged append is in bbolt, so scanUses sees it
 	var pruned []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		pruned = pruned[:0]

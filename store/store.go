@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -70,6 +71,11 @@ type Options struct {
 	// took and its error (nil when it committed). For metrics and health:
 	// it runs on the only writer, so keep it cheap.
 	OnCommit func(records int, took time.Duration, err error)
+	// OnIndex, when set, is called by the indexer after every transaction
+	// that applies WAL records to bbolt, with their number, the records
+	// still waiting for the indexer, how long it took and its error (the
+	// records stay in the WAL and are retried). Keep it cheap.
+	OnIndex func(records int, lag uint64, took time.Duration, err error)
 
 	// FailRecord, when set, is called in the commit for every record
 	// before it is written; an error fails that record's Append as a
@@ -77,10 +83,23 @@ type Options struct {
 	// for tests that simulate a full disk (an error wrapping
 	// syscall.ENOSPC); leave it nil.
 	FailRecord func(*Record) error
+	// WALDirect writes the write-ahead log with O_DIRECT|O_DSYNC instead of
+	// write plus fdatasync (Linux only; Open fails elsewhere, and the first
+	// Append fails on a file system without O_DIRECT, such as tmpfs).
+	WALDirect bool
+	// SegmentSize is how much each write-ahead log segment preallocates;
+	// 0 means DefaultSegmentSize.
+	SegmentSize int64
 
-	// beforeCommit, set only by tests, runs at the end of every batch
-	// transaction; an error aborts the batch.
-	beforeCommit func(*bolt.Tx) error
+	// beforeSync, set only by tests, runs with the number of records of
+	// every group before it is written to the WAL; an error fails the group.
+	beforeSync func(records int) error
+	// beforeIndex, set only by tests, runs at the start of every indexer
+	// transaction; an error aborts it (the records stay in the WAL).
+	beforeIndex func(*bolt.Tx) error
+	// indexRetry, set only by tests, replaces the indexer's pause before
+	// retrying a failed transaction.
+	indexRetry time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -105,6 +124,13 @@ func (o Options) withDefaults() Options {
 	if o.LazyDelay <= 0 {
 		o.LazyDelay = DefaultLazyDelay
 	}
+	if o.indexRetry <= 0 {
+		o.indexRetry = indexRetry
+	}
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	o.SegmentSize = (o.SegmentSize + 4095) &^ 4095 // whole blocks, for O_DIRECT
 	return o
 }
 
@@ -115,7 +141,13 @@ type Stats struct {
 	Failed     uint64        // appends that failed in a commit
 	LastBatch  int           // records in the last committed transaction
 	MaxBatch   int           // records in the largest committed transaction
-	LastCommit time.Duration // duration of the last db.Update, wall clock
+	LastCommit time.Duration // duration of the last group's WAL write and flush, wall clock
+
+	Indexed      uint64        // records applied to bbolt by the indexer
+	IndexBatches uint64        // indexer transactions committed
+	IndexErrors  uint64        // indexer transactions that failed (and were retried)
+	LastIndex    time.Duration // duration of the last indexer transaction
+	IndexLag     uint64        // records durable in the WAL but not yet in bbolt
 }
 
 // Store is the durable, append-only capture log. Its methods are safe for
@@ -134,6 +166,19 @@ type Store struct {
 	queue chan *pending // to the commit loop; nil when ReadOnly
 	done  chan struct{} // closed when the commit loop has drained and exited
 
+	// The commit loop's own: the WAL, the last Seq it assigned, and the
+	// requests still awaiting their response.
+	wal   *wal
+	seq   uint64
+	links *links
+
+	toIndex   chan []walEntry // durable groups, from the commit loop to the indexer; nil when ReadOnly
+	indexDone chan struct{}   // closed when the indexer has exited
+	durable   atomic.Uint64   // last Seq flushed to the WAL
+	indexed   atomic.Uint64   // last Seq applied to bbolt
+	idxMu     sync.Mutex
+	idxCh     chan struct{} // closed and replaced whenever indexed grows
+
 	// pruneMu is held for reading by Append from sealing its body to its
 	// commit, and for writing by Prune while it deletes bodies, so that an
 	// Append never counts on a deduplicated body that is being deleted
@@ -147,6 +192,14 @@ type Store struct {
 // Open opens, or creates, the store in the data directory dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	if opts.WALDirect && !directSupported {
+		return nil, fmt.Errorf("open store: O_DIRECT write-ahead log: %w", errors.ErrUnsupported)
+	}
+	if opts.ReadOnly {
+		if err := applyWAL(dir, opts); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	s := &Store{dir: dir, opts: opts}
 	s.log = opts.Logger.With().Str("component", "store").Logger()
 	if !opts.ReadOnly {
@@ -178,18 +231,67 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if !opts.ReadOnly {
-		if err := s.logRecovered(); err != nil {
+		if err := s.start(); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
-		// Only now that we hold the exclusive lock are the files in tmp
-		// surely nobody's.
-		s.cleanTmp()
-		s.queue = make(chan *pending, opts.MaxBatch)
-		s.done = make(chan struct{})
-		go s.commitLoop()
 	}
 	return s, nil
+}
+
+// start applies what the WAL holds beyond the database and starts the
+// commit loop and the indexer.
+func (s *Store) start() error {
+	// Only now that we hold the exclusive lock are the files in tmp and
+	// wal surely nobody's.
+	s.cleanTmp()
+	dir := filepath.Join(s.dir, WALDir)
+	if err := s.replay(dir); err != nil {
+		return err
+	}
+	if err := s.logRecovered(); err != nil {
+		return err
+	}
+	var size uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		size = tx.Bucket(bucketRecords).Sequence()
+		return nil
+	}); err != nil {
+		return err
+	}
+	s.wal = &wal{dir: dir, segSize: s.opts.SegmentSize, directIO: s.opts.WALDirect}
+	s.seq = size
+	s.durable.Store(size)
+	s.indexed.Store(size)
+	s.links = newLinks(size, func(c uint64) error {
+		return s.db.View(func(tx *bolt.Tx) error { return checkCapture(tx, c) })
+	})
+	s.idxCh = make(chan struct{})
+	s.queue = make(chan *pending, s.opts.MaxBatch)
+	s.done = make(chan struct{})
+	s.toIndex = make(chan []walEntry, indexQueue)
+	s.indexDone = make(chan struct{})
+	go s.commitLoop()
+	go s.indexLoop()
+	return nil
+}
+
+// indexQueue is how many groups may wait for the indexer before the
+// commit loop waits for it: the bound on the index lag.
+const indexQueue = 64
+
+// applyWAL opens the store in dir writable once, so that a crash's WAL
+// tail is in the database before a read-only Open, and closes it.
+func applyWAL(dir string, opts Options) error {
+	if opts.DBPath != "" || !hasSegments(filepath.Join(dir, WALDir)) {
+		return nil
+	}
+	opts.ReadOnly = false
+	w, err := Open(dir, opts)
+	if err != nil {
+		return fmt.Errorf("apply the write-ahead log left by an unclean stop: %w", err)
+	}
+	return w.Close()
 }
 
 // logRecovered completes the captures an earlier process left without a
@@ -217,6 +319,10 @@ func (s *Store) Close() error {
 	if s.queue != nil {
 		close(s.queue)
 		<-s.done
+		<-s.indexDone
+		if err := s.wal.close(s.indexed.Load()); err != nil {
+			s.log.Warn().Err(err).Msg("store: remove wal segments")
+		}
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -230,13 +336,20 @@ func (s *Store) Path() string { return s.db.Path() }
 // Stats returns a snapshot of the counters.
 func (s *Store) Stats() Stats {
 	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	return s.stats
+	st := s.stats
+	s.statsMu.Unlock()
+	if d, i := s.durable.Load(), s.indexed.Load(); d > i {
+		st.IndexLag = d - i
+	}
+	return st
 }
 
-// view runs fn in a read transaction. A fault reading the mapped file (a
-// file truncated while open: SIGBUS) is ErrDamaged, not a crash.
+// view runs fn in a read transaction. It first waits for the indexer to
+// apply every record durable so far (caughtUp), so that a read sees every
+// Append that has returned. A fault reading the mapped file (a file
+// truncated while open: SIGBUS) is ErrDamaged, not a crash.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	s.caughtUp()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -255,7 +368,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 }
 
 func makeDirs(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, BlobsDir), filepath.Join(dir, TmpDir)} {
+	for _, d := range []string{dir, filepath.Join(dir, BlobsDir), filepath.Join(dir, TmpDir), filepath.Join(dir, WALDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}

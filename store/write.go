@@ -8,11 +8,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// txWriter appends records inside one batch transaction.
+// txWriter applies WAL entries to bbolt inside one indexer transaction.
 type txWriter struct {
 	records, hashes, bodies, byTime, byHost, responses *bolt.Bucket
-	size                                               uint64              // records so far, in this transaction
-	fail                                               func(*Record) error // Options.FailRecord
+	size                                               uint64 // records so far, in this transaction
 }
 
 var empty = []byte{}
@@ -36,42 +35,54 @@ func newTxWriter(tx *bolt.Tx) (*txWriter, error) {
 	return w, nil
 }
 
-// append writes one record with its tree hashes, indexes and inline body.
-// A record the log must refuse sets p.err and writes nothing; only a
-// database error fails the batch.
-func (w *txWriter) append(p *pending) error {
+// apply writes one record with its tree hashes, indexes and inline body.
+// Records arrive in Seq order, each the next leaf.
+func (w *txWriter) apply(e *walEntry) error {
+	if e.seq != w.size+1 {
+		return fmt.Errorf("index record %d after %d: %w", e.seq, w.size, ErrCorrupt)
+	}
+	if err := w.records.Put(seqKey(e.seq), e.value); err != nil {
+		return err
+	}
+	if err := w.putHashes(e.seq-1, e.leaf); err != nil {
+		return err
+	}
+	if err := w.putIndexes(e); err != nil {
+		return err
+	}
+	for _, b := range e.bodies {
+		if err := w.putBody(b); err != nil {
+			return err
+		}
+	}
+	w.size = e.seq
+	return nil
+}
+
+// appendDirect writes a record straight into the transaction, outside the
+// WAL: for the records Open itself adds (notrecorded.go) before the commit
+// loop starts. A record the log must refuse sets p.err and writes nothing.
+func (w *txWriter) appendDirect(tx *bolt.Tx, p *pending) error {
 	r := p.rec
 	r.Seq = w.size + 1
 	if r.Kind != KindResponse && r.Capture == 0 {
 		r.Capture = r.Seq
 	}
-	value, leaf, err := w.encode(r, p.enc)
-	if err == nil && w.fail != nil {
-		err = w.fail(r)
+	var value, leaf []byte
+	err := checkRecord(r)
+	if err == nil && r.Kind == KindResponse {
+		err = checkCapture(tx, r.Capture)
+	}
+	if err == nil {
+		value, leaf, err = encodeRecord(r, p.enc)
 	}
 	if err != nil {
 		r.Seq, r.Capture = 0, p.capture
 		p.err = err
 		return nil
 	}
-	if err := w.records.Put(seqKey(r.Seq), value); err != nil {
-		return err
-	}
-	if err := w.putHashes(r.Seq-1, leaf); err != nil {
-		return err
-	}
-	if err := w.putIndexes(r); err != nil {
-		return err
-	}
-	for _, b := range []*inlineBody{p.stored, p.copy} {
-		if b != nil {
-			if err := w.putBody(b); err != nil {
-				return err
-			}
-		}
-	}
-	w.size = r.Seq
-	return nil
+	e := newEntry(r, value, leaf, p)
+	return w.apply(&e)
 }
 
 // finish records the new log size.
@@ -79,47 +90,22 @@ func (w *txWriter) finish() error {
 	return w.records.SetSequence(w.size)
 }
 
-// encode checks r against the log and returns its stored value and leaf.
-func (w *txWriter) encode(r *Record, enc *encoded) (value, leaf []byte, err error) {
-	if r.Kind == KindResponse {
-		if err := w.checkResponse(r); err != nil {
-			return nil, nil, err
-		}
+// checkCapture makes sure capture, older than this process's appends, is a
+// request without a response, so that a response may complete it.
+func checkCapture(tx *bolt.Tx, capture uint64) error {
+	if tx.Bucket(bucketResponses).Get(seqKey(capture)) != nil {
+		return fmt.Errorf("capture %d already has a response: %w", capture, ErrInvalid)
 	}
-	if enc != nil {
-		if value, leaf, ok := enc.finish(r); ok {
-			return value, leaf, nil
-		}
-	}
-	if r.Salts == nil { // a record written without Append: it gets a v2 leaf too
-		if r.Salts, err = newSalts(r); err != nil {
-			return nil, nil, err
-		}
-	}
-	if value, err = json.Marshal(r); err != nil {
-		return nil, nil, fmt.Errorf("encode record: %w", err)
-	}
-	if leaf, err = LeafData(r); err != nil {
-		return nil, nil, err
-	}
-	return value, leaf, nil
-}
-
-// checkResponse makes sure a response completes an earlier request that
-// has no response yet.
-func (w *txWriter) checkResponse(r *Record) error {
-	if r.Capture == 0 || r.Capture >= r.Seq {
-		return fmt.Errorf("response to capture %d: %w", r.Capture, ErrInvalid)
-	}
-	if w.responses.Get(seqKey(r.Capture)) != nil {
-		return fmt.Errorf("capture %d already has a response: %w", r.Capture, ErrInvalid)
+	v := tx.Bucket(bucketRecords).Get(seqKey(capture))
+	if v == nil {
+		return fmt.Errorf("response to capture %d: %w", capture, ErrInvalid)
 	}
 	var open struct{ Kind Kind }
-	if err := json.Unmarshal(w.records.Get(seqKey(r.Capture)), &open); err != nil {
-		return fmt.Errorf("response to capture %d: %w", r.Capture, err)
+	if err := json.Unmarshal(v, &open); err != nil {
+		return fmt.Errorf("response to capture %d: %w", capture, err)
 	}
 	if open.Kind != KindRequest {
-		return fmt.Errorf("response to %s record %d: %w", open.Kind, r.Capture, ErrInvalid)
+		return fmt.Errorf("response to %s record %d: %w", open.Kind, capture, ErrInvalid)
 	}
 	return nil
 }
@@ -139,17 +125,17 @@ func (w *txWriter) putHashes(n uint64, leaf []byte) error {
 	return nil
 }
 
-func (w *txWriter) putIndexes(r *Record) error {
-	if r.Kind == KindResponse {
-		return w.responses.Put(seqKey(r.Capture), seqKey(r.Seq))
+func (w *txWriter) putIndexes(e *walEntry) error {
+	if e.kind == KindResponse {
+		return w.responses.Put(seqKey(e.capture), seqKey(e.seq))
 	}
-	if err := w.byTime.Put(timeKey(r.Time, r.Seq), empty); err != nil {
+	if err := w.byTime.Put(timeKey(e.time, e.seq), empty); err != nil {
 		return err
 	}
-	if r.Host == "" {
+	if e.host == "" {
 		return nil
 	}
-	return w.byHost.Put(hostKey(r.Host, r.Time, r.Seq), empty)
+	return w.byHost.Put(hostKey(e.host, e.time, e.seq), empty)
 }
 
 // putBody stores a small body once: a key present is the same bytes.

@@ -46,6 +46,11 @@ func TestServe_KillDuringBurst_EveryForwardedRequestCaptured(t *testing.T) {
 		t.Fatalf("upstream saw only %d requests before the kill", len(got))
 	}
 
+	// The CLI reads the store as the kill left it, write-ahead log and all:
+	// verify applies the log's tail and checks every record and hash.
+	if out, errOut, code := cli(t, "verify", "--data", data); code != 0 {
+		t.Fatalf("verify after kill -9: exit %d\n%s%s", code, out, errOut)
+	}
 	st, err := store.Open(data, store.Options{})
 	if err != nil {
 		t.Fatalf("store does not reopen after kill -9: %v", err)

@@ -57,7 +57,7 @@ func TestCLI_Export_RedactsByDefault(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "withheld 2 parts") || strings.Contains(errOut, "warning") {
 		t.Fatalf("export: exit %d, %q %q", code, out, errOut)
 	}
-	if out, errOut, code := cli(t, "verify", redacted); code != 0 {
+	if out, errOut, code := cli(t, "verify", redacted, "--key", filepath.Join(data, "ca", "log.pub")); code != 0 {
 		t.Fatalf("verify of the redacted bundle: exit %d, %q %s", code, out, errOut)
 	}
 	for _, s := range []string{"Q-SECRET-77", "B-SECRET-99", `"4821"`} {
@@ -75,7 +75,7 @@ func TestCLI_Export_RedactsByDefault(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "warning: --no-redact") {
 		t.Fatalf("export --no-redact: exit %d, %q %q, want a warning", code, out, errOut)
 	}
-	if out, errOut, code := cli(t, "verify", full); code != 0 {
+	if out, errOut, code := cli(t, "verify", full, "--key", filepath.Join(data, "ca", "log.pub")); code != 0 {
 		t.Fatalf("verify of the full bundle: exit %d, %q %s", code, out, errOut)
 	}
 	if !bundleHolds(t, full, "B-SECRET-99") || !bundleHolds(t, full, `"clientSecret":"4821"`) {

@@ -60,7 +60,7 @@ func TestCLI_List_Filters_WithAndWithoutServe(t *testing.T) {
 			t.Errorf("%s: list --status teapot: exit %d %q, want 2 naming --status", when, code, errOut)
 		}
 		out, _, _ = cli(t, "list", "--data", data, "--host", "citrix.com")
-		if !regexp.MustCompile(`(?m)^` + one + `\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\s+exchange`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^\d+\s+` + one + `\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\s+exchange`).MatchString(out) {
 			t.Errorf("%s: list: want times to the millisecond:\n%s", when, out)
 		}
 	}

@@ -90,7 +90,8 @@ func (s *Server) open() error {
 	// Bodies that hold secrets under evidence.redact_* are sealed as they
 	// are logged, so that a redacted bundle proves all of them but those.
 	seal := evidence.Redactor{Fields: s.cfg.Evidence.RedactFields, Headers: s.cfg.Evidence.RedactHeaders}.Seal
-	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, OnCommit: s.ops.onCommit, Seal: seal})
+	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, WALDirect: s.cfg.Capture.WALDirect,
+		OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex, Seal: seal})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}

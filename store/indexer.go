@@ -1,0 +1,233 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	// maxIndexBatch is the most records the indexer applies in one bbolt
+	// transaction.
+	maxIndexBatch = 8192
+	// indexWait bounds how long a read waits for the indexer to reach the
+	// records durable when it started; past it, the read sees what is
+	// indexed and the store logs why.
+	indexWait = 5 * time.Second
+	// indexRetry is the pause before the indexer tries a failed
+	// transaction again; the records stay safe in the WAL meanwhile.
+	indexRetry = time.Second
+	// closeRetries is how often Close lets the indexer retry before it
+	// leaves the rest to the WAL, for the next Open to apply.
+	closeRetries = 3
+)
+
+// indexLoop applies the WAL's groups to bbolt, taking as many as are
+// queued into one transaction. It exits when the commit loop closes
+// toIndex and everything is applied or given up on.
+func (s *Store) indexLoop() {
+	defer close(s.indexDone)
+	for group := range s.toIndex {
+		entries := s.gather(group)
+		for try := 0; ; try++ {
+			err := s.index(entries)
+			if err == nil {
+				break
+			}
+			s.indexFailed(err)
+			if s.isClosing() && try+1 >= closeRetries {
+				s.log.Error().Err(err).Uint64("from", entries[0].seq).
+					Msg("store: records left in the write-ahead log; the next open applies them")
+				s.drainIndex()
+				return
+			}
+			time.Sleep(s.opts.indexRetry)
+		}
+	}
+}
+
+// gather adds the groups queued behind first, up to maxIndexBatch.
+func (s *Store) gather(first []walEntry) []walEntry {
+	entries := first
+	for len(entries) < maxIndexBatch {
+		select {
+		case g, ok := <-s.toIndex:
+			if !ok {
+				return entries
+			}
+			entries = append(entries, g...)
+		default:
+			return entries
+		}
+	}
+	return entries
+}
+
+// drainIndex empties toIndex so that the commit loop can finish.
+func (s *Store) drainIndex() {
+	for range s.toIndex {
+	}
+}
+
+// index applies entries in one transaction and tells waiting readers.
+func (s *Store) index(entries []walEntry) error {
+	start := time.Now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if f := s.opts.beforeIndex; f != nil {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
+		return applyEntries(tx, entries)
+	})
+	took := time.Since(start)
+	if err == nil {
+		s.statsMu.Lock()
+		s.stats.Indexed += uint64(len(entries))
+		s.stats.IndexBatches++
+		s.stats.LastIndex = took
+		s.statsMu.Unlock()
+		s.advance(entries[len(entries)-1].seq)
+	}
+	if s.opts.OnIndex != nil {
+		s.opts.OnIndex(len(entries), s.durable.Load()-s.indexed.Load(), took, err)
+	}
+	return err
+}
+
+func applyEntries(tx *bolt.Tx, entries []walEntry) error {
+	w, err := newTxWriter(tx)
+	if err != nil {
+		return err
+	}
+	for i := range entries {
+		if err := w.apply(&entries[i]); err != nil {
+			return err
+		}
+	}
+	return w.finish()
+}
+
+func (s *Store) indexFailed(err error) {
+	s.log.Error().Err(err).Msg("store: index failed; the records are safe in the write-ahead log, retrying")
+	s.statsMu.Lock()
+	s.stats.IndexErrors++
+	s.statsMu.Unlock()
+}
+
+func (s *Store) isClosing() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// advance publishes that every record up to seq is in bbolt.
+func (s *Store) advance(seq uint64) {
+	s.indexed.Store(seq)
+	s.idxMu.Lock()
+	close(s.idxCh)
+	s.idxCh = make(chan struct{})
+	s.idxMu.Unlock()
+}
+
+// caughtUp waits until every record that was durable when it was called is
+// indexed, so that a read sees every Append that has returned. The wait is
+// the indexer's lag, normally well under a millisecond per group.
+func (s *Store) caughtUp() {
+	if s.toIndex == nil {
+		return
+	}
+	target := s.durable.Load()
+	if s.indexed.Load() >= target {
+		return
+	}
+	timeout := time.NewTimer(indexWait)
+	defer timeout.Stop()
+	for {
+		s.idxMu.Lock()
+		ch := s.idxCh
+		s.idxMu.Unlock()
+		if s.indexed.Load() >= target {
+			return
+		}
+		select {
+		case <-ch:
+		case <-s.indexDone:
+			return
+		case <-timeout.C:
+			s.log.Warn().Uint64("durable", target).Uint64("indexed", s.indexed.Load()).
+				Msg("store: read without the newest records: the indexer is behind")
+			return
+		}
+	}
+}
+
+// replay applies the WAL's records above the database's size, which a
+// crash left unindexed, and removes the segments. A torn last frame was
+// never acknowledged and is dropped.
+func (s *Store) replay(dir string) error {
+	var size uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		size = tx.Bucket(bucketRecords).Sequence()
+		return nil
+	}); err != nil {
+		return err
+	}
+	entries, err := readSegments(dir, size)
+	if err != nil {
+		return fmt.Errorf("replay wal: %w", err)
+	}
+	for i := range entries {
+		if err := fillFromValue(&entries[i]); err != nil {
+			return fmt.Errorf("replay wal: record %d: %w", entries[i].seq, err)
+		}
+	}
+	for chunk := range slices.Chunk(entries, maxIndexBatch) {
+		if err := s.db.Update(func(tx *bolt.Tx) error { return applyEntries(tx, chunk) }); err != nil {
+			return fmt.Errorf("replay wal: %w", err)
+		}
+	}
+	if len(entries) > 0 {
+		s.log.Info().Int("records", len(entries)).Msg("store: applied records from the write-ahead log")
+	}
+	if err := removeSegments(dir); err != nil {
+		return fmt.Errorf("replay wal: %w", err)
+	}
+	return nil
+}
+
+// fillFromValue sets what the indexes need from the record's value.
+func fillFromValue(e *walEntry) error {
+	r, err := skimRecord(e.value)
+	if err != nil {
+		return err
+	}
+	if r.Seq != e.seq {
+		return fmt.Errorf("frame of record %d holds record %d: %w", e.seq, r.Seq, ErrCorrupt)
+	}
+	e.kind, e.capture, e.host, e.time = r.Kind, r.Capture, r.Host, r.Time
+	return nil
+}
+
+// removeSegments deletes every segment in dir, once bbolt holds their
+// records durably.
+func removeSegments(dir string) error {
+	nums, err := segmentFiles(dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range nums {
+		if err := os.Remove(filepath.Join(dir, segmentName(n))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if len(nums) > 0 {
+		return syncDir(dir)
+	}
+	return nil
+}
