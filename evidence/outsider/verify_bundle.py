@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import time
 import zipfile
 import zlib
 from urllib.parse import unquote_plus
@@ -85,7 +86,10 @@ class Key:
         self.fingerprint = 'sha256:' + shahex(raw)
 
 
-# F3: signed notes.
+# F3: signed notes. WITNESSES are the keys passed with --witness.
+WITNESSES = []
+
+
 def open_note(msg, key, what):
     text = msg.decode('utf-8')
     i = text.rfind('\n\n')
@@ -98,13 +102,13 @@ def open_note(msg, key, what):
         name, _, s = line[2:].partition(' ')
         raw = b64(s)
         need(len(raw) == 68, '%s: signature of %d bytes', what, len(raw))
-        need(name == key.name and raw[:4] == key.kid,
-             '%s: signed by %s+%s, not the trusted key', what, name, raw[:4].hex())
+        by = [k for k in [key] + WITNESSES if k.name == name and k.kid == raw[:4]]
+        need(by, '%s: signed by %s+%s, neither the trusted key nor a witness', what, name, raw[:4].hex())
         try:
-            key.pub.verify(raw[4:], body.encode())
+            by[0].pub.verify(raw[4:], body.encode())
         except InvalidSignature:
-            raise Failed('%s: the signature does not verify' % what)
-        good += 1
+            raise Failed('%s: the signature by %s does not verify' % (what, name))
+        good += by[0] is key
     need(good == 1, '%s: %d signatures by the key', what, good)
     return body
 
@@ -184,7 +188,7 @@ def nanos(s):
 
 def utc(ns, digits=9):
     s, f = divmod(ns, 10**9)
-    base = '%04d-%02d-%02dT%02d:%02d:%02d' % tuple(__import__('time').gmtime(s)[:6])
+    base = '%04d-%02d-%02dT%02d:%02d:%02d' % tuple(time.gmtime(s)[:6])
     return base + ('.' + ('%09d' % f)[:digits] if digits else '') + 'Z'
 
 
@@ -265,7 +269,7 @@ def check_signatures(bd, m, key, say):
 
 
 def check_earlier(bd, key, cp, say):
-    notes = {}
+    notes, roots = {}, {}
     for n, line in enumerate(bd.get('checkpoints.jsonl').decode().splitlines(), 1):
         cl = json.loads(line)
         what = 'checkpoints.jsonl line %d' % n
@@ -275,8 +279,20 @@ def check_earlier(bd, key, cp, say):
             need(check_consistency(e['size'], cp['size'], e['root'], cp['root'], [b64(p) for p in cl['proof']]),
                  '%s: not extended by checkpoint.txt (FORKED or edited)', what)
         notes[cl['index']] = cl['note'].encode()
+        roots[e['size']] = e['root']
     say('earlier checkpoints: %d, each extended by checkpoint.txt' % len(notes))
-    return notes
+    return notes, roots
+
+
+def check_kept(path, key, cp, roots, say):
+    """Step 3: a checkpoint kept elsewhere is one this bundle extends, or the log FORKED."""
+    what = 'kept checkpoint %s' % path
+    kept = parse_checkpoint(open_note(open(path, 'rb').read(), key, what), key, what)
+    roots = {**roots, cp['size']: cp['root']}
+    need(kept['size'] in roots, '%s: tree size %d is not in checkpoints.jsonl: ask for a bundle that carries it',
+         what, kept['size'])
+    need(roots[kept['size']] == kept['root'], 'FORKED: %s and this bundle are two histories signed by the key', what)
+    say('%s: tree size %d, extended by this bundle\'s checkpoint' % (what, kept['size']))
 
 
 # F6, F7: every record's leaf, rebuilt from its parts, and its proof.
@@ -750,15 +766,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description='Verify a Telltale evidence bundle from its README alone.')
     ap.add_argument('bundle')
     ap.add_argument('--key', required=True, help='the log.pub line you trust (or a file holding it)')
+    ap.add_argument('--witness', action='append', default=[], help='a witness key line whose cosignatures to accept')
+    ap.add_argument('--earlier', action='append', default=[], help='a signed checkpoint you kept (a file)')
     a = ap.parse_args(argv)
-    line = open(a.key).read() if os.path.isfile(a.key) else a.key
+    keyline = lambda k: (open(k).read() if os.path.isfile(k) else k).strip()
     say = lambda s: print('ok  ' + s)
     try:
-        key = Key(line.strip())
+        key = Key(keyline(a.key))
+        WITNESSES[:] = [Key(keyline(w)) for w in a.witness]
         bd = Bundle(a.bundle)
         m = check_files(bd, say)
         cp = check_signatures(bd, m, key, say)
-        notes = check_earlier(bd, key, cp, say)
+        notes, roots = check_earlier(bd, key, cp, say)
+        for path in a.earlier:
+            check_kept(path, key, cp, roots, say)
         lines = check_captures(bd, m, cp, say)
         check_summary(bd, lines, say)
         check_har(bd, lines, say)
