@@ -223,22 +223,18 @@ func writeCodedError(w http.ResponseWriter, status int, code, msg string) {
 
 // Compare is Analyzer.Compare over the API.
 func (c *Client) Compare(from, to string, o analysis.CompareOptions) (*analysis.Comparison, error) {
-	v := url.Values{"to": {to}}
-	if from != "" {
-		v.Set("from", from)
-	}
-	if o.Side != "" {
-		v.Set("side", o.Side)
-	}
-	if o.Headers {
-		v.Set("headers", "1")
-	}
 	var out analysis.Comparison
-	return &out, c.analysisGet("/api/diff?"+v.Encode(), &out)
+	return &out, c.analysisGet("/api/diff?"+compareQuery(from, to, o), &out)
 }
 
 // Licensing is Analyzer.Licensing over the API.
 func (c *Client) Licensing(from, to string, o analysis.CompareOptions) (*analysis.LicenseDiff, error) {
+	var out analysis.LicenseDiff
+	return &out, c.analysisGet("/api/licensing?"+compareQuery(from, to, o), &out)
+}
+
+// compareQuery is the query of /api/diff and /api/licensing.
+func compareQuery(from, to string, o analysis.CompareOptions) string {
 	v := url.Values{"to": {to}}
 	if from != "" {
 		v.Set("from", from)
@@ -249,8 +245,7 @@ func (c *Client) Licensing(from, to string, o analysis.CompareOptions) (*analysi
 	if o.Headers {
 		v.Set("headers", "1")
 	}
-	var out analysis.LicenseDiff
-	return &out, c.analysisGet("/api/licensing?"+v.Encode(), &out)
+	return v.Encode()
 }
 
 // Identities is Analyzer.Identities over the API.

@@ -190,13 +190,8 @@ func openReport(path string) (io.ReadCloser, error) {
 // as a page. It has no script; the policy allows none, nor anything from
 // outside it.
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
-	e := h.exports
-	e.mu.Lock()
-	e.sweep()
-	f := e.files[r.PathValue("id")]
-	e.mu.Unlock()
+	f := h.exports.lookup(w, r)
 	if f == nil {
-		writeError(w, http.StatusNotFound, "no such bundle, or it expired: export again")
 		return
 	}
 	rc, err := openReport(f.path)
@@ -211,15 +206,22 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	io.Copy(w, io.LimitReader(rc, 64<<20))
 }
 
-// download is GET /api/exports/{id}.
-func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
-	e := h.exports
+// lookup finds the bundle the request names, or answers 404.
+func (e *exports) lookup(w http.ResponseWriter, r *http.Request) *exportFile {
 	e.mu.Lock()
 	e.sweep()
 	f := e.files[r.PathValue("id")]
 	e.mu.Unlock()
 	if f == nil {
 		writeError(w, http.StatusNotFound, "no such bundle, or it expired: export again")
+	}
+	return f
+}
+
+// download is GET /api/exports/{id}.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	f := h.exports.lookup(w, r)
+	if f == nil {
 		return
 	}
 	file, err := os.Open(f.path)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/certs"
+	"github.com/telltale/telltale/store"
 )
 
 // Config is one benchmark run.
@@ -169,10 +170,17 @@ func (p *proxyProc) cpu() float64 {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// dirSize is the bytes of the store file and blobs under dir.
+// dirSize is the bytes of the store file and blobs under dir. The
+// write-ahead log (store.WALDir) is left out: its segments are a fixed
+// preallocation (store.DefaultSegmentSize each, one or two at a time),
+// removed once their records are in the store file, not growth per
+// capture.
 func dirSize(dir string) int64 {
 	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path == filepath.Join(dir, store.WALDir) {
+			return filepath.SkipDir
+		}
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {
 				n += info.Size()

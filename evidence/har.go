@@ -201,7 +201,7 @@ func harResponseOf(s *shown, files fileSource) (harResponse, error) {
 		r.Comment = "head redacted: " + strings.Join(withheldFields(s.respE, "head"), ", ")
 	}
 	r.Content.Size = max(s.resp.Body.Size, 0)
-	if s.resp.Body.StoredKey() == "" {
+	if s.resp.Body.StoredKey() == "" && s.respE.BodyRedacted == "" { // a sealed body shows its redacted copy
 		return r, nil
 	}
 	b, err := showBody(s.resp, s.respE, files)

@@ -67,7 +67,8 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    sha256sum's format. The signature is Ed25519 over the text (every line
    before the blank line, each with its newline); the base64 holds a
    4-byte key id, then the 64-byte signature. log.pub is
-   <name>+<key id>+<base64 of 0x01 and the 32-byte public key>.
+   <name>+<key id>+<base64 of 0x01 and the 32-byte public key>; F2 and
+   F3 below say how the key id is made and which lines to reject.
 
   $ awk 'NR==2' manifest.sig | sha256sum -c --quiet
   $ { printf '\060\052\060\005\006\003\053\145\160\003\041\000'; cut -d+ -f3- log.pub | base64 -d | tail -c 32; } > log.der
@@ -332,6 +333,9 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
 // readme renders README.txt for a manifest.
 func readme(m *Manifest) ([]byte, error) {
 	var b bytes.Buffer
-	err := readmeText.Execute(&b, m)
+	if err := readmeText.Execute(&b, m); err != nil {
+		return nil, err
+	}
+	err := readmeFormat.Execute(&b, m)
 	return b.Bytes(), err
 }

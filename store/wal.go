@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -343,19 +344,9 @@ func readSegments(dir string, after uint64) ([]walEntry, error) {
 // supersede drops the entries from seq on.
 func supersede(out []walEntry, seq uint64) []walEntry {
 	i, _ := slices.BinarySearchFunc(out, seq, func(e walEntry, s uint64) int {
-		return compareUint(e.seq, s)
+		return cmp.Compare(e.seq, s)
 	})
 	return out[:i]
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // hasSegments reports whether dir holds any segment file.
