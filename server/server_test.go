@@ -93,8 +93,13 @@ func TestServer_RunOnPort0_RecordsForwardsAndShutsDown(t *testing.T) {
 			t.Errorf("%s: got %d %s %v, want 200", path, code, body, err)
 		}
 	}
-	if resp, err := http.Get("http://" + s.AdminAddr() + "/metrics"); err != nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("/metrics without the token: got %v %v, want 401", resp, err)
+	resp, err = http.Get("http://" + s.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: got %d, want 401", resp.StatusCode)
 	}
 
 	cancel()
