@@ -15,7 +15,7 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// Evidence is what the Evidence page runs. cmd/telltale implements it with
+// Evidence is what the Evidence page runs. Package server implements it with
 // package evidence and the log key, so that the page's bundle is the one
 // `telltale export` writes and its verify is `telltale verify`'s.
 type Evidence interface {

@@ -3,9 +3,10 @@
 // transmission, which fields are new, which figures were reported, whether
 // they match the buyer's own measurement, and which personal data left the
 // estate. It uses package inspect to decode and diff, and keeps what it
-// derives in the store's derived buckets. cmd/telltale runs an Analyzer
-// inside serve and behind the diff, drift, figures, reconcile and endpoints
-// commands; the admin API serves it to the review UI.
+// derives in the store's derived buckets. Package server runs an
+// Analyzer inside serve, cmd/telltale one behind the diff, drift,
+// figures, reconcile and endpoints commands; the admin API serves it to
+// the review UI.
 //
 // # Endpoints
 //

@@ -8,7 +8,7 @@
 // Metrics is fed by proxy.Options.Observe (Observe), store.Options.OnCommit
 // (ObserveCommit) and serve's housekeeping (SetUsage, SetDiskFree,
 // Pruned); SetCheckpoint, Drift and NewEndpoint are for the evidence and
-// inspect code. Handler serves the text format; cmd/telltale puts it
+// inspect code. Handler serves the text format; package server puts it
 // behind the admin token at /metrics.
 //
 // Host labels come from the traffic. To keep the series bounded on a proxy

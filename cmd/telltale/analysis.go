@@ -15,6 +15,7 @@ import (
 
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -57,7 +58,7 @@ func openAnalysis(dir, configFile string) (analyst, error) {
 			st.Close()
 			return nil, err
 		}
-		a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
+		a, err := analysis.New(st, server.AnalysisOptions(cfg.Inspect, zerolog.Nop()))
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
@@ -98,11 +99,11 @@ func capturesOf(t *testing.T, st *store.Store, s string) []store.Capture {
 	return out
 }
 
-func flushAnalysis(t *testing.T, s *Server) {
+func flushAnalysis(t *testing.T, s *server.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.analyzer.Flush(ctx); err != nil {
+	if err := s.FlushAnalysis(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -111,7 +112,7 @@ func TestAnalysis_WhileServing_ThroughTheAdminAPI(t *testing.T) {
 	s, _, rep := demoRun(t, 30)
 	completeCaptures(t, s.Store, testbed.Expected(30))
 	flushAnalysis(t, s)
-	data := s.cfg.DataDir
+	data := s.Config().DataDir
 	t.Run("diff_day12_compliance", func(t *testing.T) { checkDay12Diff(t, s, rep, data) })
 	t.Run("diff_usage_manifest_in_zip", func(t *testing.T) { checkUsageDiff(t, s, data) })
 	t.Run("diff_archive_in_multipart", func(t *testing.T) { checkOfflineDiff(t, s, data) })
@@ -123,7 +124,7 @@ func TestAnalysis_WhileServing_ThroughTheAdminAPI(t *testing.T) {
 	t.Run("show_masks_secrets", func(t *testing.T) { checkShowMasks(t, s, data) })
 }
 
-func checkShowMasks(t *testing.T, s *Server, data string) {
+func checkShowMasks(t *testing.T, s *server.Server, data string) {
 	renew := capturesOf(t, s.Store, "activation/renew")[0]
 	out, _, code := cli(t, "show", renew.ID, "--data", data)
 	if code != 0 || !strings.Contains(out, "> Authorization: "+analysis.Masked) || strings.Contains(out, "CWSAuth") {
@@ -134,7 +135,7 @@ func checkShowMasks(t *testing.T, s *Server, data string) {
 	}
 }
 
-func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
+func checkDay12Diff(t *testing.T, s *server.Server, rep testbed.Report, data string) {
 	cs := capturesOf(t, s.Store, "LicenseServerCompliance")
 	day11, day12 := cs[testbed.NewFeatureDay-2], cs[testbed.NewFeatureDay-1]
 	c := diffJSON(t, day12.ID, "--data", data)
@@ -217,7 +218,7 @@ func checkDay12Diff(t *testing.T, s *Server, rep testbed.Report, data string) {
 	}
 }
 
-func checkUsageDiff(t *testing.T, s *Server, data string) {
+func checkUsageDiff(t *testing.T, s *server.Server, data string) {
 	us := capturesOf(t, s.Store, "OnPremUsage")
 	c := diffJSON(t, us[testbed.OfflineDay-1].ID, "--data", data)
 	found := false
@@ -240,7 +241,7 @@ func checkUsageDiff(t *testing.T, s *Server, data string) {
 // checkOfflineDiff sends a second offline activation through the proxy,
 // crafted from day 7's with one quantity changed inside the tar.gz inside
 // the multipart body, and diffs the two.
-func checkOfflineDiff(t *testing.T, s *Server, data string) {
+func checkOfflineDiff(t *testing.T, s *server.Server, data string) {
 	day7 := capturesOf(t, s.Store, "offlineactivation")[0]
 	full, err := s.Store.Capture(day7.ID)
 	if err != nil {
@@ -400,7 +401,7 @@ func driftJSON(t *testing.T, args ...string) []driftEvent {
 	return ds
 }
 
-func checkDrift(t *testing.T, s *Server, data string) {
+func checkDrift(t *testing.T, s *server.Server, data string) {
 	ds := driftJSON(t, "--data", data)
 	day20 := capturesOf(t, s.Store, "LicenseServerCompliance")[testbed.UpgradeDay-1]
 	var upgrade, newEndpoints []string

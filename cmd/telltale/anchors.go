@@ -6,122 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"net/url"
 	"time"
 
 	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
-// anchorTimeout bounds one round of timestamping and witness posts, so
-// that a hanging TSA or witness delays only the next round (never
-// capture: anchoring runs on the checkpointer's goroutine).
-const anchorTimeout = 30 * time.Second
-
-// shutdownAnchorTimeout bounds the anchoring of serve's last checkpoint.
-const shutdownAnchorTimeout = 5 * time.Second
-
-// anchorer gives signed checkpoints their anchors outside the key holder
-// (evidence/anchors.go): a timestamp from evidence.tsa_url and a copy at
-// evidence.witness_url. Failures go to failed, and the checkpoints wait
-// for the next round.
-type anchorer struct {
-	tsa     *evidence.TSA     // nil: no TSA configured
-	witness *evidence.Witness // nil: no witness configured
-	key     string            // the log's verifier key, for the witness
-	// failed reports a failed round of one kind (store.AnchorTimestamp,
-	// store.AnchorWitness); nil ignores it.
-	failed func(kind string, err error)
-}
-
-// newAnchorer reads evidence.tsa_url, tsa_ca_file and witness_url.
-func newAnchorer(ev configs.Evidence, key string) (*anchorer, error) {
-	a := &anchorer{key: key}
-	if ev.TSAURL != "" {
-		a.tsa = &evidence.TSA{URL: ev.TSAURL}
-		if ev.TSACAFile != "" {
-			roots, err := readTSARoots(ev.TSACAFile)
-			if err != nil {
-				return nil, usage(fmt.Errorf("evidence.tsa_ca_file: %w", err))
-			}
-			a.tsa.Roots = roots
-		}
-	}
-	if ev.WitnessURL != "" {
-		a.witness = &evidence.Witness{URL: ev.WitnessURL}
-	}
-	return a, nil
-}
-
-// readTSARoots reads a PEM file of TSA roots.
-func readTSARoots(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return evidence.ParseTSARoots(b)
-}
-
-// run timestamps the checkpoints that lack a timestamp, then sends those
-// the witness has not taken. It returns the first error of each kind,
-// joined, after reporting each to failed.
-func (a *anchorer) run(ctx context.Context, st *store.Store) error {
-	if a == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, anchorTimeout)
-	defer cancel()
-	var errs []error
-	if a.tsa != nil {
-		if _, err := evidence.StampCheckpoints(ctx, st, a.tsa, 0); err != nil {
-			errs = append(errs, a.fail(store.AnchorTimestamp, err))
-		}
-	}
-	if a.witness != nil {
-		if _, err := evidence.SendCheckpoints(ctx, st, a.witness, a.key, 0); err != nil {
-			errs = append(errs, a.fail(store.AnchorWitness, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (a *anchorer) fail(kind string, err error) error {
-	if a.failed != nil {
-		a.failed(kind, err)
-	}
-	return err
-}
-
-// openAnchors gives serve's checkpointer its anchors: each failure is a
-// warn line, a metric (telltale_anchor_failures_total) and an alert.
-func (s *Server) openAnchors() error {
-	key, err := logKey(s.cfg.DataDir, "")
-	if err != nil {
-		return err
-	}
-	a, err := newAnchorer(s.cfg.Evidence, key)
-	if err != nil {
-		return err
-	}
-	log := s.log.With().Str("component", "evidence").Logger()
-	a.failed = func(kind string, err error) {
-		log.Warn().Err(err).Str("anchor", kind).
-			Msg("evidence: could not anchor a checkpoint outside this machine; retrying at the next checkpoint interval")
-		s.ops.Metrics.AnchorFailed(kind)
-		s.ops.Alerts.AnchorFailed(kind, err)
-	}
-	s.ckpt.anchors = a
-	return nil
-}
-
-// tsaRoots are evidence.tsa_ca_file's roots, or nil.
-func (a *anchorer) tsaRoots() *x509.CertPool {
-	if a == nil || a.tsa == nil {
-		return nil
-	}
-	return a.tsa.Roots
-}
+// The CLI's side of the checkpoint anchors (server/anchors.go has the
+// Anchorer): `telltale checkpoint` anchoring and sending, and what verify
+// and export print about them.
 
 // anchorNow anchors the checkpoints after `telltale checkpoint` signed:
 // timestamps (evidence.tsa_url) and, with send, the witness posts
@@ -134,12 +30,12 @@ func anchorNow(errOut io.Writer, dir string, ev configs.Evidence, send bool) err
 	if err != nil {
 		return err
 	}
-	a, err := newAnchorer(ev, key)
+	a, err := server.NewAnchorer(ev, key)
 	if err != nil {
 		return err
 	}
 	if !send {
-		a.witness = nil
+		a.Witness = nil
 	}
 	st, err := store.Open(dir, store.Options{Timeout: 200 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
@@ -153,14 +49,14 @@ func anchorNow(errOut io.Writer, dir string, ev configs.Evidence, send bool) err
 	}
 	defer st.Close()
 	var witnessErr error
-	a.failed = func(kind string, err error) {
+	a.Failed = func(kind string, err error) {
 		if kind == store.AnchorWitness {
 			witnessErr = err
 			return
 		}
 		fmt.Fprintf(errOut, "telltale: warning: %v; the checkpoint is signed, run `telltale checkpoint` again to retry\n", err)
 	}
-	a.run(context.Background(), st) //nolint:errcheck // a.failed has them
+	a.Run(context.Background(), st) //nolint:errcheck // a.Failed has them
 	if err := reportAnchors(errOut, st, a); err != nil {
 		return err
 	}
@@ -168,29 +64,29 @@ func anchorNow(errOut io.Writer, dir string, ev configs.Evidence, send bool) err
 }
 
 // reportAnchors says on stderr what anchors the latest checkpoint has.
-func reportAnchors(errOut io.Writer, st *store.Store, a *anchorer) error {
+func reportAnchors(errOut io.Writer, st *store.Store, a *server.Anchorer) error {
 	cp, err := st.LatestCheckpoint()
 	if err != nil {
 		return err
 	}
-	if a.tsa != nil {
+	if a.TSA != nil {
 		tsrs, err := st.Anchors(store.AnchorTimestamp)
 		if err != nil {
 			return err
 		}
 		if tsr, ok := tsrs[cp.Index]; ok {
-			if s, err := evidence.CheckTimestamp(tsr, cp.Note, a.tsa.Roots); err == nil {
+			if s, err := evidence.CheckTimestamp(tsr, cp.Note, a.TSA.Roots); err == nil {
 				fmt.Fprintf(errOut, "telltale: checkpoint %d timestamped by %s at %s\n", cp.Index, s.TSA, s.Time.Format(time.RFC3339))
 			}
 		}
 	}
-	if a.witness != nil {
+	if a.Witness != nil {
 		sent, err := st.Anchors(store.AnchorWitness)
 		if err != nil {
 			return err
 		}
 		if _, ok := sent[cp.Index]; ok {
-			fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.witness.URL))
+			fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.Witness.URL))
 		}
 	}
 	return nil
@@ -198,7 +94,7 @@ func reportAnchors(errOut io.Writer, st *store.Store, a *anchorer) error {
 
 // sendLatest posts the latest checkpoint, with its timestamp, from a
 // snapshot of the store that serve holds.
-func sendLatest(errOut io.Writer, dir string, a *anchorer) error {
+func sendLatest(errOut io.Writer, dir string, a *server.Anchorer) error {
 	st, closeLog, err := openLog(dir)
 	if err != nil {
 		return err
@@ -212,14 +108,14 @@ func sendLatest(errOut io.Writer, dir string, a *anchorer) error {
 	if err != nil {
 		return err
 	}
-	p, err := evidence.NewWitnessPost(cp, tsrs[cp.Index], a.key)
+	p, err := evidence.NewWitnessPost(cp, tsrs[cp.Index], a.Key)
 	if err != nil {
 		return err
 	}
-	if _, err := a.witness.Send(context.Background(), p); err != nil {
+	if _, err := a.Witness.Send(context.Background(), p); err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.witness.URL))
+	fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.Witness.URL))
 	return nil
 }
 
@@ -228,7 +124,7 @@ func tsaCAFlag(path string) (*x509.CertPool, error) {
 	if path == "" {
 		return nil, nil
 	}
-	roots, err := readTSARoots(path)
+	roots, err := server.ReadTSARoots(path)
 	if err != nil {
 		return nil, usage(fmt.Errorf("--tsa-ca: %w", err))
 	}
@@ -278,4 +174,13 @@ func anchorExport(errOut io.Writer, dir, config string) error {
 		return err
 	}
 	return anchorNow(errOut, dir, cfg.Evidence, false)
+}
+
+// hostOf is the host of a URL, for a line that should not show a path
+// that may hold a token.
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return u
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/telltale/telltale/server"
 )
 
 func TestCLI_ServeListShow_WhileServing(t *testing.T) {
@@ -104,8 +106,8 @@ func TestCLI_ListShow_WithoutServer(t *testing.T) {
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/x", "z", `{"k":"v"}`)
 	waitComplete(t, 1, "--data", data)
 	stop()
-	if _, err := os.Stat(filepath.Join(data, adminAddrFile)); !os.IsNotExist(err) {
-		t.Errorf("%s still present after stop: %v", adminAddrFile, err)
+	if _, err := os.Stat(filepath.Join(data, server.AdminInfoFile)); !os.IsNotExist(err) {
+		t.Errorf("%s still present after stop: %v", server.AdminInfoFile, err)
 	}
 	items := listJSON(t, "--data", data) // reads the file directly now
 	if len(items) != 1 || !items[0].Complete || items[0].Status != 200 {
@@ -147,7 +149,7 @@ func TestCLI_CAExport_DER(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("CA key mode: got %v %v, want 0600", info.Mode().Perm(), err)
 	}
-	if info, err := os.Stat(filepath.Join(data, adminTokenFile)); err != nil || info.Mode().Perm() != 0o600 {
+	if info, err := os.Stat(filepath.Join(data, server.AdminTokenFile)); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("admin token mode: got %v %v, want 0600", info.Mode().Perm(), err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -27,7 +28,7 @@ itself and refuses while serve runs; take a backup first if you like
 			}
 			res, err := store.Compact(data, 500*time.Millisecond)
 			if errors.Is(err, store.ErrLocked) {
-				return fmt.Errorf("%s is held by a running `telltale serve`%s: stop it first (compact needs the store to itself)", data, servePID(data))
+				return fmt.Errorf("%s is held by a running `telltale serve`%s: stop it first (compact needs the store to itself)", data, server.PIDNote(data))
 			}
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -47,19 +48,19 @@ type clientCloser struct{ *admin.Client }
 func (clientCloser) Close() error { return nil }
 
 func adminClient(dir string) (captures, error) {
-	b, err := os.ReadFile(filepath.Join(dir, adminAddrFile))
+	b, err := os.ReadFile(filepath.Join(dir, server.AdminInfoFile))
 	if err != nil {
 		return nil, err
 	}
-	var info adminInfo
+	var info server.AdminInfo
 	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, fmt.Errorf("%s: %w", adminAddrFile, err)
+		return nil, fmt.Errorf("%s: %w", server.AdminInfoFile, err)
 	}
-	tok, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
+	tok, err := os.ReadFile(filepath.Join(dir, server.AdminTokenFile))
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
-	base, hc, err := adminEndpoint(info)
+	base, hc, err := info.Endpoint()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
@@ -101,12 +102,12 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 }
 
 // newDemoServer is serve with the demo's config, logging to DATA/demo.log.
-func newDemoServer(cfg *configs.Config, logw io.Writer) (*Server, func(), error) {
+func newDemoServer(cfg *configs.Config, logw io.Writer) (*server.Server, func(), error) {
 	log, closeLog, err := demoLogger(cfg.DataDir, logw)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := NewServer(cfg, log)
+	s, err := server.New(cfg, server.Options{Logger: log})
 	if err != nil {
 		closeLog()
 		return nil, nil, err
@@ -173,7 +174,7 @@ func demoTSA(cfg *configs.Config) (*testbed.TSA, error) {
 }
 
 // demoDrive runs the simulated License Server through the proxy.
-func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, error) {
+func demoDrive(ctx context.Context, s *server.Server, o demoOptions) (testbed.Report, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.CA.Certificate())
 	c := &testbed.Client{
@@ -186,10 +187,10 @@ func demoDrive(ctx context.Context, s *Server, o demoOptions) (testbed.Report, e
 
 // demoSettle waits for the analysis of everything driven, so that no log
 // line or drift comes after the guide, and writes DATA/demo.yaml.
-func demoSettle(ctx context.Context, s *Server, cfg *configs.Config) error {
+func demoSettle(ctx context.Context, s *server.Server, cfg *configs.Config) error {
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := s.analyzer.Flush(fctx); err != nil {
+	if err := s.FlushAnalysis(fctx); err != nil {
 		return fmt.Errorf("demo: wait for the analysis: %w", err)
 	}
 	return writeDemoConfig(cfg, s.ProxyAddr(), s.AdminAddr())
@@ -197,7 +198,7 @@ func demoSettle(ctx context.Context, s *Server, cfg *configs.Config) error {
 
 // printDemoGuide says what to look at next, with commands that work as
 // printed. It is the last thing the demo prints.
-func printDemoGuide(w io.Writer, s *Server, dir string, exit bool) {
+func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	caps, _ := s.Store.List(store.Query{})
 	compliance := ""
 	n := 0

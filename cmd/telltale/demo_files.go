@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/server"
 )
 
 // Files the demo writes into its data dir beside the store.
@@ -28,7 +29,7 @@ func demoLogger(dir string, term io.Writer) (zerolog.Logger, func(), error) {
 	}
 	w := zerolog.MultiLevelWriter(
 		&zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: f}, Level: zerolog.InfoLevel},
-		&zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: logWriter(term, "auto")}, Level: zerolog.ErrorLevel})
+		&zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: server.LogWriter(term, "auto")}, Level: zerolog.ErrorLevel})
 	log := zerolog.New(w).Level(zerolog.InfoLevel).With().Timestamp().Logger()
 	return log, func() { f.Close() }, nil
 }

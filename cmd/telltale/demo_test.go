@@ -12,15 +12,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
 
 // demoRun drives days of simulated traffic through a real Server and
 // returns the server (still running until the test ends) and the LAS.
-func demoRun(t *testing.T, days int) (*Server, *testbed.LAS, testbed.Report) {
+func demoRun(t *testing.T, days int) (*server.Server, *testbed.LAS, testbed.Report) {
 	t.Helper()
 	las, err := testbed.NewLAS(testbed.LASOptions{Seed: 1})
 	if err != nil {
@@ -32,7 +31,7 @@ func demoRun(t *testing.T, days int) (*Server, *testbed.LAS, testbed.Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewServer(cfg, zerolog.Nop())
+	s, err := server.New(cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -77,7 +78,7 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 		}
 		o.Redactor = evidence.Redactor{Fields: cfg.Evidence.RedactFields, Headers: cfg.Evidence.RedactHeaders}
 	}
-	o.Tool = toolVersion()
+	o.Tool = server.ToolVersion()
 	return o, nil
 }
 
@@ -97,7 +98,7 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 	if err := anchorExport(cmd.ErrOrStderr(), fl.data, fl.config); err != nil {
 		return err
 	}
-	signer, vkey, _, err := certs.OpenSigner(filepath.Join(fl.data, "ca"), logKeyName())
+	signer, vkey, _, err := certs.OpenSigner(filepath.Join(fl.data, "ca"), server.LogKeyName())
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

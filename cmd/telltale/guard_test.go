@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/server"
 )
 
 // connectThrough sends a CONNECT for target to the proxy at proxyAddr and
@@ -46,7 +48,7 @@ func TestCLI_Serve_RefusesItsOwnHost(t *testing.T) {
 	v := newVendor(t)
 	cfg, data := writeConfig(t, v, "")
 	addr := startServe(t, "-c", cfg)
-	info, ok := runningServe(data)
+	info, ok := server.ReadAdminInfo(data)
 	if !ok {
 		t.Fatal("no admin.json")
 	}
@@ -114,14 +116,14 @@ func TestCLI_SecondServe_LeavesTheFirstsAdminJSON(t *testing.T) {
 	cfg, data := writeConfig(t, v, "")
 	addr := startServe(t, "-c", cfg)
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/x", "a", "{}")
-	before, err := os.ReadFile(filepath.Join(data, adminAddrFile))
+	before, err := os.ReadFile(filepath.Join(data, server.AdminInfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, errOut, code := cli(t, "serve", "-c", cfg); code == 0 || !strings.Contains(errOut, "another `telltale serve`") {
 		t.Fatalf("second serve: exit %d %q, want a failure naming the running serve", code, errOut)
 	}
-	after, err := os.ReadFile(filepath.Join(data, adminAddrFile))
+	after, err := os.ReadFile(filepath.Join(data, server.AdminInfoFile))
 	if err != nil || string(after) != string(before) {
 		t.Fatalf("admin.json after the failed second serve: %q %v, want it unchanged", after, err)
 	}
@@ -184,7 +186,7 @@ func TestServe_Reload_AllowLocalIsLive(t *testing.T) {
 	os.WriteFile(cfg, []byte(strings.Replace(string(b), "allow_local: [", fmt.Sprintf("allow_local: [%q, ", target), 1)), 0o644)
 	base, hc, token := adminAPI(t, data)
 	code, body := adminDo(t, hc, "POST", base+"/-/reload", token)
-	var res ReloadResult
+	var res server.ReloadResult
 	if err := json.Unmarshal([]byte(body), &res); code != http.StatusOK || err != nil ||
 		strings.Join(res.Applied, ",") != "upstream.allow_local" || len(res.RestartNeeded) != 0 {
 		t.Fatalf("/-/reload: got %d %s, want upstream.allow_local applied, no restart", code, body)

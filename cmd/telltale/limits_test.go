@@ -9,16 +9,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/server"
 )
 
 // adminAddrOf is the admin API's host:port of the serve using dataDir.
 func adminAddrOf(t *testing.T, dataDir string) string {
 	t.Helper()
-	info, ok := runningServe(dataDir)
+	info, ok := server.ReadAdminInfo(dataDir)
 	if !ok {
-		t.Fatalf("no %s in %s", adminAddrFile, dataDir)
+		t.Fatalf("no %s in %s", server.AdminInfoFile, dataDir)
 	}
-	return dialAddr(info.Addr)
+	return server.DialAddr(info.Addr)
 }
 
 func TestServe_MaxClientConns_ProxyFullAdminStillAnswers(t *testing.T) {
@@ -114,14 +116,5 @@ func TestServe_LimitsKeyErrors_Exit2(t *testing.T) {
 	_, stderr, code := cli(t, "serve", "-c", cfg)
 	if code != 2 || !strings.Contains(stderr, "limits.max_client_conns") {
 		t.Errorf("got exit %d, %q; want 2 naming limits.max_client_conns", code, stderr)
-	}
-}
-
-func TestFDWarning_NamesTheKeyWhenTheLimitIsTooLow(t *testing.T) {
-	if w := fdWarning(1024, 256); !strings.Contains(w, "limits.max_client_conns") || !strings.Contains(w, "to 96") {
-		t.Errorf("1024 connections, 256 files: got %q, want a warning suggesting 96", w)
-	}
-	if w := fdWarning(1024, 1<<20); w != "" {
-		t.Errorf("1024 connections, 1M files: got %q, want none", w)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/server"
 )
 
 func TestServe_Reload_SIGHUPAndAPI(t *testing.T) {
@@ -54,7 +56,7 @@ func TestServe_Reload_SIGHUPAndAPI(t *testing.T) {
 		t.Errorf("/-/reload without the token: got %d, want 401", code)
 	}
 	code, body := adminDo(t, hc, "POST", base+"/-/reload", token)
-	var res ReloadResult
+	var res server.ReloadResult
 	json.Unmarshal([]byte(body), &res)
 	if code != 200 || !contains(res.Applied, "others") {
 		t.Errorf("/-/reload: got %d %s, want others applied", code, body)

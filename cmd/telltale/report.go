@@ -16,6 +16,7 @@ import (
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/report"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -94,7 +95,7 @@ func (fl reportFlags) build(opts report.Options, since, until time.Time) (*repor
 	if err != nil {
 		return nil, err
 	}
-	a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
+	a, err := analysis.New(st, server.AnalysisOptions(cfg.Inspect, zerolog.Nop()))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (fl reportFlags) build(opts report.Options, since, until time.Time) (*repor
 
 // options are the report options the flags set (measurement, scope).
 func (fl reportFlags) options() (report.Options, error) {
-	o := report.Options{Tool: toolVersion(), Scope: fl.scope()}
+	o := report.Options{Tool: server.ToolVersion(), Scope: fl.scope()}
 	if fl.measured == "" {
 		return o, nil
 	}

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/telltale/telltale/analysis"
-	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/report"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -61,57 +58,10 @@ func attachReport(opts *evidence.ExportOptions, st *store.Store, configFile stri
 	if err != nil {
 		return nil, err
 	}
-	a, err := analysis.New(st, analysisOptions(cfg.Inspect, zerolog.Nop()))
+	a, err := analysis.New(st, server.AnalysisOptions(cfg.Inspect, zerolog.Nop()))
 	if err != nil {
 		return nil, err
 	}
-	opts.Attach = reportAttacher(a, cfg)
+	opts.Attach = server.ReportAttacher(a, cfg)
 	return func() { a.Close() }, nil
-}
-
-// reportAttacher puts the hand-over report of a bundle's captures, and
-// figures.csv, into the bundle (evidence.ExportOptions.Attach).
-func reportAttacher(src report.Source, cfg *configs.Config) func(evidence.Attached) ([]evidence.Attachment, error) {
-	return func(at evidence.Attached) ([]evidence.Attachment, error) {
-		origin, _, _ := strings.Cut(string(at.Note), "\n")
-		ck := &report.Checkpoint{TreeSize: at.Checkpoint.TreeSize, RootHash: at.Checkpoint.RootHash.String(),
-			Time: at.Checkpoint.Time, Origin: origin, Key: at.Key, Fingerprint: evidence.Fingerprint(at.Key), Note: string(at.Note)}
-		r, err := report.Build(src, at.Captures, report.Options{
-			Templates: analysis.Templates(cfg.Inspect.Templates), Scope: selectionText(at.Selection),
-			Checkpoint: ck, InBundle: true, Tool: toolVersion(),
-			Verify: []string{fmt.Sprintf("telltale verify THIS-BUNDLE.zip --key %q", at.Key)},
-		})
-		if err != nil {
-			return nil, err
-		}
-		var page, figures bytes.Buffer
-		if err := errors.Join(r.WriteHTML(&page), r.WriteFiguresCSV(&figures)); err != nil {
-			return nil, err
-		}
-		return []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()}}, nil
-	}
-}
-
-// selectionText says an export's selection in words.
-func selectionText(s evidence.Selection) string {
-	var parts []string
-	if len(s.IDs) > 0 {
-		parts = append(parts, "captures "+strings.Join(s.IDs, ", "))
-	}
-	if s.Host != "" {
-		parts = append(parts, "host "+s.Host)
-	}
-	if s.Since != "" {
-		parts = append(parts, "captured from "+s.Since)
-	}
-	if s.Until != "" {
-		parts = append(parts, "captured before "+s.Until)
-	}
-	if s.Redact {
-		parts = append(parts, "redacted")
-	}
-	if len(parts) == 0 {
-		return "all captures up to the bundle's checkpoint"
-	}
-	return strings.Join(parts, ", ")
 }

@@ -99,8 +99,8 @@ func checkSelfContained(t *testing.T, what string, p page) {
 func TestCLI_Report_DemoData(t *testing.T) {
 	s, _, rep := demoRun(t, 10)
 	flushAnalysis(t, s)
-	t.Run("Report", func(t *testing.T) { checkReport(t, s.cfg.DataDir, rep) })
-	t.Run("ExportBundle", func(t *testing.T) { checkBundleReport(t, s.cfg.DataDir) })
+	t.Run("Report", func(t *testing.T) { checkReport(t, s.Config().DataDir, rep) })
+	t.Run("ExportBundle", func(t *testing.T) { checkBundleReport(t, s.Config().DataDir) })
 }
 
 // checkReport: every section, with the figures and their charts, the

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/telltale/telltale/server"
 )
 
 // usageError marks bad usage or configuration (exit 2).
@@ -17,9 +19,12 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usage(err error) error { return usageError{err} }
 
+// isUsage is true for bad usage, and for the configuration errors the
+// server reports (the user must change the config).
 func isUsage(err error) bool {
 	var u usageError
-	return errors.As(err, &u)
+	var c *server.ConfigError
+	return errors.As(err, &u) || errors.As(err, &c)
 }
 
 // run executes one command line; it is main without the process around it,

@@ -4,11 +4,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/server"
 )
+
+// firstPrune is server.Options.FirstPrune for serve: 0, the server's
+// default, except in tests.
+var firstPrune time.Duration
 
 func newServeCmd() *cobra.Command {
 	var file, data, listen, adminAddr string
@@ -21,18 +27,18 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, closeLog, err := openLogger(cmd.ErrOrStderr(), cfg.Log) // logfile.go
+			log, closeLog, err := server.OpenLogger(cmd.ErrOrStderr(), cfg.Log)
 			if err != nil {
 				return err
 			}
 			defer closeLog()
-			s, err := NewServer(cfg, log)
+			// load again on SIGHUP and POST /-/reload
+			s, err := server.New(cfg, server.Options{Logger: log, Source: load, FirstPrune: firstPrune})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			s.ops.source = load // reload.go: SIGHUP, POST /-/reload
-			defer watchReload(s)()
+			defer s.WatchReload()()
 			printTrust(cmd.OutOrStdout(), s)
 			return s.Run(cmd.Context())
 		},
@@ -68,18 +74,19 @@ func override(dst *string, v string) {
 }
 
 // printTrust tells the user where the CA is and how to trust it.
-func printTrust(w io.Writer, s *Server) {
-	caPath := filepath.Join(s.cfg.DataDir, "ca", "ca.pem")
+func printTrust(w io.Writer, s *server.Server) {
+	cfg := s.Config()
+	caPath := filepath.Join(cfg.DataDir, "ca", "ca.pem")
 	if s.CACreated {
 		fmt.Fprintf(w, "Created the Telltale interception CA: %s\n", caPath)
-		fmt.Fprintf(w, "It can only vouch for: %v\n", s.cfg.Intercept.Hosts)
+		fmt.Fprintf(w, "It can only vouch for: %v\n", cfg.Intercept.Hosts)
 	} else {
 		fmt.Fprintf(w, "Telltale interception CA: %s\n", caPath)
 	}
 	fmt.Fprintf(w, "Trust it on the license server (Windows, as administrator):\n")
-	fmt.Fprintf(w, "  telltale ca export --der -o telltale-ca.cer --data %s\n", s.cfg.DataDir)
+	fmt.Fprintf(w, "  telltale ca export --der -o telltale-ca.cer --data %s\n", cfg.DataDir)
 	fmt.Fprintf(w, "  certutil -addstore Root telltale-ca.cer\n")
 	fmt.Fprintf(w, "Or try it with curl:\n")
 	fmt.Fprintf(w, "  curl --proxy http://%s --cacert %s https://las.cloud.com/\n", s.ProxyAddr(), caPath)
-	fmt.Fprintf(w, "Proxy on %s, admin API on %s, data in %s\n", s.ProxyAddr(), s.AdminAddr(), s.cfg.DataDir)
+	fmt.Fprintf(w, "Proxy on %s, admin API on %s, data in %s\n", s.ProxyAddr(), s.AdminAddr(), cfg.DataDir)
 }

@@ -8,9 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/server"
 )
 
 // The Windows service: `telltale service install|uninstall|start|stop`
@@ -198,7 +200,8 @@ type serviceHost struct {
 	load func() (*configs.Config, error)
 
 	mu  sync.Mutex
-	srv *Server // nil until started
+	srv *server.Server // nil until started
+	log zerolog.Logger // the service's log, once started
 }
 
 // run starts serve, calls ready once it listens, and serves until ctx ends.
@@ -207,20 +210,19 @@ func (h *serviceHost) run(ctx context.Context, ready func()) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := openLogger(os.Stderr, cfg.Log)
+	log, closeLog, err := server.OpenLogger(os.Stderr, cfg.Log)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	s, err := NewServer(cfg, log)
+	s, err := server.New(cfg, server.Options{Logger: log, Source: h.load})
 	if err != nil {
 		log.Error().Err(err).Msg("telltale service could not start")
 		return err
 	}
 	defer s.Close()
-	s.ops.source = h.load
 	h.mu.Lock()
-	h.srv = s
+	h.srv, h.log = s, log
 	h.mu.Unlock()
 	ready()
 	return s.Run(ctx)
@@ -228,13 +230,13 @@ func (h *serviceHost) run(ctx context.Context, ready func()) error {
 
 func (h *serviceHost) reload() {
 	h.mu.Lock()
-	s := h.srv
+	s, log := h.srv, h.log
 	h.mu.Unlock()
 	if s == nil {
 		return
 	}
-	if _, err := s.reloadFromSource(); err != nil {
-		s.log.Error().Err(err).Msg("configuration not reloaded; the previous one stays in force")
+	if _, err := s.ReloadFromSource(); err != nil {
+		log.Error().Err(err).Msg("configuration not reloaded; the previous one stays in force")
 	}
 }
 

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -98,7 +98,7 @@ func signNow(dir string) ([]byte, error) {
 		return nil, err
 	}
 	defer st.Close()
-	signer, _, _, err := certs.OpenSigner(filepath.Join(dir, "ca"), logKeyName())
+	signer, _, _, err := certs.OpenSigner(filepath.Join(dir, "ca"), server.LogKeyName())
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +128,4 @@ func logKey(dir, flag string) (string, error) {
 		return "", usage(fmt.Errorf("--key: %w", err))
 	}
 	return key, nil
-}
-
-// toolVersion names this program in manifests.
-func toolVersion() string {
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
-	}
-	return "telltale " + v
 }

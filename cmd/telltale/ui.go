@@ -1,20 +1,17 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/server"
 )
 
 func newUICmd() *cobra.Command {
@@ -50,17 +47,17 @@ token itself never appears in a URL.`,
 }
 
 // runningAdmin is a client of the running server's admin API.
-func runningAdmin(dir string) (*admin.Client, adminInfo, error) {
-	var info adminInfo
-	b, err := os.ReadFile(filepath.Join(dir, adminAddrFile))
+func runningAdmin(dir string) (*admin.Client, server.AdminInfo, error) {
+	var info server.AdminInfo
+	b, err := os.ReadFile(filepath.Join(dir, server.AdminInfoFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, info, usage(fmt.Errorf("no running `telltale serve` on %s (no %s): start it, or pass --data DIR", dir, adminAddrFile))
+		return nil, info, usage(fmt.Errorf("no running `telltale serve` on %s (no %s): start it, or pass --data DIR", dir, server.AdminInfoFile))
 	}
 	if err != nil {
 		return nil, info, err
 	}
 	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, info, fmt.Errorf("%s: %w", adminAddrFile, err)
+		return nil, info, fmt.Errorf("%s: %w", server.AdminInfoFile, err)
 	}
 	if info.URL == "" {
 		info.URL = "http://" + info.Addr
@@ -70,27 +67,4 @@ func runningAdmin(dir string) (*admin.Client, adminInfo, error) {
 		return nil, info, err
 	}
 	return c.(clientCloser).Client, info, nil
-}
-
-// adminEndpoint is the base URL and HTTP client with which the CLI reaches
-// the admin API on this machine: over TLS, trusting the listener's
-// certificate file besides the system roots.
-func adminEndpoint(info adminInfo) (string, *http.Client, error) {
-	if info.CertFile == "" {
-		return "http://" + dialAddr(info.Addr), nil, nil
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(info.CertFile)
-	if err != nil {
-		return "", nil, fmt.Errorf("admin TLS certificate: %w", err)
-	}
-	pool.AppendCertsFromPEM(pem)
-	tr := &http.Transport{
-		TLSClientConfig:       &tls.Config{RootCAs: pool, ServerName: info.ServerName, MinVersion: tls.VersionTLS12},
-		ResponseHeaderTimeout: 30 * time.Second,
-	}
-	return "https://" + dialAddr(info.Addr), &http.Client{Transport: tr}, nil
 }

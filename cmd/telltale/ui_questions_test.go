@@ -37,7 +37,7 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	base := "http://" + s.AdminAddr()
 	compliance := capturesOf(t, s.Store, "LicenseServerCompliance")
 	last := compliance[len(compliance)-1]
-	b.run("sign in", chromedp.Navigate(loginURL(t, s.cfg.DataDir)), visible(".row.cols"))
+	b.run("sign in", chromedp.Navigate(loginURL(t, s.Config().DataDir)), visible(".row.cols"))
 
 	// The list: numbers without gaps, endpoint names, the payload's date.
 	b.run("list", waitJS(`document.querySelectorAll('.row[data-id]').length > 20`))

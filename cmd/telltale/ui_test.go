@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/server"
 )
 
 // uiLink runs `telltale ui` and returns the login link it prints.
@@ -38,7 +39,7 @@ func TestUI_Command_PrintsOneTimeLinkWithoutToken(t *testing.T) {
 	v := newVendor(t)
 	cfg, data := writeConfig(t, v, "")
 	startServe(t, "-c", cfg)
-	token, _ := os.ReadFile(filepath.Join(data, adminTokenFile))
+	token, _ := os.ReadFile(filepath.Join(data, server.AdminTokenFile))
 	link := uiLink(t, data)
 	if strings.Contains(link, strings.TrimSpace(string(token))) {
 		t.Fatalf("the login link holds the admin token: %s", link)
@@ -84,7 +85,7 @@ func TestServe_AdminTLSAuto_ServesUIAndCLI(t *testing.T) {
 		t.Fatalf("login link over TLS: got %s", link)
 	}
 	// The auto certificate is no CA, names localhost, and its key is 0600.
-	certPEM, err := os.ReadFile(filepath.Join(data, adminTLSDir, adminTLSCertFile))
+	certPEM, err := os.ReadFile(filepath.Join(data, "admin-tls", "cert.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestServe_AdminTLSAuto_ServesUIAndCLI(t *testing.T) {
 	if err != nil || leaf.IsCA || leaf.VerifyHostname("localhost") != nil || leaf.VerifyHostname("127.0.0.1") != nil {
 		t.Errorf("auto certificate: CA %v, names %v %v (%v)", leaf.IsCA, leaf.DNSNames, leaf.IPAddresses, err)
 	}
-	if fi, _ := os.Stat(filepath.Join(data, adminTLSDir, adminTLSKeyFile)); fi == nil || fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(filepath.Join(data, "admin-tls", "key.pem")); fi == nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("auto certificate key: %v, want mode 0600", fi)
 	}
 	// The CLI reaches the API over TLS while serve holds the store.
@@ -119,7 +120,7 @@ func TestServe_AdminTLSAuto_ServesUIAndCLI(t *testing.T) {
 func keyMaterial(t *testing.T, data string) [][]byte {
 	t.Helper()
 	out := [][]byte{[]byte("PRIVATE KEY"), []byte("PRIVATE+KEY")}
-	for _, f := range []string{"ca/ca-key.pem", "ca/log.key", adminTLSDir + "/" + adminTLSKeyFile} {
+	for _, f := range []string{"ca/ca-key.pem", "ca/log.key", "admin-tls/key.pem"} {
 		b, err := os.ReadFile(filepath.Join(data, f))
 		if err != nil {
 			continue
@@ -146,10 +147,10 @@ func scanForKeys(t *testing.T, what string, b []byte, keys [][]byte) {
 
 func TestUI_NoRouteServesKeyMaterial(t *testing.T) {
 	s, _, _ := demoRun(t, 3)
-	data := s.cfg.DataDir
-	token, _ := os.ReadFile(filepath.Join(data, adminTokenFile))
+	data := s.Config().DataDir
+	token, _ := os.ReadFile(filepath.Join(data, server.AdminTokenFile))
 	base := "http://" + s.AdminAddr()
-	if _, err := s.ckpt.Sign(t.Context()); err != nil {
+	if _, err := s.Checkpoint(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	keys := keyMaterial(t, data)

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/telltale/telltale/alert"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -37,7 +38,7 @@ func (d *doctor) checkPorts() {
 			ln.Close()
 			d.line(checkOK, "ports", "%s %s is free", p.key, p.addr)
 		case serving:
-			d.line(checkOK, "ports", "%s %s is held by the running telltale serve%s", p.key, p.addr, servePID(d.cfg.DataDir))
+			d.line(checkOK, "ports", "%s %s is held by the running telltale serve%s", p.key, p.addr, server.PIDNote(d.cfg.DataDir))
 		default:
 			d.line(checkFail, "ports", "%s %s cannot be used: %v (another program holds it? change %s)", p.key, p.addr, err, p.key)
 		}
@@ -46,7 +47,7 @@ func (d *doctor) checkPorts() {
 
 // serveAnswers reports whether a serve on this data dir answers /healthz.
 func (d *doctor) serveAnswers() bool {
-	code, _, err := serveHealth(d.cfg.DataDir, "/healthz")
+	code, _, err := server.Health(d.cfg.DataDir, "/healthz")
 	return err == nil && code == http.StatusOK
 }
 
@@ -157,14 +158,14 @@ func (d *doctor) checkStore() {
 
 // storeHeld asks the serve that holds the store whether it is ready.
 func (d *doctor) storeHeld() {
-	code, body, err := serveHealth(d.cfg.DataDir, "/readyz")
+	code, body, err := server.Health(d.cfg.DataDir, "/readyz")
 	switch {
 	case err != nil:
 		d.line(checkFail, "store", "held by another process whose admin API does not answer (%v): is a stale serve hanging?", err)
 	case code != http.StatusOK:
-		d.line(checkFail, "store", "held by the running telltale serve%s, which is not ready: %s", servePID(d.cfg.DataDir), body)
+		d.line(checkFail, "store", "held by the running telltale serve%s, which is not ready: %s", server.PIDNote(d.cfg.DataDir), body)
 	default:
-		d.line(checkOK, "store", "held by the running telltale serve%s, which reports ready (store writable, CA loaded)", servePID(d.cfg.DataDir))
+		d.line(checkOK, "store", "held by the running telltale serve%s, which reports ready (store writable, CA loaded)", server.PIDNote(d.cfg.DataDir))
 	}
 }
 
@@ -242,8 +243,8 @@ func (d *doctor) checkTrust(ca *x509.Certificate) {
 
 func (d *doctor) checkAlerts(send bool) {
 	w := d.cfg.Alerts.Webhook
-	if dl := countLines(filepath.Join(d.cfg.DataDir, deadLetterFile)); dl > 0 {
-		d.line(checkWarn, "alerts", "%d alerts could not be delivered: see %s", dl, filepath.Join(d.cfg.DataDir, deadLetterFile))
+	if dl := countLines(filepath.Join(d.cfg.DataDir, server.DeadLetterFile)); dl > 0 {
+		d.line(checkWarn, "alerts", "%d alerts could not be delivered: see %s", dl, filepath.Join(d.cfg.DataDir, server.DeadLetterFile))
 	}
 	if w == "" {
 		d.line(checkWarn, "alerts", "no alerts.webhook: alerts go to the log only (warn level)")
@@ -285,4 +286,17 @@ func countLines(path string) int {
 func shortErr(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+// humanBytes is n in B, KiB, MiB, GiB.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"fmt"
@@ -7,21 +7,22 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
 	"github.com/telltale/telltale/configs"
 )
 
-// openLogger is serve's logger: to w (stderr, which journald or the service
+// OpenLogger is serve's logger: to w (stderr, which journald or the service
 // manager collects), or to log.file rotated by size where there is no such
 // collector (Windows). close flushes and closes the file.
-func openLogger(w io.Writer, cfg configs.Log) (log zerolog.Logger, close func(), err error) {
+func OpenLogger(w io.Writer, cfg configs.Log) (log zerolog.Logger, close func(), err error) {
 	if cfg.File == "" {
 		return newLogger(w, cfg), func() {}, nil
 	}
 	f, err := openRotating(cfg.File, int64(cfg.MaxSizeBytes), cfg.MaxFiles)
 	if err != nil {
-		return zerolog.Logger{}, nil, usage(fmt.Errorf("log.file: %w", err))
+		return zerolog.Logger{}, nil, configErr(fmt.Errorf("log.file: %w", err))
 	}
 	return newLogger(f, cfg), func() { f.Close() }, nil
 }
@@ -107,4 +108,34 @@ func (r *rotatingFile) Close() error {
 	err := r.f.Close()
 	r.f = nil
 	return err
+}
+
+// newLogger is pretty on a terminal and JSON otherwise, unless log.format
+// says which.
+func newLogger(w io.Writer, cfg configs.Log) zerolog.Logger {
+	return zerolog.New(LogWriter(w, cfg.Format)).Level(logLevel(cfg.Level, zerolog.InfoLevel)).With().Timestamp().Logger()
+}
+
+// LogWriter is w, through zerolog's console writer when format is
+// "pretty", or "auto" (or "") and w is a terminal.
+func LogWriter(w io.Writer, format string) io.Writer {
+	pretty := format == "pretty"
+	if format == "auto" || format == "" {
+		if f, ok := w.(*os.File); ok {
+			pretty = isatty.IsTerminal(f.Fd())
+		}
+	}
+	if pretty {
+		return zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return w
+}
+
+// logLevel parses a log.level; "" or a bad one is def.
+func logLevel(s string, def zerolog.Level) zerolog.Level {
+	level, err := zerolog.ParseLevel(s)
+	if err != nil || s == "" {
+		return def
+	}
+	return level
 }

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/server"
 )
 
 // checkAnchors asks evidence.tsa_url for a timestamp of a test message,
@@ -22,7 +23,7 @@ func (d *doctor) checkAnchors() {
 		d.line(checkWarn, "tsa", "no evidence.tsa_url: checkpoints are signed by the log key only; nothing outside this machine dates them")
 		return
 	}
-	a, err := newAnchorer(ev, "")
+	a, err := server.NewAnchorer(ev, "")
 	if err != nil {
 		d.line(checkFail, "tsa", "%v", err)
 		return
@@ -30,12 +31,12 @@ func (d *doctor) checkAnchors() {
 	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
 	defer cancel()
 	msg := fmt.Appendf(nil, "telltale doctor %s\n", d.now().UTC().Format(time.RFC3339Nano))
-	tsr, err := a.tsa.Stamp(ctx, msg)
+	tsr, err := a.TSA.Stamp(ctx, msg)
 	if err != nil {
 		d.line(checkFail, "tsa", "%s: %s; checkpoints go without timestamps until it answers", hostOf(ev.TSAURL), shortErr(err))
 		return
 	}
-	st, err := evidence.CheckTimestamp(tsr, msg, a.tsa.Roots)
+	st, err := evidence.CheckTimestamp(tsr, msg, a.TSA.Roots)
 	if err != nil {
 		d.line(checkFail, "tsa", "%v", err)
 		return

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -40,7 +40,7 @@ func TestRotatingFile_RotatesBySizeAndKeepsN(t *testing.T) {
 
 func TestOpenLogger_FileGetsJSONLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "telltale.log")
-	log, closeLog, err := openLogger(os.Stderr, configs.Log{Level: "info", Format: "auto", File: path, MaxSizeBytes: 1 << 20, MaxFiles: 1})
+	log, closeLog, err := OpenLogger(os.Stderr, configs.Log{Level: "info", Format: "auto", File: path, MaxSizeBytes: 1 << 20, MaxFiles: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

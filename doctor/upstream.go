@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/proxy"
+	"github.com/telltale/telltale/server"
 )
 
 // upstreamResult is what doctor found for one intercepted host.
@@ -35,12 +36,12 @@ func (d *doctor) checkUpstreams() {
 		d.line(checkWarn, "upstream", "intercept.hosts has only *.suffix patterns: no host name to try")
 		return
 	}
-	roots, err := upstreamRoots(d.cfg)
+	roots, err := server.UpstreamRoots(d.cfg)
 	if err != nil {
 		d.line(checkFail, "upstream", "%v", err)
 		return
 	}
-	parent, err := parentProxy(d.cfg)
+	parent, err := server.ParentProxy(d.cfg)
 	if err != nil {
 		d.line(checkFail, "upstream", "%v", err)
 		return

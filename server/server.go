@@ -1,10 +1,9 @@
-package main
+package server
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -44,7 +43,7 @@ type Server struct {
 	ops     *operations
 	started bool
 	// analyzer learns from every finished exchange, off the proxy's
-	// path (serve_analysis.go).
+	// path (analysis.go).
 	analyzer *analysis.Analyzer
 
 	proxyLn, adminLn net.Listener
@@ -57,33 +56,51 @@ type Server struct {
 
 // Files in the data dir that serve writes for the CLI.
 const (
-	adminTokenFile = "admin.token" // 0600: the admin API token
-	adminAddrFile  = "admin.json"  // where the running server's admin API listens
+	AdminTokenFile = "admin.token" // 0600: the admin API token
+	AdminInfoFile  = "admin.json"  // where the running server's admin API listens (AdminInfo)
 )
 
-// NewServer opens everything and listens; it serves nothing until Run.
-func NewServer(cfg *configs.Config, log zerolog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, log: log}
-	if err := s.open(); err != nil {
+// Options are what New takes besides the configuration. The zero value
+// logs nothing and cannot reload.
+type Options struct {
+	// Logger receives serve's log; the zero Logger discards it.
+	Logger zerolog.Logger
+	// Source reads the configuration again for a reload (SIGHUP, the
+	// Windows service's paramchange, POST /-/reload), the way the caller
+	// read it first; nil refuses reloads.
+	Source func() (*configs.Config, error)
+	// FirstPrune is how long after Run retention first runs; 0 means a
+	// minute.
+	FirstPrune time.Duration
+}
+
+// New opens everything and listens; it serves nothing until Run.
+func New(cfg *configs.Config, o Options) (*Server, error) {
+	s := &Server{cfg: cfg, log: o.Logger}
+	if err := s.open(o); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Server) open() error {
+func (s *Server) open(o Options) error {
 	dir := s.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	s.ops = newOperations(s.cfg, s.log)
+	s.ops.source = o.Source
+	if o.FirstPrune > 0 {
+		s.ops.firstPrune = o.FirstPrune
+	}
 	var err error
 	s.CA, s.CACreated, err = certs.Open(filepath.Join(dir, "ca"), certs.Options{Hosts: s.cfg.Intercept.Hosts, Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("open CA: %w", err)
 	}
 	if missing := s.CA.Uncovered(s.cfg.Intercept.Hosts); len(missing) > 0 {
-		return usage(fmt.Errorf("intercept.hosts lists %s, which the CA in %s does not cover: its name constraints were fixed when it was made. "+
+		return configErr(fmt.Errorf("intercept.hosts lists %s, which the CA in %s does not cover: its name constraints were fixed when it was made. "+
 			"Run `telltale ca rotate --data %s` (with the same config) to issue a new CA, then trust the certificate it prints",
 			strings.Join(missing, ", "), filepath.Join(dir, "ca"), dir))
 	}
@@ -119,11 +136,11 @@ func (s *Server) newProxy() error {
 			s.log.Warn().Msg(w)
 		}
 	}
-	roots, err := upstreamRoots(s.cfg)
+	roots, err := UpstreamRoots(s.cfg)
 	if err != nil {
 		return err
 	}
-	parent, err := parentProxy(s.cfg)
+	parent, err := ParentProxy(s.cfg)
 	if err != nil {
 		return err
 	}
@@ -166,7 +183,7 @@ func (s *Server) listen() error {
 	}
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
-		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(analysisOptions(s.cfg.Inspect, s.log).Rules),
+		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(AnalysisOptions(s.cfg.Inspect, s.log).Rules),
 		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
@@ -181,6 +198,17 @@ func (s *Server) ProxyAddr() string { return s.proxyLn.Addr().String() }
 
 // AdminAddr is where the admin API listens.
 func (s *Server) AdminAddr() string { return s.adminLn.Addr().String() }
+
+// Config is the configuration the server started with.
+func (s *Server) Config() *configs.Config { return s.cfg }
+
+// Checkpoint signs a checkpoint of the log now if it grew (and anchors
+// it), and returns the latest one, as POST /api/checkpoint does.
+func (s *Server) Checkpoint(ctx context.Context) ([]byte, error) { return s.ckpt.Sign(ctx) }
+
+// FlushAnalysis waits until the analyzer has caught up with every
+// capture recorded so far.
+func (s *Server) FlushAnalysis(ctx context.Context) error { return s.analyzer.Flush(ctx) }
 
 // Run serves until ctx ends, then shuts down gracefully: in-flight
 // exchanges get up to 10 seconds to finish.
@@ -247,7 +275,7 @@ func (s *Server) Close() error {
 
 // adminToken reads the admin token, creating it (0600) on first start.
 func adminToken(dir string) (string, error) {
-	path := filepath.Join(dir, adminTokenFile)
+	path := filepath.Join(dir, AdminTokenFile)
 	b, err := os.ReadFile(path)
 	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return strings.TrimSpace(string(b)), nil
@@ -262,26 +290,4 @@ func adminToken(dir string) (string, error) {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return token, nil
-}
-
-type adminInfo struct {
-	Addr string `json:"addr"`
-	PID  int    `json:"pid"`
-	// URL is the admin API's base URL for a browser; with TLS, CertFile is
-	// the certificate to trust, ServerName the name it is checked for.
-	URL        string `json:"url,omitempty"`
-	CertFile   string `json:"cert_file,omitempty"`
-	ServerName string `json:"server_name,omitempty"`
-	CertSHA256 string `json:"cert_sha256,omitempty"`
-	// Instance is a random id of the serve that wrote the file.
-	Instance string `json:"instance,omitempty"`
-}
-
-func writeAdminInfo(dir string, info adminInfo) error {
-	info.PID = os.Getpid()
-	b, _ := json.Marshal(info)
-	if err := os.WriteFile(filepath.Join(dir, adminAddrFile), b, 0o644); err != nil {
-		return fmt.Errorf("record admin address: %w", err)
-	}
-	return nil
 }

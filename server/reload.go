@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"errors"
@@ -29,10 +29,10 @@ type ReloadResult struct {
 // intercept hosts are not covered by the CA.
 func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 	if err := next.Validate(); err != nil {
-		return ReloadResult{}, usage(err)
+		return ReloadResult{}, configErr(err)
 	}
 	if missing := s.CA.Uncovered(next.Intercept.Hosts); len(missing) > 0 {
-		return ReloadResult{}, usage(fmt.Errorf("intercept.hosts adds %s, which the CA does not cover: nothing was applied. "+
+		return ReloadResult{}, configErr(fmt.Errorf("intercept.hosts adds %s, which the CA does not cover: nothing was applied. "+
 			"Run `telltale ca rotate`, trust the new CA, then restart", strings.Join(missing, ", ")))
 	}
 	s.ops.mu.Lock()
@@ -97,8 +97,9 @@ func walkKeys(a, b reflect.Value, prefix string, fn func(key string, x, y reflec
 	}
 }
 
-// reloadFromSource reads the configuration again the way serve read it.
-func (s *Server) reloadFromSource() (ReloadResult, error) {
+// ReloadFromSource reads the configuration again with Options.Source and
+// applies it (Reload).
+func (s *Server) ReloadFromSource() (ReloadResult, error) {
 	if s.ops.source == nil {
 		return ReloadResult{}, errors.New("this server has no configuration source to reload from")
 	}
@@ -110,7 +111,7 @@ func (s *Server) reloadFromSource() (ReloadResult, error) {
 }
 
 func (s *Server) reloadHTTP(w http.ResponseWriter, _ *http.Request) {
-	res, err := s.reloadFromSource()
+	res, err := s.ReloadFromSource()
 	if err != nil {
 		s.log.Error().Err(err).Msg("configuration not reloaded")
 		writeHealth(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
@@ -119,8 +120,9 @@ func (s *Server) reloadHTTP(w http.ResponseWriter, _ *http.Request) {
 	writeHealth(w, http.StatusOK, res)
 }
 
-// watchReload reloads on the platform's reload signals until stop.
-func watchReload(s *Server) (stop func()) {
+// WatchReload reloads on the platform's reload signals (SIGHUP) until
+// stop.
+func (s *Server) WatchReload() (stop func()) {
 	if len(reloadSignals) == 0 {
 		return func() {}
 	}
@@ -133,7 +135,7 @@ func watchReload(s *Server) (stop func()) {
 			case <-done:
 				return
 			case <-ch:
-				if _, err := s.reloadFromSource(); err != nil {
+				if _, err := s.ReloadFromSource(); err != nil {
 					s.log.Error().Err(err).Msg("configuration not reloaded; the previous one stays in force")
 				}
 			}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"fmt"
@@ -13,9 +13,9 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// analysisOptions turns the inspect section of the config into the
+// AnalysisOptions turns the inspect section of the config into the
 // analyzer's options.
-func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
+func AnalysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 	o := analysis.Options{
 		Volatile:         cfg.Volatile,
 		VolatileHeaders:  cfg.VolatileHeaders,
@@ -37,7 +37,7 @@ func analysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 // openAnalyzer starts the analyzer: it catches up on the captures not
 // yet analysed, then follows the proxy's events (analyze).
 func (s *Server) openAnalyzer() error {
-	o := analysisOptions(s.cfg.Inspect, s.log)
+	o := AnalysisOptions(s.cfg.Inspect, s.log)
 	o.MaxBody = s.cfg.Inspect.MaxAnalysedBytes
 	o.OnDrift = s.driftAlert
 	o.OnPlainUsers = s.plainUsersAlert
@@ -86,6 +86,10 @@ func (s *Server) plainUsersAlert(p analysis.PlainUsers) {
 		return
 	}
 	ep, _ := analysis.ParseEndpoint(p.Endpoint)
+	names := "names"
+	if p.Count == 1 {
+		names = "name"
+	}
 	s.ops.Alerts.PlainUserNames(ep.Host, ep.Template, fmt.Sprintf("capture %s sent %d user@domain %s in clear, e.g. %s. "+
-		"Turn on username anonymisation on the license server, and see the review UI's Personal data page.", p.ID, p.Count, plural(p.Count, "name"), p.Example))
+		"Turn on username anonymisation on the license server, and see the review UI's Personal data page.", p.ID, p.Count, names, p.Example))
 }

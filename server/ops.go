@@ -1,11 +1,9 @@
-package main
+package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,14 +19,15 @@ import (
 	"github.com/telltale/telltale/store"
 )
 
-// deadLetterFile, in the data dir, keeps alerts the webhook did not take.
-const deadLetterFile = "alerts-dead-letter.jsonl"
+// DeadLetterFile, in the data dir, keeps alerts the webhook did not take.
+const DeadLetterFile = "alerts-dead-letter.jsonl"
 
 // How often serve measures the store and the disk, and how long after
-// start it first applies retention (a variable for tests).
-const checkEvery = time.Minute
-
-var firstPrune = time.Minute
+// start it first applies retention (Options.FirstPrune changes it).
+const (
+	checkEvery = time.Minute
+	firstPrune = time.Minute
+)
 
 // operations keeps serve observable and within bounds while it runs for
 // months unattended: metrics, alerts, the size and free-space checks and
@@ -44,6 +43,8 @@ type operations struct {
 	// started, for the checkpoint watchdog (checkCheckpoint).
 	ckptEvery time.Duration
 	started   time.Time
+	// firstPrune is how long after start retention first runs.
+	firstPrune time.Duration
 
 	// source reads the configuration again for a reload (reload.go); nil
 	// when there is nothing to reload from. Set before Run.
@@ -62,19 +63,20 @@ type operations struct {
 
 func newOperations(cfg *configs.Config, log zerolog.Logger) *operations {
 	o := &operations{
-		Metrics:   metrics.New(metrics.Options{}),
-		log:       log.With().Str("component", "ops").Logger(),
-		dataDir:   cfg.DataDir,
-		ckptEvery: time.Duration(cfg.Evidence.CheckpointInterval),
-		started:   time.Now(),
-		alerts:    cfg.Alerts,
-		retention: cfg.Capture.Retention,
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		Metrics:    metrics.New(metrics.Options{}),
+		log:        log.With().Str("component", "ops").Logger(),
+		dataDir:    cfg.DataDir,
+		ckptEvery:  time.Duration(cfg.Evidence.CheckpointInterval),
+		started:    time.Now(),
+		firstPrune: firstPrune,
+		alerts:     cfg.Alerts,
+		retention:  cfg.Capture.Retention,
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	o.Alerts = alert.New(alert.Options{
 		Webhook:    cfg.Alerts.Webhook,
-		DeadLetter: filepath.Join(cfg.DataDir, deadLetterFile),
+		DeadLetter: filepath.Join(cfg.DataDir, DeadLetterFile),
 		Repeat:     time.Duration(cfg.Alerts.Repeat),
 		OnOutcome:  o.Metrics.Alert,
 		Logger:     log,
@@ -129,7 +131,7 @@ func (o *operations) start(st *store.Store) {
 		o.checkCheckpoint(st, time.Now())
 		check := time.NewTicker(checkEvery)
 		defer check.Stop()
-		prune := time.NewTimer(firstPrune)
+		prune := time.NewTimer(o.firstPrune)
 		defer prune.Stop()
 		for {
 			select {
@@ -235,27 +237,4 @@ func (o *operations) close(started bool) {
 			o.log.Warn().Err(err).Msg("alerts")
 		}
 	})
-}
-
-// parentProxy is upstream.proxy with the credentials of
-// upstream.proxy_auth_env ("user:password") when the URL has none.
-func parentProxy(cfg *configs.Config) (*url.URL, error) {
-	if cfg.Upstream.Proxy == "" {
-		return nil, nil
-	}
-	u, err := url.Parse(cfg.Upstream.Proxy)
-	if err != nil {
-		return nil, usage(err)
-	}
-	env := cfg.Upstream.ProxyAuthEnv
-	if env == "" || u.User != nil {
-		return u, nil
-	}
-	v, ok := os.LookupEnv(env)
-	if !ok || v == "" {
-		return nil, usage(errors.New("upstream.proxy_auth_env: the environment variable " + env + " is not set (want user:password)"))
-	}
-	user, pass, _ := strings.Cut(v, ":")
-	u.User = url.UserPassword(user, pass)
-	return u, nil
 }

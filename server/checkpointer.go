@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -31,7 +31,7 @@ type checkpointer struct {
 	now      func() time.Time
 	// anchors timestamps and sends each checkpoint (anchors.go); nil or
 	// empty when evidence.tsa_url and witness_url are not set.
-	anchors *anchorer
+	anchors *Anchorer
 
 	mu sync.Mutex // one signing at a time
 
@@ -42,7 +42,7 @@ type checkpointer struct {
 // openCheckpointer loads the log key from DATA/ca, creating it on first
 // start.
 func openCheckpointer(dataDir string, interval time.Duration, st *store.Store, log zerolog.Logger) (*checkpointer, error) {
-	signer, vkey, created, err := certs.OpenSigner(filepath.Join(dataDir, "ca"), logKeyName())
+	signer, vkey, created, err := certs.OpenSigner(filepath.Join(dataDir, "ca"), LogKeyName())
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +55,8 @@ func openCheckpointer(dataDir string, interval time.Duration, st *store.Store, l
 		stop: make(chan struct{})}, nil
 }
 
-// logKeyName is the note name of a new log key: telltale/<hostname>.
-func logKeyName() string {
+// LogKeyName is the note name of a new log key: telltale/<hostname>.
+func LogKeyName() string {
 	host, _ := os.Hostname()
 	host = strings.Map(func(r rune) rune {
 		if r <= ' ' || r == '+' || r == 0x7f {
@@ -103,7 +103,7 @@ func (c *checkpointer) Sign(ctx context.Context) ([]byte, error) {
 		c.log.Info().Uint64("tree_size", cp.Size).Uint64("checkpoint", cp.Index).Str("note", string(cp.Note)).
 			Msg("evidence: signed checkpoint")
 	}
-	c.anchors.run(ctx, c.st) //nolint:errcheck // anchors.failed reports each failure
+	c.anchors.Run(ctx, c.st) //nolint:errcheck // anchors.Failed reports each failure
 	return cp.Note, nil
 }
 
@@ -129,4 +129,13 @@ func (c *checkpointer) Close() error {
 		return err
 	}
 	return nil
+}
+
+// logPub is the log's verifier key, from DATA/ca/log.pub.
+func logPub(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "ca", "log.pub"))
+	if err != nil {
+		return "", configErr(fmt.Errorf("no log key: %w; pass --key with the log.pub line you recorded", err))
+	}
+	return strings.TrimSpace(string(b)), nil
 }

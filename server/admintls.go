@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/ecdsa"
@@ -57,7 +57,7 @@ func loadAdminTLS(cfg *configs.Config) (*adminTLS, error) {
 	case a.TLSCert != "":
 		pair, err := tls.LoadX509KeyPair(a.TLSCert, a.TLSKey)
 		if err != nil {
-			return nil, usage(fmt.Errorf("admin.tls_cert and admin.tls_key: %w", err))
+			return nil, configErr(fmt.Errorf("admin.tls_cert and admin.tls_key: %w", err))
 		}
 		return newAdminTLS(pair, a.TLSCert)
 	case a.TLS == configs.AdminTLSAuto:
@@ -69,7 +69,7 @@ func loadAdminTLS(cfg *configs.Config) (*adminTLS, error) {
 func newAdminTLS(pair tls.Certificate, certFile string) (*adminTLS, error) {
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil {
-		return nil, usage(fmt.Errorf("admin TLS certificate: %w", err))
+		return nil, configErr(fmt.Errorf("admin TLS certificate: %w", err))
 	}
 	name := "localhost"
 	if !slices.Contains(leaf.DNSNames, name) {

@@ -1,10 +1,10 @@
 //go:build !unix
 
-package main
+package server
 
 import "os"
 
 // reloadSignals: Windows has no SIGHUP. The service reloads on the SCM's
-// paramchange control (service_windows.go); anywhere, POST /-/reload with
-// the admin token reloads.
+// paramchange control (cmd/telltale/service_windows.go); anywhere,
+// POST /-/reload with the admin token reloads.
 var reloadSignals []os.Signal

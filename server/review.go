@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type reviewEvidence struct {
 var _ admin.Evidence = reviewEvidence{}
 
 func (e reviewEvidence) Key() string {
-	key, _ := logKey(e.s.cfg.DataDir, "")
+	key, _ := logPub(e.s.cfg.DataDir)
 	return key
 }
 
@@ -43,7 +43,7 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 	if err := e.s.analyzer.Flush(ctx); err != nil {
 		return nil, 0, fmt.Errorf("export: wait for the analysis: %w", err)
 	}
-	opts.Attach = reportAttacher(e.s.analyzer, e.s.cfg)
+	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg)
 	return evidence.Export(w, e.s.Store, opts)
 }
 
@@ -63,7 +63,7 @@ func (s *Server) serveAdminTLS() error {
 	if err != nil {
 		return err
 	}
-	info := adminInfo{Addr: s.adminLn.Addr().String(), URL: "http://" + s.adminLn.Addr().String()}
+	info := AdminInfo{Addr: s.adminLn.Addr().String(), URL: "http://" + s.adminLn.Addr().String()}
 	if t != nil {
 		s.adminLn = tls.NewListener(s.adminLn, t.config)
 		info.URL = "https://" + net.JoinHostPort(t.serverName, port(info.Addr))
@@ -73,9 +73,9 @@ func (s *Server) serveAdminTLS() error {
 	return s.publishAdminInfo(info) // admininfo.go
 }
 
-// dialAddr is where a client on this machine reaches a listener: loopback
+// DialAddr is where a client on this machine reaches a listener: loopback
 // when it listens on every address.
-func dialAddr(addr string) string {
+func DialAddr(addr string) string {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
@@ -117,6 +117,6 @@ func uiExportOptions(sel evidence.Selection, cfg *configs.Config) (evidence.Expo
 	if sel.Redact {
 		o.Redactor = evidence.Redactor{Fields: cfg.Evidence.RedactFields, Headers: cfg.Evidence.RedactHeaders}
 	}
-	o.Tool = toolVersion()
+	o.Tool = ToolVersion()
 	return o, nil
 }
