@@ -137,7 +137,7 @@ func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpo
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	index, err := IndexOf(st, size)
+	index, err := IndexOf(st, size, nil)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
