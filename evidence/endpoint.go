@@ -47,7 +47,8 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // ParseEndpoint reads an endpoint as a user writes it: "METHOD HOST/PATH",
 // also "METHOD HOST /PATH" or "METHOD scheme://HOST/PATH"; a query is
-// dropped. It returns the endpoint as EndpointOf writes it.
+// dropped. A template of telltale endpoints ("/api/{id}") is refused: the
+// index lists exact paths. It returns the endpoint as EndpointOf writes it.
 func ParseEndpoint(s string) (string, error) {
 	method, rest, ok := strings.Cut(strings.TrimSpace(s), " ")
 	rest = strings.TrimSpace(rest)
@@ -56,6 +57,9 @@ func ParseEndpoint(s string) (string, error) {
 	}
 	if !ok || method == "" || rest == "" || strings.ContainsAny(rest, " \t") || rest[0] == '/' {
 		return "", fmt.Errorf("endpoint %q: want \"METHOD HOST/PATH\", e.g. \"POST cis.citrix.com/api/upload\"", s)
+	}
+	if strings.ContainsAny(rest, "{}") {
+		return "", fmt.Errorf("endpoint %q: a template ({...}) names many paths; give one exact path", s)
 	}
 	return EndpointOf(method, rest), nil
 }

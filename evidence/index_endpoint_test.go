@@ -61,7 +61,8 @@ func TestBundle_EndpointExportProvenComplete(t *testing.T) {
 			t.Errorf("%+v: %d captures, completeness %q; want %d, %q", c.sel, rep.Captures, rep.Anchors.Completeness, c.count, want)
 		}
 	}
-	for _, bad := range []Selection{{Endpoint: "cis.citrix.com/api/upload"}, {Endpoint: uploadEndpoint, Host: "cis.citrix.com"}} {
+	for _, bad := range []Selection{{Endpoint: "cis.citrix.com/api/upload"}, {Endpoint: uploadEndpoint, Host: "cis.citrix.com"},
+		{Endpoint: "POST cis.citrix.com /api/{id}"}} {
 		if _, _, err := Export(&strings.Builder{}, st, ExportOptions{Selection: bad, Signer: k.signer, Key: k.vkey, TempDir: t.TempDir()}); err == nil ||
 			!strings.Contains(err.Error(), "endpoint") {
 			t.Errorf("%+v: got %v, want an error about the endpoint", bad, err)
