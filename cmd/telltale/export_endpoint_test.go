@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/evidence"
 )
 
 // TestCLI_Export_EndpointProvenComplete: `telltale export --endpoint`
@@ -34,5 +37,18 @@ func TestCLI_Export_EndpointProvenComplete(t *testing.T) {
 	_, errOut, code = cli(t, "export", "-o", filepath.Join(t.TempDir(), "x.zip"), "--data", data, "--endpoint", "cis.citrix.com/api/upload")
 	if code != 2 || !strings.Contains(errOut, `want "METHOD HOST/PATH"`) {
 		t.Errorf("export --endpoint without a method: exit %d %q", code, errOut)
+	}
+}
+
+// TestUIExportOptions_KeepsTheEndpoint: serve's exports (POST
+// /api/exports) select by endpoint as `telltale export` does, and the
+// hand-over report names it.
+func TestUIExportOptions_KeepsTheEndpoint(t *testing.T) {
+	o, err := uiExportOptions(evidence.Selection{Endpoint: "POST cis.citrix.com/api/upload"}, &configs.Config{})
+	if err != nil || o.Selection.Endpoint != "POST cis.citrix.com/api/upload" {
+		t.Errorf("got %+v, %v; want the endpoint kept", o.Selection, err)
+	}
+	if s := selectionText(o.Selection); !strings.Contains(s, "endpoint POST cis.citrix.com/api/upload") {
+		t.Errorf("selection text %q does not name the endpoint", s)
 	}
 }
