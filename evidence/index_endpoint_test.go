@@ -3,6 +3,9 @@ package evidence
 import (
 	"encoding/json"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,3 +181,41 @@ func checkV1Bundles(t *testing.T, st *store.Store, k testKey, host string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestReadme_EndpointCompletenessCommandWorks runs README.txt's check by
+// hand in an unzipped --endpoint bundle, whole and with a capture left out.
+func TestReadme_EndpointCompletenessCommandWorks(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("the README check needs python3")
+	}
+	st, k := newEndpoints(t)
+	names, files := unzip(t, export(t, st, k, Selection{Endpoint: uploadEndpoint}))
+	if !strings.Contains(string(files[FileReadme]), "An endpoint is a request's method") {
+		t.Error("README.txt does not say what an endpoint is")
+	}
+	work := t.TempDir()
+	for _, n := range names {
+		os.MkdirAll(filepath.Dir(filepath.Join(work, n)), 0o700)
+		os.WriteFile(filepath.Join(work, n), files[n], 0o600)
+	}
+	var check string
+	for _, c := range readmeCommands(string(files[FileReadme])) {
+		if strings.Contains(c, "capture-index.json") {
+			check = c
+		}
+	}
+	run := func() string {
+		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", check)
+		cmd.Dir = work
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := run(); !strings.Contains(out, "3 captures of the selection in the signed index, all in this bundle") {
+		t.Errorf("completeness check: %s", out)
+	}
+	lines := strings.SplitAfter(string(files[FileCaptures]), "\n")
+	os.WriteFile(filepath.Join(work, FileCaptures), []byte(strings.Join(lines[1:], "")), 0o600)
+	if out := run(); !strings.Contains(out, "left out") {
+		t.Errorf("completeness check with a capture left out: %s", out)
+	}
+}
