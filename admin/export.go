@@ -66,10 +66,12 @@ func (e *exports) close() {
 // exportRequest is the body of POST /api/exports: what `telltale export`
 // takes as flags.
 type exportRequest struct {
-	Host  string   `json:"host"`
-	Since string   `json:"since"`
-	Until string   `json:"until"`
-	IDs   []string `json:"ids"`
+	Host string `json:"host"`
+	// Endpoint is "METHOD HOST/PATH" (evidence.ParseEndpoint).
+	Endpoint string   `json:"endpoint"`
+	Since    string   `json:"since"`
+	Until    string   `json:"until"`
+	IDs      []string `json:"ids"`
 	// Redact withholds secrets; absent means true, as in `telltale export`.
 	Redact *bool `json:"redact"`
 }
@@ -99,7 +101,7 @@ func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
 	}
 	var in exportRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "want a JSON object {host, since, until, ids, redact}")
+		writeError(w, http.StatusBadRequest, "want a JSON object {host, endpoint, since, until, ids, redact}")
 		return
 	}
 	for _, t := range []struct{ key, v string }{{"since", in.Since}, {"until", in.Until}} {
@@ -112,7 +114,13 @@ func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "ids select captures by id: use them without host, since and until")
 		return
 	}
-	sel := evidence.Selection{Host: in.Host, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact == nil || *in.Redact}
+	if in.Endpoint != "" {
+		if _, err := evidence.ParseEndpoint(in.Endpoint); err != nil || in.Host != "" || len(in.IDs) > 0 {
+			writeError(w, http.StatusBadRequest, `endpoint: want "METHOD HOST/PATH", without host or ids`)
+			return
+		}
+	}
+	sel := evidence.Selection{Host: in.Host, Endpoint: in.Endpoint, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact == nil || *in.Redact}
 	v, err := h.exports.write(r, h.opts.Evidence, sel)
 	switch {
 	case errors.Is(err, evidence.ErrEmptyLog):

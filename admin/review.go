@@ -25,7 +25,7 @@ import (
 //	GET  /api/captures/{id}/inclusion its leaves and their inclusion in the latest checkpoint
 //	GET  /api/evidence               latest checkpoint, its signature, the last verify
 //	POST /api/verify                 start verifying the whole store
-//	POST /api/exports                write an export bundle {host, since, until, ids, redact}
+//	POST /api/exports                write an export bundle {host, endpoint, since, until, ids, redact}
 //	GET  /api/exports/{id}           download it
 //	GET  /api/exports/{id}/report    its report.html, as a page
 //	POST /api/reconcile              measured figures {csv, tolerance, endpoint} against the reported ones

@@ -54,6 +54,7 @@ type Manifest struct {
 // Selection is what the export was asked for.
 type Selection struct {
 	Host          string   `json:"host,omitempty"`
+	Endpoint      string   `json:"endpoint,omitempty"` // as EndpointOf writes it
 	Since         string   `json:"since,omitempty"`
 	Until         string   `json:"until,omitempty"`
 	IDs           []string `json:"ids,omitempty"`

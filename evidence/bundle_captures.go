@@ -166,6 +166,8 @@ func (v *bundleVerifier) selected(where string, c *store.Capture) {
 		why = "its id is not among the selected ids"
 	case sel.Host != "" && !strings.EqualFold(sel.Host, c.Host):
 		why = fmt.Sprintf("its host is %q, not %q", c.Host, sel.Host)
+	case sel.Endpoint != "" && !sel.holds(c.Host, c):
+		why = fmt.Sprintf("its endpoint is %q, not %q", EndpointOf(c.Method, c.URL), sel.Endpoint)
 	case outside(c.Time, sel.Since, sel.Until):
 		why = fmt.Sprintf("its time %s is outside %s to %s", c.Time, sel.Since, sel.Until)
 	default:
@@ -199,7 +201,7 @@ func outside(at, since, until string) bool {
 // whole checks that a bundle of the whole log holds each of its records.
 func (v *bundleVerifier) whole() {
 	sel := v.m.Selection
-	if len(sel.IDs) > 0 || sel.Host != "" || sel.Since != "" || sel.Until != "" {
+	if len(sel.IDs) > 0 || sel.filtered() {
 		return
 	}
 	// The loop ends within len(v.leaves)+10 turns, whatever the tree size.

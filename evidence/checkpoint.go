@@ -29,8 +29,9 @@ const (
 //	time <when it was signed, RFC 3339 UTC with nanoseconds>
 //	index <root of the capture index, base64>
 //
-// The index line (index.go) commits to every capture of each host in the
-// tree; checkpoints signed before it existed lack it and still verify.
+// The index line (index.go) commits to every capture of each host and
+// endpoint in the tree; checkpoints signed before it existed lack it and
+// still verify.
 // The origin is the name of the log's key, so a note names the log it is
 // about twice: in its text and in its signature line.
 type Checkpoint struct {
@@ -137,7 +138,7 @@ func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpo
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	index, err := IndexOf(st, size)
+	index, err := IndexOf(st, size, nil)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}

@@ -25,10 +25,11 @@
 //
 //	— telltale/licsrv01 AbCd...   signature line(s)
 //
-// The index line signs, per host, how many captures the tree holds and a
-// hash of their numbers and times, so that a bundle of one host or time
-// range proves it left none out. Checkpoints signed before it existed
-// have four lines and still verify.
+// The index line signs, per host and per endpoint, how many captures the
+// tree holds and a hash of their numbers and times, so that a bundle of
+// one host, endpoint or time range proves it left none out. Checkpoints
+// signed before it existed have four lines and still verify; those whose
+// index covers hosts only (telltale-index/v1) verify too.
 //
 // `telltale serve` signs one at start (when the log grew while it was
 // down), every evidence.checkpoint_interval and at shutdown, and logs each

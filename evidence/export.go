@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -17,8 +18,8 @@ import (
 
 // ExportOptions configure Export.
 type ExportOptions struct {
-	// Selection says which captures; with none of Host, Since, Until and
-	// IDs set, every capture. Redact applies Redactor.
+	// Selection says which captures; with none of Host, Endpoint, Since,
+	// Until and IDs set, every capture. Redact applies Redactor.
 	Selection Selection
 	Since     time.Time // Selection.Since, parsed
 	Until     time.Time // Selection.Until, parsed
@@ -113,6 +114,9 @@ func newExporter(w io.Writer, st *store.Store, opts ExportOptions) (*exporter, e
 	if err := normalizeTimes(&opts); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	if err := normalizeEndpoint(&opts.Selection); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	x := &exporter{st: st, opts: opts, now: now().UTC(), key: key, hashes: st.HashReader()}
 	if err := x.checkpoint(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -177,9 +181,16 @@ func (x *exporter) cleanup() {
 func (x *exporter) selection() ([]store.Capture, error) {
 	sel := x.opts.Selection
 	if len(sel.IDs) == 0 {
-		caps, err := x.st.List(store.Query{Host: sel.Host, Since: x.opts.Since, Until: x.opts.Until})
+		host := sel.Host
+		if sel.Endpoint != "" {
+			host = endpointHost(sel.Endpoint)
+		}
+		caps, err := x.st.List(store.Query{Host: host, Since: x.opts.Since, Until: x.opts.Until})
 		if err != nil {
 			return nil, fmt.Errorf("export: %w", err)
+		}
+		if sel.Endpoint != "" {
+			caps = slices.DeleteFunc(caps, func(c store.Capture) bool { return !sel.holds(c.Host, &c) })
 		}
 		return caps, nil
 	}

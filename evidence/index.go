@@ -3,6 +3,7 @@ package evidence
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"sort"
@@ -14,54 +15,91 @@ import (
 )
 
 // The capture index makes a filtered bundle provable complete: a
-// checkpoint's "index" line signs, for every host, how many captures of
-// it the tree holds and a hash of their numbers and times, so that a
-// bundle of one host (or a time range) can show it holds every capture of
-// its filter, and a verifier with the whole log can show the index left
-// none out.
+// checkpoint's "index" line signs, for every host and every endpoint, how
+// many captures of it the tree holds and a hash of their numbers and
+// times, so that a bundle of one host or endpoint (or a time range) can
+// show it holds every capture of its filter, and a verifier with the whole
+// log can show the index left none out.
 //
 // A host's list is its opening records (request, tunnel, denied) among the
 // first tree-size records, by Seq; the host is Record.Host in lowercase,
-// "" for records without one; the time is store.IndexNanos of the
-// record's Time, the time List filters on. Its hash is the SHA-256 of
+// "" for records without one. An endpoint's list is its requests
+// (EndpointOf; tunnels and denied records have none). The time is
+// store.IndexNanos of the record's Time, the time List filters on. A
+// list's hash is the SHA-256 of
 //
-//	telltale-host-index/v1
-//	host <host>
+//	telltale-host-index/v1 (or telltale-endpoint-index/v1)
+//	host <host> (or endpoint <endpoint>)
 //	<seq> <unix nanoseconds>        one line per capture, by seq
 //
 // and the index root, the checkpoint's index line, is the SHA-256 of
 //
+//	telltale-index/v2
+//	host <count> <list hash, hex> <host>          one line per host, by host (bytes)
+//	endpoint <count> <list hash, hex> <endpoint>  one line per endpoint, by endpoint
+//
+// Checkpoints signed before endpoints were indexed sign IndexFormatV1:
+//
 //	telltale-index/v1
 //	<count> <host hash, hex> <host>  one line per host, by host (bytes)
 const (
-	hostIndexTitle = "telltale-host-index/v1"
-	IndexFormat    = "telltale-index/v1"
+	hostIndexTitle     = "telltale-host-index/v1"
+	endpointIndexTitle = "telltale-endpoint-index/v1"
+	IndexFormat        = "telltale-index/v2"
+	IndexFormatV1      = "telltale-index/v1"
+)
+
+// Kinds of index list.
+const (
+	kindHost     = "host"
+	kindEndpoint = "endpoint"
 )
 
 // Index is the capture index of a tree.
 type Index struct {
-	hosts map[string]*hostIndex
+	hosts, endpoints map[string]*listIndex
+	// keep, when set, says which lists to keep the captures of (Kept).
+	keep func(kind, key string) bool
 }
 
-type hostIndex struct {
+type listIndex struct {
 	count uint64
-	h     hash.Hash // the running hash of the host's list, title and host line first
+	h     hash.Hash // the running hash of the list, title and key line first
+	kept  []store.Opening
 }
 
 // NewIndex is an empty index.
-func NewIndex() *Index { return &Index{hosts: map[string]*hostIndex{}} }
+func NewIndex() *Index {
+	return &Index{hosts: map[string]*listIndex{}, endpoints: map[string]*listIndex{}}
+}
 
-// Add appends one capture, in Seq order within its host.
+// Add appends one capture of a host, in Seq order within its host.
 func (x *Index) Add(host string, seq uint64, nanos int64) {
-	host = strings.ToLower(host)
-	hi := x.hosts[host]
-	if hi == nil {
-		hi = &hostIndex{h: sha256.New()}
-		fmt.Fprintf(hi.h, "%s\nhost %s\n", hostIndexTitle, host)
-		x.hosts[host] = hi
+	x.add(x.hosts, kindHost, strings.ToLower(host), seq, nanos)
+}
+
+// AddEndpoint appends one capture of an endpoint (EndpointOf), in Seq
+// order within its endpoint.
+func (x *Index) AddEndpoint(endpoint string, seq uint64, nanos int64) {
+	x.add(x.endpoints, kindEndpoint, endpoint, seq, nanos)
+}
+
+func (x *Index) add(m map[string]*listIndex, kind, key string, seq uint64, nanos int64) {
+	li := m[key]
+	if li == nil {
+		li = &listIndex{h: sha256.New()}
+		title := hostIndexTitle
+		if kind == kindEndpoint {
+			title = endpointIndexTitle
+		}
+		fmt.Fprintf(li.h, "%s\n%s %s\n", title, kind, key)
+		m[key] = li
 	}
-	hi.count++
-	fmt.Fprintf(hi.h, "%d %d\n", seq, nanos)
+	li.count++
+	fmt.Fprintf(li.h, "%d %d\n", seq, nanos)
+	if x.keep != nil && x.keep(kind, key) {
+		li.kept = append(li.kept, store.Opening{Seq: seq, Time: nanos})
+	}
 }
 
 // IndexHost is one host's line of the index.
@@ -71,23 +109,83 @@ type IndexHost struct {
 	Hash  string `json:"hash"` // hex SHA-256 of the host's list
 }
 
-// Hosts are the index's lines, by host.
+// IndexEndpoint is one endpoint's line of the index.
+type IndexEndpoint struct {
+	Endpoint string `json:"endpoint"`
+	Count    uint64 `json:"count"`
+	Hash     string `json:"hash"` // hex SHA-256 of the endpoint's list
+}
+
+// Hosts are the index's host lines, by host.
 func (x *Index) Hosts() []IndexHost {
 	out := make([]IndexHost, 0, len(x.hosts))
-	for h, hi := range x.hosts {
-		out = append(out, IndexHost{Host: h, Count: hi.count, Hash: hex.EncodeToString(hi.h.Sum(nil))})
+	for h, li := range x.hosts {
+		out = append(out, IndexHost{Host: h, Count: li.count, Hash: hex.EncodeToString(li.h.Sum(nil))})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out
 }
 
-// Root is what a checkpoint's index line signs.
-func (x *Index) Root() tlog.Hash { return IndexRoot(x.Hosts()) }
+// Endpoints are the index's endpoint lines, by endpoint.
+func (x *Index) Endpoints() []IndexEndpoint {
+	out := make([]IndexEndpoint, 0, len(x.endpoints))
+	for e, li := range x.endpoints {
+		out = append(out, IndexEndpoint{Endpoint: e, Count: li.count, Hash: hex.EncodeToString(li.h.Sum(nil))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint < out[j].Endpoint })
+	return out
+}
 
-// IndexRoot hashes index lines, which must be sorted by host.
-func IndexRoot(hosts []IndexHost) tlog.Hash {
+// Kept is the captures of a list the index was told to keep.
+func (x *Index) Kept(kind, key string) []store.Opening {
+	m := x.hosts
+	if kind == kindEndpoint {
+		m = x.endpoints
+	}
+	if li := m[key]; li != nil {
+		return li.kept
+	}
+	return nil
+}
+
+// Root is what a checkpoint's index line signs.
+func (x *Index) Root() tlog.Hash { return IndexRoot(x.Hosts(), x.Endpoints()) }
+
+// RootV1 is the root an older checkpoint signs: hosts only.
+func (x *Index) RootV1() tlog.Hash { return IndexRootV1(x.Hosts()) }
+
+// Format is the format of the index whose root is r, or "" when r is
+// neither this index's root nor its older, host-only root.
+func (x *Index) Format(r tlog.Hash) string {
+	switch r {
+	case x.Root():
+		return IndexFormat
+	case x.RootV1():
+		return IndexFormatV1
+	}
+	return ""
+}
+
+// IndexRoot hashes index lines, which must be sorted by host and by
+// endpoint.
+func IndexRoot(hosts []IndexHost, endpoints []IndexEndpoint) tlog.Hash {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", IndexFormat)
+	for _, e := range hosts {
+		fmt.Fprintf(h, "%s %d %s %s\n", kindHost, e.Count, e.Hash, e.Host)
+	}
+	for _, e := range endpoints {
+		fmt.Fprintf(h, "%s %d %s %s\n", kindEndpoint, e.Count, e.Hash, e.Endpoint)
+	}
+	var r tlog.Hash
+	h.Sum(r[:0])
+	return r
+}
+
+// IndexRootV1 hashes host lines, sorted by host, as IndexFormatV1 does.
+func IndexRootV1(hosts []IndexHost) tlog.Hash {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", IndexFormatV1)
 	for _, e := range hosts {
 		fmt.Fprintf(h, "%d %s %s\n", e.Count, e.Hash, e.Host)
 	}
@@ -98,33 +196,68 @@ func IndexRoot(hosts []IndexHost) tlog.Hash {
 
 // HostHash is the hash of one host's list of captures.
 func HostHash(host string, seqs []uint64, nanos []int64) string {
-	x := NewIndex()
-	for i := range seqs {
-		x.Add(host, seqs[i], nanos[i])
-	}
-	if len(seqs) == 0 {
-		return ""
-	}
-	return x.Hosts()[0].Hash
+	return listHash(kindHost, host, seqs, nanos)
 }
 
-// IndexOf builds the capture index of the first size records from the
-// store's indexes. visit, if not nil, sees each host's openings too.
-func IndexOf(st *store.Store, size uint64, visit ...func(host string, o []store.Opening)) (*Index, error) {
+// EndpointHash is the hash of one endpoint's list of captures.
+func EndpointHash(endpoint string, seqs []uint64, nanos []int64) string {
+	return listHash(kindEndpoint, endpoint, seqs, nanos)
+}
+
+func listHash(kind, key string, seqs []uint64, nanos []int64) string {
 	x := NewIndex()
+	m := x.hosts
+	if kind == kindEndpoint {
+		m = x.endpoints
+	}
+	for i := range seqs {
+		x.add(m, kind, key, seqs[i], nanos[i])
+	}
+	if li := m[key]; li != nil {
+		return hex.EncodeToString(li.h.Sum(nil))
+	}
+	return ""
+}
+
+// errIndexed stops the scan of records at the tree size.
+var errIndexed = errors.New("indexed")
+
+// IndexOf builds the capture index of the first size records: hosts from
+// the store's indexes, endpoints from the requests' heads. keep, if not
+// nil, says which lists to keep the captures of (Index.Kept).
+func IndexOf(st *store.Store, size uint64, keep func(kind, key string) bool) (*Index, error) {
+	x := NewIndex()
+	x.keep = keep
 	err := st.HostOpenings(size, func(host string, list []store.Opening) error {
 		for _, o := range list {
 			x.Add(host, o.Seq, o.Time)
-		}
-		for _, v := range visit {
-			v(host, list)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	err = st.Records(1, func(r *store.Record) error {
+		if r.Seq > size {
+			return errIndexed
+		}
+		x.addEndpoint(r)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errIndexed) {
+		return nil, fmt.Errorf("capture index: %w", err)
+	}
 	return x, nil
+}
+
+// addEndpoint adds a request to its endpoint's list.
+func (x *Index) addEndpoint(r *store.Record) {
+	if r.Kind != store.KindRequest || r.Head == nil {
+		return
+	}
+	if e := EndpointOf(r.Head.Method, r.Head.URL); e != "" {
+		x.AddEndpoint(e, r.Seq, store.IndexNanos(r.Time))
+	}
 }
 
 // indexRecord adds an opening record to the verifier's running index.
@@ -132,6 +265,7 @@ func (v *verifier) indexRecord(r *store.Record) {
 	if r.Kind != store.KindResponse {
 		v.index.Add(r.Host, r.Seq, store.IndexNanos(r.Time))
 	}
+	v.index.addEndpoint(r)
 }
 
 // bad notes a record that failed: the index cannot be recomputed past it.
@@ -142,18 +276,19 @@ func (v *verifier) bad(seq uint64) {
 }
 
 // checkIndexes compares each checkpoint's index line with the index
-// recomputed from the records up to its size. A checkpoint whose root or
-// records already failed is not checked again: the index would only
-// repeat those failures.
+// recomputed from the records up to its size, in either format. A
+// checkpoint whose root or records already failed is not checked again:
+// the index would only repeat those failures.
 func (v *verifier) checkIndexes() {
 	for _, c := range v.cps {
 		if c.Index == nil || v.roots[c.Size] != c.Root || (v.firstBad != 0 && v.firstBad <= c.Size) {
 			continue
 		}
-		if got, ok := v.indexRoots[c.Size]; ok && got != *c.Index {
+		got, ok := v.indexRoots[c.Size]
+		if ok && got[0] != *c.Index && got[1] != *c.Index {
 			v.rep.fail(Finding{Checkpoint: c.index, Msg: fmt.Sprintf(
 				"capture index %s does not match %s, recomputed from the first %d records (a capture was left out of the index, or records were changed)",
-				*c.Index, got, c.Size)})
+				*c.Index, got[0], c.Size)})
 		}
 	}
 }

@@ -15,15 +15,26 @@ import (
 )
 
 // FileIndex is the capture index of the bundle's checkpoint: every
-// host's line, and the full list of the hosts the selection covers.
+// host's and endpoint's line, and the full list of the hosts or the
+// endpoint the selection covers.
 const FileIndex = "capture-index.json"
 
 // CaptureIndex is capture-index.json.
 type CaptureIndex struct {
-	Format   string        `json:"format"` // IndexFormat
-	TreeSize uint64        `json:"tree_size"`
-	Root     tlog.Hash     `json:"root"`  // the checkpoint's index line
-	Hosts    []IndexedHost `json:"hosts"` // every host of the tree, by host
+	Format   string    `json:"format"` // IndexFormat, or IndexFormatV1 (no endpoints)
+	TreeSize uint64    `json:"tree_size"`
+	Root     tlog.Hash `json:"root"` // the checkpoint's index line
+	// Hosts and Endpoints are every host and endpoint of the tree, sorted.
+	Hosts     []IndexedHost     `json:"hosts"`
+	Endpoints []IndexedEndpoint `json:"endpoints,omitempty"`
+}
+
+// IndexedEndpoint is an endpoint's index line and, for the endpoint the
+// selection names, its captures, as IndexedHost.
+type IndexedEndpoint struct {
+	IndexEndpoint
+	Seqs  []uint64 `json:"seqs,omitempty"`
+	Times []int64  `json:"times,omitempty"`
 }
 
 // IndexedHost is a host's index line and, for a host the selection
@@ -36,9 +47,9 @@ type IndexedHost struct {
 
 // covers reports whether a selection covers a host: its --host, or every
 // host when it selects by time only (or not at all). A selection by id
-// covers none.
+// or endpoint covers none.
 func (s Selection) covers(host string) bool {
-	if len(s.IDs) > 0 {
+	if len(s.IDs) > 0 || s.Endpoint != "" {
 		return false
 	}
 	return s.Host == "" || strings.EqualFold(s.Host, host)
@@ -49,26 +60,37 @@ func (x *exporter) captureIndex() error {
 	if x.ck.Index == nil || len(x.opts.Selection.IDs) > 0 {
 		return nil
 	}
-	lists := map[string][]store.Opening{}
-	idx, err := IndexOf(x.st, x.ck.Size, func(host string, o []store.Opening) {
-		if x.opts.Selection.covers(host) {
-			lists[host] = append([]store.Opening(nil), o...)
+	sel := x.opts.Selection
+	idx, err := IndexOf(x.st, x.ck.Size, func(kind, key string) bool {
+		if kind == kindEndpoint {
+			return sel.Endpoint == key
 		}
+		return sel.covers(key)
 	})
 	if err != nil {
 		return err
 	}
-	if idx.Root() != *x.ck.Index {
-		return fmt.Errorf("checkpoint %d signs capture index %s but the store's indexes give %s: run `telltale verify`",
+	ci := CaptureIndex{Format: idx.Format(*x.ck.Index), TreeSize: x.ck.Size, Root: *x.ck.Index}
+	if ci.Format == "" {
+		return fmt.Errorf("checkpoint %d signs capture index %s but the store's records give %s: run `telltale verify`",
 			x.cp.Index, *x.ck.Index, idx.Root())
 	}
-	ci := CaptureIndex{Format: IndexFormat, TreeSize: x.ck.Size, Root: *x.ck.Index}
 	for _, h := range idx.Hosts() {
 		ih := IndexedHost{IndexHost: h}
-		for _, o := range lists[h.Host] {
+		for _, o := range idx.Kept(kindHost, h.Host) {
 			ih.Seqs, ih.Times = append(ih.Seqs, o.Seq), append(ih.Times, o.Time)
 		}
 		ci.Hosts = append(ci.Hosts, ih)
+	}
+	for _, e := range idx.Endpoints() {
+		if ci.Format == IndexFormatV1 {
+			break
+		}
+		ie := IndexedEndpoint{IndexEndpoint: e}
+		for _, o := range idx.Kept(kindEndpoint, e.Endpoint) {
+			ie.Seqs, ie.Times = append(ie.Seqs, o.Seq), append(ie.Times, o.Time)
+		}
+		ci.Endpoints = append(ci.Endpoints, ie)
 	}
 	b, err := json.Marshal(ci)
 	if err != nil {
@@ -82,7 +104,7 @@ func (x *exporter) captureIndex() error {
 // index lists, and says what that proves in Anchors.Completeness.
 func (v *bundleVerifier) captureIndex() {
 	sel := v.m.Selection
-	filtered := sel.Host != "" || sel.Since != "" || sel.Until != ""
+	filtered := sel.filtered()
 	switch {
 	case len(sel.IDs) > 0:
 		v.rep.Anchors.Completeness = "not claimed: the bundle holds captures chosen by id"
@@ -97,7 +119,7 @@ func (v *bundleVerifier) captureIndex() {
 		return
 	}
 	ci, ok := v.readIndex()
-	if !ok {
+	if !ok || !v.endpointIndexed(ci, sel) {
 		return
 	}
 	want, ok := v.indexSelected(ci, sel)
@@ -112,6 +134,9 @@ func (v *bundleVerifier) captureIndex() {
 	if sel.Host != "" {
 		what += " of host " + strings.ToLower(sel.Host)
 	}
+	if sel.Endpoint != "" {
+		what += " of endpoint " + sel.Endpoint
+	}
 	if sel.Since != "" {
 		what += " from " + sel.Since
 	}
@@ -120,64 +145,6 @@ func (v *bundleVerifier) captureIndex() {
 	}
 	v.rep.Anchors.Completeness = fmt.Sprintf("%s in the log up to tree size %d: %d, all in this bundle (by the capture index the checkpoint signs)",
 		what, ci.TreeSize, len(want))
-}
-
-// readIndex parses capture-index.json and checks it against the
-// checkpoint: every listed host's hash, and the root.
-func (v *bundleVerifier) readIndex() (*CaptureIndex, bool) {
-	b, err := v.read(FileIndex, maxFile)
-	if err != nil {
-		v.fail(FileIndex, "%v: the checkpoint signs a capture index, and the bundle must carry it", err)
-		return nil, false
-	}
-	var ci CaptureIndex
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ci); err != nil || ci.Format != IndexFormat {
-		v.fail(FileIndex, "not a capture index (%v)", err)
-		return nil, false
-	}
-	if ci.TreeSize != v.ck.Size || ci.Root != *v.ck.Index {
-		v.fail(FileIndex, "is the index of tree size %d, root %s; the checkpoint signs tree size %d, index %s",
-			ci.TreeSize, ci.Root, v.ck.Size, *v.ck.Index)
-		return nil, false
-	}
-	lines := make([]IndexHost, len(ci.Hosts))
-	for i, h := range ci.Hosts {
-		lines[i] = h.IndexHost
-		if i > 0 && ci.Hosts[i-1].Host >= h.Host {
-			v.fail(FileIndex, "hosts are not sorted and unique at %q", h.Host)
-			return nil, false
-		}
-		if h.Seqs != nil && !v.hostList(h, ci.TreeSize) {
-			return nil, false
-		}
-	}
-	if got := IndexRoot(lines); got != ci.Root {
-		v.fail(FileIndex, "its host lines hash to %s, but the checkpoint signs %s: the index was changed", got, ci.Root)
-		return nil, false
-	}
-	return &ci, true
-}
-
-// hostList checks one host's full list against its line.
-func (v *bundleVerifier) hostList(h IndexedHost, size uint64) bool {
-	n := len(h.Seqs)
-	if len(h.Times) != n || uint64(n) != h.Count {
-		v.fail(FileIndex, "host %q: %d seqs and %d times for a count of %d", h.Host, n, len(h.Times), h.Count)
-		return false
-	}
-	for i, s := range h.Seqs {
-		if s == 0 || s > size || (i > 0 && s <= h.Seqs[i-1]) {
-			v.fail(FileIndex, "host %q: seq %d out of order or outside the tree", h.Host, s)
-			return false
-		}
-	}
-	if got := HostHash(h.Host, h.Seqs, h.Times); got != h.Hash {
-		v.fail(FileIndex, "host %q: its captures hash to %s, but its line says %s: the list was changed", h.Host, got, h.Hash)
-		return false
-	}
-	return true
 }
 
 // indexSelected is the captures the selection must hold, by seq, with their
@@ -199,6 +166,20 @@ func (v *bundleVerifier) indexSelected(ci *CaptureIndex, sel Selection) (map[uin
 		}
 		for i, s := range h.Seqs {
 			if t := h.Times[i]; t >= lo && t < hi {
+				want[s] = t
+			}
+		}
+	}
+	for _, e := range ci.Endpoints {
+		if e.Endpoint != sel.Endpoint {
+			continue
+		}
+		if e.Seqs == nil {
+			v.fail(FileIndex, "endpoint %q is the selection but the index does not list its captures", e.Endpoint)
+			return nil, false
+		}
+		for i, s := range e.Seqs {
+			if t := e.Times[i]; t >= lo && t < hi {
 				want[s] = t
 			}
 		}
@@ -241,7 +222,7 @@ func (v *bundleVerifier) matchCaptures(want map[uint64]int64, sel Selection) {
 		where := fmt.Sprintf("%s line %d", FileCaptures, n)
 		t, ok := want[r.Seq]
 		switch {
-		case !ok && sel.covers(r.Host) && !outside(r.Time.UTC().Format(store.TimeFormat), sel.Since, sel.Until):
+		case !ok && sel.holds(r.Host, &line.Capture) && !outside(r.Time.UTC().Format(store.TimeFormat), sel.Since, sel.Until):
 			v.fail(where, "capture %d is in the selection, but the signed capture index does not list it there", r.Seq)
 		case ok && t != store.IndexNanos(r.Time):
 			v.fail(where, "capture %d: its time is not the one the signed capture index lists", r.Seq)

@@ -32,6 +32,7 @@ func TestSignTree_SignsTheCaptureIndex(t *testing.T) {
 	for _, c := range caps {
 		r, _ := st.Record(c.Leaves[0] + 1)
 		x.Add(strings.ToUpper(r.Host), r.Seq, r.Time.UnixNano())
+		x.AddEndpoint(EndpointOf(r.Head.Method, r.Head.URL), r.Seq, r.Time.UnixNano())
 	}
 	if hosts := x.Hosts(); len(hosts) != 3 || hosts[0].Host != "api.cloud.com" || hosts[0].Count != 2 || x.Root() != *ck.Index {
 		t.Errorf("index: got %+v root %s, signed %s", hosts, x.Root(), *ck.Index)
@@ -75,6 +76,7 @@ func TestVerify_IndexLies(t *testing.T) {
 	for _, c := range caps[1:] { // capture 1 left out
 		r, _ := st.Record(c.Leaves[0] + 1)
 		x.Add(r.Host, r.Seq, store.IndexNanos(r.Time))
+		x.AddEndpoint(EndpointOf(r.Head.Method, r.Head.URL), r.Seq, store.IndexNanos(r.Time))
 	}
 	idx := x.Root()
 	lie, err := Sign(Checkpoint{Origin: k.signer.Name(), Size: size, Root: root, Time: now.Add(time.Minute), Index: &idx}, k.signer)
@@ -146,7 +148,7 @@ func TestBundle_IndexCatchesALeftOutCapture(t *testing.T) {
 	both := maps.Clone(dropped)
 	both[FileIndex], _ = json.Marshal(ci)
 	rep = verifyBundle(t, resign(t, k, names, both), k.vkey)
-	hasFinding(t, rep.Failures, "capture-index.json: its host lines hash to "+IndexRoot(hostLines(ci)).String()+
+	hasFinding(t, rep.Failures, "capture-index.json: its lines hash to "+IndexRoot(hostLines(ci), endpointLines(ci)).String()+
 		", but the checkpoint signs "+ci.Root.String()+": the index was changed")
 }
 
@@ -154,6 +156,14 @@ func hostLines(ci CaptureIndex) []IndexHost {
 	var out []IndexHost
 	for _, h := range ci.Hosts {
 		out = append(out, h.IndexHost)
+	}
+	return out
+}
+
+func endpointLines(ci CaptureIndex) []IndexEndpoint {
+	var out []IndexEndpoint
+	for _, e := range ci.Endpoints {
+		out = append(out, e.IndexEndpoint)
 	}
 	return out
 }

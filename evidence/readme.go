@@ -116,18 +116,34 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    without --tsa-ca it checks each signature against the certificate the
    timestamp carries and says the TSA is not trusted.
 
-{{end}}{{if or .Selection.Host .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
-   of host {{.Selection.Host}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
+{{end}}{{if or .Selection.Host .Selection.Endpoint .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
+   of host {{.Selection.Host}}{{end}}{{if .Selection.Endpoint}}
+   of endpoint {{.Selection.Endpoint}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
    A checkpoint with an "index <base64>" line signs the capture index of
-   the whole tree: for every host, how many captures it holds and the
-   SHA-256 of their numbers and times:
+   the whole tree: for every host and endpoint, how many captures it
+   holds and the SHA-256 of their numbers and times:
 
      host hash  SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
                 line "<seq> <unix nanoseconds>\n" per capture, by seq
-     index      SHA-256 of "telltale-index/v1\n" and one line
-                "<count> <host hash, hex> <host>\n" per host, by host
+     endpoint   the same, of "telltale-endpoint-index/v1\nendpoint
+     hash       <endpoint>\n" and the endpoint's requests
+     index      SHA-256 of "telltale-index/v2\n", one line
+                "host <count> <host hash, hex> <host>\n" per host, by host,
+                then one "endpoint <count> <endpoint hash, hex> <endpoint>\n"
+                per endpoint, by endpoint (an older "telltale-index/v1"
+                index has lines "<count> <host hash, hex> <host>\n" only)
 
-   capture-index.json holds every host's line, and the full list of the
+{{if .Selection.Endpoint}}   An endpoint is a request's method, a space, its URL's host[:port] in
+   lowercase and its path, without scheme or query. Tunnels and denied
+   connections have none: they are in their host's list only. For this
+   selection capture-index.json lists the endpoint's captures in full
+   (and no host's). It proves and leaves unproven what it does for a
+   host, below: the index is as honest as the key holder, and "telltale
+   verify" on the whole log recomputes it from each request's method and
+   URL. A "telltale-index/v1" index (an older checkpoint) has no
+   endpoint lines and proves nothing about an endpoint.
+
+{{end}}   capture-index.json holds every host's line, and the full list of the
    hosts this selection covers. Proven: every capture of the selection
    that the checkpointed tree holds is in this bundle; none was left out
    by whoever exported it. Not proven: that the index itself left no
@@ -146,18 +162,19 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
       main, frac = s.rstrip('Z').split('.')
       return calendar.timegm(time.strptime(main, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(frac)
   ci, cp = json.load(open('capture-index.json')), open('checkpoint.txt').read().split('\n')
-  lines = ['telltale-index/v1']
-  for h in ci['hosts']:
-      if 'seqs' in h:
-          t = 'telltale-host-index/v1\nhost %s\n' % h['host'] + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
-          assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h['host']
-      lines.append('%d %s %s' % (h['count'], h['hash'], h['host']))
+  lines = [ci['format']]
+  for kind in ('host', 'endpoint'):
+      for h in ci.get(kind + 's', []):
+          if 'seqs' in h:
+              t = 'telltale-%s-index/v1\n%s %s\n' % (kind, kind, h[kind]) + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
+              assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h[kind]
+          lines.append((kind + ' ' if ci['format'] == 'telltale-index/v2' else '') + '%d %s %s' % (h['count'], h['hash'], h[kind]))
   root = base64.b64encode(hashlib.sha256(('\n'.join(lines) + '\n').encode()).digest()).decode()
   assert cp[4] == 'index ' + root, 'the index is not the one the checkpoint signs'
   sel = json.load(open('manifest.json'))['selection']
-  host, lo, hi = sel.get('host', '').lower(), ns(sel.get('since')), ns(sel.get('until'))
-  want = set(s for h in ci['hosts'] if not host or h['host'] == host
-             for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi))
+  host, ep, lo, hi = sel.get('host', '').lower(), sel.get('endpoint'), ns(sel.get('since')), ns(sel.get('until'))
+  lists = [e for e in ci.get('endpoints', []) if e['endpoint'] == ep] if ep else [h for h in ci['hosts'] if not host or h['host'] == host]
+  want = set(s for h in lists for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi))
   have = set(int(json.loads(l)['id']) for l in open('captures.jsonl'))
   assert want <= have, 'left out: %s' % sorted(want - have)
   print('%d captures of the selection in the signed index, all in this bundle' % len(want))

@@ -273,24 +273,36 @@ F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    verify --tsa-ca".
 
 F12. capture-index.json, in every bundle whose checkpoint has an index
-   line but one selected by capture ids: {"format": "telltale-index/v1",
+   line but one selected by capture ids: {"format": "telltale-index/v2"
+   (or "telltale-index/v1" from an older checkpoint: hosts only),
    "tree_size" (the checkpoint's), "root" (base64: the checkpoint's index
    line), "hosts": by host (bytewise), every host of the tree: {"host"
    (lowercase, "" for records without one), "count", "hash" (hex), and
    for every host the selection covers, "seqs" and "times": its
-   captures' opening seq and time (unix nanoseconds), by seq}}.
+   captures' opening seq and time (unix nanoseconds), by seq},
+   "endpoints" (v2 only): by endpoint (bytewise), every endpoint of the
+   tree: {"endpoint", "count", "hash", and for the selection's endpoint
+   "seqs" and "times"}}. An endpoint is a request record's method, a
+   space, and its URL without scheme and query, the host[:port] in
+   lowercase ("POST cis.citrix.com/api/upload"; bytes below 0x20 and
+   0x7f as %XX); tunnels and denied records have none.
 
-     hash    SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
+     hash    SHA-256 of "telltale-host-index/v1\nhost <host>\n" (or
+             "telltale-endpoint-index/v1\nendpoint <endpoint>\n") and one
              line "<seq> <time>\n" per capture, by seq
-     root    SHA-256 of "telltale-index/v1\n" and one line
+     root    v2: SHA-256 of "telltale-index/v2\n", one line
+             "host <count> <hash> <host>\n" per host, by host, then one
+             "endpoint <count> <hash> <endpoint>\n" per endpoint
+             v1: SHA-256 of "telltale-index/v1\n" and one line
              "<count> <hash> <host>\n" per host, by host
 
-   A selection covers its --host, or every host when it selects by time
-   or not at all; a selection by capture ids covers none, and proves
-   nothing about completeness. For each covered host, the captures in
-   seqs whose time is in the selection's range [since, until) are
-   exactly the captures of that host in captures.jsonl, with those times
-   (their opening record's time in unix nanoseconds).
+   A selection covers its --host, or its --endpoint, or every host when
+   it selects by time or not at all; a selection by capture ids covers
+   none, and proves nothing about completeness; an --endpoint selection
+   under a v1 index proves nothing either. For each covered host or
+   endpoint, the captures in seqs whose time is in the selection's range
+   [since, until) are exactly its captures in captures.jsonl, with those
+   times (their opening record's time in unix nanoseconds).
 
 F13. What a bundle does not prove. That the key is the log's: only you
    can tell (F2). Anything after checkpoint.txt's time. Traffic that did

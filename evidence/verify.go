@@ -54,7 +54,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	v := &verifier{st: st, key: opts.Verifier, rep: &Report{Size: size},
-		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}, index: NewIndex(), indexRoots: map[uint64]tlog.Hash{}}
+		bodies: map[string]bodyCheck{}, roots: map[uint64]tlog.Hash{}, index: NewIndex(), indexRoots: map[uint64][2]tlog.Hash{}}
 	if v.responses, err = st.ResponseCaptures(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -94,9 +94,10 @@ type verifier struct {
 	cps       []verifiedCheckpoint // checkpoints whose signature verified, in order
 	roots     map[uint64]tlog.Hash // recomputed root at each checkpoint's size
 	// index is the capture index of the records read so far (index.go);
-	// indexRoots its root at each checkpoint's size.
+	// indexRoots its root at each checkpoint's size, and its older,
+	// host-only root.
 	index      *Index
-	indexRoots map[uint64]tlog.Hash
+	indexRoots map[uint64][2]tlog.Hash
 	firstBad   uint64 // the first record that failed; 0 when none did
 }
 
@@ -174,7 +175,7 @@ func (v *verifier) positions(chunk []rawRecord, last uint64) error {
 		v.checkStored(n, v.tree.push(h)[1:], stored[base+1:])
 		if _, ok := v.roots[n+1]; ok {
 			v.roots[n+1] = v.tree.root()
-			v.indexRoots[n+1] = v.index.Root()
+			v.indexRoots[n+1] = [2]tlog.Hash{v.index.Root(), v.index.RootV1()}
 		}
 	}
 	return nil

@@ -48,6 +48,9 @@ func selectionText(s evidence.Selection) string {
 	if s.Host != "" {
 		parts = append(parts, "host "+s.Host)
 	}
+	if s.Endpoint != "" {
+		parts = append(parts, "endpoint "+s.Endpoint)
+	}
 	if s.Since != "" {
 		parts = append(parts, "captured from "+s.Since)
 	}

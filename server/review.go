@@ -98,7 +98,7 @@ func uiExportOptions(sel evidence.Selection, cfg *configs.Config) (evidence.Expo
 	if len(sel.IDs) > 0 && (sel.Host != "" || sel.Since != "" || sel.Until != "") {
 		return o, errors.New("ids select captures by id: use them without host, since and until")
 	}
-	o.Selection = evidence.Selection{Host: sel.Host, IDs: sel.IDs, Redact: sel.Redact}
+	o.Selection = evidence.Selection{Host: sel.Host, Endpoint: sel.Endpoint, IDs: sel.IDs, Redact: sel.Redact}
 	for _, t := range []struct {
 		in  string
 		s   *string

@@ -17,6 +17,7 @@ import (
 
 type exportFlags struct {
 	out, data, config, host string
+	endpoint                string
 	times                   timeRange
 	ids                     []string
 	redact, noRedact        bool
@@ -42,6 +43,7 @@ proven; --no-redact keeps them in the bundle, with a warning.`,
 	f.StringVar(&fl.data, "data", defaultDataDir, "data dir")
 	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.redact_fields, redact_headers and tsa_url; default: the embedded one")
 	f.StringVar(&fl.host, "host", "", "only captures of this host")
+	f.StringVar(&fl.endpoint, "endpoint", "", `only requests to this endpoint, "METHOD HOST/PATH" (no query), e.g. "POST cis.citrix.com/api/upload"; not with --host`)
 	fl.times.add(cmd, captureTime)
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
 	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
@@ -54,13 +56,19 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 	if fl.out == "" {
 		return o, usage(errors.New("-o FILE.zip is required: where to write the bundle"))
 	}
-	if len(fl.ids) > 0 && (fl.host != "" || fl.times.since != "" || fl.times.until != "") {
-		return o, usage(errors.New("--id selects captures by id: use it without --host, --since and --until"))
+	if len(fl.ids) > 0 && (fl.host != "" || fl.endpoint != "" || fl.times.since != "" || fl.times.until != "") {
+		return o, usage(errors.New("--id selects captures by id: use it without --host, --endpoint, --since and --until"))
+	}
+	if fl.endpoint != "" && fl.host != "" {
+		return o, usage(errors.New("--endpoint names its host: use it without --host"))
+	}
+	if _, err := evidence.ParseEndpoint(fl.endpoint); fl.endpoint != "" && err != nil {
+		return o, usage(err)
 	}
 	if fl.noRedact && fl.redactSet {
 		return o, usage(errors.New("--redact and --no-redact: give one"))
 	}
-	o.Selection = evidence.Selection{Host: fl.host, IDs: fl.ids, Redact: !fl.noRedact && fl.redact}
+	o.Selection = evidence.Selection{Host: fl.host, Endpoint: fl.endpoint, IDs: fl.ids, Redact: !fl.noRedact && fl.redact}
 	var err error
 	if o.Since, o.Until, err = fl.times.parse(); err != nil {
 		return o, err

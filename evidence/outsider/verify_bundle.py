@@ -724,6 +724,27 @@ def check_timestamps(bd, m, notes, say):
 
 
 # F12: the signed capture index and the selection's completeness.
+def endpoint_of(method, url):
+    if not method or not url:
+        return ''
+    base = url.split('?', 1)[0]
+    if '://' in base:
+        base = base.split('://', 1)[1]
+    auth, slash, path = base.partition('/')
+    e = method + ' ' + auth.lower() + slash + path
+    return ''.join('%%%02X' % ord(c) if ord(c) < 0x20 or ord(c) == 0x7f else c for c in e)
+
+
+def index_lists(ci, kind, idx, v2):
+    keys = [h[kind] for h in ci.get(kind + 's', [])]
+    need(keys == sorted(keys, key=lambda k: k.encode()) and len(set(keys)) == len(keys), 'index %ss not sorted', kind)
+    for h in ci.get(kind + 's', []):
+        if 'seqs' in h:
+            t = 'telltale-%s-index/v1\n%s %s\n' % (kind, kind, h[kind]) + ''.join('%d %d\n' % x for x in zip(h['seqs'], h['times']))
+            need(shahex(t.encode()) == h['hash'] and len(h['seqs']) == h['count'] == len(h['times']), 'index of %s %r', kind, h[kind])
+        idx.append((kind + ' ' if v2 else '') + '%d %s %s' % (h['count'], h['hash'], h[kind]))
+
+
 def check_index(bd, m, cp, lines, say):
     sel = m['selection']
     if sel.get('ids'):
@@ -735,31 +756,38 @@ def check_index(bd, m, cp, lines, say):
         say('completeness: the checkpoint has no index line; nothing proves the selection complete')
         return
     ci = json.loads(bd.get('capture-index.json'))
-    need(ci['format'] == 'telltale-index/v1' and ci['tree_size'] == cp['size'], 'capture-index.json is not the checkpoint\'s')
-    idx = ['telltale-index/v1']
-    hosts = [h['host'] for h in ci['hosts']]
-    need(hosts == sorted(hosts, key=lambda h: h.encode()) and len(set(hosts)) == len(hosts), 'index hosts not sorted')
-    for h in ci['hosts']:
-        if 'seqs' in h:
-            t = 'telltale-host-index/v1\nhost %s\n' % h['host'] + ''.join('%d %d\n' % x for x in zip(h['seqs'], h['times']))
-            need(shahex(t.encode()) == h['hash'] and len(h['seqs']) == h['count'] == len(h['times']), 'index of host %r', h['host'])
-        idx.append('%d %s %s' % (h['count'], h['hash'], h['host']))
+    v2 = ci['format'] == 'telltale-index/v2'
+    need((v2 or ci['format'] == 'telltale-index/v1' and 'endpoints' not in ci) and ci['tree_size'] == cp['size'],
+         'capture-index.json is not the checkpoint\'s')
+    idx = [ci['format']]
+    index_lists(ci, 'host', idx, v2)
+    index_lists(ci, 'endpoint', idx, v2)
     root = base64.b64encode(sha(('\n'.join(idx) + '\n').encode())).decode()
     need(root == ci['root'] and root == cp['index'], 'capture-index.json is not the index the checkpoint signs')
+    ep = sel.get('endpoint')
+    if ep and not v2:
+        say('completeness: the checkpoint\'s index has no endpoints; nothing proves the selection complete')
+        return
     lo = nanos(sel['since']) if sel.get('since') else None
     hi = nanos(sel['until']) if sel.get('until') else None
     have = {}
     for line, recs in lines:
-        have[int(line['id'])] = ((recs[0][1].get('host') or '').lower(), nanos(recs[0][1]['time']))
-    covered = [h for h in ci['hosts'] if not sel.get('host') or h['host'] == sel['host'].lower()]
+        c = line['capture']
+        key = endpoint_of(c['method'], c['url']) if c['kind'] == 'exchange' else ''
+        have[int(line['id'])] = (key if ep else (recs[0][1].get('host') or '').lower(), nanos(recs[0][1]['time']))
+    if ep:
+        covered, kind = [e for e in ci.get('endpoints', []) if e['endpoint'] == ep], 'endpoint'
+        need(all(k == ep for k, _ in have.values()), 'a capture is not of endpoint %r', ep)
+    else:
+        covered, kind = [h for h in ci['hosts'] if not sel.get('host') or h['host'] == sel['host'].lower()], 'host'
     for h in covered:
-        need('seqs' in h, 'capture-index.json: covered host %r has no seqs', h['host'])
+        need('seqs' in h, 'capture-index.json: covered %s %r has no seqs', kind, h[kind])
         want = {s: n for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi)}
-        got = {s: n for s, (hh, n) in have.items() if hh == h['host']}
-        need(want == got, 'host %r: the bundle has captures %s, the signed index %s',
-             h['host'], sorted(got), sorted(want))
-    say('completeness: %d host(s) covered, every capture the signed index lists for the selection is here, no other'
-        % len(covered))
+        got = {s: n for s, (hh, n) in have.items() if hh == h[kind]}
+        need(want == got, '%s %r: the bundle has captures %s, the signed index %s',
+             kind, h[kind], sorted(got), sorted(want))
+    say('completeness: %d %s(s) covered, every capture the signed index lists for the selection is here, no other'
+        % (len(covered), kind))
 
 
 def main(argv=None):
