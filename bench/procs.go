@@ -30,6 +30,10 @@ const (
 	ModeGoproxy  = "goproxy"
 	ModeTelltale = "telltale"
 	ModeMitmdump = "mitmdump"
+	// ModeTelltaleDirect is Telltale with capture.wal_direct: its
+	// write-ahead log written with O_DIRECT|O_DSYNC, not write+fdatasync.
+	// Not in the default modes; name it with -modes.
+	ModeTelltaleDirect = "telltale-direct"
 )
 
 // proxyProc is one proxy process under measurement.
@@ -87,10 +91,11 @@ func startAndWait(cmd *exec.Cmd) (string, error) {
 
 // startTelltale runs serve intercepting localhost; upstreamHost (the
 // upstream's localhost:port) is named in upstream.allow_local, since the
-// proxy refuses its own host otherwise.
-func startTelltale(bin, work, upstreamCA, upstreamHost string) (*proxyProc, error) {
+// proxy refuses its own host otherwise. walDirect sets capture.wal_direct.
+func startTelltale(bin, work, upstreamCA, upstreamHost string, walDirect bool) (*proxyProc, error) {
 	data := filepath.Join(work, "telltale-data")
-	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nadmin:\n  listen: 127.0.0.1:0\nintercept:\n  hosts: [localhost]\nupstream:\n  ca_file: %s\n  allow_local: [%q]\nlog:\n  level: info\n  format: json\n", data, upstreamCA, upstreamHost)
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nadmin:\n  listen: 127.0.0.1:0\nintercept:\n  hosts: [localhost]\nupstream:\n  ca_file: %s\n  allow_local: [%q]\ncapture:\n  wal_direct: %t\nlog:\n  level: info\n  format: json\n",
+		data, upstreamCA, upstreamHost, walDirect)
 	path := filepath.Join(work, "telltale.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return nil, err

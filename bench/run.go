@@ -110,8 +110,8 @@ func measure(ctx context.Context, cfg Config, up *upstream, mode string, w Workl
 	case ModeDirect:
 	case ModeGoproxy:
 		p, err = startGoproxy(cfg.Self, work, up.caFile)
-	case ModeTelltale:
-		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile, up.host())
+	case ModeTelltale, ModeTelltaleDirect:
+		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile, up.host(), mode == ModeTelltaleDirect)
 	case ModeMitmdump:
 		p, err = startMitmdump(work, up.caFile)
 	default:
