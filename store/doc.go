@@ -16,9 +16,10 @@
 // record is durable in the WAL; what Append acknowledged survives a
 // kill -9.
 //
-// The indexer (index.go) then applies the WAL's records to bbolt in large
-// transactions: the record, its tree hashes, its indexes and its inline
-// body, exactly as they would have been written directly. Every read
+// The indexer (indexer.go) then applies the WAL's records to bbolt in
+// large transactions, at most one per Options.IndexDelay unless a read is
+// waiting: the record, its tree hashes, its indexes and its inline body,
+// exactly as they would have been written directly. Every read
 // (view) first waits until the indexer has applied every record durable
 // when the read began, so a read sees every Append that returned; the lag
 // is one indexer transaction. A failed index transaction is logged and

@@ -51,9 +51,29 @@ func (s *Store) indexLoop() {
 	}
 }
 
-// gather adds the groups queued behind first, up to maxIndexBatch.
+// gather adds the groups that arrive within IndexDelay of first, up to
+// maxIndexBatch, so that a busy store pays one bbolt commit (two fsyncs,
+// which would otherwise queue up with the WAL's flushes on the disk) for
+// many groups. A read waiting for the indexer (caughtUp) cuts the wait
+// short.
 func (s *Store) gather(first []walEntry) []walEntry {
 	entries := first
+	timer := time.NewTimer(s.opts.IndexDelay)
+	defer timer.Stop()
+wait:
+	for len(entries) < maxIndexBatch {
+		select {
+		case g, ok := <-s.toIndex:
+			if !ok {
+				return entries
+			}
+			entries = append(entries, g...)
+		case <-timer.C:
+			break wait
+		case <-s.kick:
+			break wait
+		}
+	}
 	for len(entries) < maxIndexBatch {
 		select {
 		case g, ok := <-s.toIndex:
@@ -145,6 +165,10 @@ func (s *Store) caughtUp() {
 	target := s.durable.Load()
 	if s.indexed.Load() >= target {
 		return
+	}
+	select {
+	case s.kick <- struct{}{}: // the indexer need not wait for more
+	default:
 	}
 	timeout := time.NewTimer(indexWait)
 	defer timeout.Stop()

@@ -29,6 +29,8 @@ const (
 	DefaultMaxBody   = 64 << 20
 	DefaultMaxBatch  = 256
 	DefaultLazyDelay = 5 * time.Millisecond
+	// DefaultIndexDelay: at most about a hundred indexer commits a second.
+	DefaultIndexDelay = 10 * time.Millisecond
 )
 
 // Options configure Open. The zero value is a writable store with the
@@ -87,6 +89,10 @@ type Options struct {
 	// write plus fdatasync (Linux only; Open fails elsewhere, and the first
 	// Append fails on a file system without O_DIRECT, such as tmpfs).
 	WALDirect bool
+	// IndexDelay is how long the indexer waits for more WAL groups before
+	// it applies what it has to bbolt, unless a read is waiting; 0 means
+	// DefaultIndexDelay.
+	IndexDelay time.Duration
 	// SegmentSize is how much each write-ahead log segment preallocates;
 	// 0 means DefaultSegmentSize.
 	SegmentSize int64
@@ -129,6 +135,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SegmentSize <= 0 {
 		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.IndexDelay <= 0 {
+		o.IndexDelay = DefaultIndexDelay
 	}
 	o.SegmentSize = (o.SegmentSize + 4095) &^ 4095 // whole blocks, for O_DIRECT
 	return o
@@ -178,6 +187,7 @@ type Store struct {
 	indexed   atomic.Uint64   // last Seq applied to bbolt
 	idxMu     sync.Mutex
 	idxCh     chan struct{} // closed and replaced whenever indexed grows
+	kick      chan struct{} // a read is waiting: the indexer should not wait for more
 
 	// pruneMu is held for reading by Append from sealing its body to its
 	// commit, and for writing by Prune while it deletes bodies, so that an
@@ -267,6 +277,7 @@ func (s *Store) start() error {
 		return s.db.View(func(tx *bolt.Tx) error { return checkCapture(tx, c) })
 	})
 	s.idxCh = make(chan struct{})
+	s.kick = make(chan struct{}, 1)
 	s.queue = make(chan *pending, s.opts.MaxBatch)
 	s.done = make(chan struct{})
 	s.toIndex = make(chan []walEntry, indexQueue)
