@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // TestCLI_Export_EndpointProvenComplete: `telltale export --endpoint`
