@@ -35,9 +35,10 @@ type DerivedTx struct {
 }
 
 // DerivedView runs fn in a read transaction over the derived buckets.
-// Buckets that do not exist yet read as empty.
+// Buckets that do not exist yet read as empty. Only DerivedUpdate writes
+// them, so it does not wait for the indexer.
 func (s *Store) DerivedView(fn func(*DerivedTx) error) error {
-	return s.view(func(tx *bolt.Tx) error { return fn(&DerivedTx{tx: tx}) })
+	return s.viewIndexed(func(tx *bolt.Tx) error { return fn(&DerivedTx{tx: tx}) })
 }
 
 // DerivedUpdate runs fn in a write transaction over the derived buckets.

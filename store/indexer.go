@@ -158,17 +158,18 @@ func (s *Store) advance(seq uint64) {
 // caughtUp waits until every record that was durable when it was called is
 // indexed, so that a read sees every Append that has returned. The wait is
 // the indexer's lag, normally well under a millisecond per group.
-func (s *Store) caughtUp() {
+func (s *Store) caughtUp() { s.indexedTo(s.durable.Load()) }
+
+// indexedTo waits until the records up to target are indexed. It kicks the
+// indexer, which then commits without waiting for more groups: a reader
+// that needs only older records must not wait, or every such read under
+// load costs a bbolt commit of its own.
+func (s *Store) indexedTo(target uint64) {
 	if s.toIndex == nil {
 		return
 	}
-	target := s.durable.Load()
 	if s.indexed.Load() >= target {
 		return
-	}
-	select {
-	case s.kick <- struct{}{}: // the indexer need not wait for more
-	default:
 	}
 	timeout := time.NewTimer(indexWait)
 	defer timeout.Stop()
@@ -178,6 +179,13 @@ func (s *Store) caughtUp() {
 		s.idxMu.Unlock()
 		if s.indexed.Load() >= target {
 			return
+		}
+		// Kick again at each wake: the indexer may have taken the last
+		// kick for a commit that stopped short of target, and would then
+		// wait out IndexDelay for the group holding it.
+		select {
+		case s.kick <- struct{}{}: // the indexer need not wait for more
+		default:
 		}
 		select {
 		case <-ch:

@@ -81,12 +81,24 @@ func (s *Store) Capture(id string) (*Capture, error) {
 		return nil, fmt.Errorf("capture %q: %w", id, ErrNotFound)
 	}
 	var c Capture
-	err = s.view(func(tx *bolt.Tx) (err error) {
+	load := func(tx *bolt.Tx) (err error) {
 		if c, err = loadCapture(tx, seq, true); err == nil {
 			s.markCapturePruned(tx, &c)
 		}
 		return err
-	})
+	}
+	// Most captures read are older than the indexer's lag (the analysis
+	// reads each a scan later): wait only for the opening record, and for
+	// the rest only when the capture reads incomplete while records that
+	// were durable at the call are still to be indexed: its response may
+	// be among them.
+	durable := s.durable.Load()
+	s.indexedTo(min(seq, durable))
+	behind := s.indexed.Load() < durable
+	err = s.viewIndexed(load)
+	if err == nil && !c.Complete && behind {
+		err = s.view(load)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("capture %s: %w", id, err)
 	}

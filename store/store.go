@@ -359,8 +359,15 @@ func (s *Store) Stats() Stats {
 // apply every record durable so far (caughtUp), so that a read sees every
 // Append that has returned. A fault reading the mapped file (a file
 // truncated while open: SIGBUS) is ErrDamaged, not a crash.
-func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+func (s *Store) view(fn func(*bolt.Tx) error) error {
 	s.caughtUp()
+	return s.viewIndexed(fn)
+}
+
+// viewIndexed is view without the wait: fn sees what is indexed now. For
+// reads whose records are known to be indexed (indexedTo) or that do not
+// read what the WAL feeds (the derived buckets).
+func (s *Store) viewIndexed(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {

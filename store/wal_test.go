@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -203,5 +204,42 @@ func TestStore_WAL_DirectIO(t *testing.T) {
 		if err != nil || r.Body.Size != int64(i*97) {
 			t.Errorf("record %d: got %+v, %v, want a %d-byte body", 2*i, r, err, i*97)
 		}
+	}
+}
+
+// TestStore_WAL_ReadOfIndexedCaptureDoesNotWait: reading a capture the
+// indexer already holds must not force a commit of the newer records
+// (under load, the analysis reading each capture once made the indexer
+// commit once per read), yet a capture whose response is still in the WAL
+// reads complete, and every other read sees every returned Append.
+func TestStore_WAL_ReadOfIndexedCaptureDoesNotWait(t *testing.T) {
+	s := mustOpen(t, newTestDir(t), Options{Now: testClock(), IndexDelay: time.Hour})
+	a := mustAppend(t, s, request("example.com", "/a"), nil)
+	mustAppend(t, s, response(a), nil)
+	if _, err := s.Size(); err != nil { // a read: everything indexed
+		t.Fatal(err)
+	}
+	batches := s.Stats().IndexBatches
+
+	b := mustAppend(t, s, request("example.com", "/b"), nil)
+	c, err := s.Capture(strconv.FormatUint(a, 10))
+	if err != nil || !c.Complete {
+		t.Fatalf("Capture(a) = %+v, %v; want complete", c, err)
+	}
+	if st := s.Stats(); st.IndexBatches != batches || st.IndexLag != 1 {
+		t.Fatalf("after reading an indexed capture: %d index batches (was %d), lag %d; want no commit, lag 1",
+			st.IndexBatches, batches, st.IndexLag)
+	}
+
+	mustAppend(t, s, response(b), nil)
+	c, err = s.Capture(strconv.FormatUint(b, 10))
+	if err != nil || !c.Complete {
+		t.Fatalf("Capture(b), its records only in the WAL = %+v, %v; want complete", c, err)
+	}
+	if lag := s.Stats().IndexLag; lag != 0 {
+		t.Fatalf("lag %d after reading a capture in the WAL; want 0", lag)
+	}
+	if _, err := s.Capture("99"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Capture(99) = %v; want ErrNotFound at once", err)
 	}
 }
