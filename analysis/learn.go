@@ -379,14 +379,14 @@ func (a *Analyzer) scan(stop <-chan struct{}) (int, error) {
 		batch = batch[:0]
 		return err
 	}
-	err := a.st.Skim(a.cursor, func(r *store.Record) error {
+	err := a.st.Captures(a.cursor, func(r *store.Record, c *store.Capture) error {
 		select {
 		case <-stop:
 			return errStopped
 		default:
 		}
 		if r.Kind == store.KindRequest {
-			l, err := a.analyseRecord(r)
+			l, err := a.analyse(r, c)
 			if err != nil {
 				return err
 			}
@@ -406,13 +406,9 @@ func (a *Analyzer) scan(stop <-chan struct{}) (int, error) {
 	return total, flush()
 }
 
-// analyseRecord learns from the capture a request record opened; nil
+// analyse learns from the capture c that request record r opened; nil
 // when it is not complete and never will be.
-func (a *Analyzer) analyseRecord(r *store.Record) (*learned, error) {
-	c, err := a.st.Capture(strconv.FormatUint(r.Seq, 10))
-	if err != nil {
-		return nil, err
-	}
+func (a *Analyzer) analyse(r *store.Record, c *store.Capture) (*learned, error) {
 	if !c.Complete {
 		if r.Seq <= a.startSize || a.opts.now().Sub(r.Time) > a.opts.staleAfter() {
 			return nil, nil

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -91,5 +93,67 @@ func TestStore_Skim_MatchesRecordsIdentity(t *testing.T) {
 		if k.Seq != f.Seq || k.Capture != f.Capture || k.Kind != f.Kind || !k.Time.Equal(f.Time) || k.Host != f.Host || k.Head != nil {
 			t.Errorf("record %d: skimmed %+v, want the identity of %+v", i, k, f)
 		}
+	}
+}
+
+// TestStore_Captures_MatchesRecordsAndCapture: the one-decode scan hands fn
+// every record Records does and, for each opening record, what Capture
+// returns, across chunk boundaries (responses answered chunks later), with
+// a tunnel, a request still waiting and a start after a request.
+func TestStore_Captures_MatchesRecordsAndCapture(t *testing.T) {
+	s := mustOpen(t, newTestDir(t), Options{})
+	var open []uint64
+	for i := range 300 {
+		open = append(open, mustAppend(t, s, request("las.cloud.com", fmt.Sprint("/", i)), []byte("body")))
+		if i >= 5 { // answer five behind, so responses trail their requests
+			mustAppend(t, s, response(open[i-5]), []byte("ok"))
+		}
+	}
+	mustAppend(t, s, &Record{Kind: KindTunnel, Host: "t.example"}, nil)
+	for _, seq := range open[295:299] {
+		mustAppend(t, s, response(seq), nil)
+	} // open[299] waits
+
+	for _, from := range []uint64{0, 2, 260, 600} {
+		var want []*Record
+		s.Records(from, func(r *Record) error { want = append(want, r); return nil })
+		var got []*Record
+		err := s.Captures(from, func(r *Record, c *Capture) error {
+			got = append(got, r)
+			if (r.Kind == KindResponse) != (c == nil) {
+				t.Fatalf("from %d: record %d (%s) with capture %v", from, r.Seq, r.Kind, c)
+			}
+			if c == nil {
+				return nil
+			}
+			wantC, err := s.Capture(c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c, wantC) {
+				t.Fatalf("from %d: capture %s\n got %+v\nwant %+v", from, c.ID, c, wantC)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("from %d: %d records, want the %d Records gives", from, len(got), len(want))
+		}
+	}
+	var complete, waiting int
+	s.Captures(1, func(r *Record, c *Capture) error {
+		switch {
+		case c == nil:
+		case c.Complete:
+			complete++
+		default:
+			waiting++
+		}
+		return nil
+	})
+	if complete != 300 || waiting != 1 {
+		t.Fatalf("%d complete captures and %d waiting, want 300 (299 exchanges and a tunnel) and 1", complete, waiting)
 	}
 }

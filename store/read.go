@@ -43,6 +43,68 @@ func (s *Store) Skim(from uint64, fn func(*Record) error) error {
 	return s.records(from, skimRecord, fn)
 }
 
+// Captures calls fn with every record from Seq from (0 means 1) on, in
+// Seq order, as Records does, and with the full capture (as Capture
+// returns it) of each record that opens one; c is nil for a response.
+// Each record is decoded once: a response is read with its request and
+// handed to fn again when its turn comes. For scans that look at every
+// capture (the analysis worker); an error from fn stops it.
+func (s *Store) Captures(from uint64, fn func(r *Record, c *Capture) error) error {
+	type item struct {
+		r *Record
+		c *Capture
+	}
+	from = max(from, 1)
+	answered := map[uint64]*Record{} // responses read with their request
+	for {
+		var chunk []item
+		err := s.view(func(tx *bolt.Tx) error {
+			cur := tx.Bucket(bucketRecords).Cursor()
+			for k, v := cur.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = cur.Next() {
+				seq := seqOfIndexKey(k)
+				if r, ok := answered[seq]; ok {
+					delete(answered, seq)
+					chunk = append(chunk, item{r: r})
+					continue
+				}
+				r, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", seq, err)
+				}
+				s.markPruned(tx, r)
+				if r.Kind == KindResponse {
+					chunk = append(chunk, item{r: r})
+					continue
+				}
+				var resp *Record
+				if rv := tx.Bucket(bucketResponses).Get(k); len(rv) == 8 {
+					if resp, err = getRecord(tx, seqOfIndexKey(rv)); err != nil {
+						return fmt.Errorf("record %d: %w", seqOfIndexKey(rv), err)
+					}
+					s.markPruned(tx, resp)
+					answered[resp.Seq] = resp
+				}
+				c := captureOf(r, resp, true)
+				s.markCapturePruned(tx, &c)
+				chunk = append(chunk, item{r: r, c: &c})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("captures: %w", err)
+		}
+		for _, it := range chunk {
+			if err := fn(it.r, it.c); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < recordsChunk {
+			return nil
+		}
+		from = chunk[len(chunk)-1].r.Seq + 1
+	}
+}
+
 func (s *Store) records(from uint64, decode func([]byte) (*Record, error), fn func(*Record) error) error {
 	from = max(from, 1)
 	for {
