@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/store"
 )
 
@@ -35,6 +36,7 @@ type entry struct {
 	host     string // lowercase
 	url      string
 	endpoint string
+	exact    string // evidence.EndpointOf, what the capture index and export --endpoint name; "" for tunnels and refusals
 	name     string // the endpoint's name ("Compliance upload"), or ""
 	status   int
 	err      string
@@ -151,6 +153,9 @@ func (c *catalog) apply(r *store.Record) *entry {
 		e.kind, e.complete, e.reqBytes, e.resBytes = store.CaptureTunnel, true, r.BytesUp, r.BytesDown
 	}
 	e.endpoint = c.intern(c.endpointOf(e))
+	if e.kind == store.CaptureExchange {
+		e.exact = c.intern(evidence.EndpointOf(e.method, e.url))
+	}
 	e.name = c.intern(c.names.Of(e.endpoint))
 	c.numbers.Add(e.seq)
 	e.num = c.numbers.Len()
@@ -320,12 +325,18 @@ func (c *catalog) get(seq uint64) (it Item, next string, ok bool) {
 type facet struct {
 	Value string `json:"value"`
 	Count int    `json:"count"`
+	// Name is an exact endpoint's name from the profile ("Compliance
+	// upload"), when it has one.
+	Name string `json:"name,omitempty"`
 }
 
 // facets counts captures by host, method, kind and endpoint, for the
-// filters' choices.
+// filters' choices, and by exact endpoint ("POST host/path", as the
+// signed capture index and an export by endpoint name it), for the
+// export form's.
 func (c *catalog) facets() map[string][]facet {
-	counts := map[string]map[string]int{"hosts": {}, "methods": {}, "kinds": {}, "endpoints": {}}
+	counts := map[string]map[string]int{"hosts": {}, "methods": {}, "kinds": {}, "endpoints": {}, "exact_endpoints": {}}
+	names := map[string]string{}
 	c.mu.RLock()
 	for _, e := range c.entries {
 		counts["hosts"][e.host]++
@@ -334,13 +345,21 @@ func (c *catalog) facets() map[string][]facet {
 		if e.method != "" {
 			counts["methods"][e.method]++
 		}
+		if e.exact != "" {
+			counts["exact_endpoints"][e.exact]++
+			names[e.exact] = e.name
+		}
 	}
 	c.mu.RUnlock()
 	out := map[string][]facet{}
 	for name, m := range counts {
 		list := make([]facet, 0, len(m))
 		for v, n := range m {
-			list = append(list, facet{v, n})
+			f := facet{Value: v, Count: n}
+			if name == "exact_endpoints" {
+				f.Name = names[v]
+			}
+			list = append(list, f)
 		}
 		slices.SortFunc(list, func(a, b facet) int {
 			if a.Count != b.Count {

@@ -165,6 +165,11 @@ func TestFacetsAndRelated(t *testing.T) {
 	if len(f["hosts"]) != 2 || f["hosts"][0].Count != 5 || len(f["methods"]) != 2 || len(f["endpoints"]) != 2 {
 		t.Errorf("facets: got %+v", f)
 	}
+	// Exact endpoints, as export --endpoint takes them: the templated
+	// upload endpoint is five exact ones.
+	if ex := f["exact_endpoints"]; len(ex) != 6 || ex[0] != (facet{Value: "GET b.example/token", Count: 5}) || ex[1].Value != "POST a.example/upload/100000" {
+		t.Errorf("exact endpoints: got %+v", ex)
+	}
 	var rel struct {
 		Item       Item
 		Prev, Next string

@@ -15,7 +15,7 @@ import (
 //
 //	GET  /api/captures?offset=&cursor=&order=&sort=&limit=&host=&method=&status=&kind=&endpoint=&since=&until=&q=&changed=&drift=
 //	                                 a page of Items (list.go)
-//	GET  /api/facets                 hosts, methods, kinds and endpoints, with their counts
+//	GET  /api/facets                 hosts, methods, kinds, endpoints and exact endpoints, with their counts
 //	GET  /api/numbers                {"ids": [...]}: capture ids in number order (1, 2, 3…)
 //	GET  /api/profile                {"secret_headers", "secret_fields"}: what the UI masks until revealed
 //	GET  /api/personal               every personal identifier sent (analysis.go)

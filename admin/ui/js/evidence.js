@@ -92,6 +92,11 @@ function exportCard(ev, facets, refresh) {
   const radio = (name, value, label, checked) => h('label', h('input', {type: 'radio', name, value, checked}), ' ', label);
   const host = h('select', {name: 'host', 'aria-label': 'Host'},
     ((facets && facets.hosts) || []).map(x => h('option', {value: x.value}, `${x.value} (${num(x.count)})`)));
+  // Exact endpoints, as the signed capture index names them: a bundle of
+  // one proves it holds every capture of it.
+  const endpoint = h('select', {name: 'endpoint', 'aria-label': 'Endpoint'},
+    ((facets && facets.exact_endpoints) || []).map(x => h('option', {value: x.value},
+      `${x.name ? x.name + ': ' : ''}${x.value} (${num(x.count)})`)));
   const since = h('input', {type: 'datetime-local', name: 'since', 'aria-label': 'From'});
   const until = h('input', {type: 'datetime-local', name: 'until', 'aria-label': 'Until'});
   const ids = h('input', {type: 'text', name: 'ids', placeholder: '12, 15, 40', 'aria-label': 'Capture numbers'});
@@ -103,6 +108,7 @@ function exportCard(ev, facets, refresh) {
     const scope = fd.get('scope');
     const body = {redact: fd.get('redact') === 'yes'};
     if (scope === 'host') body.host = host.value;
+    if (scope === 'endpoint') body.endpoint = endpoint.value;
     if (scope === 'range') {
       body.since = localInputToISO(since.value);
       body.until = localInputToISO(until.value);
@@ -127,6 +133,7 @@ function exportCard(ev, facets, refresh) {
   }},
   h('span.muted', 'Captures'),
   h('div.opts', radio('scope', 'all', 'all', true), radio('scope', 'host', 'of host', false), host,
+    radio('scope', 'endpoint', 'of endpoint', false), endpoint,
     radio('scope', 'range', 'between', false), since, '–', until, radio('scope', 'ids', 'these capture numbers', false), ids),
   h('span.muted', 'Secrets'),
   h('div.opts', radio('redact', 'yes', 'withhold them (Authorization, cookies, tokens, secrets; each listed, everything else still proven)', true),
