@@ -121,6 +121,17 @@ func openNote(msg []byte, v note.Verifier) (*note.Note, error) {
 //
 // The root is read from the store's tree hashes; Verify recomputes it.
 func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
+	return signTreeWith(st, signer, now, nil)
+}
+
+// SignTree is evidence.SignTree over the cache's store, reading for the
+// capture index only the records appended since the cache's last use. A
+// long-running signer (serve's checkpointer) uses it.
+func (c *IndexCache) SignTree(signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
+	return signTreeWith(c.st, signer, now, c)
+}
+
+func signTreeWith(st *store.Store, signer note.Signer, now time.Time, cache *IndexCache) (store.Checkpoint, bool, error) {
 	size, err := st.Size()
 	if err != nil {
 		return store.Checkpoint{}, false, err
@@ -138,11 +149,18 @@ func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpo
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	index, err := IndexOf(st, size, nil)
+	var idx tlog.Hash
+	if cache != nil {
+		idx, err = cache.Root(size)
+	} else {
+		var index *Index
+		if index, err = IndexOf(st, size, nil); err == nil {
+			idx = index.Root()
+		}
+	}
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	idx := index.Root()
 	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: size, Root: root, Time: now, Index: &idx}, signer)
 	if err != nil {
 		return store.Checkpoint{}, false, err

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -250,6 +251,61 @@ func IndexOf(st *store.Store, size uint64, keep func(kind, key string) bool) (*I
 	return x, nil
 }
 
+// IndexCache keeps the capture index of one store's first records, so
+// that each checkpoint reads only the records appended since the last:
+// IndexOf reads every record, about 8 µs each (seconds at a million).
+// Safe for concurrent use.
+type IndexCache struct {
+	st   *store.Store
+	mu   sync.Mutex
+	x    *Index // of the first size records; nil until the first Root
+	size uint64
+}
+
+// NewIndexCache is an empty cache over st.
+func NewIndexCache(st *store.Store) *IndexCache { return &IndexCache{st: st} }
+
+// Root is the index root of the first size records, as IndexOf(st, size,
+// nil).Root() computes it.
+func (c *IndexCache) Root(size uint64) (tlog.Hash, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.x == nil || size < c.size {
+		x, err := IndexOf(c.st, size, nil)
+		if err != nil {
+			return tlog.Hash{}, err
+		}
+		c.x, c.size = x, size
+		return x.Root(), nil
+	}
+	err := c.st.Records(c.size+1, func(r *store.Record) error {
+		if r.Seq > size {
+			return errIndexed
+		}
+		c.x.addRecord(r)
+		c.size = r.Seq
+		return nil
+	})
+	if err != nil && !errors.Is(err, errIndexed) {
+		c.x = nil // part-way: start afresh next time
+		return tlog.Hash{}, fmt.Errorf("capture index: %w", err)
+	}
+	if c.size != size {
+		c.x = nil
+		return tlog.Hash{}, fmt.Errorf("capture index: the log has %d records, not %d", c.size, size)
+	}
+	return c.x.Root(), nil
+}
+
+// addRecord adds one record, in Seq order: an opening record to its
+// host's list, a request also to its endpoint's.
+func (x *Index) addRecord(r *store.Record) {
+	if r.Kind != store.KindResponse {
+		x.Add(r.Host, r.Seq, store.IndexNanos(r.Time))
+	}
+	x.addEndpoint(r)
+}
+
 // addEndpoint adds a request to its endpoint's list.
 func (x *Index) addEndpoint(r *store.Record) {
 	if r.Kind != store.KindRequest || r.Head == nil {
@@ -261,12 +317,7 @@ func (x *Index) addEndpoint(r *store.Record) {
 }
 
 // indexRecord adds an opening record to the verifier's running index.
-func (v *verifier) indexRecord(r *store.Record) {
-	if r.Kind != store.KindResponse {
-		v.index.Add(r.Host, r.Seq, store.IndexNanos(r.Time))
-	}
-	v.index.addEndpoint(r)
-}
+func (v *verifier) indexRecord(r *store.Record) { v.index.addRecord(r) }
 
 // bad notes a record that failed: the index cannot be recomputed past it.
 func (v *verifier) bad(seq uint64) {

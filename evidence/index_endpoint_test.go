@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -217,5 +218,50 @@ func TestReadme_EndpointCompletenessCommandWorks(t *testing.T) {
 	os.WriteFile(filepath.Join(work, FileCaptures), []byte(strings.Join(lines[1:], "")), 0o600)
 	if out := run(); !strings.Contains(out, "left out") {
 		t.Errorf("completeness check with a capture left out: %s", out)
+	}
+}
+
+// TestIndexCache_MatchesIndexOf: the capture index extended checkpoint by
+// checkpoint has the root IndexOf recomputes from every record, through
+// tunnels, refusals and responses, and a smaller size (a cache over an
+// older store) starts afresh.
+func TestIndexCache_MatchesIndexOf(t *testing.T) {
+	st, k := newEndpoints(t)
+	cache := NewIndexCache(st)
+	check := func(size uint64) {
+		t.Helper()
+		x, err := IndexOf(st, size, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cache.Root(size)
+		if err != nil || got != x.Root() {
+			t.Fatalf("size %d: cache root %v, %v; IndexOf %v", size, got, err, x.Root())
+		}
+	}
+	n, _ := st.Size()
+	for _, size := range []uint64{3, 3, 9, n} {
+		check(size)
+	}
+	check(5)
+	for i := range 3 {
+		req := appendRecord(t, st, request("las.cloud.com", "POST", fmt.Sprintf("https://las.cloud.com/api/u%d", i)), nil)
+		appendRecord(t, st, response(req, 200), nil)
+	}
+	cp, signed, err := cache.SignTree(k.signer, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || !signed {
+		t.Fatalf("SignTree: %v, signed %v", err, signed)
+	}
+	c, err := Open(cp.Note, k.verifier(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := IndexOf(st, c.Size, nil)
+	if c.Index == nil || *c.Index != x.Root() {
+		t.Fatalf("checkpoint of size %d signs index %v, want %v", c.Size, c.Index, x.Root())
+	}
+	rep, err := Verify(st, VerifyOptions{Verifier: k.verifier(t)})
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %v", err, findingStrings(rep.Failures))
 	}
 }

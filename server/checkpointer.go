@@ -25,6 +25,7 @@ import (
 // copies exist outside the machine to witness the log.
 type checkpointer struct {
 	st       *store.Store
+	index    *evidence.IndexCache // the capture index, extended at each checkpoint
 	signer   note.Signer
 	interval time.Duration
 	log      zerolog.Logger
@@ -51,7 +52,7 @@ func openCheckpointer(dataDir string, interval time.Duration, st *store.Store, l
 		log.Info().Str("key", vkey).Str("file", filepath.Join(dataDir, "ca", "log.pub")).
 			Msg("evidence: created the log signing key; record this verifier key outside this machine")
 	}
-	return &checkpointer{st: st, signer: signer, interval: interval, log: log, now: time.Now,
+	return &checkpointer{st: st, index: evidence.NewIndexCache(st), signer: signer, interval: interval, log: log, now: time.Now,
 		stop: make(chan struct{})}, nil
 }
 
@@ -95,7 +96,7 @@ func (c *checkpointer) start() {
 func (c *checkpointer) Sign(ctx context.Context) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cp, signed, err := evidence.SignTree(c.st, c.signer, c.now())
+	cp, signed, err := c.index.SignTree(c.signer, c.now())
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
