@@ -121,17 +121,14 @@ func openNote(msg []byte, v note.Verifier) (*note.Note, error) {
 //
 // The root is read from the store's tree hashes; Verify recomputes it.
 func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
-	return signTreeWith(st, signer, now, nil)
+	return NewIndexCache(st).SignTree(signer, now)
 }
 
 // SignTree is evidence.SignTree over the cache's store, reading for the
 // capture index only the records appended since the cache's last use. A
-// long-running signer (serve's checkpointer) uses it.
+// long-running signer (serve's checkpointer) keeps one cache.
 func (c *IndexCache) SignTree(signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
-	return signTreeWith(c.st, signer, now, c)
-}
-
-func signTreeWith(st *store.Store, signer note.Signer, now time.Time, cache *IndexCache) (store.Checkpoint, bool, error) {
+	st := c.st
 	size, err := st.Size()
 	if err != nil {
 		return store.Checkpoint{}, false, err
@@ -149,15 +146,7 @@ func signTreeWith(st *store.Store, signer note.Signer, now time.Time, cache *Ind
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	var idx tlog.Hash
-	if cache != nil {
-		idx, err = cache.Root(size)
-	} else {
-		var index *Index
-		if index, err = IndexOf(st, size, nil); err == nil {
-			idx = index.Root()
-		}
-	}
+	idx, err := c.Root(size)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
@@ -165,9 +154,9 @@ func signTreeWith(st *store.Store, signer note.Signer, now time.Time, cache *Ind
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	c, err := st.AppendCheckpoint(size, msg)
+	cp, err := st.AppendCheckpoint(size, msg)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	return c, true, nil
+	return cp, true, nil
 }

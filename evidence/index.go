@@ -316,9 +316,6 @@ func (x *Index) addEndpoint(r *store.Record) {
 	}
 }
 
-// indexRecord adds an opening record to the verifier's running index.
-func (v *verifier) indexRecord(r *store.Record) { v.index.addRecord(r) }
-
 // bad notes a record that failed: the index cannot be recomputed past it.
 func (v *verifier) bad(seq uint64) {
 	if v.firstBad == 0 || seq < v.firstBad {

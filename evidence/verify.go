@@ -204,7 +204,7 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 		return h
 	}
 	v.track(&r)
-	v.indexRecord(&r)
+	v.index.addRecord(&r)
 	data, err := store.LeafData(&r)
 	if err != nil {
 		fail(r.Capture, fmt.Sprintf("leaf: %v", err))

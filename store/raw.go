@@ -17,36 +17,18 @@ import (
 // transaction. A gap in the keys is a deleted record. An error from fn
 // stops it and is returned as is.
 func (s *Store) RawRecords(from uint64, fn func(seq uint64, value []byte) error) error {
-	from = max(from, 1)
 	type raw struct {
 		seq   uint64
 		value []byte
 	}
-	for {
-		var chunk []raw
-		err := s.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketRecords).Cursor()
-			for k, v := c.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = c.Next() {
-				if len(k) != 8 {
-					continue // not a record key; the verifier sees the gap
-				}
-				chunk = append(chunk, raw{binary.BigEndian.Uint64(k), bytes.Clone(v)})
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("records: %w", err)
+	read := func(_ *bolt.Tx, k, v []byte) (raw, bool, error) {
+		if len(k) != 8 {
+			return raw{}, false, nil // not a record key; the verifier sees the gap
 		}
-		for _, r := range chunk {
-			if err := fn(r.seq, r.value); err != nil {
-				return err
-			}
-		}
-		if len(chunk) < recordsChunk {
-			return nil
-		}
-		from = chunk[len(chunk)-1].seq + 1
+		return raw{binary.BigEndian.Uint64(k), bytes.Clone(v)}, true, nil
 	}
+	return scanRecords(s, from, read, func(r raw) uint64 { return r.seq },
+		func(r raw) error { return fn(r.seq, r.value) })
 }
 
 // maxHashRange is the most stored hashes StoredHashRange returns at once:

@@ -37,8 +37,8 @@ func (s *Store) Records(from uint64, fn func(*Record) error) error {
 }
 
 // Skim is Records with only each record's Seq, Capture, Kind, Time and
-// Host decoded: for scans that look at every record but need the rest of
-// only a few (the analysis worker).
+// Host decoded: for scans that look at every record but need none of the
+// rest (capture numbers).
 func (s *Store) Skim(from uint64, fn func(*Record) error) error {
 	return s.records(from, skimRecord, fn)
 }
@@ -54,85 +54,83 @@ func (s *Store) Captures(from uint64, fn func(r *Record, c *Capture) error) erro
 		r *Record
 		c *Capture
 	}
-	from = max(from, 1)
 	answered := map[uint64]*Record{} // responses read with their request
-	for {
-		var chunk []item
-		err := s.view(func(tx *bolt.Tx) error {
-			cur := tx.Bucket(bucketRecords).Cursor()
-			for k, v := cur.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = cur.Next() {
-				seq := seqOfIndexKey(k)
-				if r, ok := answered[seq]; ok {
-					delete(answered, seq)
-					chunk = append(chunk, item{r: r})
-					continue
-				}
-				r, err := decodeRecord(v)
-				if err != nil {
-					return fmt.Errorf("record %d: %w", seq, err)
-				}
-				s.markPruned(tx, r)
-				if r.Kind == KindResponse {
-					chunk = append(chunk, item{r: r})
-					continue
-				}
-				var resp *Record
-				if rv := tx.Bucket(bucketResponses).Get(k); len(rv) == 8 {
-					if resp, err = getRecord(tx, seqOfIndexKey(rv)); err != nil {
-						return fmt.Errorf("record %d: %w", seqOfIndexKey(rv), err)
-					}
-					s.markPruned(tx, resp)
-					answered[resp.Seq] = resp
-				}
-				c := captureOf(r, resp, true)
-				s.markCapturePruned(tx, &c)
-				chunk = append(chunk, item{r: r, c: &c})
-			}
-			return nil
-		})
+	read := func(tx *bolt.Tx, k, v []byte) (item, bool, error) {
+		seq := seqOfIndexKey(k)
+		if r, ok := answered[seq]; ok {
+			delete(answered, seq)
+			return item{r: r}, true, nil
+		}
+		r, err := decodeRecord(v)
 		if err != nil {
-			return fmt.Errorf("captures: %w", err)
+			return item{}, false, fmt.Errorf("record %d: %w", seq, err)
 		}
-		for _, it := range chunk {
-			if err := fn(it.r, it.c); err != nil {
-				return err
-			}
+		s.markPruned(tx, r)
+		if r.Kind == KindResponse {
+			return item{r: r}, true, nil
 		}
-		if len(chunk) < recordsChunk {
-			return nil
+		resp, err := responseOf(tx, seq)
+		if err != nil {
+			return item{}, false, err
 		}
-		from = chunk[len(chunk)-1].r.Seq + 1
+		if resp != nil {
+			s.markPruned(tx, resp)
+			answered[resp.Seq] = resp
+		}
+		c := captureOf(r, resp, true)
+		s.markCapturePruned(tx, &c)
+		return item{r: r, c: &c}, true, nil
 	}
+	return scanRecords(s, from, read, func(it item) uint64 { return it.r.Seq },
+		func(it item) error { return fn(it.r, it.c) })
 }
 
 func (s *Store) records(from uint64, decode func([]byte) (*Record, error), fn func(*Record) error) error {
+	read := func(tx *bolt.Tx, k, v []byte) (*Record, bool, error) {
+		r, err := decode(v)
+		if err != nil {
+			return nil, false, fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
+		}
+		s.markPruned(tx, r)
+		return r, true, nil
+	}
+	return scanRecords(s, from, read, func(r *Record) uint64 { return r.Seq }, fn)
+}
+
+// scanRecords reads the records bucket from Seq from (0 means 1) on,
+// recordsChunk items per read transaction, and calls fn with each item
+// read keeps, in key order and outside any transaction. seq is an item's
+// Seq, where the next chunk starts after. An error from fn stops it and is
+// returned as is.
+func scanRecords[T any](s *Store, from uint64, read func(tx *bolt.Tx, k, v []byte) (T, bool, error), seq func(T) uint64, fn func(T) error) error {
 	from = max(from, 1)
 	for {
-		var chunk []*Record
+		var chunk []T
 		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketRecords).Cursor()
 			for k, v := c.Seek(seqKey(from)); k != nil && len(chunk) < recordsChunk; k, v = c.Next() {
-				r, err := decode(v)
+				it, keep, err := read(tx, k, v)
 				if err != nil {
-					return fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
+					return err
 				}
-				s.markPruned(tx, r)
-				chunk = append(chunk, r)
+				if keep {
+					chunk = append(chunk, it)
+				}
 			}
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("records: %w", err)
 		}
-		for _, r := range chunk {
-			if err := fn(r); err != nil {
+		for _, it := range chunk {
+			if err := fn(it); err != nil {
 				return err
 			}
 		}
 		if len(chunk) < recordsChunk {
 			return nil
 		}
-		from = chunk[len(chunk)-1].Seq + 1
+		from = seq(chunk[len(chunk)-1]) + 1
 	}
 }
 
@@ -176,13 +174,21 @@ func loadCapture(tx *bolt.Tx, seq uint64, full bool) (Capture, error) {
 	if open.Kind == KindResponse {
 		return Capture{}, fmt.Errorf("record %d is a response: %w", seq, ErrNotFound)
 	}
-	var resp *Record
-	if v := tx.Bucket(bucketResponses).Get(seqKey(seq)); len(v) == 8 {
-		if resp, err = getRecord(tx, seqOfIndexKey(v)); err != nil {
-			return Capture{}, err
-		}
+	resp, err := responseOf(tx, seq)
+	if err != nil {
+		return Capture{}, err
 	}
 	return captureOf(open, resp, full), nil
+}
+
+// responseOf is the response record of the capture opened by record seq,
+// nil when it has none yet.
+func responseOf(tx *bolt.Tx, seq uint64) (*Record, error) {
+	v := tx.Bucket(bucketResponses).Get(seqKey(seq))
+	if len(v) != 8 {
+		return nil, nil
+	}
+	return getRecord(tx, seqOfIndexKey(v))
 }
 
 func getRecord(tx *bolt.Tx, seq uint64) (*Record, error) {
