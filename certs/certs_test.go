@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 var (
@@ -61,7 +63,7 @@ func MustOpen(tb testing.TB, dir string, opts Options) *Authority {
 // MustNewAuthority creates a CA for testHosts in a fresh temp dir.
 func MustNewAuthority(tb testing.TB, clock *fakeClock) *Authority {
 	tb.Helper()
-	return MustOpen(tb, filepath.Join(tb.TempDir(), "ca"), Options{Hosts: testHosts, Now: clock.Now})
+	return MustOpen(tb, filepath.Join(wine.TempDir(tb), "ca"), Options{Hosts: testHosts, Now: clock.Now})
 }
 
 func caPool(a *Authority) *x509.CertPool {
@@ -79,7 +81,7 @@ func skipOnWindows(t *testing.T) {
 
 func TestOpen_CreatesConstrainedCA(t *testing.T) {
 	clock := newClock()
-	a, created, err := Open(filepath.Join(t.TempDir(), "ca"), Options{
+	a, created, err := Open(filepath.Join(wine.TempDir(t), "ca"), Options{
 		Hosts: []string{"las.cloud.com", "*.citrixworkspacesapi.net", "LAS.cloud.com", "x.citrixworkspacesapi.net"},
 		Now:   clock.Now,
 	})
@@ -166,7 +168,7 @@ func TestOpen_CreatesConstrainedCA(t *testing.T) {
 
 func TestOpen_FileModes(t *testing.T) {
 	skipOnWindows(t)
-	dir := filepath.Join(t.TempDir(), "data", "ca")
+	dir := filepath.Join(wine.TempDir(t), "data", "ca")
 	MustOpen(t, dir, Options{Hosts: testHosts})
 	for _, tc := range []struct {
 		path string
@@ -217,7 +219,7 @@ func TestOpen_KeyFileIsECPrivateKeyPEM(t *testing.T) {
 }
 
 func TestOpen_ReloadsSameCA(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	first := MustOpen(t, dir, Options{Hosts: testHosts})
 	// Other hosts now must not change a loaded CA.
 	second, created, err := Open(dir, Options{Hosts: []string{"other.example"}})
@@ -240,7 +242,7 @@ func TestOpen_ReloadsSameCA(t *testing.T) {
 
 func TestOpen_RefusesWorldReadableKey(t *testing.T) {
 	skipOnWindows(t)
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	a := MustOpen(t, dir, Options{Hosts: testHosts})
 	if err := os.Chmod(a.KeyPath(), 0o644); err != nil {
 		t.Fatal(err)
@@ -255,7 +257,7 @@ func TestOpen_RefusesWorldReadableKey(t *testing.T) {
 }
 
 func TestOpen_RefusesMismatchedKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	MustOpen(t, dir, Options{Hosts: testHosts})
 	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -275,7 +277,7 @@ func TestOpen_RefusesMismatchedKey(t *testing.T) {
 }
 
 func TestOpen_RefusesLoneKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	MustOpen(t, dir, Options{Hosts: testHosts})
 	if err := os.Remove(filepath.Join(dir, "ca.pem")); err != nil {
 		t.Fatal(err)
@@ -292,7 +294,7 @@ func TestOpen_RefusesLoneKey(t *testing.T) {
 
 func TestOpen_RefusesExpiredCA(t *testing.T) {
 	clock := newClock()
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	MustOpen(t, dir, Options{Hosts: testHosts, Now: clock.Now, CAValidity: 48 * time.Hour})
 	clock.Add(49 * time.Hour)
 	_, _, err := Open(dir, Options{Hosts: testHosts, Now: clock.Now})
@@ -306,7 +308,7 @@ func TestOpen_RefusesExpiredCA(t *testing.T) {
 
 func TestOpen_InvalidHostsCreateNothing(t *testing.T) {
 	for _, hosts := range [][]string{nil, {}, {"las.cloud.com", "a..b"}, {"127.0.0.1"}, {"*.com"}} {
-		dir := filepath.Join(t.TempDir(), "ca")
+		dir := filepath.Join(wine.TempDir(t), "ca")
 		_, _, err := Open(dir, Options{Hosts: hosts})
 		if !errors.Is(err, ErrInvalidPattern) {
 			t.Errorf("Open(hosts=%q) error = %v, want %v", hosts, err, ErrInvalidPattern)
@@ -319,7 +321,7 @@ func TestOpen_InvalidHostsCreateNothing(t *testing.T) {
 
 func TestOpen_LogsNoKeyMaterial(t *testing.T) {
 	var buf bytes.Buffer
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	opts := Options{Hosts: testHosts, Logger: zerolog.New(&buf)}
 	MustOpen(t, dir, opts)
 	if _, err := Rotate(dir, opts); err != nil {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 func verify(a *Authority, cert *x509.Certificate, name string, now time.Time) error {
@@ -196,7 +198,7 @@ func TestAuthority_Leaf_RemintsAfterThreeQuarters(t *testing.T) {
 
 func TestAuthority_Leaf_CappedAtCANotAfter(t *testing.T) {
 	clock := newClock()
-	a := MustOpen(t, t.TempDir(), Options{Hosts: testHosts, Now: clock.Now, CAValidity: 72 * time.Hour})
+	a := MustOpen(t, wine.TempDir(t), Options{Hosts: testHosts, Now: clock.Now, CAValidity: 72 * time.Hour})
 	clock.Add(48 * time.Hour)
 	c, err := a.Leaf("las.cloud.com")
 	if err != nil {
@@ -217,7 +219,7 @@ func TestAuthority_Leaf_CappedAtCANotAfter(t *testing.T) {
 }
 
 func TestAuthority_Leaf_ValidityCappedAt825Days(t *testing.T) {
-	a := MustOpen(t, t.TempDir(), Options{Hosts: testHosts, Now: newClock().Now, LeafValidity: 1000 * 24 * time.Hour})
+	a := MustOpen(t, wine.TempDir(t), Options{Hosts: testHosts, Now: newClock().Now, LeafValidity: 1000 * 24 * time.Hour})
 	c, err := a.Leaf("las.cloud.com")
 	if err != nil {
 		t.Fatal(err)

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 func TestRotate_RetiresOldCA(t *testing.T) {
 	skipOnWindows(t)
 	clock := newClock()
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	old := MustOpen(t, dir, Options{Hosts: testHosts, Now: clock.Now})
 	oldKey, err := os.ReadFile(old.KeyPath())
 	if err != nil {
@@ -77,7 +79,7 @@ func TestRotate_RetiresOldCA(t *testing.T) {
 }
 
 func TestRotate_InvalidHostsKeepCurrentCA(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	old := MustOpen(t, dir, Options{Hosts: testHosts})
 	if _, err := Rotate(dir, Options{Hosts: []string{"a.*.b"}}); !errors.Is(err, ErrInvalidPattern) {
 		t.Fatalf("Rotate error = %v, want %v", err, ErrInvalidPattern)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 func signAndOpen(t *testing.T, signer note.Signer, vkey string) {
@@ -31,7 +33,7 @@ func signAndOpen(t *testing.T, signer note.Signer, vkey string) {
 }
 
 func TestOpenSigner_RoundTrip(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ca")
+	dir := filepath.Join(wine.TempDir(t), "ca")
 	signer, vkey, created, err := OpenSigner(dir, "telltale/host1")
 	if err != nil {
 		t.Fatalf("OpenSigner: %v", err)
@@ -72,7 +74,7 @@ func TestOpenSigner_RoundTrip(t *testing.T) {
 }
 
 func TestOpenSigner_ReloadUsesStoredKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	_, vkey, _, err := OpenSigner(dir, "telltale/host1")
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func TestOpenSigner_ReloadUsesStoredKey(t *testing.T) {
 }
 
 func TestOpenSigner_RewritesMissingPub(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	_, vkey, _, err := OpenSigner(dir, "telltale/host1")
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +118,7 @@ func TestOpenSigner_RewritesMissingPub(t *testing.T) {
 }
 
 func TestOpenSigner_RefusesMismatchedPub(t *testing.T) {
-	dir, other := t.TempDir(), t.TempDir()
+	dir, other := wine.TempDir(t), wine.TempDir(t)
 	if _, _, _, err := OpenSigner(dir, "telltale/host1"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestOpenSigner_RefusesMismatchedPub(t *testing.T) {
 }
 
 func TestOpenSigner_RefusesPubWithoutKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	if _, _, _, err := OpenSigner(dir, "telltale/host1"); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestOpenSigner_RefusesPubWithoutKey(t *testing.T) {
 
 func TestOpenSigner_RefusesWorldReadableKey(t *testing.T) {
 	skipOnWindows(t)
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	if _, _, _, err := OpenSigner(dir, "telltale/host1"); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func TestOpenSigner_RefusesWorldReadableKey(t *testing.T) {
 
 func TestOpenSigner_InvalidName(t *testing.T) {
 	for _, name := range []string{"", "has space", "has+plus"} {
-		if _, _, _, err := OpenSigner(t.TempDir(), name); err == nil {
+		if _, _, _, err := OpenSigner(wine.TempDir(t), name); err == nil {
 			t.Errorf("OpenSigner(name=%q): got nil error, want one", name)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/internal/testpki"
+	"github.com/telltale/telltale/internal/wine"
 	"github.com/telltale/telltale/store"
 )
 
@@ -103,7 +104,7 @@ type testProxy struct {
 
 func newTestProxy(t testing.TB, up *upstream, edit func(*Options)) *testProxy {
 	t.Helper()
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	ca, _, err := certs.Open(filepath.Join(dir, "ca"), certs.Options{Hosts: interceptHosts})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func (tp *testProxy) pool() *x509.CertPool {
 
 // caFile writes the proxy's CA certificate for curl.
 func (tp *testProxy) caFile(t *testing.T) string {
-	path := filepath.Join(t.TempDir(), "ca.pem")
+	path := filepath.Join(wine.TempDir(t), "ca.pem")
 	if err := os.WriteFile(path, tp.CA.CertPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/internal/wine"
 	"github.com/telltale/telltale/store"
 )
 
@@ -56,7 +57,7 @@ func newFullDisk(t *testing.T) *fullDisk {
 	retries, every := responseRetries, markEvery
 	responseRetries, markEvery = []time.Duration{time.Millisecond, time.Millisecond}, 10*time.Millisecond
 	t.Cleanup(func() { responseRetries, markEvery = retries, every })
-	f := &fullDisk{dir: t.TempDir(), events: make(chan Event, 100)}
+	f := &fullDisk{dir: wine.TempDir(t), events: make(chan Event, 100)}
 	f.full.Store(true)
 	var err error
 	f.st, err = store.Open(f.dir, store.Options{FailRecord: func(r *store.Record) error {

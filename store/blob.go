@@ -25,38 +25,63 @@ func (b *Body) storeBlob(key string) error {
 	if !b.temp {
 		return nil // moved by an earlier Append of this body
 	}
-	moved, err := b.s.moveBlob(key, b.file)
-	if err != nil {
-		return fmt.Errorf("store blob: %w", err)
-	}
+	f, moved, err := b.s.moveBlob(key, b.file)
+	b.file = f
 	if moved {
 		b.path, b.temp = b.s.blobPath(key), false
+	}
+	if err != nil {
+		return fmt.Errorf("store blob: %w", err)
 	}
 	return nil
 }
 
-// moveBlob renames f to the blob path of key, durably, unless the blob
-// exists already; then f stays where it is.
-func (s *Store) moveBlob(key string, f *os.File) (moved bool, err error) {
+// moveBlob renames the spooled file f to the blob path of key, durably,
+// unless the blob exists already; then f stays where it is. It returns the
+// file to keep: Windows renames a file only if every handle open on it
+// allows FILE_SHARE_DELETE, which os.OpenFile's handles do not ("The
+// process cannot access the file because it is being used by another
+// process"; https://github.com/golang/go/issues/32088), so f is closed
+// before the rename and reopened, read-only, wherever it then is.
+// On an error the Body keeps f, closed or not, and its path tells Close
+// what to remove.
+func (s *Store) moveBlob(key string, f *os.File) (kept *os.File, moved bool, err error) {
 	path := s.blobPath(key)
 	if _, err := os.Stat(path); err == nil {
-		return false, nil
+		return f, false, nil
 	}
 	if err := f.Sync(); err != nil {
-		return false, err
+		return f, false, err
 	}
 	dir := filepath.Dir(path)
 	if err := os.Mkdir(dir, 0o700); err == nil {
 		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return false, err
+			return f, false, err
 		}
 	} else if !errors.Is(err, fs.ErrExist) {
-		return false, err
+		return f, false, err
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return false, err
+	from := f.Name()
+	if err := f.Close(); err != nil {
+		return reopen(f, from, err)
 	}
-	return true, syncDir(dir)
+	if err := os.Rename(from, path); err != nil {
+		return reopen(f, from, err)
+	}
+	if kept, err = os.Open(path); err != nil {
+		return f, true, err
+	}
+	return kept, true, syncDir(dir)
+}
+
+// reopen opens the spooled file again after a failed move, so that the Body
+// still holds it and Close still removes it; it returns the move's error.
+func reopen(f *os.File, path string, moveErr error) (*os.File, bool, error) {
+	g, err := os.Open(path)
+	if err != nil {
+		return f, false, errors.Join(moveErr, err)
+	}
+	return g, false, moveErr
 }
 
 // OpenBody returns the stored bytes with the given content address (a

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 func TestStore_AppendCheckpoint_OrderAndReopen(t *testing.T) {
@@ -56,7 +58,7 @@ func TestStore_WriteTo_SnapshotOpensWithLiveBlobs(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 100) // a blob file
 	seq := mustAppend(t, s, request("a.example", "/"), big)
 	s.AppendCheckpoint(1, []byte("n"))
-	snap := filepath.Join(t.TempDir(), "snap.db")
+	snap := filepath.Join(wine.TempDir(t), "snap.db")
 	f, _ := os.Create(snap)
 	if _, err := s.WriteTo(f); err != nil {
 		t.Fatal(err)
@@ -80,7 +82,7 @@ func TestStore_WriteTo_SnapshotOpensWithLiveBlobs(t *testing.T) {
 }
 
 func TestStore_RawReadsAndCheckIndexes(t *testing.T) {
-	dir := t.TempDir() // not newTestDir: the test breaks the indexes on purpose
+	dir := wine.TempDir(t) // not newTestDir: the test breaks the indexes on purpose
 	s := mustOpen(t, dir, Options{Now: testClock()})
 	open := mustAppend(t, s, request("a.example", "/"), nil)
 	resp := mustAppend(t, s, response(open), []byte("ok"))

@@ -110,7 +110,7 @@ func swap(src *bolt.DB, tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil && runtime.GOOS != "windows" {
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		return err
 	}
 	return src.Close()

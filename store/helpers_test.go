@@ -15,13 +15,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 // newTestDir returns a data dir whose store is checked for integrity after
 // the test, once every store opened on it is closed.
 func newTestDir(tb testing.TB) string {
 	tb.Helper()
-	dir := tb.TempDir()
+	dir := wine.TempDir(tb)
 	tb.Cleanup(func() { checkIntegrity(tb, dir) })
 	return dir
 }
@@ -183,6 +185,16 @@ func mustAppend(tb testing.TB, s *Store, r *Record, data []byte) uint64 {
 		tb.Fatalf("Append: %v", err)
 	}
 	return seq
+}
+
+// bodyExists opens the stored body of key and closes it again: a reader
+// left open would hold the blob (Windows then cannot delete it).
+func bodyExists(s *Store, key string) error {
+	rc, _, err := s.OpenBody(key)
+	if err != nil {
+		return err
+	}
+	return rc.Close()
 }
 
 // mustRead reads a stored body by content address.

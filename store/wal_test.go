@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 // unindexed opens a store whose indexer always fails, appends n requests
@@ -110,7 +112,7 @@ func TestStore_WAL_TornLastFrameDropped(t *testing.T) {
 }
 
 func TestStore_WAL_DamagedFrameRefusesOpen(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	unindexed(t, dir, 2)
 	seg := onlySegment(t, dir)
 	data, err := os.ReadFile(seg)
