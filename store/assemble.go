@@ -19,8 +19,11 @@ func captureOf(open, resp *Record, full bool) Capture {
 	}
 	if open.Kind != KindRequest {
 		c.Kind, c.Complete = CaptureTunnel, true
-		if open.Kind == KindDenied {
+		switch open.Kind {
+		case KindDenied:
 			c.Kind = CaptureDenied
+		case KindLost:
+			c.Kind = CaptureLost
 		}
 		c.RequestBytes, c.ResponseBytes = open.BytesUp, open.BytesDown
 		c.Duration = open.Duration.String()

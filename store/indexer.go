@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -103,7 +104,12 @@ func (s *Store) index(entries []walEntry) error {
 				return err
 			}
 		}
-		return applyEntries(tx, entries)
+		if err := applyEntries(tx, entries); err != nil {
+			return err
+		}
+		// What the WAL acknowledged by now: a replay that finds less lost
+		// a segment (wal_scan.go).
+		return tx.Bucket(bucketMeta).Put(keyWALMark, seqKey(s.durable.Load()))
 	})
 	took := time.Since(start)
 	if err == nil {
@@ -201,24 +207,26 @@ func (s *Store) indexedTo(target uint64) {
 
 // replay applies the WAL's records above the database's size, which a
 // crash left unindexed, and removes the segments. A torn last frame was
-// never acknowledged and is dropped.
+// never acknowledged and is dropped. A log that lost acknowledged records
+// (wal_scan.go) is refused as it is, for Recover: nothing is applied and
+// no segment is touched.
 func (s *Store) replay(dir string) error {
-	var size uint64
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		size = tx.Bucket(bucketRecords).Sequence()
-		return nil
-	}); err != nil {
+	size, mark, err := s.logSize()
+	if err != nil {
 		return err
 	}
-	entries, err := readSegments(dir, size)
+	sc, err := scanWAL(dir, size, mark)
 	if err != nil {
 		return fmt.Errorf("replay wal: %w", err)
 	}
-	for i := range entries {
-		if err := fillFromValue(&entries[i]); err != nil {
-			return fmt.Errorf("replay wal: record %d: %w", entries[i].seq, err)
-		}
+	if len(sc.damage) > 0 {
+		return &WALError{Dir: s.dir, Damage: sc.damage}
 	}
+	for _, d := range sc.harmless {
+		s.log.Warn().Str("segment", d.Segment).Int64("offset", d.Offset).Str("what", d.What).
+			Msg("store: damaged bytes in the write-ahead log hid no record: the records around them are in order")
+	}
+	entries := sc.entries()
 	for chunk := range slices.Chunk(entries, maxIndexBatch) {
 		if err := s.db.Update(func(tx *bolt.Tx) error { return applyEntries(tx, chunk) }); err != nil {
 			return fmt.Errorf("replay wal: %w", err)
@@ -227,10 +235,29 @@ func (s *Store) replay(dir string) error {
 	if len(entries) > 0 {
 		s.log.Info().Int("records", len(entries)).Msg("store: applied records from the write-ahead log")
 	}
+	// bbolt synced every transaction above: only now may the segments go.
 	if err := removeSegments(dir); err != nil {
 		return fmt.Errorf("replay wal: %w", err)
 	}
 	return nil
+}
+
+// logSize is the database's size and its mark of what the WAL had
+// acknowledged (keyWALMark).
+func (s *Store) logSize() (size, mark uint64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		size, mark = walMarks(tx)
+		return nil
+	})
+	return size, mark, err
+}
+
+func walMarks(tx *bolt.Tx) (size, mark uint64) {
+	size = tx.Bucket(bucketRecords).Sequence()
+	if v := tx.Bucket(bucketMeta).Get(keyWALMark); len(v) == 8 {
+		mark = binary.BigEndian.Uint64(v)
+	}
+	return size, mark
 }
 
 // fillFromValue sets what the indexes need from the record's value.

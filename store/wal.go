@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -303,50 +302,6 @@ func (w *wal) close(indexed uint64) error {
 		w.rotate()
 	}
 	return w.release(indexed)
-}
-
-// readSegments returns every intact record in dir's segments above after,
-// in Seq order. A later segment supersedes an earlier one from its first
-// Seq on (a group whose flush failed was written again in a new segment).
-func readSegments(dir string, after uint64) ([]walEntry, error) {
-	nums, err := segmentFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []walEntry
-	for _, num := range nums {
-		data, err := os.ReadFile(filepath.Join(dir, segmentName(num)))
-		if err != nil {
-			return nil, err
-		}
-		for len(data) > 0 {
-			e, n, err := readFrame(data)
-			if errors.Is(err, errTorn) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("wal segment %d: %w", num, err)
-			}
-			data = data[n:]
-			if e.seq <= after {
-				continue
-			}
-			out = supersede(out, e.seq)
-			if want := after + uint64(len(out)) + 1; e.seq != want {
-				return nil, fmt.Errorf("wal segment %d: record %d where %d was due: %w", num, e.seq, want, ErrCorrupt)
-			}
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-// supersede drops the entries from seq on.
-func supersede(out []walEntry, seq uint64) []walEntry {
-	i, _ := slices.BinarySearchFunc(out, seq, func(e walEntry, s uint64) int {
-		return cmp.Compare(e.seq, s)
-	})
-	return out[:i]
 }
 
 // hasSegments reports whether dir holds any segment file.
