@@ -45,8 +45,11 @@ type Options struct {
 	Source string       // names this machine in alerts; "": the host name
 	// OnOutcome, when set, is told what became of each alert (metrics).
 	OnOutcome func(kind, outcome string)
-	Logger    zerolog.Logger
-	Now       func() time.Time // nil: time.Now
+	// Sink, when set, also gets each alert that is logged, whether or not
+	// a webhook is set: the Windows event log for the service (EventLog).
+	Sink   Sink
+	Logger zerolog.Logger
+	Now    func() time.Time // nil: time.Now
 }
 
 func (o *Options) setDefaults() {
@@ -155,6 +158,11 @@ func (n *Notifier) Notify(a Alert) {
 	a.Repeats = repeats
 	n.log.Warn().Str("kind", a.Kind).Str("severity", a.Severity).Str("host", a.Host).
 		Int("repeats", a.Repeats).Str("detail", a.Detail).Msg(a.Summary)
+	if n.opts.Sink != nil {
+		if err := n.opts.Sink.Write(a); err != nil {
+			n.log.Error().Err(err).Str("kind", a.Kind).Msg("alert not written to the event log")
+		}
+	}
 	queued, closed := n.enqueue(a)
 	switch {
 	case closed:

@@ -61,7 +61,7 @@ type operations struct {
 	once sync.Once
 }
 
-func newOperations(cfg *configs.Config, log zerolog.Logger) *operations {
+func newOperations(cfg *configs.Config, log zerolog.Logger, sink alert.Sink) *operations {
 	o := &operations{
 		Metrics:    metrics.New(metrics.Options{}),
 		log:        log.With().Str("component", "ops").Logger(),
@@ -79,6 +79,7 @@ func newOperations(cfg *configs.Config, log zerolog.Logger) *operations {
 		DeadLetter: filepath.Join(cfg.DataDir, DeadLetterFile),
 		Repeat:     time.Duration(cfg.Alerts.Repeat),
 		OnOutcome:  o.Metrics.Alert,
+		Sink:       sink,
 		Logger:     log,
 	})
 	return o

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/alert"
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/configs"
@@ -72,6 +73,9 @@ type Options struct {
 	// FirstPrune is how long after Run retention first runs; 0 means a
 	// minute.
 	FirstPrune time.Duration
+	// AlertSink, when set, also gets every alert (alert.Options.Sink):
+	// the Windows service's event log.
+	AlertSink alert.Sink
 }
 
 // New opens everything and listens; it serves nothing until Run.
@@ -89,7 +93,7 @@ func (s *Server) open(o Options) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	s.ops = newOperations(s.cfg, s.log)
+	s.ops = newOperations(s.cfg, s.log, o.AlertSink)
 	s.ops.source = o.Source
 	if o.FirstPrune > 0 {
 		s.ops.firstPrune = o.FirstPrune

@@ -1,25 +1,22 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/configs"
-	"github.com/telltale/telltale/server"
 )
 
 // The Windows service: `telltale service install|uninstall|start|stop`
 // (service_windows.go talks to the service manager; elsewhere
 // service_other.go says to use systemd). The service manager starts
 // `telltale service run`, which runs the same Server as serve and stops it
-// gracefully on the SCM's stop. What does not need Windows lives here, so
+// gracefully on the SCM's stop. What does not need Windows lives here and
+// in service_loop.go (the service's states, exit codes and event IDs), so
 // that it is tested on every platform.
 
 // serviceName is the Windows service's name (sc query Telltale).
@@ -173,109 +170,4 @@ func serviceConfig(file, data string, getenv func(string) string) (*configs.Conf
 		return nil, usage(err)
 	}
 	return cfg, nil
-}
-
-// Service manager requests and states, as serviceLoop sees them; the
-// Windows side translates them to and from golang.org/x/sys/windows/svc.
-type svcControl int
-
-const (
-	ctlStop svcControl = iota
-	ctlShutdown
-	ctlInterrogate
-	ctlReload // SERVICE_CONTROL_PARAMCHANGE: `sc control Telltale paramchange`
-)
-
-type svcState int
-
-const (
-	stateStartPending svcState = iota
-	stateRunning
-	stateStopPending
-	stateStopped
-)
-
-// serviceHost runs serve for the service and reloads it on request.
-type serviceHost struct {
-	load func() (*configs.Config, error)
-
-	mu  sync.Mutex
-	srv *server.Server // nil until started
-	log zerolog.Logger // the service's log, once started
-}
-
-// run starts serve, calls ready once it listens, and serves until ctx ends.
-func (h *serviceHost) run(ctx context.Context, ready func()) error {
-	cfg, err := h.load()
-	if err != nil {
-		return err
-	}
-	log, closeLog, err := server.OpenLogger(os.Stderr, cfg.Log)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	s, err := server.New(cfg, server.Options{Logger: log, Source: h.load})
-	if err != nil {
-		log.Error().Err(err).Msg("telltale service could not start")
-		return err
-	}
-	defer s.Close()
-	h.mu.Lock()
-	h.srv, h.log = s, log
-	h.mu.Unlock()
-	ready()
-	return s.Run(ctx)
-}
-
-func (h *serviceHost) reload() {
-	h.mu.Lock()
-	s, log := h.srv, h.log
-	h.mu.Unlock()
-	if s == nil {
-		return
-	}
-	if _, err := s.ReloadFromSource(); err != nil {
-		log.Error().Err(err).Msg("configuration not reloaded; the previous one stays in force")
-	}
-}
-
-// serviceLoop runs the service: it reports start pending, runs serve,
-// reports running once serve listens, and on stop or shutdown cancels it
-// and waits for it to drain before reporting stopped. It returns the exit
-// code for the service manager: 0 after a requested stop, 1 when serve
-// failed or ended on its own.
-func serviceLoop(run func(ctx context.Context, ready func()) error, reload func(), controls <-chan svcControl, report func(svcState)) uint32 {
-	report(stateStartPending)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan struct{})
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, func() { close(ready) }) }()
-	state := stateStartPending
-	for {
-		select {
-		case <-ready:
-			ready, state = nil, stateRunning
-			report(state)
-		case <-errc: // serve failed to start, or stopped on its own
-			report(stateStopped)
-			return 1
-		case c := <-controls:
-			switch c {
-			case ctlStop, ctlShutdown:
-				report(stateStopPending)
-				cancel()
-				err := <-errc
-				report(stateStopped)
-				if err != nil {
-					return 1
-				}
-				return 0
-			case ctlReload:
-				reload()
-			}
-			report(state) // also the answer to interrogate
-		}
-	}
 }

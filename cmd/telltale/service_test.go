@@ -8,87 +8,73 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/telltale/telltale/alert"
 	"github.com/telltale/telltale/configs"
 )
 
-// states records what serviceLoop reports.
-type states struct {
+// reports records what serviceLoop reports.
+type reports struct {
 	mu   sync.Mutex
-	list []svcState
+	list []svcStatus
 }
 
-func (s *states) report(st svcState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.list = append(s.list, st)
+func (r *reports) report(st svcStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, st)
 }
 
-func (s *states) get() []svcState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]svcState(nil), s.list...)
+func (r *reports) get() []svcStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]svcStatus(nil), r.list...)
 }
 
-func (s *states) waitFor(t *testing.T, want svcState) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, st := range s.get() {
-			if st == want {
-				return
-			}
+// count is how many reports in state st there were.
+func (r *reports) count(st svcState) int {
+	n := 0
+	for _, s := range r.get() {
+		if s.State == st {
+			n++
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("state %d never reported; got %v", want, s.get())
+	return n
 }
 
-// The service runs the real Server: it reports running once serve
-// listens, serves traffic, reloads on paramchange, and on stop drains and
-// closes the store before reporting stopped.
-func TestServiceLoop_RunsServeAndStopsGracefully(t *testing.T) {
-	v := newVendor(t)
-	cfgPath, data := writeConfig(t, v, "")
-	host := &serviceHost{load: func() (*configs.Config, error) { return serveConfig(cfgPath, "", "", "") }}
-	controls := make(chan svcControl)
-	var st states
-	code := make(chan uint32, 1)
-	go func() { code <- serviceLoop(host.run, host.reload, controls, st.report) }()
-	st.waitFor(t, stateRunning)
+// wait waits up to 10s for n reports of state st, and says if they came.
+func (r *reports) wait(st svcState, n int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for r.count(st) < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
 
-	host.mu.Lock()
-	addr := host.srv.ProxyAddr()
-	host.mu.Unlock()
-	post(t, proxyClient(t, addr, data), "https://las.cloud.com/activate", "svc", `{"ver":"1.0"}`)
-	controls <- ctlInterrogate
-	controls <- ctlReload
-	controls <- ctlStop
-	if got := <-code; got != 0 {
-		t.Errorf("exit code after stop: got %d, want 0", got)
-	}
-	want := []svcState{stateStartPending, stateRunning, stateRunning, stateRunning, stateStopPending, stateStopped}
-	if got := st.get(); !equalStates(got, want) {
-		t.Errorf("states: got %v, want %v", got, want)
-	}
-	// Stopped means the store is closed: list reads the file directly.
-	if items := listJSON(t, "--data", data); len(items) != 1 || !items[0].Complete {
-		t.Errorf("after stop: got %+v, want the one complete capture", items)
+func (r *reports) waitFor(t *testing.T, st svcState, n int) {
+	t.Helper()
+	if !r.wait(st, n) {
+		t.Fatalf("fewer than %d reports of state %d; got %+v", n, st, r.get())
 	}
 }
 
-func TestServiceLoop_StartFailureStopsWithExitCode1(t *testing.T) {
-	var st states
-	code := serviceLoop(func(context.Context, func()) error { return errors.New("port in use") },
-		func() {}, make(chan svcControl), st.report)
-	if code != 1 {
-		t.Errorf("exit code: got %d, want 1 (the service manager's recovery restarts it)", code)
+// states is the reported states, with repeats of a pending state folded:
+// how many progress reports come depends on how long a step takes.
+func (r *reports) states() []svcState {
+	var out []svcState
+	for _, s := range r.get() {
+		if n := len(out); n > 0 && out[n-1] == s.State && s.State != stateRunning {
+			continue
+		}
+		out = append(out, s.State)
 	}
-	if got, want := st.get(), []svcState{stateStartPending, stateStopped}; !equalStates(got, want) {
-		t.Errorf("states: got %v, want %v", got, want)
-	}
+	return out
 }
 
 func equalStates(a, b []svcState) bool {
@@ -101,6 +87,184 @@ func equalStates(a, b []svcState) bool {
 		}
 	}
 	return true
+}
+
+// The service runs the real Server: it reports running once serve
+// listens, serves traffic, answers interrogate, reloads on paramchange,
+// and on stop drains, signs a last checkpoint and closes its log file
+// before the loop returns its exit code, which is when svc.Run reports
+// the service stopped. The loop itself never reports stopped.
+func TestServiceLoop_RunsServeAndStopsGracefully(t *testing.T) {
+	v := newVendor(t)
+	cfgPath, data := writeConfig(t, v, "")
+	logFile := filepath.Join(t.TempDir(), "logs", "telltale.log")
+	cfgText := strings.Replace(string(mustRead(t, cfgPath)), "level: warn", "level: info\n  file: "+logFile, 1)
+	os.WriteFile(cfgPath, []byte(cfgText), 0o644)
+	host := &serviceHost{load: func() (*configs.Config, error) { return serveConfig(cfgPath, "", "", "") }}
+	controls := make(chan svcControl)
+	var r reports
+	type result struct {
+		code uint32
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := serviceLoop{Run: host.run, Reload: host.reload, Report: r.report, Stopping: host.stopping}.serve(controls)
+		done <- result{code, err}
+	}()
+	r.waitFor(t, stateRunning, 1)
+
+	host.mu.Lock()
+	addr := host.srv.ProxyAddr()
+	host.mu.Unlock()
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/activate", "svc", `{"ver":"1.0"}`)
+	controls <- ctlInterrogate
+	controls <- ctlReload
+	controls <- ctlStop
+	if got := <-done; got.code != 0 || got.err != nil {
+		t.Errorf("after stop: exit code %d, err %v; want 0, nil", got.code, got.err)
+	}
+	want := []svcState{stateStartPending, stateRunning, stateRunning, stateRunning, stateStopPending}
+	if got := r.states(); !equalStates(got, want) {
+		t.Errorf("states: got %v, want %v (and never stopped: svc.Run reports that with the exit code)", got, want)
+	}
+	// The loop returned after serve closed the store (list reads the file
+	// directly), signed the shutdown checkpoint and wrote its last line.
+	if items := listJSON(t, "--data", data); len(items) != 1 || !items[0].Complete {
+		t.Errorf("after stop: got %+v, want the one complete capture", items)
+	}
+	if out, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 || !strings.Contains(out, "\n2\n") {
+		t.Errorf("checkpoint after stop: exit %d %q %s, want one of tree size 2 (request and response)", code, out, errOut)
+	}
+	log := string(mustRead(t, logFile))
+	if !strings.Contains(log, `"control":"stop"`) || !strings.Contains(log, "service: stop requested; draining") {
+		t.Errorf("log: no line naming the stop request:\n%s", log)
+	}
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"telltale stopped"`) {
+		t.Errorf("last log line: got %s, want serve's \"telltale stopped\"", last)
+	}
+}
+
+// Old behaviour: one StopPending with a 30s hint and no checkpoint. Now the
+// checkpoint grows while serve drains, nothing is accepted meanwhile, and
+// the wait hint outlasts the interval between reports.
+func TestServiceLoop_StopPendingAdvancesCheckPoint(t *testing.T) {
+	var r reports
+	controls := make(chan svcControl)
+	run := func(ctx context.Context, ready func()) error {
+		ready()
+		<-ctx.Done()
+		r.wait(stateStopPending, 4) // draining takes a while
+		return nil
+	}
+	done := make(chan uint32, 1)
+	go func() {
+		code, _ := serviceLoop{Run: run, Report: r.report, Tick: time.Millisecond}.serve(controls)
+		done <- code
+	}()
+	r.waitFor(t, stateRunning, 1)
+	controls <- ctlPreShutdown
+	if code := <-done; code != exitStopped || r.count(stateStopPending) < 4 {
+		t.Errorf("after preshutdown: exit code %d, %d stop pending reports; want 0 and at least 4", code, r.count(stateStopPending))
+	}
+	var last uint32
+	for _, st := range r.get() {
+		if st.State != stateStopPending {
+			continue
+		}
+		if st.CheckPoint <= last || st.Accepts != 0 || st.WaitHint <= time.Millisecond {
+			t.Errorf("stop pending report %+v after checkpoint %d: want a higher checkpoint, no accepted controls, a wait hint over the 1ms tick", st, last)
+		}
+		last = st.CheckPoint
+	}
+}
+
+// Past Limit the checkpoint stops growing, so a drain that hangs shows as
+// hung. The clock advances a second per reading; serve returns once the
+// loop has read it 60 times, 60 fake seconds after the stop request.
+func TestServiceLoop_CheckPointStopsAtLimit(t *testing.T) {
+	var r reports
+	var readings atomic.Int64
+	start := time.Now()
+	now := func() time.Time { return start.Add(time.Duration(readings.Add(1)) * time.Second) }
+	controls := make(chan svcControl)
+	run := func(ctx context.Context, ready func()) error {
+		ready()
+		<-ctx.Done()
+		for at := readings.Load(); readings.Load() < at+60; {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
+	done := make(chan uint32, 1)
+	go func() {
+		code, _ := serviceLoop{Run: run, Report: r.report, Tick: time.Millisecond, Limit: 30 * time.Second, Now: now}.serve(controls)
+		done <- code
+	}()
+	r.waitFor(t, stateRunning, 1)
+	controls <- ctlStop
+	<-done
+	if n := r.count(stateStopPending); n < 29 || n > 31 {
+		t.Errorf("stop pending reports: got %d, want about 30 (one a fake second, up to the 30s limit); %+v", n, r.get())
+	}
+}
+
+func TestServiceLoop_ExitCodes(t *testing.T) {
+	failStart := func(context.Context, func()) error { return errors.New("port in use") }
+	endsAlone := func(_ context.Context, ready func()) error { ready(); return errors.New("listener closed") }
+	drainFails := func(ctx context.Context, ready func()) error {
+		ready()
+		<-ctx.Done()
+		return errors.New("checkpoint not signed")
+	}
+	for _, c := range []struct {
+		name     string
+		run      func(context.Context, func()) error
+		stop     bool
+		want     uint32
+		states   []svcState
+		event    uint32
+		severity string
+	}{
+		{"start fails", failStart, false, exitStartFailed, []svcState{stateStartPending}, eventStartFailed, alert.Critical},
+		{"serve ends on its own", endsAlone, false, exitServeFailed, []svcState{stateStartPending, stateRunning}, eventServeFailed, alert.Critical},
+		// A non-zero code here would make the service manager restart a
+		// service that was asked to stop (recovery on non-crash failures).
+		{"drain fails after stop", drainFails, true, exitStopped, []svcState{stateStartPending, stateRunning, stateStopPending}, eventStopError, alert.Warning},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var r reports
+			controls := make(chan svcControl, 1)
+			if c.stop {
+				go func() { r.wait(stateRunning, 1); controls <- ctlStop }()
+			}
+			code, err := serviceLoop{Run: c.run, Reload: func() {}, Report: r.report}.serve(controls)
+			if code != c.want || err == nil {
+				t.Errorf("got exit code %d, err %v; want %d and serve's error", code, err, c.want)
+			}
+			if got := r.states(); !equalStates(got, c.states) {
+				t.Errorf("states: got %v, want %v", got, c.states)
+			}
+			id, severity, msg := serviceEvent(code, err)
+			if id != c.event || severity != c.severity || !strings.Contains(msg, err.Error()) {
+				t.Errorf("event: got %d %s %q, want %d %s with the error", id, severity, msg, c.event, c.severity)
+			}
+		})
+	}
+}
+
+// Running accepts stop, shutdown, preshutdown and paramchange; a pending
+// state accepts nothing, with a checkpoint and a wait hint.
+func TestServiceStatus_Accepts(t *testing.T) {
+	if got, want := statusOf(stateRunning), (svcStatus{State: stateRunning, Accepts: acceptStop | acceptShutdown | acceptPreShutdown | acceptParamChange}); got != want {
+		t.Errorf("running: got %+v, want %+v", got, want)
+	}
+	for _, st := range []svcState{stateStartPending, stateStopPending} {
+		if got := statusOf(st); got.Accepts != 0 || got.CheckPoint == 0 || got.WaitHint <= pendingTick {
+			t.Errorf("state %d: got %+v, want no controls, a checkpoint and a wait hint over %v", st, got, pendingTick)
+		}
+	}
 }
 
 func TestServiceConfig_ProgramDataDefaults(t *testing.T) {

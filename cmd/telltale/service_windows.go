@@ -3,16 +3,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
+
+	"github.com/telltale/telltale/alert"
 )
 
 // dataDirSDDL gives the data dir (CA key, admin token, store) to SYSTEM and
@@ -22,20 +24,26 @@ import (
 const dataDirSDDL = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
 
 // runService hands the process to the service manager.
+// Whether it runs as a service is what StartServiceCtrlDispatcher says,
+// not svc.IsWindowsService, which looks for services.exe in session 0:
+// Wine runs services.exe in session 1.
 func runService(name string, host *serviceHost) error {
-	isService, err := svc.IsWindowsService()
-	if err != nil {
-		return err
+	h := &svcHandler{host: host}
+	// Without the event source (install registers it) the service still
+	// runs: its log file says everything the event log would.
+	if elog, err := eventlog.Open(name); err == nil {
+		defer elog.Close()
+		h.elog = elog
 	}
-	if !isService {
+	if alerts, err := alert.OpenEventLog(name); err == nil {
+		defer alerts.Close()
+		host.alerts = alerts
+	}
+	err := svc.Run(name, h)
+	if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
 		return usage(errors.New("`telltale service run` is started by the service manager; use `telltale service start`, or `telltale serve` in a console"))
 	}
-	elog, err := eventlog.Open(name)
-	if err == nil {
-		defer elog.Close()
-	}
-	h := &svcHandler{host: host, elog: elog}
-	if err := svc.Run(name, h); err != nil {
+	if err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
 	return nil
@@ -46,37 +54,60 @@ type svcHandler struct {
 	elog *eventlog.Log // nil when the event source is missing
 }
 
-// Execute translates the service manager's requests for serviceLoop.
+// Execute translates the service manager's requests for serviceLoop and
+// returns its exit code, service-specific: svc.Run then reports Stopped
+// with it, and a non-zero code runs the recovery actions.
 func (h *svcHandler) Execute(_ []string, r <-chan svc.ChangeRequest, s chan<- svc.Status) (bool, uint32) {
 	controls := make(chan svcControl)
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		for {
+	go forwardControls(r, controls, stop)
+	running := false
+	report := func(st svcStatus) {
+		s <- winStatus(st)
+		if st.State == stateRunning && !running {
+			running = true
+			h.event(eventStarted, alert.Info, "Telltale started: the proxy and the admin API listen.")
+		}
+	}
+	code, err := serviceLoop{Run: h.host.run, Reload: h.host.reload, Report: report, Stopping: h.host.stopping}.serve(controls)
+	h.event(serviceEvent(code, err))
+	return code != 0, code
+}
+
+// forwardControls passes the requests serviceLoop knows on, until stop.
+func forwardControls(r <-chan svc.ChangeRequest, controls chan<- svcControl, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case c := <-r:
+			ctl, ok := controlOf(c.Cmd)
+			if !ok {
+				continue
+			}
 			select {
+			case controls <- ctl:
 			case <-stop:
 				return
-			case c := <-r:
-				if ctl, ok := controlOf(c.Cmd); ok {
-					select {
-					case controls <- ctl:
-					case <-stop:
-						return
-					}
-				}
 			}
 		}
-	}()
-	report := func(st svcState) { s <- statusOf(st) }
-	run := func(ctx context.Context, ready func()) error {
-		err := h.host.run(ctx, ready)
-		if err != nil && h.elog != nil {
-			h.elog.Error(1, "Telltale stopped: "+err.Error())
-		}
-		return err
 	}
-	code := serviceLoop(run, h.host.reload, controls, report)
-	return code != 0, code
+}
+
+// event writes one entry to the Application event log, if it can.
+func (h *svcHandler) event(id uint32, severity, msg string) {
+	if h.elog == nil {
+		return
+	}
+	switch severity {
+	case alert.Critical:
+		h.elog.Error(id, msg)
+	case alert.Warning:
+		h.elog.Warning(id, msg)
+	default:
+		h.elog.Info(id, msg)
+	}
 }
 
 func controlOf(c svc.Cmd) (svcControl, bool) {
@@ -85,6 +116,8 @@ func controlOf(c svc.Cmd) (svcControl, bool) {
 		return ctlStop, true
 	case svc.Shutdown:
 		return ctlShutdown, true
+	case svc.PreShutdown:
+		return ctlPreShutdown, true
 	case svc.Interrogate:
 		return ctlInterrogate, true
 	case svc.ParamChange:
@@ -93,22 +126,43 @@ func controlOf(c svc.Cmd) (svcControl, bool) {
 	return 0, false
 }
 
-func statusOf(st svcState) svc.Status {
-	accepts := svc.AcceptStop | svc.AcceptShutdown | svc.AcceptParamChange
-	switch st {
+// winStatus is st for the service manager.
+func winStatus(st svcStatus) svc.Status {
+	var ws svc.Status
+	switch st.State {
 	case stateStartPending:
-		return svc.Status{State: svc.StartPending, WaitHint: 30000}
+		ws.State = svc.StartPending
 	case stateRunning:
-		return svc.Status{State: svc.Running, Accepts: accepts}
+		ws.State = svc.Running
 	case stateStopPending:
-		return svc.Status{State: svc.StopPending, WaitHint: uint32(serviceStopWait / time.Millisecond)}
+		ws.State = svc.StopPending
 	}
-	return svc.Status{State: svc.Stopped}
+	for _, a := range []struct {
+		ours svcAccepts
+		win  svc.Accepted
+	}{{acceptStop, svc.AcceptStop}, {acceptShutdown, svc.AcceptShutdown},
+		{acceptPreShutdown, svc.AcceptPreShutdown}, {acceptParamChange, svc.AcceptParamChange}} {
+		if st.Accepts&a.ours != 0 {
+			ws.Accepts |= a.win
+		}
+	}
+	ws.CheckPoint = st.CheckPoint
+	ws.WaitHint = uint32(st.WaitHint / time.Millisecond)
+	return ws
 }
 
-// installService registers the service: automatic (delayed) start as
-// LocalSystem, restart on failure, an event log source, and a data dir
-// that only SYSTEM and Administrators can read.
+// servicePreshutdown is how long Windows waits at shutdown for the
+// service to stop after SERVICE_CONTROL_PRESHUTDOWN, before it moves on:
+// serve's stop (serviceStopWait) with room to spare. A plain
+// SERVICE_CONTROL_SHUTDOWN gives a service only a few seconds
+// (https://learn.microsoft.com/windows/win32/services/service-control-handler-function).
+const servicePreshutdown = 45 * time.Second
+
+// installService registers the service: automatic start as LocalSystem
+// (not delayed: the License Server's uploads would find the proxy port
+// closed for the first minutes after boot), restart on failure, a
+// preshutdown timeout, an event log source, and a data dir that only
+// SYSTEM and Administrators can read.
 func installService(spec serviceSpec) error {
 	m, err := connect()
 	if err != nil {
@@ -123,30 +177,59 @@ func installService(spec serviceSpec) error {
 		return fmt.Errorf("data dir %s: %w", spec.DataDir, err)
 	}
 	s, err := m.CreateService(spec.Name, spec.Exe, mgr.Config{
-		DisplayName:      spec.DisplayName,
-		Description:      spec.Description,
-		StartType:        mgr.StartAutomatic,
-		DelayedAutoStart: true,
-		ErrorControl:     mgr.ErrorNormal,
+		DisplayName:  spec.DisplayName,
+		Description:  spec.Description,
+		StartType:    mgr.StartAutomatic,
+		ErrorControl: mgr.ErrorNormal,
 	}, spec.Args...)
 	if err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
 	defer s.Close()
-	err = s.SetRecoveryActions([]mgr.RecoveryAction{
+	if err := setRecovery(s); err != nil {
+		s.Delete()
+		return err
+	}
+	if err := eventlog.InstallAsEventCreate(spec.Name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
+		fmt.Fprintf(os.Stderr, "telltale: no event log source (%v); the log file still works\n", err)
+	}
+	return nil
+}
+
+// setRecovery restarts the service 5s, 30s and 2min after a failure, a
+// non-zero exit code included, and gives it servicePreshutdown at system
+// shutdown. Only the restarts are required: Wine 8's service manager
+// refuses the non-crash flag and the preshutdown timeout is a refinement,
+// so their failures are warnings.
+func setRecovery(s *mgr.Service) error {
+	err := s.SetRecoveryActions([]mgr.RecoveryAction{
 		{Type: mgr.ServiceRestart, Delay: 5 * time.Second},
 		{Type: mgr.ServiceRestart, Delay: 30 * time.Second},
 		{Type: mgr.ServiceRestart, Delay: 2 * time.Minute},
 	}, uint32((24 * time.Hour).Seconds()))
-	if err == nil {
-		err = s.SetRecoveryActionsOnNonCrashFailures(true) // exit code 1 counts as a failure
-	}
 	if err != nil {
-		s.Delete()
 		return fmt.Errorf("recovery actions: %w", err)
 	}
-	if err := eventlog.InstallAsEventCreate(spec.Name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
-		fmt.Fprintf(os.Stderr, "telltale: no event log source (%v); the log file still works\n", err)
+	// Without this flag Windows restarts the service only when its process
+	// dies without reporting Stopped, not when it stops with exit code 1
+	// or 2 (serviceExitCode).
+	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+		fmt.Fprintf(os.Stderr, "telltale: WARNING: restart on failure covers crashes only (%v): "+
+			"set it with `sc.exe failureflag Telltale 1`\n", err)
+	}
+	if err := setPreshutdownTimeout(s, servicePreshutdown); err != nil {
+		fmt.Fprintf(os.Stderr, "telltale: no preshutdown timeout (%v); at system shutdown the service gets only the shutdown notice\n", err)
+	}
+	return nil
+}
+
+// setPreshutdownTimeout sets SERVICE_CONFIG_PRESHUTDOWN_INFO, which
+// golang.org/x/sys/windows/svc/mgr has no setter for.
+func setPreshutdownTimeout(s *mgr.Service, d time.Duration) error {
+	info := struct{ PreshutdownTimeout uint32 }{uint32(d / time.Millisecond)} // SERVICE_PRESHUTDOWN_INFO
+	err := windows.ChangeServiceConfig2(s.Handle, windows.SERVICE_CONFIG_PRESHUTDOWN_INFO, (*byte)(unsafe.Pointer(&info)))
+	if err != nil {
+		return fmt.Errorf("preshutdown timeout: %w", err)
 	}
 	return nil
 }
