@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"maps"
@@ -12,7 +13,8 @@ import (
 	"time"
 )
 
-// maxBody bounds what the LAS reads of one request body.
+// maxBody bounds what the LAS reads of one request body unless
+// LASOptions.MaxBody says otherwise, and what it decompresses of one file.
 const maxBody = 64 << 20
 
 // Header is one header field as the LAS received it.
@@ -66,7 +68,7 @@ func setEndpoint(ctx context.Context, e Endpoint) {
 // ServeHTTP records every request, then routes it by Host and path.
 func (l *LAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := l.newExchange(r)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cmp.Or(l.opts.MaxBody, maxBody)))
 	ex.Body = body
 	rec := &recorder{ResponseWriter: w}
 	// Invented: Citrix Cloud APIs answer with a transaction id; this one is

@@ -53,6 +53,9 @@ type LASOptions struct {
 	Now func() time.Time
 	// Logger receives one debug line per exchange; the zero value discards.
 	Logger zerolog.Logger
+	// MaxBody bounds the bytes read of one request body; a longer one is
+	// answered 400 before it has all arrived. Zero means 64 MiB.
+	MaxBody int64
 }
 
 // LAS is the simulated Citrix cloud: one TLS listener on 127.0.0.1 that
