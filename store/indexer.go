@@ -280,6 +280,9 @@ func removeSegments(dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := removeHead(dir); err != nil { // first: see headFile
+		return err
+	}
 	for _, n := range nums {
 		if err := os.Remove(filepath.Join(dir, segmentName(n))); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -164,6 +164,10 @@ func moveAside(walDir string, files []string, now time.Time) (string, error) {
 	if err := os.MkdirAll(to, 0o700); err != nil {
 		return "", err
 	}
+	// The head first: a head naming a segment that is gone is damage.
+	if err := os.Rename(filepath.Join(walDir, headFile), filepath.Join(to, headFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
 	for _, name := range files {
 		if err := os.Rename(filepath.Join(walDir, name), filepath.Join(to, name)); err != nil {
 			return "", err

@@ -243,6 +243,11 @@ func (w *wal) create() error {
 		os.Remove(path)
 		return fmt.Errorf("sync wal segment: %w", err)
 	}
+	if err := writeHead(w.dir, num); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("wal head: %w", err)
+	}
 	if err := syncDir(w.dir); err != nil {
 		f.Close()
 		os.Remove(path)
@@ -301,11 +306,70 @@ func (w *wal) close(indexed uint64) error {
 	if w.cur != nil {
 		w.rotate()
 	}
+	if !slices.ContainsFunc(w.full, func(s *segment) bool { return s.last > indexed }) {
+		// The head goes first: a head naming a segment that is gone is
+		// damage (wal_scan.go).
+		if err := removeHead(w.dir); err != nil {
+			return err
+		}
+	}
 	return w.release(indexed)
 }
 
-// hasSegments reports whether dir holds any segment file.
+// headFile, in the WAL directory, names the newest segment: the one
+// segment whose loss no later Seq could reveal. Written when a segment is
+// created, removed before the last segment is.
+const headFile = "head"
+
+// writeHead makes num the newest segment, durably once the directory is
+// synced.
+func writeHead(dir string, num uint64) error {
+	tmp := filepath.Join(dir, headFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(segmentName(num) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, headFile)) // closed: Windows renames no open file
+}
+
+// readHead is the newest segment's number; ok is false without a head.
+func readHead(dir string) (num uint64, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, headFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	name, _ := strings.CutSuffix(strings.TrimSpace(string(b)), segExt)
+	num, err = strconv.ParseUint(name, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %q names no segment: %w", headFile, b, ErrCorrupt)
+	}
+	return num, true, nil
+}
+
+func removeHead(dir string) error {
+	if err := os.Remove(filepath.Join(dir, headFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// hasSegments reports whether dir holds any segment file, or a head
+// naming one.
 func hasSegments(dir string) bool {
 	nums, err := segmentFiles(dir)
-	return err == nil && len(nums) > 0
+	_, head, _ := readHead(dir)
+	return err != nil || len(nums) > 0 || head
 }

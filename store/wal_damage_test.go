@@ -237,7 +237,7 @@ func TestStore_WAL_DeletedNewestSegment_RefusedByMark(t *testing.T) {
 	lost := len(frameOffsets(t, mustReadFile(t, newest)))
 	os.Remove(newest)
 
-	werr := refused(t, dir, "a segment deleted or cut short")
+	werr := refused(t, dir, "the newest segment is missing")
 	if got := werr.Lost(); got != uint64(lost) {
 		t.Fatalf("lost: got %d (%v), want %d", got, werr.Damage, lost)
 	}

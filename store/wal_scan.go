@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Reading the write-ahead log back: what a crash left in it, told apart
@@ -100,6 +101,9 @@ type walScan struct {
 	// bad is the last damaged frame seen, until a record or the end
 	// tells whether it hid any.
 	bad *badFrame
+	// headMissing is the newest segment, as the head names it, when its
+	// file is gone.
+	headMissing string
 }
 
 // badFrame is a frame that does not read.
@@ -116,6 +120,10 @@ func scanWAL(dir string, after, mark uint64) (*walScan, error) {
 	if err != nil {
 		return nil, err
 	}
+	head, hasHead, err := readHead(dir)
+	if err != nil {
+		return nil, err
+	}
 	sc := &walScan{after: after}
 	for i, num := range nums {
 		name := segmentName(num)
@@ -124,11 +132,17 @@ func scanWAL(dir string, after, mark uint64) (*walScan, error) {
 			return nil, err
 		}
 		sc.files = append(sc.files, name)
-		sc.segment(WALDir+"/"+name, data, i > 0 && num != nums[i-1]+1)
+		sc.segment(WALDirSlash+name, data, i > 0 && num != nums[i-1]+1)
+	}
+	if hasHead && !slices.Contains(nums, head) {
+		sc.headMissing = WALDirSlash + segmentName(head)
 	}
 	sc.finish(mark)
 	return sc, nil
 }
+
+// WALDirSlash is WALDir with a slash, as WALDamage names segments.
+const WALDirSlash = WALDir + "/"
 
 // top is the highest Seq the scan has placed.
 func (sc *walScan) top() uint64 { return sc.after + uint64(len(sc.slots)) }
@@ -246,6 +260,16 @@ func (sc *walScan) finish(mark uint64) {
 	top := sc.top()
 	if sc.bad != nil {
 		mark = max(mark, sc.bad.seq)
+	}
+	if sc.headMissing != "" {
+		// How many records it held beyond mark is unknown: one lost
+		// record stands for them.
+		d := WALDamage{Segment: sc.headMissing, From: top + 1, To: max(mark, top+1),
+			What: fmt.Sprintf("the newest segment is missing (deleted?): the database saw records up to %d acknowledged, "+
+				"the other segments end at record %d; how many records it held after that is unknown", mark, top)}
+		sc.damage = append(sc.damage, d)
+		sc.slots = append(sc.slots, make([]*walEntry, d.To-top)...)
+		return
 	}
 	if mark <= top {
 		return
