@@ -123,7 +123,7 @@ func (m *Metrics) newStore() {
 	})
 	m.storeBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "telltale", Name: "store_size_bytes",
-		Help: "Bytes the store takes on disk, by part (db: the database file, blobs: large bodies).",
+		Help: "Bytes the store takes, by part (db: the database's pages in use; db_file: its file, which Windows grows to the whole memory map; blobs: large bodies).",
 	}, []string{"part"})
 	m.diskFree = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "telltale", Name: "disk_free_bytes", Help: "Free bytes on the file system of the data dir, for this user.",
@@ -214,6 +214,7 @@ func (m *Metrics) ObserveIndex(records int, lag uint64, took time.Duration, err 
 // SetUsage records what the store takes on disk.
 func (m *Metrics) SetUsage(u store.Usage) {
 	m.storeBytes.WithLabelValues("db").Set(float64(u.DB))
+	m.storeBytes.WithLabelValues("db_file").Set(float64(u.DBFile))
 	m.storeBytes.WithLabelValues("blobs").Set(float64(u.Blobs))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -211,6 +212,31 @@ func TestStore_Usage_CountsDBAndBlobs(t *testing.T) {
 	if u.Blobs != 1000 || u.BlobFiles != 1 || u.DB <= 0 || u.Total() != u.DB+1000 {
 		t.Errorf("Usage: got %+v, want one 1000-byte blob and a database", u)
 	}
+}
+
+// The database's size is its pages in use, not its file, which bbolt grows
+// to the whole memory map on Windows (store_size_bytes overstated it there).
+func TestStore_Usage_DBIsPagesInUseNotTheMappedFile(t *testing.T) {
+	s := mustOpen(t, newTestDir(t), Options{})
+	for i := range 200 {
+		exchangeAt(t, s, day0, fmt.Sprintf("e%d", i), strings.Repeat("z", 500))
+	}
+	u, err := s.Usage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inUse int64
+	if err := s.view(func(tx *bolt.Tx) error { inUse = tx.Size(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.DB != inUse || u.DBFile != fi.Size() || u.DB > u.DBFile {
+		t.Errorf("Usage: got DB %d, DBFile %d; want DB = pages in use %d <= the file's %d", u.DB, u.DBFile, inUse, fi.Size())
+	}
+	t.Logf("pages in use %d bytes, file %d bytes", inUse, fi.Size())
 }
 
 // BenchmarkStore_Prune_Scan100k is what a retention run costs on a store of

@@ -6,11 +6,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Usage is what a store takes on disk.
 type Usage struct {
-	DB        int64 // the database file
+	// DB is the database's pages up to the highest in use: what the
+	// records take, free pages within included.
+	DB int64
+	// DBFile is the database file's size. On Windows bbolt grows the file
+	// to its whole memory map (doubling up to 1 GiB, then by 1 GiB), so
+	// this can be up to twice DB there; elsewhere the two are close.
+	DBFile    int64
 	Blobs     int64 // blob files
 	BlobFiles int
 }
@@ -26,7 +34,14 @@ func (s *Store) Usage() (Usage, error) {
 	if err != nil {
 		return u, fmt.Errorf("usage: %w", err)
 	}
-	u.DB = fi.Size()
+	u.DBFile = fi.Size()
+	err = s.view(func(tx *bolt.Tx) error {
+		u.DB = tx.Size()
+		return nil
+	})
+	if err != nil {
+		return u, fmt.Errorf("usage: %w", err)
+	}
 	err = filepath.WalkDir(filepath.Join(s.dir, BlobsDir), func(_ string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // pruned under our feet
