@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +31,10 @@ type exports struct {
 
 	mu    sync.Mutex
 	files map[string]*exportFile
+	// held are the files of expired bundles that could not be deleted:
+	// Windows refuses while a download still reads one. Each sweep tries
+	// again.
+	held []string
 }
 
 type exportFile struct {
@@ -44,23 +50,36 @@ func newExports(dir string, now func() time.Time) *exports {
 	return &exports{dir: dir, now: now, files: map[string]*exportFile{}}
 }
 
-// sweep removes expired bundles; e.mu is held.
+// sweep forgets expired bundles and deletes their files, those it could
+// not delete before included; e.mu is held.
 func (e *exports) sweep() {
 	for id, f := range e.files {
 		if e.now().Sub(f.created) > exportTTL {
-			os.Remove(f.path)
+			e.held = append(e.held, f.path)
 			delete(e.files, id)
 		}
 	}
+	e.removeHeld()
 }
 
+// removeHeld deletes the files in e.held and keeps those that resist.
+func (e *exports) removeHeld() {
+	e.held = slices.DeleteFunc(e.held, func(path string) bool {
+		err := os.Remove(path)
+		return err == nil || errors.Is(err, fs.ErrNotExist)
+	})
+}
+
+// close deletes every bundle's file. One still open (Windows) stays in the
+// temp dir, which the store empties when it next opens.
 func (e *exports) close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for id, f := range e.files {
-		os.Remove(f.path)
+		e.held = append(e.held, f.path)
 		delete(e.files, id)
 	}
+	e.removeHeld()
 }
 
 // exportRequest is the body of POST /api/exports: what `telltale export`

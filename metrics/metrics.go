@@ -47,6 +47,7 @@ type Metrics struct {
 	diskFree        prometheus.Gauge
 	prunedBodies    prometheus.Counter
 	prunedBytes     prometheus.Counter
+	prunedHeld      prometheus.Gauge
 	drift           *prometheus.CounterVec
 	newEndpoints    *prometheus.CounterVec
 	alerts          *prometheus.CounterVec
@@ -130,6 +131,11 @@ func (m *Metrics) newStore() {
 	})
 	m.prunedBodies = counter(m.reg, "retention_pruned_bodies_total", "Bodies whose stored bytes retention deleted (their hashes stay in the log).")
 	m.prunedBytes = counter(m.reg, "retention_pruned_bytes_total", "Stored bytes retention deleted.")
+	m.prunedHeld = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "telltale", Name: "retention_held_bodies",
+		Help: "Bodies the last retention run marked pruned but could not delete (on Windows, a reader had the file open); the next run tries again.",
+	})
+	m.reg.MustRegister(m.prunedHeld)
 	m.reg.MustRegister(m.commitSeconds, m.commitRecords, m.indexSeconds, m.indexLag, m.storeBytes, m.diskFree)
 }
 
@@ -225,6 +231,7 @@ func (m *Metrics) SetDiskFree(bytes uint64) { m.diskFree.Set(float64(bytes)) }
 func (m *Metrics) Pruned(r store.PruneResult) {
 	m.prunedBodies.Add(float64(r.Pruned))
 	m.prunedBytes.Add(float64(r.PrunedBytes))
+	m.prunedHeld.Set(float64(r.Held))
 }
 
 // SetCheckpoint records the time of the latest signed checkpoint; the

@@ -188,7 +188,10 @@ func (s *Server) listen() error {
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
 		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(AnalysisOptions(s.cfg.Inspect, s.log).Rules),
-		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields})
+		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields,
+		// Bundles wait under the data dir, which the service locks down
+		// (not in C:\Windows\Temp), and the store empties it when it opens.
+		TempDir: filepath.Join(s.cfg.DataDir, store.TmpDir)})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
 	s.admin = &http.Server{Handler: bodyDeadline(s.routes(h, token), idle),

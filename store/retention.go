@@ -44,6 +44,10 @@ type PruneResult struct {
 	PrunedBytes int64 // their stored bytes
 	Kept        int   // stored bodies left
 	KeptBytes   int64 // their stored bytes
+	// Held counts bodies marked pruned whose file could not be deleted:
+	// on Windows a reader still had it open. They count as kept; the next
+	// run deletes them.
+	Held int
 }
 
 // pruneBatch is the most bodies deleted while appends wait (see Prune).
@@ -91,7 +95,8 @@ func (s *Store) Prune(ctx context.Context, r Retention) (PruneResult, error) {
 			keys = append(keys, u.key)
 		}
 		victims = victims[n:]
-		pruned, err := s.pruneKeys(keys, doomed, &seen)
+		pruned, held, err := s.pruneKeys(keys, doomed, &seen)
+		res.Held += held
 		for _, k := range pruned {
 			res.Pruned++
 			res.PrunedBytes += doomed[k]
@@ -101,6 +106,9 @@ func (s *Store) Prune(ctx context.Context, r Retention) (PruneResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("prune: %w", err)
 		}
+	}
+	if res.Held > 0 {
+		s.log.Warn().Int("bodies", res.Held).Msg("store: could not delete some pruned bodies (in use?); the next retention run tries again")
 	}
 	if res.Pruned > 0 {
 		s.log.Info().Int("bodies", res.Pruned).Int64("bytes", res.PrunedBytes).
@@ -140,15 +148,15 @@ func (r Retention) choose(uses []bodyUse, now time.Time) []bodyUse {
 
 // pruneKeys marks keys pruned and deletes their bytes, skipping every key
 // that records appended after *seen use, which it removes from doomed. It
-// returns the keys it pruned.
-func (s *Store) pruneKeys(keys []string, doomed map[string]int64, seen *uint64) ([]string, error) {
+// returns the keys it pruned, and how many more it marked but could not
+// delete.
+func (s *Store) pruneKeys(keys []string, doomed map[string]int64, seen *uint64) (pruned []string, held int, err error) {
 	// No Append may be between sealing its body (which may find this
 	// body's blob and keep it instead of its own copy) and its commit.
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	s.caughtUp() // every acknowledged append is in bbolt, so scanUses sees it
-	var pruned []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		pruned = pruned[:0]
 		size := tx.Bucket(bucketRecords).Sequence()
 		err := scanUses(tx, *seen+1, func(key string, _ time.Time) { delete(doomed, key) })
@@ -176,16 +184,21 @@ func (s *Store) pruneKeys(keys []string, doomed map[string]int64, seen *uint64) 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	// The marks are durable: a crash here leaves blobs that the next run
-	// finds present and prunes again.
+	// The marks are durable: a crash here, or a file Windows will not
+	// delete while a reader holds it, leaves blobs that the next run finds
+	// present and prunes again.
+	removed := pruned[:0]
 	for _, k := range pruned {
 		if err := os.Remove(s.blobPath(k)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn().Err(err).Str("body", k).Msg("store: remove pruned blob")
+			held++
+			continue
 		}
+		removed = append(removed, k)
 	}
-	return pruned, nil
+	return removed, held, nil
 }
 
 // bodyUses lists every stored body that is present, with the opening time
