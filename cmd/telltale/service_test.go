@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -318,6 +319,30 @@ func TestCLI_Service_NotWindows(t *testing.T) {
 		_, errOut, code := cli(t, "service", sub)
 		if code != 2 || !strings.Contains(errOut, "systemd") || !strings.Contains(errOut, "configs/telltale.service") {
 			t.Errorf("service %s: exit %d %q, want 2 pointing at the systemd unit", sub, code, errOut)
+		}
+	}
+}
+
+// docs/windows.md's table lists every event ID the service writes, each
+// alert kind by name, so that an operator's filter matches the code.
+func TestServiceEvents_DocumentedInWindowsGuide(t *testing.T) {
+	doc := string(mustRead(t, filepath.Join("..", "..", "docs", "windows.md")))
+	row := func(id uint32) string {
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, fmt.Sprintf("| %-3d |", id)) {
+				return line
+			}
+		}
+		return ""
+	}
+	for _, id := range []uint32{eventStarted, eventStopped, eventStartFailed, eventServeFailed, eventStopError, alert.EventOther} {
+		if row(id) == "" {
+			t.Errorf("docs/windows.md: no row for event ID %d", id)
+		}
+	}
+	for kind, id := range alert.EventIDs() {
+		if r := row(id); !strings.Contains(r, "`"+kind+"`") {
+			t.Errorf("docs/windows.md: event ID %d: got row %q, want alert `%s`", id, r, kind)
 		}
 	}
 }
