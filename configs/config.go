@@ -142,7 +142,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("embedded default: %w", err)
 	}
 	if err := decode(data, &c); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, nameKeys(data, err.Error()))
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, escapeHint(nameKeys(data, err.Error())))
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 		func() error { return checkAddr("admin.listen", c.Admin.Listen) },
 		c.checkAdminTLS,
 		func() error { return nonEmpty("data_dir", c.DataDir) },
+		c.checkPaths,
 		c.checkClients,
 		c.checkIntercept,
 		c.checkOthers,
