@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,12 @@ func newCAExportCmd() *cobra.Command {
 					return fmt.Errorf("%s: not a PEM certificate", filepath.Join(data, "ca", "ca.pem"))
 				}
 				b = blk.Bytes
+			}
+			if out != "" {
+				if out, err = outputPath(out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", out)
 			}
 			return writeOut(cmd.OutOrStdout(), out, b)
 		},
@@ -72,6 +79,27 @@ func newCARotateCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&file, "config", "c", "", "config file (its intercept.hosts fix the new CA's name constraints)")
 	cmd.Flags().StringVar(&data, "data", "", "data dir (overrides data_dir)")
 	return cmd
+}
+
+// outputPath makes -o absolute against the current folder, and refuses a
+// relative -o there when that folder is the Windows system folder, where an
+// elevated prompt starts (C:\Windows\System32): the file would land among
+// the system's own.
+func outputPath(out string) (string, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", usage(fmt.Errorf("-o %s: %w", out, err))
+	}
+	if filepath.IsAbs(out) {
+		return abs, nil
+	}
+	wd, _ := os.Getwd()
+	if sys := systemDir(); sys != "" && strings.EqualFold(filepath.Clean(wd), filepath.Clean(sys)) {
+		return "", usage(fmt.Errorf("-o %s: the current folder is %s (an elevated prompt starts there), which is no place for it: "+
+			"give -o a full path, such as -o %s, or cd to a folder of your own first", out, wd,
+			filepath.Join(os.Getenv("USERPROFILE"), "Desktop", filepath.Base(out))))
+	}
+	return abs, nil
 }
 
 func writeOut(stdout io.Writer, path string, b []byte) error {

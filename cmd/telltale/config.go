@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -14,8 +15,37 @@ import (
 // only --data.
 const defaultDataDir = "./telltale-data"
 
-// loadConfig reads -c FILE, or the embedded default when file is "".
+// loadConfig reads -c FILE, or the embedded default when file is "". The
+// file's relative paths are relative to its folder (configs/paths.go).
 func loadConfig(file string) (*configs.Config, error) {
+	cfg, err := parseConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := resolvePaths(cfg, file); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// resolvePaths resolves cfg's relative paths against the folder of file;
+// the embedded default ("") has none but data_dir, which stays relative
+// to the working directory.
+func resolvePaths(cfg *configs.Config, file string) error {
+	if file == "" {
+		return nil
+	}
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return usage(fmt.Errorf("config %s: %w", file, err))
+	}
+	cfg.ResolvePaths(dir)
+	return nil
+}
+
+// parseConfig reads and checks -c FILE, or the embedded default, leaving
+// its relative paths as written.
+func parseConfig(file string) (*configs.Config, error) {
 	data := configs.Default
 	name := "the embedded default configuration"
 	if file != "" {

@@ -44,11 +44,11 @@ func newServiceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := serviceConfig(file, data, os.Getenv)
+			cfg, err := serviceConfig(spec.ConfigFile, data, os.Getenv)
 			if err != nil {
 				return err
 			}
-			spec.DataDir = cfg.DataDir // where install restricts access
+			spec.Config, spec.DataDir = cfg, cfg.DataDir // what install locks down and checks
 			if err := installService(spec); err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ func newServiceCmd() *cobra.Command {
 		Short:  "Run as the service (the service manager starts this)",
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host := &serviceHost{load: func() (*configs.Config, error) { return serviceConfig(runFile, runData, os.Getenv) }}
+			host := &serviceHost{load: func() (*configs.Config, error) { return checkedServiceConfig(runFile, runData) }}
 			return runService(serviceName, host)
 		},
 	}
@@ -94,12 +94,24 @@ type serviceSpec struct {
 	Exe                            string
 	Args                           []string
 	DataDir                        string
+	// ConfigFile is the absolute config file the service runs with ("" for
+	// the embedded default), Config what it says, and Home
+	// %ProgramData%\Telltale: install locks down and checks what they name.
+	ConfigFile string
+	Config     *configs.Config
+	Home       string
 }
 
 // newServiceSpec makes the service's command line: `telltale service run`
-// with absolute -c and --data, since a service starts in System32.
+// with absolute -c and --data, since a service starts in System32. Without
+// -c, an existing %ProgramData%\Telltale\telltale.yaml is registered, so
+// that the command line (and `telltale doctor`, which reads it) names the
+// file the service reads.
 func newServiceSpec(exe, file, data string) (serviceSpec, error) {
+	home := serviceHome(os.Getenv)
+	file = serviceConfigFile(file, home)
 	s := serviceSpec{
+		Home:        home,
 		Name:        serviceName,
 		DisplayName: "Telltale outbound telemetry proxy",
 		Description: "Records, tamper-evidently, what this machine's Citrix License Server sends to Citrix, before forwarding it unchanged.",
@@ -118,12 +130,39 @@ func newServiceSpec(exe, file, data string) (serviceSpec, error) {
 		s.Args = append(s.Args, p.flag, abs)
 		if p.flag == "--data" {
 			s.DataDir = abs
+		} else {
+			s.ConfigFile = abs
 		}
 	}
 	if s.DataDir == "" {
-		s.DataDir = serviceHome(os.Getenv)
+		s.DataDir = home
 	}
 	return s, nil
+}
+
+// serviceConfigFile is the service's config file: -c, else
+// %ProgramData%\Telltale\telltale.yaml when it exists, else "" (the
+// embedded default).
+func serviceConfigFile(file, home string) string {
+	if def := filepath.Join(home, "telltale.yaml"); file == "" && fileExists(def) {
+		return def
+	}
+	return file
+}
+
+// checkedServiceConfig is `service run`'s configuration, read at every
+// start and reload: serviceConfig, once checkService (acl_windows.go) has
+// found every file and folder it names out of reach of non-administrators.
+func checkedServiceConfig(file, data string) (*configs.Config, error) {
+	cfg, err := serviceConfig(file, data, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	home := serviceHome(os.Getenv)
+	if err := checkService(serviceConfigFile(file, home), cfg, home); err != nil {
+		return nil, fmt.Errorf("the service will not run with files that non-administrators could change: %w", err)
+	}
+	return cfg, nil
 }
 
 func (s serviceSpec) commandLine() string {
@@ -150,18 +189,17 @@ func serviceHome(getenv func(string) string) string {
 // %ProgramData%\Telltale\logs\telltale.log unless log.file says otherwise.
 func serviceConfig(file, data string, getenv func(string) string) (*configs.Config, error) {
 	home := serviceHome(getenv)
-	if file == "" {
-		if _, err := os.Stat(filepath.Join(home, "telltale.yaml")); err == nil {
-			file = filepath.Join(home, "telltale.yaml")
-		}
-	}
-	cfg, err := loadConfig(file)
+	file = serviceConfigFile(file, home)
+	cfg, err := parseConfig(file)
 	if err != nil {
 		return nil, err
 	}
 	override(&cfg.DataDir, data)
 	if !filepath.IsAbs(cfg.DataDir) {
-		cfg.DataDir = home
+		cfg.DataDir = home // before resolvePaths, which would put it beside the file
+	}
+	if err := resolvePaths(cfg, file); err != nil {
+		return nil, err
 	}
 	if cfg.Log.File == "" {
 		cfg.Log.File = filepath.Join(home, "logs", "telltale.log")

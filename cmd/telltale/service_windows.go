@@ -17,12 +17,6 @@ import (
 	"github.com/telltale/telltale/alert"
 )
 
-// dataDirSDDL gives the data dir (CA key, admin token, store) to SYSTEM and
-// the Administrators group only, not inherited from %ProgramData%, whose
-// default ACL lets every user read. Go's 0600 file modes mean nothing on
-// Windows (https://pkg.go.dev/os#Chmod).
-const dataDirSDDL = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
-
 // runService hands the process to the service manager.
 // Whether it runs as a service is what StartServiceCtrlDispatcher says,
 // not svc.IsWindowsService, which looks for services.exe in session 0:
@@ -173,8 +167,8 @@ func installService(spec serviceSpec) error {
 		s.Close()
 		return fmt.Errorf("the %s service is already installed: `telltale service uninstall` first to change it", spec.Name)
 	}
-	if err := lockDown(spec.DataDir); err != nil {
-		return fmt.Errorf("data dir %s: %w", spec.DataDir, err)
+	if err := secureService(spec.ConfigFile, spec.Config, spec.Home); err != nil {
+		return fmt.Errorf("not installed: %w", err)
 	}
 	s, err := m.CreateService(spec.Name, spec.Exe, mgr.Config{
 		DisplayName:  spec.DisplayName,
@@ -232,23 +226,6 @@ func setPreshutdownTimeout(s *mgr.Service, d time.Duration) error {
 		return fmt.Errorf("preshutdown timeout: %w", err)
 	}
 	return nil
-}
-
-// lockDown creates dir and replaces its ACL by dataDirSDDL.
-func lockDown(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	sd, err := windows.SecurityDescriptorFromString(dataDirSDDL)
-	if err != nil {
-		return err
-	}
-	dacl, _, err := sd.DACL()
-	if err != nil {
-		return err
-	}
-	return windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
-		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
 }
 
 func uninstallService(name string) error {
