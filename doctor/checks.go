@@ -224,22 +224,20 @@ func (d *doctor) checkDisk() {
 	d.line(checkOK, "disk", "%s free for the data dir", humanBytes(int64(free)))
 }
 
+// checkTrust asks whether the machine trusts the CA the way the service
+// and the License Server will see it (trust_windows.go: LocalMachine\Root;
+// trust_other.go: the system roots).
 func (d *doctor) checkTrust(ca *x509.Certificate) {
 	if ca == nil {
 		return
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		d.line(checkWarn, "trust", "cannot read this machine's certificate store: %v", err)
-		return
-	}
-	if _, err := ca.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		d.line(checkWarn, "trust", "this machine does not trust the Telltale CA (%v). On the license server, as administrator: "+
-			"`telltale ca export --der -o telltale-ca.cer` then `certutil -addstore Root telltale-ca.cer` (docs/windows.md)", shortErr(err))
-		return
-	}
-	d.line(checkOK, "trust", "this machine's certificate store trusts the Telltale CA")
+	status, msg := machineTrust(ca)
+	d.line(status, "trust", "%s", msg)
 }
+
+// trustHint says how to trust the CA on the license server.
+const trustHint = "On the license server, as administrator: `telltale ca export --der -o C:\\telltale-ca.cer` then " +
+	"`certutil -addstore Root C:\\telltale-ca.cer` (docs/windows.md)"
 
 func (d *doctor) checkAlerts(send bool) {
 	w := d.cfg.Alerts.Webhook

@@ -32,6 +32,9 @@ type Options struct {
 	ConfigFile string
 	// Demo says ConfigFile is DATA/demo.yaml, written by `telltale demo`.
 	Demo bool
+	// From says where ConfigFile came from when no -c named it (the
+	// installed service's command line, or the service's default lookup).
+	From string
 	// Timeout bounds each upstream host (DNS, connect, TLS handshake), the
 	// TSA and the test alert; 0 means 5 seconds.
 	Timeout time.Duration
@@ -44,7 +47,7 @@ type Options struct {
 // Run runs every check, one line each, and returns ErrChecksFailed when
 // any failed.
 func Run(o Options) error {
-	d := &doctor{out: o.Out, file: o.ConfigFile, demo: o.Demo, timeout: o.Timeout, now: o.Now}
+	d := &doctor{out: o.Out, file: o.ConfigFile, demo: o.Demo, from: o.From, timeout: o.Timeout, now: o.Now}
 	if d.timeout <= 0 {
 		d.timeout = 5 * time.Second
 	}
@@ -62,6 +65,7 @@ func Run(o Options) error {
 	d.checkDisk()
 	d.checkUpstreams()
 	d.checkTrust(ca)
+	d.checkProxy()
 	d.checkAlerts(o.SendAlert)
 	d.checkAnchors()
 	if d.failed {
@@ -78,6 +82,7 @@ type doctor struct {
 	cfg     *configs.Config
 	file    string // -c, "" for the embedded default
 	demo    bool   // file is DATA/demo.yaml, written by `telltale demo`
+	from    string // where file came from, without -c
 	timeout time.Duration
 	now     func() time.Time
 	failed  bool
@@ -105,6 +110,9 @@ func (d *doctor) loadConfig(load func() (*configs.Config, error)) bool {
 	abs, _ := filepath.Abs(cfg.DataDir)
 	if d.demo {
 		name += " (written by `telltale demo`)"
+	}
+	if d.from != "" {
+		name += " (" + d.from + ")"
 	}
 	d.line(checkOK, "config", "%s is valid; data dir %s", name, abs)
 	return true
