@@ -149,6 +149,8 @@ func (c *catalog) apply(r *store.Record) *entry {
 		e.kind, e.reqBytes = store.CaptureExchange, r.Body.Size
 	case store.KindDenied:
 		e.kind, e.complete, e.reqBytes, e.resBytes = store.CaptureDenied, true, r.BytesUp, r.BytesDown
+	case store.KindLost:
+		e.kind, e.complete = store.CaptureLost, true
 	default:
 		e.kind, e.complete, e.reqBytes, e.resBytes = store.CaptureTunnel, true, r.BytesUp, r.BytesDown
 	}

@@ -67,8 +67,8 @@ func parseFilter(v url.Values) (filter, error) {
 	f.endpoints = nonEmpty(v["endpoint"])
 	f.q = strings.ToLower(strings.TrimSpace(v.Get("q")))
 	for _, k := range f.kinds {
-		if k != store.CaptureExchange && k != store.CaptureTunnel && k != store.CaptureDenied {
-			return f, fmt.Errorf("kind: %q is not exchange, tunnel or denied", k)
+		if k != store.CaptureExchange && k != store.CaptureTunnel && k != store.CaptureDenied && k != store.CaptureLost {
+			return f, fmt.Errorf("kind: %q is not exchange, tunnel, denied or lost", k)
 		}
 	}
 	for _, s := range splitList(strings.ToLower(v.Get("status"))) {

@@ -57,6 +57,10 @@ type Report struct {
 	// Warnings are not tampering either, but a gap in what was captured:
 	// exchanges whose response was not recorded (verify_responses.go).
 	Warnings []Finding
+	// Lost are the records the write-ahead log lost before they reached
+	// the database, which `telltale recover` logged as store.KindLost:
+	// not tampering, but acknowledged captures that are gone.
+	Lost []Finding
 }
 
 // OK reports whether nothing failed.

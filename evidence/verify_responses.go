@@ -33,6 +33,8 @@ func (v *verifier) track(r *store.Record) {
 		if r.NotRecorded() {
 			v.rep.warn(Finding{Capture: r.Capture, Seq: r.Seq, Msg: r.Error})
 		}
+	case store.KindLost:
+		v.rep.Lost = append(v.rep.Lost, Finding{Capture: r.Capture, Seq: r.Seq, Msg: r.Error})
 	}
 }
 

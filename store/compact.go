@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,6 +35,15 @@ func Compact(dir string, timeout time.Duration) (CompactResult, error) {
 	if _, err := os.Stat(path); err != nil {
 		return CompactResult{}, fmt.Errorf("compact: %w", err)
 	}
+	// The checks every Open makes: a file bbolt would fault on, or
+	// initialise afresh (an empty one), is ErrDamaged; a write-ahead log
+	// left by a crash is applied, and one that lost records is refused.
+	if err := checkFile(path); err != nil {
+		return CompactResult{}, fmt.Errorf("compact: %w", err)
+	}
+	if err := applyWAL(dir, Options{Timeout: timeout}); err != nil {
+		return CompactResult{}, fmt.Errorf("compact: %w", err)
+	}
 	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return CompactResult{}, fmt.Errorf("compact: %w", ErrLocked)
@@ -41,6 +52,12 @@ func Compact(dir string, timeout time.Duration) (CompactResult, error) {
 		return CompactResult{}, fmt.Errorf("compact: %w", err)
 	}
 	defer src.Close() // a no-op once closed below
+	if hasSegments(filepath.Join(dir, WALDir)) {
+		// A serve that started and died since applyWAL: its records are
+		// not in the file about to be copied.
+		return CompactResult{}, fmt.Errorf("compact: the write-ahead log holds records that are not in %s yet: "+
+			"run telltale verify once to apply them, then compact", DBFile)
+	}
 	res, err := compactInto(src, path+".compact")
 	if err != nil {
 		os.Remove(path + ".compact")
@@ -52,11 +69,18 @@ func Compact(dir string, timeout time.Duration) (CompactResult, error) {
 	return res, nil
 }
 
-// compactInto copies src into a new database at tmp and checks the copy.
-func compactInto(src *bolt.DB, tmp string) (CompactResult, error) {
-	var res CompactResult
+// compactInto copies src into a new database at tmp, checks the copy and
+// syncs it. A page of src that bbolt cannot read (it panics on some) is
+// ErrDamaged, and the original is left as it is.
+func compactInto(src *bolt.DB, tmp string) (res CompactResult, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: reading %s failed (%v): restore it from a backup (telltale backup)", ErrDamaged, DBFile, r)
+		}
+	}()
 	var root tlog.Hash
-	err := src.View(func(tx *bolt.Tx) error {
+	err = src.View(func(tx *bolt.Tx) error {
 		if err := checkVersion(tx); err != nil {
 			return err
 		}
@@ -66,6 +90,10 @@ func compactInto(src *bolt.DB, tmp string) (CompactResult, error) {
 		return err
 	})
 	if err != nil {
+		return res, err
+	}
+	var counts map[string]bucketCount
+	if err := src.View(func(tx *bolt.Tx) error { counts = bucketCounts(tx); return nil }); err != nil {
 		return res, err
 	}
 	os.Remove(tmp) // left by an earlier run that died
@@ -84,10 +112,48 @@ func compactInto(src *bolt.DB, tmp string) (CompactResult, error) {
 			if err == nil && (n != res.Records || h != root) {
 				err = fmt.Errorf("the copy holds %d records with root %v, the store %d with root %v", n, h, res.Records, root)
 			}
+			if got := bucketCounts(tx); err == nil && !maps.Equal(got, counts) {
+				err = fmt.Errorf("the copy's buckets %v differ from the store's %v", got, counts)
+			}
 			return err
 		})
 	}
-	return res, errors.Join(err, dst.Close())
+	if err = errors.Join(err, dst.Close()); err != nil {
+		return res, err
+	}
+	// bbolt synced every transaction of the copy; sync the file once more
+	// as a whole, and check it as Open would, before it replaces anything.
+	if err := syncFile(tmp); err != nil {
+		return res, err
+	}
+	return res, checkFile(tmp)
+}
+
+// bucketCount is what compactInto compares of each top-level bucket.
+type bucketCount struct {
+	keys int
+	seq  uint64
+}
+
+func bucketCounts(tx *bolt.Tx) map[string]bucketCount {
+	out := map[string]bucketCount{}
+	tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		out[string(name)] = bucketCount{keys: b.Stats().KeyN, seq: b.Sequence()}
+		return nil
+	})
+	return out
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // logHead is the size and root hash of the log in tx.

@@ -134,7 +134,7 @@ func recoverInto(db *bolt.DB, dir string, now time.Time) (RecoverResult, []strin
 			return res, nil, err
 		}
 	}
-	return res, sc.files, nil
+	return res, append([]string{}, sc.files...), nil // not nil: move the head aside even with no segment
 }
 
 // lostEntry is the KindLost record that takes the place of record seq.

@@ -55,7 +55,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd(), newDemoCmd(),
 		newCheckpointCmd(), newVerifyCmd(), newExportCmd(), newUICmd(), newReportCmd())
 	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd())
-	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newServiceCmd())
+	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newRecoverCmd(), newServiceCmd())
 	wrapAll(root)
 	return root
 }

@@ -87,6 +87,7 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 		fmt.Fprintf(errOut, "telltale: note: %s\n", n)
 	}
 	warnUnanswered(errOut, rep.Warnings)
+	warnLost(errOut, rep.Lost)
 	if !rep.OK() {
 		return failed(out, rep.Failures, "the log was changed after it was written: keep the data dir as it is, "+
 			"and compare with a backup and with the checkpoints you kept")
@@ -98,6 +99,9 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 	}
 	if rep.Kept > 0 {
 		latest += fmt.Sprintf("; %d kept checkpoints (--earlier) extended by the log", rep.Kept)
+	}
+	if len(rep.Lost) > 0 {
+		latest += fmt.Sprintf("; %d records lost from the write-ahead log (see the warning)", len(rep.Lost))
 	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
 	printTimestamps(out, rep.Anchors, rep.Checkpoints)
