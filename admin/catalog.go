@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/evidence"
@@ -74,6 +75,9 @@ type catalog struct {
 	templates analysis.Templates
 	names     analysis.Names
 
+	// behind is how many acknowledged records the last refresh could not
+	// read: the indexer was behind (store.ErrBehind).
+	behind atomic.Uint64
 	// refreshMu serializes refresh, so that a reader that waited for it
 	// sees the log as of its own call.
 	refreshMu sync.Mutex
@@ -94,14 +98,25 @@ func newCatalog(log Log, templates analysis.Templates, names analysis.Names) *ca
 
 var errStop = errors.New("stop")
 
+// acknowledged is what the log has acknowledged, when it says
+// (store.Store.Acknowledged); 0 otherwise.
+func acknowledged(log Log) uint64 {
+	if a, ok := log.(interface{ Acknowledged() uint64 }); ok {
+		return a.Acknowledged()
+	}
+	return 0
+}
+
 // refresh applies the records appended since the last call.
 func (c *catalog) refresh() error {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
+	acked := acknowledged(c.log)
 	n, err := c.log.Size()
 	if err != nil {
 		return err
 	}
+	c.behind.Store(acked - min(acked, n))
 	c.mu.RLock()
 	from := c.size + 1
 	c.mu.RUnlock()

@@ -36,8 +36,29 @@ func (c *Client) List(q store.Query) ([]store.Capture, error) {
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
+	resp, err := c.get("/api/captures?" + v.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
 	var out []store.Capture
-	return out, c.getJSON("/api/captures?"+v.Encode(), &out)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("admin API /api/captures: bad answer: %w", err)
+	}
+	if err := behindErr(resp.Header); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// behindErr is the *store.BehindError an answer's HeaderBehind reports,
+// or nil.
+func behindErr(h http.Header) error {
+	n, err := strconv.ParseUint(h.Get(HeaderBehind), 10, 64)
+	if err != nil || n == 0 {
+		return nil
+	}
+	return fmt.Errorf("admin API /api/captures: %w", &store.BehindError{Missing: n})
 }
 
 // Capture is Store.Capture over the API.

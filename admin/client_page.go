@@ -37,6 +37,9 @@ type Page struct {
 	Next string
 	// Total counts every match; -1 when a slow filter (q) did not count.
 	Total int
+	// Behind is set when the catalog lacks acknowledged records because
+	// the store's indexer is behind (HeaderBehind): the page is partial.
+	Behind error
 }
 
 // Page asks GET /api/captures with v, which holds at least one paging
@@ -51,6 +54,7 @@ func (c *Client) Page(v url.Values) (*Page, error) {
 	if n, err := strconv.Atoi(resp.Header.Get("X-Total-Count")); err == nil {
 		p.Total = n
 	}
+	p.Behind = behindErr(resp.Header)
 	if err := json.NewDecoder(resp.Body).Decode(&p.Items); err != nil {
 		return nil, fmt.Errorf("admin API /api/captures: bad answer: %w", err)
 	}

@@ -394,6 +394,9 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if p.partial {
 		hd.Set("X-Partial", "1")
 	}
+	if n := h.cat.behind.Load(); n > 0 {
+		hd.Set(HeaderBehind, strconv.FormatUint(n, 10))
+	}
 	if p.next != 0 {
 		next := strconv.FormatUint(p.next, 10)
 		hd.Set("X-Next-Cursor", next)

@@ -85,6 +85,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// HeaderBehind, on an answer of GET /api/captures, is the number of
+// acknowledged records the answer lacks because the store's indexer is
+// behind (store.ErrBehind): the list is partial.
+const HeaderBehind = "X-Index-Behind"
+
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if h.cat != nil && paged(r.URL.Query()) {
 		h.page(w, r)
@@ -96,6 +101,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caps, err := h.opts.Store.List(q)
+	var behind *store.BehindError
+	if errors.As(err, &behind) {
+		w.Header().Set(HeaderBehind, strconv.FormatUint(behind.Missing, 10))
+		err = nil
+	}
 	if err != nil {
 		h.fail(w, err)
 		return

@@ -44,6 +44,12 @@ var (
 	ErrPruned = fmt.Errorf("body pruned by retention: %w", ErrNotFound)
 )
 
+// ErrBehind means a read could not wait (Options.ReadWait) for the
+// indexer to apply every record acknowledged when it began: what it
+// returns lacks the newest captures. List returns it as a *BehindError,
+// with what the index holds.
+var ErrBehind = errors.New("index behind the write-ahead log")
+
 // ErrCorrupt means the write-ahead log holds an intact frame (its checksum
 // matches) that does not decode, or records out of order: not a torn
 // write, which a crash leaves and replay drops, but damage. Open refuses

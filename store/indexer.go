@@ -16,9 +16,7 @@ const (
 	// maxIndexBatch is the most records the indexer applies in one bbolt
 	// transaction.
 	maxIndexBatch = 8192
-	// indexWait bounds how long a read waits for the indexer to reach the
-	// records durable when it started; past it, the read sees what is
-	// indexed and the store logs why.
+	// indexWait is the default Options.ReadWait.
 	indexWait = 5 * time.Second
 	// indexRetry is the pause before the indexer tries a failed
 	// transaction again; the records stay safe in the WAL meanwhile.
@@ -177,7 +175,7 @@ func (s *Store) indexedTo(target uint64) {
 	if s.indexed.Load() >= target {
 		return
 	}
-	timeout := time.NewTimer(indexWait)
+	timeout := time.NewTimer(s.opts.ReadWait)
 	defer timeout.Stop()
 	for {
 		s.idxMu.Lock()
@@ -204,6 +202,23 @@ func (s *Store) indexedTo(target uint64) {
 		}
 	}
 }
+
+// BehindError is the ErrBehind of a read that lacks acknowledged records.
+type BehindError struct {
+	Missing uint64 // acknowledged records the read does not see
+}
+
+func (e *BehindError) Error() string {
+	return fmt.Sprintf("%v: the newest %d acknowledged records are not readable yet", ErrBehind, e.Missing)
+}
+
+func (e *BehindError) Unwrap() error { return ErrBehind }
+
+// Acknowledged is the number of records Append has acknowledged, durable
+// in the WAL: the log's size once the indexer has applied them. A reader
+// that reads a smaller Size afterwards missed some (ErrBehind). It is 0
+// for a read-only store, which has no indexer.
+func (s *Store) Acknowledged() uint64 { return s.durable.Load() }
 
 // replay applies the WAL's records above the database's size, which a
 // crash left unindexed, and removes the segments. A torn last frame was

@@ -12,10 +12,15 @@ import (
 // of their opening record, then by Seq. With a Limit it returns the newest
 // Limit of them. Host and Since/Until are answered from the by_host and
 // by_time indexes, so List reads only the records it returns. Request and
-// Response are left nil.
+// Response are left nil. When the indexer is so far behind that List
+// cannot wait for it (Options.ReadWait), it returns what the index holds
+// with a *BehindError: the newest acknowledged captures are missing.
 func (s *Store) List(q Query) ([]Capture, error) {
+	acked := s.Acknowledged()
 	var out []Capture
+	var size uint64
 	err := s.view(func(tx *bolt.Tx) error {
+		size = tx.Bucket(bucketRecords).Sequence()
 		seqs := scanIndex(tx, q)
 		out = make([]Capture, 0, len(seqs))
 		for _, seq := range seqs {
@@ -29,6 +34,9 @@ func (s *Store) List(q Query) ([]Capture, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
+	}
+	if size < acked {
+		return out, fmt.Errorf("list: %w", &BehindError{Missing: acked - size})
 	}
 	return out, nil
 }

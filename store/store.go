@@ -97,6 +97,10 @@ type Options struct {
 	// SegmentSize is how much each write-ahead log segment preallocates;
 	// 0 means DefaultSegmentSize.
 	SegmentSize int64
+	// ReadWait bounds how long a read waits for the indexer to apply the
+	// records acknowledged when it began; past it, the read sees what is
+	// indexed (List says so: ErrBehind). 0 means 5s.
+	ReadWait time.Duration
 
 	// beforeSync, set only by tests, runs with the number of records of
 	// every group before it is written to the WAL; an error fails the group.
@@ -139,6 +143,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IndexDelay <= 0 {
 		o.IndexDelay = DefaultIndexDelay
+	}
+	if o.ReadWait <= 0 {
+		o.ReadWait = indexWait
 	}
 	o.SegmentSize = (o.SegmentSize + 4095) &^ 4095 // whole blocks, for O_DIRECT
 	return o

@@ -73,7 +73,8 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // pageAll asks the list endpoint for the newest limit matches (0: all)
 // after skipping the newest offset, following the cursor, and returns
-// them oldest first with the total count (-1 when not counted).
+// them oldest first with the total count (-1 when not counted). When the
+// server's indexer is behind, it returns them with a *store.BehindError.
 func pageAll(c *admin.Client, v url.Values, limit, offset int) ([]admin.Item, int, error) {
 	const most = 1000 // the API's largest page
 	v.Set("order", "desc")
@@ -86,6 +87,7 @@ func pageAll(c *admin.Client, v url.Values, limit, offset int) ([]admin.Item, in
 	}
 	var items []admin.Item
 	total := -1
+	var behind error
 	for {
 		p, err := c.Page(v)
 		if err != nil {
@@ -93,6 +95,9 @@ func pageAll(c *admin.Client, v url.Values, limit, offset int) ([]admin.Item, in
 		}
 		if total < 0 {
 			total = p.Total
+		}
+		if behind == nil {
+			behind = p.Behind
 		}
 		items = append(items, p.Items...)
 		if p.Next == "" || limit > 0 && len(items) >= limit {
@@ -105,7 +110,7 @@ func pageAll(c *admin.Client, v url.Values, limit, offset int) ([]admin.Item, in
 		items = items[:limit]
 	}
 	slices.Reverse(items)
-	return items, total, nil
+	return items, total, behind
 }
 
 // ofHost keeps the items whose capture's host matches pattern (a host or

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -81,13 +82,21 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 	} else {
 		items, err = listIndexed(fl.data, store.Query{Since: since, Until: until, Limit: fl.limit}, templates)
 	}
-	if err != nil {
+	var behind *store.BehindError
+	if err != nil && !errors.As(err, &behind) {
 		return err
 	}
 	if fl.asJSON {
-		return writeJSON(cmd.OutOrStdout(), listedJSON(items))
+		err = writeJSON(cmd.OutOrStdout(), listedJSON(items))
+	} else {
+		err = printList(cmd.OutOrStdout(), items)
 	}
-	return printList(cmd.OutOrStdout(), items)
+	if err == nil && behind != nil {
+		// A partial list must not pass for a complete one.
+		return fmt.Errorf("list: incomplete: the newest %d acknowledged records are in the write-ahead log but not yet "+
+			"indexed (serve's indexer is behind: see its log and /metrics); the captures above lack them", behind.Missing)
+	}
+	return err
 }
 
 // listCatalog answers every filter through the admin API's catalog.
@@ -110,6 +119,9 @@ func (fl listFlags) listCatalog(since, until time.Time, templates analysis.Templ
 	}
 	defer closeCat()
 	items, _, err := pageAll(c, v, fl.limit, fl.offset)
+	if errors.Is(err, store.ErrBehind) {
+		return items, err
+	}
 	if err != nil {
 		return nil, listErr(err)
 	}
@@ -125,7 +137,8 @@ func listIndexed(dir string, q store.Query, templates analysis.Templates) ([]adm
 	}
 	defer c.Close()
 	caps, err := c.List(q)
-	if err != nil {
+	behind := err
+	if err != nil && !errors.Is(err, store.ErrBehind) {
 		return nil, err
 	}
 	nums, err := captureNumbers(c)
@@ -139,7 +152,7 @@ func listIndexed(dir string, q store.Query, templates analysis.Templates) ([]adm
 			items[i].Endpoint = analysis.EndpointOf(cp.Method, cp.Host, cp.URL, templates).String()
 		}
 	}
-	return items, nil
+	return items, behind
 }
 
 // listErr words the API's answer to a bad filter as bad usage.
