@@ -30,7 +30,8 @@ type reportedIndex struct {
 	times map[uint64]string
 }
 
-// reported returns the reported-for time per capture; nil without analysis.
+// reported returns the usage day (YYYY-MM-DD) each capture reports on;
+// nil without analysis.
 func (h *Handler) reported() map[uint64]string {
 	if h.opts.Analysis == nil || h.cat == nil {
 		return nil
@@ -51,8 +52,11 @@ func (h *Handler) reported() map[uint64]string {
 		if p.Time == p.Captured {
 			continue // dated by its capture: the payload names no date
 		}
-		if id, err := strconv.ParseUint(p.ID, 10, 64); err == nil && p.Time > times[id] {
-			times[id] = p.Time
+		// The usage day, not the reported time: a usage bundle's last
+		// EventEnd falls on 23:59:59.999 one day and 00:00 the next, and
+		// a day would repeat or go missing.
+		if id, err := strconv.ParseUint(p.ID, 10, 64); err == nil && p.Date() > times[id] {
+			times[id] = p.Date()
 		}
 	}
 	d.times, d.at = times, time.Now()

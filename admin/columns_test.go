@@ -12,7 +12,7 @@ func TestList_NumbersNamesReportedForAndSort(t *testing.T) {
 	st := openTestStore(t)
 	tenExchanges(t, st)
 	fake := &uiAnalyst{points: []analysis.Point{
-		{ID: "5", Name: "A.CountUsedMax", Value: 20.0, Time: "2026-03-01T00:00:00Z", Captured: "2026-04-03T12:00:00Z"},
+		{ID: "5", Name: "A.CountUsedMax", Value: 20.0, Time: "2026-03-01T00:00:00Z", Day: "2026-02-28", Captured: "2026-04-03T12:00:00Z"},
 		{ID: "9", Name: "A.CountUsedMax", Value: 40.0, Time: "2026-04-05T12:00:00Z", Captured: "2026-04-05T12:00:00Z"},
 	}}
 	names := analysis.NewNames([]analysis.Rule{{Endpoint: "POST a.example /upload/{id}", Name: "Compliance upload"}})
@@ -29,8 +29,8 @@ func TestList_NumbersNamesReportedForAndSort(t *testing.T) {
 	if items[0].Name != "Compliance upload" || items[1].Name != "" || items[0].ContentType != "application/json" || items[0].DurationMS <= 0 {
 		t.Errorf("name, content type, duration: %+v / %+v", items[0], items[1])
 	}
-	if items[2].ReportedFor != "2026-03-01T00:00:00Z" || items[4].ReportedFor != "" {
-		t.Errorf("reported for: got %q and %q, want the payload's date and nothing for a capture dated by itself", items[2].ReportedFor, items[4].ReportedFor)
+	if items[2].ReportedFor != "2026-02-28" || items[4].ReportedFor != "" {
+		t.Errorf("reported for: got %q and %q, want the payload's usage day and nothing for a capture dated by itself", items[2].ReportedFor, items[4].ReportedFor)
 	}
 	call(t, "GET", srv.URL+"/api/captures?sort=sent&order=desc&limit=3", nil, &items)
 	if len(items) != 3 || items[0].RequestBytes < items[1].RequestBytes || items[1].RequestBytes < items[2].RequestBytes {

@@ -15,7 +15,12 @@ type Point struct {
 	ID string `json:"id"` // the capture
 	// Time is when the figure is for: the time the transmission reports
 	// (Rule.Time), else when it was captured. TimeFormat.
-	Time     string `json:"time"`
+	Time string `json:"time"`
+	// Day is the usage day the figure describes, YYYY-MM-DD: a compliance
+	// upload sent on 2 June reports the usage of 1 June. The endpoint's
+	// Rule.UsageDay says how it is found; "" (points derived before usage
+	// days existed) falls back to the UTC date of Time.
+	Day      string `json:"day,omitempty"`
 	Captured string `json:"captured"`
 	Endpoint string `json:"endpoint"`
 	Name     string `json:"name"`
@@ -40,8 +45,13 @@ func (p Point) Number() (float64, bool) {
 	return 0, false
 }
 
-// Date is the UTC date of the point's time, YYYY-MM-DD.
+// Date is the usage day the point describes (Day), else the UTC date of
+// its time, YYYY-MM-DD. Reconcile, the position and the report's
+// series all go by it.
 func (p Point) Date() string {
+	if p.Day != "" {
+		return p.Day
+	}
 	t, err := time.Parse(time.RFC3339Nano, p.Time)
 	if err != nil {
 		return ""
@@ -161,6 +171,52 @@ func (ix *fieldIndex) reportedTime(pattern string) (time.Time, bool) {
 		}
 	}
 	return latest, !latest.IsZero()
+}
+
+// earliestTime is the earliest time at the paths the pattern matches.
+func (ix *fieldIndex) earliestTime(pattern string) (time.Time, bool) {
+	g := compileGlob(pattern)
+	var first time.Time
+	for _, f := range ix.order {
+		if g.match(f.Path) {
+			if t, ok := parseTime(f.Value); ok && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+	}
+	return first, !first.IsZero()
+}
+
+// usageShift matches a Rule.UsageDay that shifts the reported day: "-1d".
+var usageShift = regexp.MustCompile(`^([+-]?[0-9]{1,3})d$`)
+
+// usageDay is the day a transmission's figures describe (Rule.UsageDay),
+// given the time it reports (when, store.TimeFormat).
+func (ix *fieldIndex) usageDay(spec, when string) string {
+	t, err := time.Parse(time.RFC3339Nano, when)
+	if err != nil {
+		return ""
+	}
+	spec = strings.TrimSpace(spec)
+	if m := usageShift.FindStringSubmatch(spec); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		t = t.AddDate(0, 0, n)
+	} else if spec != "" {
+		if first, ok := ix.earliestTime(spec); ok {
+			t = first
+		}
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// CheckUsageDay reports a Rule.UsageDay that is neither a shift in days
+// ("-1d") nor a path pattern.
+func CheckUsageDay(spec string) error {
+	spec = strings.TrimSpace(spec)
+	if spec == "" || usageShift.MatchString(spec) || strings.HasPrefix(spec, "$") || strings.Contains(spec, ":$") {
+		return nil
+	}
+	return errf("usage_day %q: want a shift of the reported day such as \"-1d\", or a path such as \"manifest.json:$.Files[].EventStart\"", spec)
 }
 
 // parseTime reads RFC 3339 (with or without a zone), or epoch seconds or

@@ -149,14 +149,16 @@ func (a *Analyzer) points(c *store.Capture, ep Endpoint, p *inspect.Part, ix *fi
 	case a.opts.HeuristicFigures:
 		pts = heuristicFigures(p)
 	}
-	when := c.Time
+	when, spec := c.Time, ""
 	if r != nil {
 		if t, ok := ix.reportedTime(r.Time); ok {
 			when = t.Format(store.TimeFormat)
 		}
+		spec = r.UsageDay
 	}
+	day := ix.usageDay(spec, when)
 	for i := range pts {
-		pts[i].ID, pts[i].Time, pts[i].Captured, pts[i].Endpoint = c.ID, when, c.Time, ep.String()
+		pts[i].ID, pts[i].Time, pts[i].Day, pts[i].Captured, pts[i].Endpoint = c.ID, when, day, c.Time, ep.String()
 	}
 	return pts
 }

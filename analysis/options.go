@@ -87,6 +87,12 @@ type Rule struct {
 	// 3339, or epoch seconds or milliseconds; the latest if it matches
 	// several), which dates its figures; "" or absent: the capture's time.
 	Time string `json:"time,omitempty"`
+	// UsageDay says which day the figures describe, which may not be the
+	// day they were sent: "" the UTC date of Time; a shift such as "-1d"
+	// (a compliance upload sent on 2 June reports the usage of 1 June); or
+	// a path pattern, whose earliest time gives the day (a usage bundle's
+	// first EventStart).
+	UsageDay string `json:"usage_day,omitempty"`
 	// Figures extract the numbers the transmission reports.
 	Figures []Extractor `json:"figures,omitempty"`
 }
@@ -156,7 +162,7 @@ func (o Options) fingerprint() string {
 }
 
 // derivedVersion changes when what the analyzer derives changes shape.
-const derivedVersion = 2
+const derivedVersion = 3
 
 // defaultSets are the device and user lists a diff compares as sets, never
 // by position: who is in the list matters, not where.
@@ -212,6 +218,9 @@ func CheckRule(r Rule) error {
 		if _, err := path.Match(p, ""); err != nil {
 			return errf("endpoint %q: bad pattern %q", r.Endpoint, p)
 		}
+	}
+	if err := CheckUsageDay(r.UsageDay); err != nil {
+		return err
 	}
 	for i, x := range r.Figures {
 		if x.Path == "" || x.Name == "" {

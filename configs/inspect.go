@@ -42,6 +42,11 @@ type InspectEndpoint struct {
 	// Time is the path of the time the payload says it is for; it dates
 	// the figures.
 	Time string `yaml:"time"`
+	// UsageDay says which day the figures describe: "" the day of Time,
+	// a shift such as "-1d" (a compliance upload sent on 2 June reports
+	// the usage of 1 June), or a path whose earliest time gives the day
+	// ("manifest.json:$.Files[].EventStart").
+	UsageDay string `yaml:"usage_day"`
 	// Keys map an array's path to the member that identifies its
 	// elements; "[]" matches them by position.
 	Keys map[string]string `yaml:"keys"`
@@ -85,6 +90,9 @@ func (c *Config) checkInspect() error {
 		if err := checkEndpointPaths(key, e); err != nil {
 			return err
 		}
+		if !validUsageDay(e.UsageDay) {
+			return &KeyError{key + ".usage_day", fmt.Sprintf("%q: want a shift of the reported day such as \"-1d\", or a path such as \"manifest.json:$.Files[].EventStart\"", e.UsageDay)}
+		}
 		for j, f := range e.Figures {
 			if strings.TrimSpace(f.Path) == "" || strings.TrimSpace(f.Name) == "" {
 				return &KeyError{fmt.Sprintf("%s.figures[%d]", key, j), "path and name are required (example: {path: \"$.Data.Features[].CountUsedMax\", name: \"{Id}.CountUsedMax\"})"}
@@ -113,4 +121,24 @@ func checkEndpointGlob(s string) error {
 		return fmt.Errorf("%q: the path template starts with / or *", s)
 	}
 	return nil
+}
+
+// validUsageDay accepts "", a shift in days ("-1d", "+0d") or a path
+// pattern (analysis.Rule.UsageDay).
+func validUsageDay(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "$") || strings.Contains(s, ":$") {
+		return true
+	}
+	n, ok := strings.CutSuffix(s, "d")
+	n = strings.TrimLeft(n, "+-")
+	if !ok || n == "" || len(n) > 3 {
+		return false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // figuresHeader is the same as `telltale figures --csv` prints.
-var figuresHeader = []string{"time", "name", "value", "unit", "id", "endpoint", "path"}
+// "day" is the usage day the figure describes (analysis.Point.Date).
+var figuresHeader = []string{"time", "name", "value", "unit", "id", "endpoint", "path", "day"}
 
 // WriteFiguresCSV writes every figure of the report, by reported time.
 // Text that a spreadsheet would run as a formula gets a leading quote.
@@ -15,7 +16,7 @@ func (r *Report) WriteFiguresCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(figuresHeader)
 	for _, p := range r.Points {
-		cw.Write([]string{p.Time, cell(p.Name), cell(formatValue(p.Value)), cell(p.Unit), p.ID, cell(p.Endpoint), cell(p.Path)})
+		cw.Write([]string{p.Time, cell(p.Name), cell(formatValue(p.Value)), cell(p.Unit), p.ID, cell(p.Endpoint), cell(p.Path), p.Date()})
 	}
 	cw.Flush()
 	return cw.Error()

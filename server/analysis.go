@@ -25,7 +25,7 @@ func AnalysisOptions(cfg configs.Inspect, log zerolog.Logger) analysis.Options {
 		Logger:           log,
 	}
 	for _, e := range cfg.Endpoints {
-		r := analysis.Rule{Endpoint: e.Endpoint, Name: e.Name, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time}
+		r := analysis.Rule{Endpoint: e.Endpoint, Name: e.Name, Keys: e.Keys, Volatile: e.Volatile, Time: e.Time, UsageDay: e.UsageDay}
 		for _, f := range e.Figures {
 			r.Figures = append(r.Figures, analysis.Extractor{Path: f.Path, Name: f.Name, Unit: f.Unit, Count: f.Count, Label: f.Label})
 		}

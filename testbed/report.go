@@ -31,10 +31,15 @@ type Sent struct {
 
 // DayReport is one simulated day.
 type DayReport struct {
-	Day      int       // 1-based
-	Date     time.Time // midnight UTC of the simulated day
-	Version  string    // License Server version that day
-	Requests map[Endpoint]int
+	Day  int       // 1-based
+	Date time.Time // midnight UTC of the simulated day
+	// UsageDate is the day the uploads of that day describe: the day
+	// before Date (the compliance upload's SADate samples and the usage
+	// bundle's slices cover it). Invented: that the figures computed on
+	// a day are yesterday's.
+	UsageDate time.Time
+	Version   string // License Server version that day
+	Requests  map[Endpoint]int
 	// Features are the figures of that day's compliance upload, in upload
 	// order.
 	Features []Feature

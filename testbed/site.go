@@ -121,7 +121,7 @@ func (s *site) active() []*feature {
 
 // advance moves the site to the given day and computes its figures.
 func (s *site) advance(day int, date time.Time) DayReport {
-	rep := DayReport{Day: day, Date: date, Requests: make(map[Endpoint]int)}
+	rep := DayReport{Day: day, Date: date, UsageDate: date.AddDate(0, 0, -1), Requests: make(map[Endpoint]int)}
 	if day == UpgradeDay {
 		rep.NewFields = []string{UpgradeField}
 	}

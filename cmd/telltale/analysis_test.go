@@ -468,7 +468,7 @@ func checkFigures(t *testing.T, rep testbed.Report, data string) {
 	}
 	out, _, _ = cli(t, "figures", "--csv", "--name", "LicenseServer.Version", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if lines[0] != "time,name,value,unit,id,endpoint,path" || len(lines) != 31 ||
+	if lines[0] != "time,name,value,unit,id,endpoint,path,day" || len(lines) != 31 ||
 		!strings.Contains(lines[1], testbed.InitialVersion) || !strings.Contains(lines[30], testbed.UpgradedVersion) {
 		t.Errorf("figures --csv of the version: got %d lines:\n%s", len(lines), out)
 	}
@@ -482,7 +482,7 @@ func checkReconcile(t *testing.T, rep testbed.Report, data string) {
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("date,figure,value\n")
-	date := func(day int) string { return rep.Days[day-1].Date.Format(time.DateOnly) }
+	date := func(day int) string { return rep.Days[day-1].UsageDate.Format(time.DateOnly) }
 	for day := 1; day <= 10; day++ {
 		f, _ := rep.Feature(day, "CAG_AAC_CCU")
 		v := f.CountUsedMax
@@ -536,7 +536,7 @@ func checkReconcile(t *testing.T, rep testbed.Report, data string) {
 	}
 	hist := filepath.Join(dir, "historical-use.csv")
 	os.WriteFile(hist, []byte(fmt.Sprintf("Date,Product,Edition,Model,In use,Overdraft\n%s,CAG,AAC,CCU,%d,0\n",
-		rep.Days[0].Date.Format("1/2/2006"), f1.CountUsedMax)), 0o644)
+		rep.Days[0].UsageDate.Format("1/2/2006"), f1.CountUsedMax)), 0o644)
 	if out, errOut, code := cli(t, "reconcile", "--measured", hist, "--map", "date=Date", "--map", "value=In use+Overdraft",
 		"--map", "figure={Product}_{Edition}_{Model}.CountUsedMax", "--data", data); code != 0 || !strings.Contains(out, "1 agree, 0 mismatches") {
 		t.Errorf("reconcile --map of a Historical Use export: exit %d %q %q", code, out, errOut)

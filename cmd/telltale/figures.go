@@ -21,12 +21,15 @@ func newFiguresCmd() *cobra.Command {
 		Use:   "figures",
 		Short: "Print the series of figures the license server reported (license counts, users, devices, version)",
 		Long: `figures prints what each capture reported, by the time the payload says it
-is for (e.g. the compliance upload's UTCDate): per-feature CountUsedMax,
+is for (e.g. the compliance upload's UTCDate), with the usage day it
+describes (USAGE OF: a compliance upload sent on 2 June reports the usage of
+1 June; the config's inspect.endpoints[].usage_day says how) and when it
+was sent: per-feature CountUsedMax,
 users and devices released, devices in use, the License Server version and
 host name, as the config's inspect.endpoints[].figures extract them.
 --since and --until filter that reported time, not the capture time. The
 CHANGE column is the difference from the same figure's previous value.
---csv prints time,name,value,unit,id,endpoint,path with a header line.`,
+--csv prints time,name,value,unit,id,endpoint,path,day with a header line.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asCSV && asJSON {
 				return usage(fmt.Errorf("--csv or --json, not both"))
@@ -70,9 +73,9 @@ CHANGE column is the difference from the same figure's previous value.
 
 func writeFiguresCSV(w io.Writer, pts []analysis.Point) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"time", "name", "value", "unit", "id", "endpoint", "path"})
+	cw.Write([]string{"time", "name", "value", "unit", "id", "endpoint", "path", "day"})
 	for _, p := range pts {
-		cw.Write([]string{p.Time, p.Name, formatValue(p.Value), p.Unit, p.ID, p.Endpoint, p.Path})
+		cw.Write([]string{p.Time, p.Name, formatValue(p.Value), p.Unit, p.ID, p.Endpoint, p.Path, p.Date()})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -80,10 +83,10 @@ func writeFiguresCSV(w io.Writer, pts []analysis.Point) error {
 
 func writeFiguresTable(w io.Writer, pts []analysis.Point) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tNAME\tVALUE\tCHANGE\tUNIT\tID")
+	fmt.Fprintln(tw, "USAGE OF\tSENT\tNAME\tVALUE\tCHANGE\tUNIT\tID")
 	last := map[string]analysis.Point{}
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(p.Time), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Date(), timeMS(p.Captured), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
 		last[p.Name] = p
 	}
 	return tw.Flush()

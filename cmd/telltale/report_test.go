@@ -108,7 +108,7 @@ func TestCLI_Report_DemoData(t *testing.T) {
 // checkpoint with the command that verifies it; no script; it prints.
 func checkReport(t *testing.T, data string, rep testbed.Report) {
 	dir := t.TempDir()
-	day := func(n int) string { return rep.Days[n-1].Date.Format(time.DateOnly) }
+	day := func(n int) string { return rep.Days[n-1].UsageDate.Format(time.DateOnly) }
 	f3, _ := rep.Feature(3, "CAG_AAC_CCU")
 	measured := filepath.Join(dir, "measured.csv")
 	os.WriteFile(measured, []byte(fmt.Sprintf("date,figure,value\n%s,CAG_AAC_CCU.CountUsedMax,%d\n", day(3), f3.CountUsedMax+20)), 0o644)

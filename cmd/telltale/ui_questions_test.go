@@ -48,7 +48,7 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	}
 	row := `document.querySelector('.row[data-id="` + last.ID + `"]')`
 	b.run("compliance row", waitJS(row+` !== null && `+row+`.querySelector('.epname').textContent === 'Compliance upload' && `+
-		row+`.querySelector('.c-rep').textContent === '`+rep.Days[29].Date.Format("2006-01-02")+`'`))
+		row+`.querySelector('.c-rep').textContent === '`+rep.Days[29].UsageDate.Format("2006-01-02")+`'`))
 
 	// (a) What did our license server send Citrix? The capture page says
 	// what was reported first.
@@ -103,7 +103,7 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 		if day == 29 {
 			v += 7
 		}
-		fmt.Fprintf(&csv, "%s,CAG,AAC,CCU,%d,0\n", rep.Days[day-1].Date.Format("1/2/2006"), v)
+		fmt.Fprintf(&csv, "%s,CAG,AAC,CCU,%d,0\n", rep.Days[day-1].UsageDate.Format("1/2/2006"), v)
 	}
 	file := filepath.Join(t.TempDir(), "historical-use.csv")
 	os.WriteFile(file, []byte(csv.String()), 0o644)

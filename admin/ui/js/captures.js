@@ -8,7 +8,7 @@ const PAGE = 200;
 const ROW = 28;
 const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'changed', 'drift', 'sort', 'order'];
 // COLUMNS: [sort key, label, class]; a key of '' does not sort.
-const COLUMNS = [['number', 'No.', 'num c-no'], ['time', 'Captured', 'c-time'], ['reported', 'Reported for', 'c-rep'],
+const COLUMNS = [['number', 'No.', 'num c-no'], ['time', 'Captured', 'c-time'], ['reported', 'Usage day', 'c-rep'],
   ['name', 'Endpoint', 'c-ep'], ['host', 'Host', 'c-host'], ['status', 'Status', 'c-st'], ['kind', 'Kind', 'c-kind'],
   ['', 'Type', 'c-type'], ['duration', 'Time', 'num c-dur'], ['sent', 'Sent', 'num c-sent'], ['received', 'Received', 'num c-recv'], ['', '', 'num c-flags']];
 
@@ -317,8 +317,8 @@ function rowEl(i, it) {
   const el = h('div', {class: cls.join(' '), role: 'row', 'aria-selected': i === st.sel ? 'true' : 'false', dataset: {i: String(i), id: it.id}},
     h('div.num.c-no', String(it.number || '')),
     h('div.t.c-time', {title: utcTitle(it.time)}, localTime(it.time)),
-    h('div.t.c-rep', {title: it.reported_for ? 'The payload says it reports on ' + utcTitle(it.reported_for) : 'The payload names no date of its own'},
-      it.reported_for ? localTime(it.reported_for).slice(0, 10) : '—'),
+    h('div.t.c-rep', {title: it.reported_for ? `Usage of ${it.reported_for} (UTC), sent ${utcTitle(it.time)}` : 'The payload names no date of its own'},
+      it.reported_for || '—'),
     ep,
     h('div.host.c-host', {title: it.host}, it.host),
     h('div.c-st', statusBadge(it)),

@@ -1,6 +1,6 @@
 // The captures list's detail pane, and the helpers its rows share.
 import {api} from './api.js';
-import {bytes, debounce, h, hashFor, put, statusBadge, time} from './util.js';
+import {bytes, debounce, h, hashFor, localTime, put, statusBadge, time} from './util.js';
 
 // highlight marks every occurrence of q (any case) in text.
 export function highlight(text, q) {
@@ -51,7 +51,7 @@ export function pane(el, it) {
     h('h3', `Capture ${it.number || it.id}`, it.name ? ' · ' + it.name : ''),
     h('dl.kv',
       row('Endpoint', h('span.mono', it.endpoint)),
-      row('Reported for', it.reported_for ? time(it.reported_for) : null),
+      row('Usage day', it.reported_for ? `usage of ${it.reported_for}, sent ${localTime(it.time).slice(0, 10)}` : null),
       row('Captured', time(it.time, true)),
       row('Status', statusBadge(it)),
       row('Sent', `${bytes(it.request_bytes)}${it.content_type ? ' · ' + it.content_type : ''}`),

@@ -27,15 +27,18 @@ export async function mount(main) {
   draw();
 }
 
+// dayOf is the usage day a point describes (older points: its reported date).
+const dayOf = p => p.day || p.time.slice(0, 10);
+
 const nameOf = (choices, ep) => (choices.find(c => c.endpoint === ep) || {}).name || ep;
 
 // reportedCard shows, per feature, the counts the chosen endpoint
 // reported on its last days.
 function reportedCard(points, choices) {
   const mine = points.filter(p => p.endpoint === st.endpoint && typeof p.value === 'number' && /\.(CountUsedMax|InUse)$/.test(p.name));
-  const days = [...new Set(mine.map(p => p.time.slice(0, 10)))].sort().slice(-7);
+  const days = [...new Set(mine.map(p => dayOf(p)))].sort().slice(-7);
   const names = [...new Set(mine.map(p => p.name))].sort();
-  const at = new Map(mine.map(p => [p.time.slice(0, 10) + ' ' + p.name, p]));
+  const at = new Map(mine.map(p => [dayOf(p) + ' ' + p.name, p]));
   return h('div.card', {id: 'reported-counts'},
     h('h3', `License counts reported in ${nameOf(choices, st.endpoint) || 'no upload yet'}`, days.length ? ` (last ${days.length} days)` : ''),
     names.length ? h('table.figtable',
@@ -123,7 +126,7 @@ function charts(r, points) {
   const day = d => Date.parse(d + 'T12:00:00Z');
   return h('div.charts', names.map(n => {
     const rep = points.filter(p => p.name === n && typeof p.value === 'number' && (!st.endpoint || p.endpoint === st.endpoint))
-      .map(p => ({t: day(p.time.slice(0, 10)), v: p.value, id: p.id, unit: p.unit})).sort((a, b) => a.t - b.t);
+      .map(p => ({t: day(dayOf(p)), v: p.value, id: p.id, unit: p.unit})).sort((a, b) => a.t - b.t);
     const meas = r.measurements.filter(m => m.name === n).map(m => ({t: day(m.date), v: m.value})).sort((a, b) => a.t - b.t);
     const mis = r.mismatches.filter(m => m.name === n).map(m => ({t: day(m.date), v: m.reported ?? m.measured, title: `${m.date}: ${STATUS[m.kind]}`}));
     return h('div.fig', {dataset: {figure: n}}, h('strong.mono', n),
