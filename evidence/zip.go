@@ -88,9 +88,10 @@ func manifestNote(manifestSHA256 string) string {
 	return fmt.Sprintf("%s\n%s  %s\n", manifestSigTitle, manifestSHA256, FileManifest)
 }
 
-// openZip reads a bundle's central directory and rejects entries whose
-// bytes overlap: a "zip bomb" makes many entries out of one deflate
-// stream, so that each costs the whole stream's CPU. An entry spans its
+// openZip reads a bundle's central directory and rejects a container an
+// export does not write (checkContainer) and entries whose bytes overlap:
+// a "zip bomb" makes many entries out of one deflate stream, so that each
+// costs the whole stream's CPU. An entry spans its
 // local header (at least 30 bytes and its name) and its compressed data.
 func openZip(ra io.ReaderAt, size int64) (*zip.Reader, error) {
 	zr, err := zip.NewReader(ra, size)
@@ -120,6 +121,9 @@ func openZip(ra io.ReaderAt, size int64) (*zip.Reader, error) {
 			return nil, fmt.Errorf("%w: entries %s and %s overlap in the zip (a zip bomb, not an export)",
 				ErrNotBundle, spans[i-1].name, spans[i].name)
 		}
+	}
+	if err := checkContainer(ra, size, zr); err != nil {
+		return nil, err
 	}
 	return zr, nil
 }
