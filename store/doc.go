@@ -48,8 +48,15 @@
 // WAL holds, then empties it. A read-only Open of a store whose WAL is not
 // empty (the last writer crashed) first opens it writable once to do so;
 // while another process holds the store, it fails with ErrLocked as
-// before. A frame with a good checksum that does not decode, or records
-// out of order, are damage: Open fails with ErrCorrupt.
+// before. A bad frame with nothing intact after it, at the end of the last
+// segment (or of one a failed write abandoned), is a torn write. Anything
+// that hides an acknowledged record is damage (wal_scan.go): an intact
+// frame after a bad one, a Seq gap, a missing segment (DIR/wal/head names
+// the newest; meta "wal_durable" is the last Seq acknowledged at the
+// indexer's last commit), records out of order. Open then fails with a
+// *WALError (ErrCorrupt) and touches nothing; Recover (recover.go) applies
+// what reads, appends a KindLost record at each lost Seq, and moves the
+// segments to DIR/wal/damaged/.
 //
 // Records are never rewritten. Each record is one leaf of an RFC 6962
 // Merkle tree (golang.org/x/mod/sumdb/tlog); Seq counts from 1 and the
