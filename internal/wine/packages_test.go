@@ -26,7 +26,7 @@ func TestWindowsBuild_PackageTestsPassUnderWine(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			cmd := Command(ctx, exe, "-test.timeout=9m")
-			cmd.Dir = filepath.Join(root, pkg) // testdata/ is relative to the package
+			cmd.Dir = filepath.Join(root, pkg)          // testdata/ is relative to the package
 			cmd.Env = append(cmd.Env, "TELLTALE_WINE=") // no Wine inside Wine
 			out, err := cmd.CombinedOutput()
 			if err != nil || !passed.Match(out) {
