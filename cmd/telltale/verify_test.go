@@ -65,13 +65,44 @@ func TestCLI_Evidence_EndToEnd(t *testing.T) {
 		!strings.Contains(errOut, "verification failed") {
 		t.Errorf("a changed body: exit %d, %q %q; want 1 naming the file", code, out, errOut)
 	}
-	raw, _ := os.ReadFile(bundle)
-	raw[len(raw)/2] ^= 0x40
-	flipped := filepath.Join(t.TempDir(), "flipped.zip")
-	os.WriteFile(flipped, raw, 0o600)
-	if _, errOut, code = cli(t, "verify", flipped); code != 1 {
-		t.Errorf("a flipped byte in the zip: exit %d, %q; want 1", code, errOut)
+	// A byte flipped in captures.jsonl's compressed data, checked with
+	// --key so that only the flip can fail it.
+	flipped := flipInZip(t, bundle, "captures.jsonl")
+	out, errOut, code = cli(t, "verify", flipped, "--key", filepath.Join(data, "ca", "log.pub"))
+	if code != 1 || !regexp.MustCompile(`(?m)^FAIL captures\.jsonl: unreadable: `).MatchString(out) ||
+		!strings.Contains(errOut, "verification failed") {
+		t.Errorf("a flipped byte in the zip: exit %d, %q %q; want 1 saying captures.jsonl is unreadable", code, out, errOut)
 	}
+}
+
+// flipInZip flips a byte in the middle of a zip entry's stored data.
+func flipInZip(t *testing.T, path, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name != name {
+			continue
+		}
+		off, err := f.DataOffset()
+		if err != nil || f.CompressedSize64 < 16 {
+			t.Fatalf("%s: offset %d (%v), %d bytes", name, off, err, f.CompressedSize64)
+		}
+		raw[off+int64(f.CompressedSize64/2)] ^= 0x40
+		p := filepath.Join(t.TempDir(), "flipped.zip")
+		if err := os.WriteFile(p, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Fatalf("no %s in %s", name, path)
+	return ""
 }
 
 // changeZip rewrites a zip with fn applied to each file's content.
@@ -119,7 +150,7 @@ func TestCLI_Verify_ChangedStoreAndBadInput(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"truncated bundle", []string{"verify", trunc}, 1, "truncated or corrupt"},
+		{"truncated bundle", []string{"verify", trunc, "--key", filepath.Join(data, "ca", "log.pub")}, 1, "truncated or corrupt"},
 		{"missing bundle", []string{"verify", filepath.Join(t.TempDir(), "nope.zip")}, 2, "nope.zip"},
 		{"wrong key", []string{"verify", bundle, "--key", other}, 1, "verification failed"},
 		{"malformed key", []string{"verify", bundle, "--key", "not-a-key"}, 2, "--key"},
