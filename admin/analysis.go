@@ -88,6 +88,7 @@ func (h *Handler) routeAnalysis() {
 	h.mux.HandleFunc("GET /api/endpoints", h.endpoints)
 	h.mux.HandleFunc("GET /api/licensing", h.licensing)
 	h.mux.HandleFunc("GET /api/personal", h.personal)
+	h.mux.HandleFunc("GET /api/position", h.position) // position.go
 }
 
 // Error codes of the analysis routes.

@@ -11,7 +11,8 @@ import (
 
 // reconcileRequest is the body of POST /api/reconcile: the figures the
 // buyer measured, as the CSV `telltale reconcile` reads (date, figure
-// name, value), and how far apart they may be.
+// name, value; or the Historical Use export, recognised from its
+// header), and how far apart they may be.
 type reconcileRequest struct {
 	CSV       string `json:"csv"`
 	Tolerance string `json:"tolerance"` // "2" or "5%"; "" means exact
@@ -35,18 +36,8 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		writeCodedError(w, http.StatusBadRequest, codeBadInput, `want {"csv": "date,name,value\n...", "tolerance": "5%"}`)
 		return
 	}
-	var measured []analysis.Measurement
-	var err error
-	if in.Map.IsZero() {
-		measured, err = analysis.ParseMeasurements(strings.NewReader(in.CSV))
-	} else {
-		measured, err = analysis.ParseMapped(strings.NewReader(in.CSV), in.Map)
-	}
-	if err != nil {
-		h.answer(w, nil, err)
-		return
-	}
 	tol := analysis.Tolerance{}
+	var err error
 	if in.Tolerance != "" {
 		if tol, err = analysis.ParseTolerance(in.Tolerance); err != nil {
 			h.answer(w, nil, err)
@@ -58,10 +49,15 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
+	measured, format, err := analysis.ReadMeasurements(strings.NewReader(in.CSV), in.Map, h.opts.Catalog, analysis.KnownLicenses(points))
+	if err != nil {
+		h.answer(w, nil, err)
+		return
+	}
 	if in.Endpoint != "" {
 		kept := points[:0]
 		for _, p := range points {
-			if p.Endpoint == in.Endpoint {
+			if p.Endpoint == in.Endpoint || strings.HasSuffix(p.Name, ".Installed") {
 				kept = append(kept, p)
 			}
 		}
@@ -69,6 +65,18 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, struct {
 		analysis.Reconciliation
+		Format       string                 `json:"format"`
 		Measurements []analysis.Measurement `json:"measurements"`
-	}{analysis.Reconcile(points, measured, tol), measured})
+		Licenses     map[string]string      `json:"licenses"`
+	}{analysis.Reconcile(analysis.WithOverdraft(points), measured, tol), format, measured, licenseNames(h.opts.Catalog, points)})
+}
+
+// licenseNames names every license code the points report: "XDT_PLT_UD"
+// is "Citrix Virtual Apps and Desktops Premium, User/Device".
+func licenseNames(cat *analysis.Catalog, points []analysis.Point) map[string]string {
+	out := map[string]string{}
+	for _, code := range analysis.KnownLicenses(points) {
+		out[code] = cat.Describe(code).Name()
+	}
+	return out
 }

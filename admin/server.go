@@ -45,6 +45,11 @@ type Options struct {
 	// Names are the endpoints' names ("Compliance upload"), from the
 	// inspect rules; the zero value names none.
 	Names analysis.Names
+	// Catalog names license feature codes (nil: the built-in catalog);
+	// Entitlements are the contract's (inspect.licenses.entitlements), for the
+	// position.
+	Catalog      *analysis.Catalog
+	Entitlements []analysis.Entitlement
 	// SecretHeaders and SecretFields are masked on screen until revealed
 	// (evidence.redact_headers and redact_fields); the UI reads them from
 	// GET /api/profile.

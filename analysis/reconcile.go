@@ -18,6 +18,9 @@ type Measurement struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 	Line  int     `json:"line"` // in the file, from 1
+	// License is the license as the file names it ("Citrix Virtual Apps
+	// and Desktops Premium, Concurrent"), when it names one in words.
+	License string `json:"license,omitempty"`
 }
 
 // ParseMeasurements reads a CSV of date, figure name, value. The first
@@ -144,6 +147,11 @@ const (
 	MeasuredHigher      = "measured_higher"       // Citrix was told less than was measured
 	ReportedNotMeasured = "reported_not_measured" // a day reported that has no measurement
 	MeasuredNotReported = "measured_not_reported" // a day measured that nothing reported
+	// Unmatched is no mismatch: a measured figure that nothing ever
+	// reported, on any day (a license this License Server does not
+	// hold, or a name Telltale could not tell), so there is nothing to
+	// compare it with.
+	Unmatched = "unmatched"
 )
 
 // Mismatch is one figure on one day where what was reported and what was
@@ -175,6 +183,10 @@ type Reconciliation struct {
 	Rows   []Row          `json:"rows"`
 	Days   int            `json:"days"`
 	Counts map[string]int `json:"counts"`
+	// Unmatched names the measured figures that matched no reported
+	// figure at all, with the file's words for them; their rows have
+	// status Unmatched and are not mismatches.
+	Unmatched []string `json:"unmatched"`
 }
 
 // Row is one figure on one day: what was reported, what was measured,
@@ -191,10 +203,26 @@ type Row struct {
 // of days measured for that figure, so that a measurement file covering
 // one month is not faulted for the others.
 func Reconcile(reported []Point, measured []Measurement, tol Tolerance) Reconciliation {
-	res := Reconciliation{Tolerance: tol.String(), Mismatches: []Mismatch{}, Rows: []Row{}}
+	res := Reconciliation{Tolerance: tol.String(), Mismatches: []Mismatch{}, Rows: []Row{}, Unmatched: []string{}}
 	span := map[string][2]string{}
 	meas := map[[2]string]Measurement{}
+	ever := map[string]bool{}
+	for _, p := range reported {
+		if _, ok := p.Number(); ok {
+			ever[p.Name] = true
+		}
+	}
+	unmatched := 0
 	for _, m := range measured {
+		if !ever[m.Name] {
+			v := m.Value
+			res.Rows = append(res.Rows, Row{Mismatch{Date: m.Date, Name: m.Name, Kind: Unmatched, Measured: &v, Line: m.Line}, Unmatched})
+			unmatched++
+			if w := unmatchedWords(m); !slices.Contains(res.Unmatched, w) {
+				res.Unmatched = append(res.Unmatched, w)
+			}
+			continue
+		}
 		meas[[2]string{m.Date, m.Name}] = m
 		s, ok := span[m.Name]
 		if !ok || m.Date < s[0] {
@@ -249,7 +277,7 @@ func Reconcile(reported []Point, measured []Measurement, tol Tolerance) Reconcil
 		}
 	}
 	slices.SortFunc(res.Mismatches, byDateName)
-	res.Counts = map[string]int{Agree: res.Agreed, ReportedHigher: 0, MeasuredHigher: 0, ReportedNotMeasured: 0, MeasuredNotReported: 0}
+	res.Counts = map[string]int{Agree: res.Agreed, ReportedHigher: 0, MeasuredHigher: 0, ReportedNotMeasured: 0, MeasuredNotReported: 0, Unmatched: unmatched}
 	for _, m := range res.Mismatches {
 		res.Rows = append(res.Rows, Row{m, m.Kind})
 		res.Counts[m.Kind]++
@@ -264,4 +292,39 @@ func byDateName(a, b Mismatch) int {
 		return c
 	}
 	return strings.Compare(a.Name, b.Name)
+}
+
+// unmatchedWords names a measured figure nothing reported: its name,
+// and the file's words for its license when they differ.
+func unmatchedWords(m Measurement) string {
+	if m.License != "" && !strings.HasPrefix(m.Name, m.License) {
+		return m.Name + " (" + m.License + ")"
+	}
+	return m.Name
+}
+
+// WithOverdraft adds, for every day a license's peak in use was reported
+// (CODE.CountUsedMax) with an installed count known on or before that
+// day (CODE.Installed), the licenses in overdraft that it implies,
+// CODE.Overdraft = max(0, peak - installed), dated and attributed as the
+// peak. It lets the Historical Use export's overdraft column be compared
+// on its own, not summed into the peak.
+func WithOverdraft(pts []Point) []Point {
+	inst := newInstalledSeries(pts)
+	out := slices.Clone(pts)
+	for _, p := range pts {
+		subj, metric := subjectOf(p.Name)
+		v, ok := p.Number()
+		if metric != "CountUsedMax" || subj == "" || !ok {
+			continue
+		}
+		n, _, found := inst.on(subj, p.Date())
+		if !found {
+			continue
+		}
+		q := p
+		q.Name, q.Value, q.Label, q.Unit = subj+".Overdraft", max(0, v-n), "in overdraft", "licenses"
+		out = append(out, q)
+	}
+	return out
 }

@@ -30,6 +30,9 @@ type Inspect struct {
 	VolatileHeaders []string `yaml:"volatile_headers"`
 	// Endpoints are per-endpoint rules; the first that matches applies.
 	Endpoints []InspectEndpoint `yaml:"endpoints"`
+	// Licenses names license feature codes and holds the contract's
+	// entitlements (licenses.go).
+	Licenses Licenses `yaml:"licenses"`
 }
 
 // InspectEndpoint is what Telltale knows about one endpoint's payloads.
@@ -68,6 +71,9 @@ type InspectFigure struct {
 }
 
 func (c *Config) checkInspect() error {
+	if err := c.checkLicenses(); err != nil {
+		return err
+	}
 	if c.Inspect.MaxAnalysedBytes <= 0 {
 		return &KeyError{"inspect.max_analysed_bytes", "must be a positive number of bytes (default 16MiB)"}
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	Measured     []analysis.Measurement
 	MeasuredName string // the file it came from
 	Tolerance    analysis.Tolerance
+	// Catalog names the licenses; nil is the built-in one. Entitlements
+	// are the contract's, for the position.
+	Catalog      *analysis.Catalog
+	Entitlements []analysis.Entitlement
 
 	// Checkpoint is the signed checkpoint the captures are proven
 	// against; nil when the log has none yet.
@@ -55,6 +59,9 @@ type Checkpoint struct {
 	Key         string // the verifier key (log.pub)
 	Fingerprint string // SHA-256 of the public key (evidence.Fingerprint)
 	Note        string // the signed note, as checkpoint.txt holds it
+	// Timestamp is what its RFC 3161 timestamp proves, "proven no later
+	// than <genTime> by <TSA>"; "" when it has none.
+	Timestamp string
 }
 
 // Report is the content of the page, built by Build.
@@ -78,6 +85,11 @@ type Report struct {
 
 	Reconciliation *analysis.Reconciliation // nil without a measurement
 	MeasuredName   string
+
+	// Position is the license position over every usage day reported,
+	// the report's first section; PositionRows word it.
+	Position     analysis.Position
+	PositionRows []PositionRow
 
 	Personal   Personal
 	Checkpoint *Checkpoint
@@ -112,8 +124,9 @@ func Build(src Source, caps []store.Capture, o Options) (*Report, error) {
 	r.Points = pts
 	r.Figures = series(pts)
 	r.Groups = groups(r.Figures)
+	r.position(pts, o)
 	if o.Measured != nil {
-		rec := analysis.Reconcile(pts, o.Measured, o.Tolerance)
+		rec := analysis.Reconcile(analysis.WithOverdraft(pts), o.Measured, o.Tolerance)
 		slices.SortFunc(rec.Mismatches, func(a, b analysis.Mismatch) int {
 			return strings.Compare(a.Date+"\x00"+a.Name, b.Date+"\x00"+b.Name)
 		})
@@ -236,4 +249,27 @@ func showTime(s string) string {
 		return s
 	}
 	return t.UTC().Format(displayTime)
+}
+
+// PositionRow is one license of the position, in words.
+type PositionRow struct {
+	analysis.LicensePosition
+	Headline string
+	Lines    []string
+}
+
+// position works out the position over every usage day the points
+// report (not only the last 30).
+func (r *Report) position(pts []analysis.Point, o Options) {
+	since := ""
+	for _, p := range pts {
+		if strings.HasSuffix(p.Name, ".CountUsedMax") && (since == "" || p.Date() < since) {
+			since = p.Date()
+		}
+	}
+	r.Position = analysis.ComputePosition(pts, analysis.PositionOptions{Since: since, Catalog: o.Catalog,
+		Entitlements: o.Entitlements, Measured: o.Measured})
+	for _, l := range r.Position.Licenses {
+		r.PositionRows = append(r.PositionRows, PositionRow{l, l.Headline(), analysis.PositionLines(l)})
+	}
 }

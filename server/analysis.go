@@ -93,3 +93,20 @@ func (s *Server) plainUsersAlert(p analysis.PlainUsers) {
 	s.ops.Alerts.PlainUserNames(ep.Host, ep.Template, fmt.Sprintf("capture %s sent %d user@domain %s in clear, e.g. %s. "+
 		"Turn on username anonymisation on the license server, and see the review UI's Personal data page.", p.ID, p.Count, names, p.Example))
 }
+
+// Licenses turns the config's licenses section into the catalog of
+// feature codes and the entitlements the position uses.
+func Licenses(cfg configs.Licenses) (*analysis.Catalog, []analysis.Entitlement) {
+	parts := func(ns []configs.LicenseName) []analysis.LicensePart {
+		var out []analysis.LicensePart
+		for _, n := range ns {
+			out = append(out, analysis.LicensePart{Code: n.Code, Name: n.Name, Aliases: n.Aliases})
+		}
+		return out
+	}
+	var ents []analysis.Entitlement
+	for _, e := range cfg.Entitlements {
+		ents = append(ents, analysis.Entitlement{License: e.License, Quantity: float64(e.Quantity), Overdraft: float64(e.Overdraft), EndDate: e.EndDate})
+	}
+	return analysis.NewCatalog(parts(cfg.Products), parts(cfg.Editions), parts(cfg.Models)), ents
+}

@@ -30,6 +30,14 @@ const (
 	// UpgradeDay is the first day the License Server runs UpgradedVersion: it
 	// adds UpgradeField to the compliance upload and its User-Agent changes.
 	UpgradeDay = 20
+	// InstalledChangeDay is the day the activation renewal (and Call Home)
+	// first reports InstalledChangeID with InstalledChangeTo licenses
+	// installed instead of its first count.
+	InstalledChangeDay = 16
+	// OveruseDay is the first of OveruseDays days on which OveruseID's
+	// peak in use goes over its installed count (by 12, 20, 28…).
+	OveruseDay  = 22
+	OveruseDays = 3
 )
 
 // Values of the variation schedule.
@@ -42,6 +50,14 @@ const (
 	// UpgradeField is the key added to the compliance upload's LicenseServer
 	// object from UpgradeDay on. Invented.
 	UpgradeField = "ActivationMode"
+	// InstalledChangeID's installed count changes to InstalledChangeTo on
+	// InstalledChangeDay (a purchase). Invented.
+	InstalledChangeID = "CAG_AAC_CCU"
+	InstalledChangeTo = 1200
+	// OveruseID goes over its installed count from OveruseDay; DormantID
+	// uses a small share of what is installed. Invented.
+	OveruseID = "XDT_PLT_CCS"
+	DormantID = "XDS_ADV_CCS"
 )
 
 // dailyEndpoints are sent once every simulated day, in this order (listls and

@@ -51,7 +51,7 @@ var siteFeatures = []struct {
 	firstDay  int
 }{
 	{"CAG_AAC_CCU", 1000, 0.30, 1},
-	{"XDS_ADV_CCS", 800, 0.55, 1},
+	{DormantID, 800, 0.10, 1}, // mostly dormant
 	{"XDT_PLT_CCS", 500, 0.50, 1},
 	{NewFeatureID, 300, 0.45, NewFeatureDay},
 }
@@ -147,8 +147,14 @@ func (s *site) advance(day int, date time.Time) DayReport {
 		if f.firstDay > 1 { // a new feature's rollout grows over five days
 			ramp = math.Min(1, float64(day-f.firstDay+1)/5)
 		}
+		if f.id == InstalledChangeID && day == InstalledChangeDay {
+			f.installed = InstalledChangeTo
+		}
 		used := int(math.Round(float64(f.installed) * f.typical * f.level * busy * ramp))
 		used = min(f.installed, max(1, used+s.rng.IntN(5)-2))
+		if f.id == OveruseID && day >= OveruseDay && day < OveruseDay+OveruseDays {
+			used = f.installed + 12 + 8*(day-OveruseDay) // over installed, in overdraft
+		}
 		f.today = Feature{
 			ID: f.id, Installed: f.installed, CountUsedMax: used,
 			UsersReleased: s.rng.IntN(used/8 + 1), DevicesReleased: s.rng.IntN(used/10 + 1),

@@ -8,9 +8,10 @@ import * as timeline from './js/timeline.js';
 import * as evidence from './js/evidence.js';
 import * as personal from './js/personal.js';
 import * as reconcile from './js/reconcile.js';
+import * as position from './js/position.js';
 
-const pages = {captures, capture: detail, diff, timeline, evidence, personal, reconcile};
-const nav = {captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile'};
+const pages = {position, captures, capture: detail, diff, timeline, evidence, personal, reconcile};
+const nav = {position: 'position', captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile'};
 const main = document.getElementById('main');
 let current = null;
 let events = null;
@@ -31,7 +32,7 @@ async function route() {
   const r = parseHash();
   const mod = pages[r.page];
   if (!mod) {
-    location.hash = '#/captures';
+    location.hash = '#/position';
     return;
   }
   for (const a of document.querySelectorAll('.nav a')) a.classList.toggle('on', a.dataset.page === nav[r.page]);
@@ -72,7 +73,7 @@ async function boot() {
   let loginError = null;
   if (location.pathname === '/login') {
     const nonce = location.hash.slice(1);
-    history.replaceState(null, '', '/#/captures'); // the nonce leaves the address bar and history
+    history.replaceState(null, '', '/#/position'); // the nonce leaves the address bar and history
     await login(nonce).catch(e => { loginError = e; });
   }
   try {

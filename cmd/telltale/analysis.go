@@ -84,6 +84,17 @@ func (f *analysisFlags) add(cmd *cobra.Command) {
 
 func (f *analysisFlags) open() (analyst, error) { return openAnalysis(f.data, f.config) }
 
+// licenses are the catalog of license names and the entitlements of the
+// config (-c, or the embedded default).
+func (f *analysisFlags) licenses() (*analysis.Catalog, []analysis.Entitlement, error) {
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, ents := server.Licenses(cfg.Inspect.Licenses)
+	return cat, ents, nil
+}
+
 // analysisErr words the analysis errors for the user.
 func analysisErr(err error) error {
 	switch {

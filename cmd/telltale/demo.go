@@ -90,6 +90,11 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		return errors.Join(fmt.Errorf("demo drive: %w", err), <-served)
 	}
 	fmt.Fprintf(out, "Drove %d simulated days (%d requests) through the proxy in %s.\n\n", o.days, len(rep.Sent), time.Since(start).Round(time.Millisecond))
+	// The site's own count, as the Licensing Manager would export it, to
+	// try reconcile on.
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, demoHistoricalFile), testbed.HistoricalUse(rep, nil), 0o644); err != nil {
+		fmt.Fprintf(logw, "demo: %v\n", err)
+	}
 	if err := demoSettle(ctx, s, cfg); err != nil {
 		stop()
 		return errors.Join(err, <-served)
@@ -212,6 +217,12 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	}
 	bin := "go run ./cmd/telltale"
 	fmt.Fprintf(w, "Telltale recorded %d captures. Look at them (in another terminal, while this runs):\n", len(caps))
+	fmt.Fprintf(w, "  %s position --data %s                   # your license position: %s over installed on days %d-%d, %s mostly dormant\n",
+		bin, dir, testbed.OveruseID, testbed.OveruseDay, testbed.OveruseDay+testbed.OveruseDays-1, testbed.DormantID)
+	if _, err := os.Stat(filepath.Join(dir, demoHistoricalFile)); err == nil {
+		fmt.Fprintf(w, "  %s reconcile --measured %s --data %s   # the site's Historical Use export against what was sent\n",
+			bin, filepath.Join(dir, demoHistoricalFile), dir)
+	}
 	fmt.Fprintf(w, "  %s list --data %s\n", bin, dir)
 	if compliance != "" {
 		fmt.Fprintf(w, "  %s show %s --data %s                 # day %d's compliance upload\n", bin, compliance, dir, testbed.NewFeatureDay)
@@ -237,6 +248,10 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	}
 	fmt.Fprintf(w, "\nServing until Ctrl-C.\n")
 }
+
+// demoHistoricalFile is the simulated site's Historical Use export, in
+// the data dir.
+const demoHistoricalFile = "historical-use.csv"
 
 // demoLoginLink asks the demo's own server for a one-time UI login link,
 // as `telltale ui` does.

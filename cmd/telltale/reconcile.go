@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -22,8 +23,15 @@ func newReconcileCmd() *cobra.Command {
 		Short: "Compare the figures the license server reported with your own measurement, day by day",
 		Long: `reconcile reads your measurement, a CSV of date,figure name,value (an
 optional header line; dates YYYY-MM-DD or RFC 3339; names as telltale
-figures prints them, e.g. CAG_AAC_CCU.CountUsedMax), and compares it with
-what was reported that day (UTC; the last report of a day counts). It
+figures prints them, e.g. CAG_AAC_CCU.CountUsedMax, or a license's name
+such as "Citrix Virtual Apps and Desktops Premium User/Device"), or the
+Licensing Manager's Historical Use export, recognised from its header
+(Date, Product, Edition, Model, In Use, Overdraft; product names matched
+to feature codes; peak in use and overdraft compared apart), and compares
+it with what was reported for that usage day (a compliance upload sent on
+2 June reports 1 June; the last report of a day counts). A measured figure
+the License Server never reported is listed as matching nothing, not as a
+mismatch. It
 lists every day that differs beyond --tolerance, both ways: reported_higher
 and measured_higher, and days reported_not_measured (within the span of
 days you measured that figure) and measured_not_reported.
@@ -34,13 +42,13 @@ error and no report), 2 for bad usage or a malformed CSV, whose error
 names the line.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if measured == "" {
-				return usage(fmt.Errorf("--measured FILE.csv is required: lines of date,figure name,value"))
+				return usage(fmt.Errorf("--measured FILE.csv is required: lines of date,figure name,value, or the Licensing Manager's Historical Use export"))
 			}
 			tol, err := analysis.ParseTolerance(tolerance)
 			if err != nil {
 				return usage(err)
 			}
-			m, err := readMeasurements(measured, maps)
+			cat, _, err := f.licenses()
 			if err != nil {
 				return err
 			}
@@ -53,11 +61,15 @@ names the line.`,
 			if err != nil {
 				return analysisErr(err)
 			}
-			res := analysis.Reconcile(pts, m, tol)
+			m, format, err := readMeasurements(measured, maps, cat, analysis.KnownLicenses(pts))
+			if err != nil {
+				return err
+			}
+			res := analysis.Reconcile(analysis.WithOverdraft(pts), m, tol)
 			if asJSON {
-				err = writeJSON(cmd.OutOrStdout(), reconciliationJSON(res))
+				err = writeJSON(cmd.OutOrStdout(), reconciliationJSON(res, format))
 			} else {
-				err = writeReconciliation(cmd.OutOrStdout(), res)
+				err = writeReconciliation(cmd.OutOrStdout(), res, format, cat)
 			}
 			if err == nil && len(res.Mismatches) > 0 {
 				return fmt.Errorf("%d %s between what was reported and %s", len(res.Mismatches), plural(len(res.Mismatches), "mismatch"), measured)
@@ -74,40 +86,50 @@ names the line.`,
 	return cmd
 }
 
-func readMeasurements(name string, maps []string) ([]analysis.Measurement, error) {
+// readMeasurements reads --measured in whichever format it is
+// (analysis.ReadMeasurements): through --map, else the Historical Use
+// export recognised from its header, else date,figure name,value.
+func readMeasurements(name string, maps []string, cat *analysis.Catalog, known []string) ([]analysis.Measurement, string, error) {
 	var mp analysis.Mapping
 	if len(maps) > 0 {
 		var err error
 		if mp, err = analysis.ParseMapping(maps); err != nil {
-			return nil, usage(err)
+			return nil, "", usage(err)
 		}
 	}
 	fh, err := os.Open(name)
 	if err != nil {
-		return nil, usage(fmt.Errorf("--measured: %w", err))
+		return nil, "", usage(fmt.Errorf("--measured: %w", err))
 	}
 	defer fh.Close()
-	var m []analysis.Measurement
-	if mp.IsZero() {
-		m, err = analysis.ParseMeasurements(fh)
-	} else {
-		m, err = analysis.ParseMapped(fh, mp)
-	}
+	m, format, err := analysis.ReadMeasurements(fh, mp, cat, known)
 	if err != nil {
-		return nil, usage(fmt.Errorf("%s: %w", name, err))
+		return nil, "", usage(fmt.Errorf("%s: %w", name, err))
 	}
-	return m, nil
+	return m, format, nil
 }
 
-func writeReconciliation(w io.Writer, r analysis.Reconciliation) error {
-	fmt.Fprintf(w, "%d figure-days (tolerance %s): %d agree, %d %s (%d reported higher, %d measured higher, %d reported but not measured, %d measured but not reported).\n",
+// formatWords says how a measurement file was read.
+var formatWords = map[string]string{
+	analysis.FormatHistorical: "the Licensing Manager's Historical Use export (recognised from its header; licenses matched by name, by usage day; peak in use and overdraft compared apart)",
+	analysis.FormatMapped:     "a CSV through --map",
+	analysis.FormatPlain:      "a CSV of date, figure name, value",
+}
+
+func writeReconciliation(w io.Writer, r analysis.Reconciliation, format string, cat *analysis.Catalog) error {
+	fmt.Fprintf(w, "Read as %s.\n", formatWords[format])
+	fmt.Fprintf(w, "%d figure-days (tolerance %s): %d agree, %d %s (%d reported higher, %d measured higher, %d reported but not measured, %d measured but not reported), %d matched no reported figure.\n",
 		r.Days, r.Tolerance, r.Counts[analysis.Agree], len(r.Mismatches), plural(len(r.Mismatches), "mismatch"),
-		r.Counts[analysis.ReportedHigher], r.Counts[analysis.MeasuredHigher], r.Counts[analysis.ReportedNotMeasured], r.Counts[analysis.MeasuredNotReported])
+		r.Counts[analysis.ReportedHigher], r.Counts[analysis.MeasuredHigher], r.Counts[analysis.ReportedNotMeasured], r.Counts[analysis.MeasuredNotReported],
+		r.Counts[analysis.Unmatched])
+	if len(r.Unmatched) > 0 {
+		fmt.Fprintf(w, "Not compared, because the License Server never reported them (not counted as mismatches): %s.\n", strings.Join(r.Unmatched, "; "))
+	}
 	if len(r.Mismatches) == 0 {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DATE\tNAME\tKIND\tREPORTED\tMEASURED\tDIFFERENCE\tCAPTURE\tLINE")
+	fmt.Fprintln(tw, "DATE\tNAME\tKIND\tREPORTED\tMEASURED\tDIFFERENCE\tCAPTURE\tLINE\tLICENSE")
 	for _, m := range r.Mismatches {
 		diff, line := "", ""
 		if m.Reported != nil && m.Measured != nil {
@@ -119,7 +141,8 @@ func writeReconciliation(w io.Writer, r analysis.Reconciliation) error {
 		if m.Line > 0 {
 			line = fmt.Sprint(m.Line)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Date, m.Name, m.Kind, optional(m.Reported), optional(m.Measured), diff, m.ID, line)
+		subj, _, _ := strings.Cut(m.Name, ".")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Date, m.Name, m.Kind, optional(m.Reported), optional(m.Measured), diff, m.ID, line, cat.Describe(subj).Name())
 	}
 	return tw.Flush()
 }
@@ -139,13 +162,14 @@ type mismatchJSON struct {
 }
 
 // reconciliationJSON is reconcile --json.
-func reconciliationJSON(r analysis.Reconciliation) any {
+func reconciliationJSON(r analysis.Reconciliation, format string) any {
 	ms := make([]mismatchJSON, len(r.Mismatches))
 	for i, m := range r.Mismatches {
 		ms[i] = mismatchJSON{m, json.Number(m.ID)}
 	}
 	return struct {
 		analysis.Reconciliation
+		Format     string         `json:"format"`
 		Mismatches []mismatchJSON `json:"mismatches"`
-	}{r, ms}
+	}{r, format, ms}
 }

@@ -105,6 +105,18 @@ func (fl reportFlags) build(opts report.Options, since, until time.Time) (*repor
 		return nil, err
 	}
 	opts.Templates = analysis.Templates(cfg.Inspect.Templates)
+	opts.Catalog, opts.Entitlements = server.Licenses(cfg.Inspect.Licenses)
+	if fl.measured != "" {
+		// Read once the reported licenses are known: the Historical Use
+		// export names them in words.
+		pts, err := a.Figures(analysis.Query{})
+		if err != nil {
+			return nil, err
+		}
+		if opts.Measured, _, err = readMeasurements(fl.measured, fl.maps, opts.Catalog, analysis.KnownLicenses(pts)); err != nil {
+			return nil, err
+		}
+	}
 	opts.Checkpoint, opts.Verify = storeCheckpoint(st, fl)
 	return report.Build(a, caps, opts)
 }
@@ -119,11 +131,10 @@ func (fl reportFlags) options() (report.Options, error) {
 	if err != nil {
 		return o, usage(err)
 	}
-	m, err := readMeasurements(fl.measured, fl.maps)
-	if err != nil {
-		return o, err
+	if _, err := os.Stat(fl.measured); err != nil {
+		return o, usage(fmt.Errorf("--measured: %w", err))
 	}
-	o.Measured, o.MeasuredName, o.Tolerance = m, filepath.Base(fl.measured), tol
+	o.MeasuredName, o.Tolerance = filepath.Base(fl.measured), tol
 	return o, nil
 }
 

@@ -42,7 +42,9 @@ func TestUI_Screenshots(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}
 	base := "http://" + s.AdminAddr()
-	b.run("sign in", chromedp.Navigate(loginURL(t, s.Config().DataDir)), visible(".row.cols"))
+	b.run("sign in", chromedp.Navigate(loginURL(t, s.Config().DataDir)), visible("#position-answers"))
+	shot("0-position")
+	b.run("captures", chromedp.Navigate(base+"/#/captures"), visible(".row.cols"))
 	shot("1-captures")
 	b.run("detail", chromedp.Navigate(base+"/#/capture/141"), visible("#msg-request"))
 	shot("2-detail")

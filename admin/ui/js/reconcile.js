@@ -1,15 +1,16 @@
 // Reconcile: which license counts did we report, and do they match ours?
-// The reported counts first; then the buyer's measurement (a file: the
-// Citrix Licensing Manager's Historical Use export through a column
-// mapping, or a plain date,figure,value CSV) against them, day by day,
+// The reported counts first, by usage day; then the buyer's measurement
+// (a file: the Citrix Licensing Manager's Historical Use export, which
+// the server recognises from its header, a plain date,figure,value CSV,
+// or another layout through a column mapping) against them, day by day,
 // with a results table that adds up, a CSV of it, and both series on one
-// day axis.
+// day axis. A measured license that was never reported matches nothing:
+// it is said so, not counted as a disagreement.
 import {api} from './api.js';
 import {lineChart, sized} from './chart.js';
 import {h, hashFor, num, put} from './util.js';
 
-const HISTORICAL = {date: 'Date', value: 'In use+Overdraft', figure: '{Product}_{Edition}_{Model}.CountUsedMax'};
-const st = {csv: '', file: '', map: {date: '', value: '', figure: ''}, tolerance: '0', endpoint: null, result: null, error: ''};
+const st = {csv: '', file: '', map: {date: '', value: '', figure: ''}, tolerance: '0', endpoint: null, result: null, error: '', onlyBad: false};
 
 export async function mount(main) {
   main.replaceChildren(h('p.muted', 'Loading the reported counts…'));
@@ -58,7 +59,6 @@ function form(choices, redraw) {
       if (!f) return;
       st.file = f.name;
       st.csv = ta.value = await f.text();
-      if (/^\ufeff?"?Date"?,/i.test(st.csv) && /Edition|Model|Overdraft/i.test(st.csv.split('\n')[0])) Object.assign(st.map, HISTORICAL);
       redraw();
     }});
   const field = (k, label, ph) => h('label', label, ' ', h('input', {type: 'text', value: st.map[k], placeholder: ph, dataset: {map: k},
@@ -83,39 +83,47 @@ function form(choices, redraw) {
   };
   return h('div.card', {id: 'reconcile-form'},
     h('h3', 'Compare with your own measurement'),
-    h('p.muted', 'Upload the Citrix Licensing Manager\'s Historical Use export (daily usage per product, edition and model, with overdraft) ' +
-      'or a CSV of date, figure name, value. Names are those of the table above, e.g. CAG_AAC_CCU.CountUsedMax.'),
+    h('p.muted', 'Upload the Citrix Licensing Manager\'s Historical Use export (daily usage per product, edition and model, with overdraft): ' +
+      'it is recognised from its header, its product names are matched to feature codes, and peak and overdraft are compared apart. ' +
+      'Or a CSV of date, figure name, value, with names as in the table above (CAG_AAC_CCU.CountUsedMax) or a license\'s name.'),
     h('div.summary', file, st.file ? h('span.muted', st.file) : null),
     ta,
     h('details', {open: !!(st.map.date || st.map.value || st.map.figure)},
       h('summary', 'Column mapping (for an export with other columns)'),
       h('div.summary', field('date', 'Date column', 'Date'), field('value', 'Value column(s)', 'In use+Overdraft'),
         field('figure', 'Figure', '{Product}_{Edition}_{Model}.CountUsedMax'),
-        h('button.btn.small', {type: 'button', onclick: () => { Object.assign(st.map, HISTORICAL); redraw(); }}, 'Historical Use export'),
-        h('button.btn.small', {type: 'button', onclick: () => { st.map = {date: '', value: '', figure: ''}; redraw(); }}, 'Plain CSV'))),
+        h('button.btn.small', {type: 'button', onclick: () => { st.map = {date: '', value: '', figure: ''}; redraw(); }}, 'No mapping (Historical Use export or plain CSV)'))),
     h('div.summary', h('label', 'Reported by ', ep), h('label', 'Tolerance ', tol),
       h('button.btn.primary', {type: 'button', id: 'reconcile-run', onclick: run}, 'Reconcile')));
 }
 
 const STATUS = {agree: 'agree', reported_higher: 'reported higher', measured_higher: 'measured higher',
-  reported_not_measured: 'reported, not measured', measured_not_reported: 'measured, not reported'};
+  reported_not_measured: 'reported, not measured', measured_not_reported: 'measured, not reported', unmatched: 'matched no reported figure'};
+const FORMAT = {historical_use: 'the Licensing Manager\'s Historical Use export (recognised from its header; licenses matched by name; peak and overdraft compared apart)',
+  plain: 'a CSV of date, figure name, value', mapped: 'a CSV through the column mapping'};
 
 function results(points) {
   const r = st.result;
   const c = r.counts || {};
   const parts = Object.keys(STATUS).map(k => `${num(c[k] || 0)} ${STATUS[k]}`);
-  const bad = r.days - (c.agree || 0);
+  const bad = r.mismatches.length;
+  const compared = r.days - (c.unmatched || 0);
+  const lic = x => (r.licenses || {})[x.name.split('.')[0]] || '';
+  const rows = r.rows.filter(x => !st.onlyBad || (x.status !== 'agree' && x.status !== 'unmatched'));
   return h('section.card', {id: 'reconcile-result'},
-    h('h2', bad ? h('span.err-text', `${num(bad)} of ${num(r.days)} figure-days disagree`) : h('span.ok-text', `All ${num(r.days)} figure-days agree`)),
-    h('p', `${num(r.days)} figure-days (tolerance ${r.tolerance}) = ${parts.join(' + ')}.`),
+    h('h2', bad ? h('span.err-text', `${num(bad)} of ${num(compared)} figure-days disagree`) : h('span.ok-text', `All ${num(compared)} figure-days agree`)),
+    h('p', `Read as ${FORMAT[r.format] || r.format}. ${num(r.days)} figure-days (tolerance ${r.tolerance}) = ${parts.join(' + ')}.`),
+    (r.unmatched || []).length ? h('p', {id: 'reconcile-unmatched'}, h('strong', 'Not compared: '),
+      `the License Server never reported ${r.unmatched.join('; ')}, so these measured rows match no reported figure (not counted as disagreements).`) : null,
     h('div.summary', h('button.btn.small', {type: 'button', id: 'reconcile-csv', onclick: () => download(r)}, 'Download results (CSV)'),
+      h('label', h('input', {type: 'checkbox', id: 'reconcile-only-bad', checked: st.onlyBad, onchange: e => { st.onlyBad = e.target.checked; document.getElementById('reconcile-result').replaceWith(results(points)); }}), ' only disagreements'),
       h('button.btn.small', {type: 'button', onclick: () => { st.result = null; mount(document.getElementById('main')); }}, 'Clear')),
     h('div.scrollx', h('table.ids', {id: 'reconcile-rows'},
-      h('thead', h('tr', h('th', 'Date'), h('th', 'Figure'), h('th.num', 'Reported'), h('th.num', 'Measured'), h('th.num', 'Difference'), h('th', 'Result'), h('th', 'Capture'))),
-      h('tbody', r.rows.slice(0, 500).map(x => h('tr', {class: 'st-' + x.status},
-        h('td', x.date), h('td.mono', x.name), h('td.num', x.reported ?? '–'), h('td.num', x.measured ?? '–'),
+      h('thead', h('tr', h('th', 'Usage day'), h('th', 'Figure'), h('th', 'License'), h('th.num', 'Reported'), h('th.num', 'Measured'), h('th.num', 'Difference'), h('th', 'Result'), h('th', 'Capture'))),
+      h('tbody', rows.slice(0, 500).map(x => h('tr', {class: 'st-' + x.status},
+        h('td', x.date), h('td.mono', x.name), h('td', lic(x)), h('td.num', x.reported ?? '–'), h('td.num', x.measured ?? '–'),
         h('td.num', x.reported !== null && x.measured !== null ? (x.difference > 0 ? '+' : '') + x.difference : ''),
-        h('td', x.status === 'agree' ? h('span.ok-text', 'agree') : h('span.err-text', STATUS[x.status])),
+        h('td', x.status === 'agree' ? h('span.ok-text', 'agree') : x.status === 'unmatched' ? h('span.muted', STATUS[x.status]) : h('span.err-text', STATUS[x.status])),
         h('td', x.id ? h('a', {href: hashFor('capture', [x.id])}, 'open') : '')))))),
     charts(r, points));
 }

@@ -120,7 +120,7 @@ export function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, qs] = raw.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  return {page: parts[0] || 'captures', args: parts.slice(1), query: new URLSearchParams(qs || '')};
+  return {page: parts[0] || 'position', args: parts.slice(1), query: new URLSearchParams(qs || '')};
 }
 
 export function hashFor(page, args = [], query) {
