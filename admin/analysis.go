@@ -88,7 +88,9 @@ func (h *Handler) routeAnalysis() {
 	h.mux.HandleFunc("GET /api/endpoints", h.endpoints)
 	h.mux.HandleFunc("GET /api/licensing", h.licensing)
 	h.mux.HandleFunc("GET /api/personal", h.personal)
-	h.mux.HandleFunc("GET /api/position", h.position) // position.go
+	h.mux.HandleFunc("GET /api/position", h.position)            // position.go
+	h.mux.HandleFunc("GET /api/entitlements", h.getEntitlements) // entitlements.go
+	h.mux.HandleFunc("PUT /api/entitlements", h.putEntitlements)
 }
 
 // Error codes of the analysis routes.

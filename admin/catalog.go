@@ -302,8 +302,9 @@ type Item struct {
 	// Name is the endpoint's name from the inspect rules ("Compliance
 	// upload"); "" when it has none.
 	Name string `json:"name,omitempty"`
-	// ReportedFor is the time the payload says it reports on (the
-	// endpoint's dating rule), when it says one; "" otherwise.
+	// ReportedFor is the usage day the payload describes, YYYY-MM-DD
+	// (the endpoint's usage_day rule: a compliance upload sent on 2 June
+	// reports 1 June), when it says one; "" otherwise.
 	ReportedFor string `json:"reported_for,omitempty"`
 	// DurationMS is from the request to the end of the response.
 	DurationMS float64 `json:"duration_ms,omitempty"`

@@ -25,8 +25,13 @@ func (h *Handler) position(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
+	ents, err := h.effectiveEntitlements()
+	if err != nil {
+		h.answer(w, nil, err)
+		return
+	}
 	o := analysis.PositionOptions{Since: v.Get("since"), Until: v.Get("until"), Catalog: h.opts.Catalog,
-		Entitlements: h.opts.Entitlements, Names: h.opts.Names}
+		Entitlements: ents, Names: h.opts.Names}
 	for _, d := range []string{o.Since, o.Until} {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
 			writeCodedError(w, http.StatusBadRequest, codeBadInput, "since and until are usage days, YYYY-MM-DD")

@@ -46,10 +46,13 @@ type Options struct {
 	// inspect rules; the zero value names none.
 	Names analysis.Names
 	// Catalog names license feature codes (nil: the built-in catalog);
-	// Entitlements are the contract's (inspect.licenses.entitlements), for the
-	// position.
-	Catalog      *analysis.Catalog
-	Entitlements []analysis.Entitlement
+	// Entitlements are the contract's (the config's licenses.entitlements),
+	// for the position. EntitlementsPath is the file that keeps the ones
+	// entered in the UI (DATA/entitlements.json, entitlements.go); ""
+	// lets the UI show entitlements but not enter them.
+	Catalog          *analysis.Catalog
+	Entitlements     []analysis.Entitlement
+	EntitlementsPath string
 	// SecretHeaders and SecretFields are masked on screen until revealed
 	// (evidence.redact_headers and redact_fields); the UI reads them from
 	// GET /api/profile.
@@ -65,12 +68,13 @@ type Options struct {
 type Handler struct {
 	opts Options
 	mux  *routes
+	ents *entitlements
 	*review
 }
 
 // NewHandler builds the API's routes.
 func NewHandler(opts Options) *Handler {
-	h := &Handler{opts: opts, mux: newRoutes()}
+	h := &Handler{opts: opts, mux: newRoutes(), ents: &entitlements{path: opts.EntitlementsPath}}
 	h.review = newReview(opts)
 	h.mux.HandleFunc("GET /api/captures", h.list)
 	h.mux.HandleFunc("GET /api/captures/{id}", h.capture)

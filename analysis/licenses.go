@@ -267,11 +267,14 @@ func (c *Catalog) Lookup(name string, known []string) (string, bool) {
 }
 
 // Entitlement is one license of the buyer's contract, entered in the
-// config: it overrides the installed count the License Server reports,
+// config or the review UI: it overrides the installed count the License Server reports,
 // or adds a license it does not report.
 type Entitlement struct {
 	License   string  `json:"license"` // a code, or a name the catalog knows
 	Quantity  float64 `json:"quantity"`
 	Overdraft float64 `json:"overdraft,omitempty"` // allowance, licenses
 	EndDate   string  `json:"end_date,omitempty"`  // YYYY-MM-DD
+	// From says where it was entered ("config licenses.entitlements",
+	// "entered in the review UI"), for the position's words.
+	From string `json:"from,omitempty"`
 }

@@ -260,7 +260,11 @@ func (lp *LicensePosition) entitle(e Entitlement, to string) {
 	lp.Entitlement = &e2
 	lp.ReportedInstalled = lp.Installed
 	lp.Installed = &DayValue{Day: to, Value: e.Quantity}
-	lp.InstalledFrom = "your entitlement (config inspect.licenses.entitlements)"
+	from := e.From
+	if from == "" {
+		from = "config licenses.entitlements"
+	}
+	lp.InstalledFrom = "your entitlement (" + from + ")"
 	lp.Missing = slices.DeleteFunc(lp.Missing, func(s string) bool { return strings.Contains(s, "installed unknown") })
 	for i := range lp.Series {
 		q := e.Quantity

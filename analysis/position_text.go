@@ -48,7 +48,7 @@ func PositionLines(l LicensePosition) []string {
 	if l.Overdraft != nil {
 		out = append(out, "overdraft allowance "+num(*l.Overdraft))
 	} else {
-		out = append(out, "overdraft allowance unknown (not sent; inspect.licenses.entitlements can give it)")
+		out = append(out, "overdraft allowance unknown (not sent; licenses.entitlements in the config or the Position page can give it)")
 	}
 	if l.Peak != nil {
 		out = append(out, fmt.Sprintf("reported peak %s on %s%s; latest day %s: %s in use%s",

@@ -49,7 +49,8 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts"`
 	Inspect   Inspect   `yaml:"inspect"`
 	Evidence  Evidence  `yaml:"evidence"`
-	Limits    Limits    `yaml:"limits"` // limits.go
+	Licenses  Licenses  `yaml:"licenses"` // licenses.go
+	Limits    Limits    `yaml:"limits"`   // limits.go
 }
 
 // Admin is the admin API listener; admin.go has its TLS.

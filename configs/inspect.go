@@ -30,8 +30,8 @@ type Inspect struct {
 	VolatileHeaders []string `yaml:"volatile_headers"`
 	// Endpoints are per-endpoint rules; the first that matches applies.
 	Endpoints []InspectEndpoint `yaml:"endpoints"`
-	// Licenses names license feature codes and holds the contract's
-	// entitlements (licenses.go).
+	// Licenses is the old place of the top-level licenses section
+	// (licenses.go), still read when that one is empty.
 	Licenses Licenses `yaml:"licenses"`
 }
 

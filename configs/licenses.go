@@ -6,11 +6,16 @@ import (
 	"time"
 )
 
-// Licenses (inspect.licenses) is what the buyer knows about its Citrix licenses beyond what
-// the License Server sends: names for feature codes the built-in catalog
-// lacks (analysis.Catalog), and the entitlements of its contract, which
-// override or add to the installed counts the activation renewals report
-// (telltale position).
+// Licenses (the top-level licenses section) is what the buyer knows
+// about its Citrix licenses beyond what the License Server sends: names
+// for feature codes the built-in catalog lacks (analysis.Catalog), and the
+// entitlements of its contract, which override or add to the installed
+// counts the activation renewals report (telltale position). The review
+// UI can add entitlements too; they are kept in the data directory
+// (DATA/entitlements.json), not in this file.
+//
+// Earlier versions read it under inspect.licenses: that still works, but
+// not both at once.
 type Licenses struct {
 	// Products, Editions and Models add parts of feature codes
 	// (PRODUCT_EDITION_MODEL) or rename built-in ones.
@@ -40,23 +45,52 @@ type Entitlement struct {
 	EndDate string `yaml:"end_date"`
 }
 
+// empty reports a section with nothing in it.
+func (l Licenses) empty() bool {
+	return len(l.Products)+len(l.Editions)+len(l.Models)+len(l.Entitlements) == 0
+}
+
+// LicenseSection is the licenses section in effect: the top-level one,
+// or inspect.licenses where an older config keeps it.
+func (c *Config) LicenseSection() Licenses {
+	if c.Licenses.empty() {
+		return c.Inspect.Licenses
+	}
+	return c.Licenses
+}
+
 func (c *Config) checkLicenses() error {
-	for what, parts := range map[string][]LicenseName{"products": c.Inspect.Licenses.Products, "editions": c.Inspect.Licenses.Editions, "models": c.Inspect.Licenses.Models} {
+	prefix, l := "licenses", c.Licenses
+	switch {
+	case !c.Licenses.empty() && !c.Inspect.Licenses.empty():
+		return &KeyError{"inspect.licenses", "the licenses section is now top-level: move inspect.licenses into licenses (both are set)"}
+	case c.Licenses.empty():
+		prefix, l = "inspect.licenses", c.Inspect.Licenses
+	}
+	for what, parts := range map[string][]LicenseName{"products": l.Products, "editions": l.Editions, "models": l.Models} {
 		for i, p := range parts {
 			if strings.TrimSpace(p.Code) == "" || strings.TrimSpace(p.Name) == "" || strings.Contains(p.Code, "_") {
-				return &KeyError{fmt.Sprintf("inspect.licenses.%s[%d]", what, i), "code and name are required, and a code has no underscore (example: {code: XDT, name: Citrix Virtual Apps and Desktops})"}
+				return &KeyError{fmt.Sprintf("%s.%s[%d]", prefix, what, i), "code and name are required, and a code has no underscore (example: {code: XDT, name: Citrix Virtual Apps and Desktops})"}
 			}
 		}
 	}
-	for i, e := range c.Inspect.Licenses.Entitlements {
-		key := fmt.Sprintf("inspect.licenses.entitlements[%d]", i)
-		if strings.TrimSpace(e.License) == "" || e.Quantity < 0 || e.Overdraft < 0 {
-			return &KeyError{key, "license is required, quantity and overdraft are counts (example: {license: XDT_PLT_UD, quantity: 300, end_date: 2027-03-31})"}
+	for i, e := range l.Entitlements {
+		if err := e.Check(); err != nil {
+			return &KeyError{fmt.Sprintf("%s.entitlements[%d]", prefix, i), err.Error()}
 		}
-		if e.EndDate != "" {
-			if _, err := time.Parse(time.DateOnly, e.EndDate); err != nil {
-				return &KeyError{key + ".end_date", fmt.Sprintf("%q: want YYYY-MM-DD", e.EndDate)}
-			}
+	}
+	return nil
+}
+
+// Check says what is wrong with an entitlement, in words; nil when
+// nothing is. The review UI checks what it is given with it too.
+func (e Entitlement) Check() error {
+	if strings.TrimSpace(e.License) == "" || e.Quantity < 0 || e.Overdraft < 0 {
+		return fmt.Errorf("license is required, quantity and overdraft are counts (example: {license: XDT_PLT_UD, quantity: 300, end_date: 2027-03-31})")
+	}
+	if e.EndDate != "" {
+		if _, err := time.Parse(time.DateOnly, e.EndDate); err != nil {
+			return fmt.Errorf("end_date %q: want YYYY-MM-DD", e.EndDate)
 		}
 	}
 	return nil

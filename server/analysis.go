@@ -106,7 +106,8 @@ func Licenses(cfg configs.Licenses) (*analysis.Catalog, []analysis.Entitlement) 
 	}
 	var ents []analysis.Entitlement
 	for _, e := range cfg.Entitlements {
-		ents = append(ents, analysis.Entitlement{License: e.License, Quantity: float64(e.Quantity), Overdraft: float64(e.Overdraft), EndDate: e.EndDate})
+		ents = append(ents, analysis.Entitlement{License: e.License, Quantity: float64(e.Quantity), Overdraft: float64(e.Overdraft), EndDate: e.EndDate,
+			From: "config licenses.entitlements"})
 	}
 	return analysis.NewCatalog(parts(cfg.Products), parts(cfg.Editions), parts(cfg.Models)), ents
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
@@ -91,8 +93,19 @@ func (f *analysisFlags) licenses() (*analysis.Catalog, []analysis.Entitlement, e
 	if err != nil {
 		return nil, nil, err
 	}
-	cat, ents := server.Licenses(cfg.Inspect.Licenses)
-	return cat, ents, nil
+	return licensesOf(cfg, f.data)
+}
+
+// licensesOf is the config's catalog and its entitlements with those
+// entered in the review UI (DATA/entitlements.json) over them, as serve's
+// position has them.
+func licensesOf(cfg *configs.Config, data string) (*analysis.Catalog, []analysis.Entitlement, error) {
+	cat, ents := server.Licenses(cfg.LicenseSection())
+	entered, err := admin.ReadEntitlements(filepath.Join(data, admin.EntitlementsFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, admin.MergeEntitlements(ents, entered), nil
 }
 
 // analysisErr words the analysis errors for the user.

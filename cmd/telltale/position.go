@@ -48,7 +48,9 @@ comes from. What is not known is said, with why.`,
 			}
 			o := analysis.PositionOptions{Since: since, Until: until, Days: days,
 				Names: analysis.NewNames(server.AnalysisOptions(cfg.Inspect, zerolog.Nop()).Rules)}
-			o.Catalog, o.Entitlements = server.Licenses(cfg.Inspect.Licenses)
+			if o.Catalog, o.Entitlements, err = licensesOf(cfg, f.data); err != nil {
+				return err
+			}
 			a, err := f.open()
 			if err != nil {
 				return err

@@ -105,7 +105,9 @@ func (fl reportFlags) build(opts report.Options, since, until time.Time) (*repor
 		return nil, err
 	}
 	opts.Templates = analysis.Templates(cfg.Inspect.Templates)
-	opts.Catalog, opts.Entitlements = server.Licenses(cfg.Inspect.Licenses)
+	if opts.Catalog, opts.Entitlements, err = licensesOf(cfg, fl.data); err != nil {
+		return nil, err
+	}
 	if fl.measured != "" {
 		// Read once the reported licenses are known: the Historical Use
 		// export names them in words.

@@ -27,6 +27,7 @@ export async function mount(main, r) {
     table(pos),
     period(main),
     h('div.charts', pos.licenses.filter(l => l.series.length).map(chart)),
+    await entitlements(main, pos),
     h('div.card', h('p', 'Does your own count agree with what was sent? ',
       h('a', {href: hashFor('reconcile')}, 'Reconcile with the Licensing Manager\'s Historical Use export'), '.')));
 }
@@ -90,4 +91,46 @@ function chart(l) {
     h('div.legend', h('span', h('i'), 'reported peak'), h('span', h('i.meas'), 'installed')),
     sized(w => lineChart({points: peaks, measured: inst, unit: 'licenses', width: w})),
     h('p.small.muted', l.projection.text));
+}
+
+// entitlements lists the contract's licenses (the config's and those
+// entered here) and enters one: it overrides the installed count the
+// License Server reports, or adds a license it does not report. Entered
+// ones are kept in the data directory (DATA/entitlements.json).
+async function entitlements(main, pos) {
+  const e = await api('/api/entitlements');
+  const save = async list => {
+    try {
+      await api('/api/entitlements', {method: 'PUT', json: {entitlements: list}});
+      mount(main, null);
+    } catch (err) {
+      msg.textContent = err.message;
+    }
+  };
+  const msg = h('p.err-text', {id: 'entitlement-error', role: 'alert'});
+  const lic = h('input', {name: 'license', required: true, placeholder: 'XDT_PLT_UD or its name', list: 'entitlement-codes', 'aria-label': 'License'});
+  const qty = h('input', {name: 'quantity', type: 'number', min: '0', required: true, 'aria-label': 'Quantity'});
+  const od = h('input', {name: 'overdraft', type: 'number', min: '0', 'aria-label': 'Overdraft allowance'});
+  const end = h('input', {name: 'end_date', type: 'date', 'aria-label': 'Contract end'});
+  const form = h('form', {id: 'entitlement-form', onsubmit: ev => {
+    ev.preventDefault();
+    const add = {license: lic.value.trim(), quantity: +qty.value, overdraft: +od.value || 0, end_date: end.value};
+    save(e.entered.filter(x => x.license.toLowerCase() !== add.license.toLowerCase()).concat([add]));
+  }},
+  h('label', 'License ', lic), h('label', ' Quantity ', qty), h('label', ' Overdraft allowance ', od), h('label', ' Contract end ', end), ' ',
+  h('button.btn.small.primary', {type: 'submit'}, 'Save entitlement'),
+  h('datalist', {id: 'entitlement-codes'}, pos.licenses.map(l => h('option', {value: l.code}, l.product_name))));
+  const entered = x => e.entered.some(y => y.license.toLowerCase() === x.license.toLowerCase());
+  return h('div.card', {id: 'entitlements'},
+    h('h2', 'Your entitlements'),
+    h('p.small.muted', 'What your contract grants. It replaces the installed count the License Server reports for that license. ',
+      e.where ? 'Entered here, kept in the data directory (' + e.where + '); the config\'s licenses.entitlements come first, an entry here for the same license replaces it.' : 'Set them in the config (licenses.entitlements).'),
+    e.effective.length ? h('div.scrollx', h('table.ids', {id: 'entitlement-table'},
+      h('thead', h('tr', h('th', 'License'), h('th.num', 'Quantity'), h('th.num', 'Overdraft allowance'), h('th', 'Contract end'), h('th', 'Entered in'), h('th', ''))),
+      h('tbody', e.effective.map(x => h('tr', {dataset: {license: x.license}},
+        h('td.mono', x.license), h('td.num', num(x.quantity)), h('td.num', x.overdraft ? num(x.overdraft) : ''), h('td', x.end_date || 'open'),
+        h('td', x.from || ''),
+        h('td', entered(x) ? h('button.btn.small', {type: 'button', onclick: () => save(e.entered.filter(y => y.license.toLowerCase() !== x.license.toLowerCase()))}, 'Remove') : null)))))) :
+      h('p', 'No entitlement entered: installed counts are what the License Server reports.'),
+    e.where ? [form, msg] : null);
 }
