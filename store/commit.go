@@ -39,8 +39,18 @@ func (s *Store) commitLoop() {
 	var lazy []*pending
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
 	for {
+		var probing <-chan time.Time
+		if s.wal.noRoom != nil {
+			probing = probe.C // a full log looks for space again (wal_space.go)
+		}
 		select {
+		case <-probing:
+			s.wal.probe()
+			s.publishFull()
+			continue
 		case p, ok := <-s.queue:
 			if !ok {
 				if len(lazy) > 0 {
@@ -113,23 +123,36 @@ func (s *Store) commit(batch []*pending) {
 
 // logGroup gives each record of batch its Seq and writes the group to the
 // WAL with one flush. A record the log must refuse gets its p.err and
-// takes no Seq; only a failed write fails the group.
+// takes no Seq; only a failed write fails the group. While the disk is
+// full (refusal), only stand-ins are written, into the log's reserve.
 func (s *Store) logGroup(batch []*pending) ([]walEntry, error) {
 	if err := s.wal.release(s.indexed.Load()); err != nil {
 		s.log.Warn().Err(err).Msg("store: remove indexed wal segment")
 	}
+	defer s.publishFull()
+	s.wal.probe()
+	standIns, refuse := s.refusal()
 	links := s.links.begin()
 	last := s.seq
 	entries := make([]walEntry, 0, len(batch))
 	frames := s.wal.buf[:0]
 	for _, p := range batch {
+		if refuse != nil && !(standIns && standIn(p.rec)) {
+			p.err = refuse
+			continue
+		}
 		e, err := s.assign(p, last+1, links)
 		if err != nil {
 			p.err = err
 			continue
 		}
+		n := len(frames)
+		if frames = appendFrame(frames, &e); refuse != nil && len(frames)-n > maxStandIn {
+			frames, p.err = frames[:n], refuse
+			links.drop(p.rec)
+			continue
+		}
 		last = e.seq
-		frames = appendFrame(frames, &e)
 		entries = append(entries, e)
 	}
 	if cap(frames) <= maxKeptFrames {
@@ -144,13 +167,27 @@ func (s *Store) logGroup(batch []*pending) ([]walEntry, error) {
 			return nil, err
 		}
 	}
-	if err := s.wal.write(frames, last); err != nil {
+	if err := s.wal.write(frames, last, refuse != nil); err != nil {
 		links.undo()
 		return nil, err
 	}
 	s.seq = last
 	s.durable.Store(last)
 	return entries, nil
+}
+
+// refusal is why the log takes no ordinary record now, nil when it does:
+// the disk is full, or the indexer has been failing for maxFailingLag
+// records. standIns says whether it still takes those (into the reserve).
+func (s *Store) refusal() (standIns bool, why error) {
+	if s.wal.noRoom != nil {
+		return true, s.wal.noRoom
+	}
+	lag := s.durable.Load() - s.indexed.Load()
+	if ierr := s.indexFailure(); ierr != nil && lag >= maxFailingLag {
+		return lag < maxLag, fmt.Errorf("the index is %d records behind and failing: %w", lag, ierr)
+	}
+	return false, nil
 }
 
 // maxKeptFrames bounds the frame buffer the commit loop keeps for the next

@@ -44,6 +44,15 @@
 // all its records (bbolt syncs every transaction); Close removes the rest,
 // so a cleanly closed store has an empty WAL.
 //
+// Near a full disk a segment preallocates less than SegmentSize (a quarter
+// of what is free), and DIR/wal/reserve keeps Options.ReserveSize bytes
+// for the records that say what could not be recorded. When the disk is
+// full (no segment can be had, or bbolt cannot grow to index), Append
+// fails at once with ErrFull, never waits for space, and those stand-ins
+// go into the reserve; the log takes every record again once there is
+// room (wal_space.go). The indexer never makes the commit loop wait while
+// it fails: it keeps taking groups, and Append refuses instead.
+//
 // Open (writable) applies the records above the database's size that the
 // WAL holds, then empties it. A read-only Open of a store whose WAL is not
 // empty (the last writer crashed) first opens it writable once to do so;
@@ -72,8 +81,9 @@
 //	                         named by their SHA-256 (ab = first two digits)
 //	tmp/                     bodies being spooled; emptied by every
 //	                         writable Open
-//	wal/<20 digits>.wal      write-ahead log segments (see above); empty
+//	wal/<20 digits>.wal      write-ahead log segments (see above); none
 //	                         after a clean Close
+//	wal/reserve              the log's reserve for a full disk (above)
 //	telltale.db.compact      Compact's new file, until it replaces
 //	                         telltale.db
 //

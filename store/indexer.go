@@ -27,25 +27,62 @@ const (
 )
 
 // indexLoop applies the WAL's groups to bbolt, taking as many as are
-// queued into one transaction. It exits when the commit loop closes
-// toIndex and everything is applied or given up on.
+// queued into one transaction. While a transaction fails (a full disk) it
+// retries every indexRetry, and keeps taking the commit loop's groups
+// meanwhile, so that the commit loop never waits on a failing indexer
+// (commit.go refuses appends instead: refusal). It exits when the commit
+// loop closes toIndex and everything is applied or given up on.
 func (s *Store) indexLoop() {
 	defer close(s.indexDone)
-	for group := range s.toIndex {
-		entries := s.gather(group)
-		for try := 0; ; try++ {
-			err := s.index(entries)
-			if err == nil {
-				break
-			}
-			s.indexFailed(err)
-			if s.isClosing() && try+1 >= closeRetries {
-				s.log.Error().Err(err).Uint64("from", entries[0].seq).
-					Msg("store: records left in the write-ahead log; the next open applies them")
-				s.drainIndex()
+	var pending []walEntry
+	for failures := 0; ; {
+		if len(pending) == 0 {
+			group, ok := <-s.toIndex
+			if !ok {
 				return
 			}
-			time.Sleep(s.opts.indexRetry)
+			pending = group
+		}
+		if len(pending) < maxIndexBatch {
+			pending = s.gather(pending)
+		}
+		n := min(len(pending), maxIndexBatch)
+		err := s.index(pending[:n])
+		if err == nil {
+			failures = 0
+			if pending = pending[n:]; len(pending) == 0 {
+				pending = nil
+			}
+			continue
+		}
+		failures++
+		s.indexFailed(err)
+		if s.isClosing() && failures >= closeRetries {
+			s.log.Error().Err(err).Uint64("from", pending[0].seq).
+				Msg("store: records left in the write-ahead log; the next open applies them")
+			s.drainIndex()
+			return
+		}
+		pending = s.takeWhileWaiting(pending)
+	}
+}
+
+// takeWhileWaiting waits indexRetry before the next attempt, taking the
+// groups that arrive meanwhile.
+func (s *Store) takeWhileWaiting(backlog []walEntry) []walEntry {
+	timer := time.NewTimer(s.opts.indexRetry)
+	defer timer.Stop()
+	in := s.toIndex
+	for {
+		select {
+		case g, ok := <-in:
+			if !ok {
+				in = nil // closing: still wait before the next attempt
+				continue
+			}
+			backlog = append(backlog, g...)
+		case <-timer.C:
+			return backlog
 		}
 	}
 }
@@ -116,6 +153,9 @@ func (s *Store) index(entries []walEntry) error {
 		s.stats.IndexBatches++
 		s.stats.LastIndex = took
 		s.statsMu.Unlock()
+		s.healthMu.Lock()
+		s.indexErr = nil
+		s.healthMu.Unlock()
 		s.advance(entries[len(entries)-1].seq)
 	}
 	if s.opts.OnIndex != nil {
@@ -142,6 +182,54 @@ func (s *Store) indexFailed(err error) {
 	s.statsMu.Lock()
 	s.stats.IndexErrors++
 	s.statsMu.Unlock()
+	if isNoSpace(err) && !errors.Is(err, ErrFull) {
+		err = noSpace("the database cannot grow to index records", err)
+	}
+	s.healthMu.Lock()
+	first := s.indexErr == nil
+	s.indexErr = err
+	s.healthMu.Unlock()
+	if first && errors.Is(err, ErrFull) && s.opts.OnSpace != nil {
+		free, _ := s.opts.diskFree(s.dir)
+		s.opts.OnSpace(free, err)
+	}
+}
+
+// indexFailure is the error of the indexer's last transaction, nil if it
+// committed.
+func (s *Store) indexFailure() error {
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	return s.indexErr
+}
+
+// publishFull makes the commit loop's full state readable (Writable).
+func (s *Store) publishFull() {
+	s.healthMu.Lock()
+	s.walFull = s.wal.noRoom
+	s.healthMu.Unlock()
+}
+
+// Writable reports, without waiting, why an Append would fail now: the
+// disk is full (ErrFull: the log has no room, or bbolt cannot grow to
+// index records), or the indexer fails otherwise. It is nil when the
+// store takes records, ErrReadOnly for a read-only store. For /readyz.
+func (s *Store) Writable() error {
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if s.isClosing() {
+		return ErrClosed
+	}
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	if s.walFull != nil {
+		return s.walFull
+	}
+	if s.indexErr != nil {
+		return fmt.Errorf("index failing: %w", s.indexErr)
+	}
+	return nil
 }
 
 func (s *Store) isClosing() bool {

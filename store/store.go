@@ -102,6 +102,19 @@ type Options struct {
 	// indexed (List says so: ErrBehind). 0 means 5s.
 	ReadWait time.Duration
 
+	// ReserveSize is the space the write-ahead log keeps preallocated for
+	// the records that say what a full disk kept it from recording
+	// (wal_space.go); 0 means DefaultReserveSize.
+	ReserveSize int64
+	// OnSpace, when set, is called when the disk is nearly full, with the
+	// free bytes: by the commit loop when a segment preallocates less than
+	// SegmentSize (full is nil) and when the log becomes full, and by the
+	// indexer when bbolt cannot grow (full wraps ErrFull). For alerts,
+	// before and as the disk fills. Keep it cheap.
+	OnSpace func(free uint64, full error)
+
+	// diskFree, set only by tests, replaces the file system's free space.
+	diskFree func(dir string) (uint64, error)
 	// beforeSync, set only by tests, runs with the number of records of
 	// every group before it is written to the WAL; an error fails the group.
 	beforeSync func(records int) error
@@ -140,6 +153,13 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SegmentSize <= 0 {
 		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.ReserveSize <= 0 {
+		o.ReserveSize = DefaultReserveSize
+	}
+	o.ReserveSize = blocks(o.ReserveSize)
+	if o.diskFree == nil {
+		o.diskFree = diskFree
 	}
 	if o.IndexDelay <= 0 {
 		o.IndexDelay = DefaultIndexDelay
@@ -205,6 +225,10 @@ type Store struct {
 
 	statsMu sync.Mutex
 	stats   Stats
+
+	healthMu sync.Mutex
+	walFull  error // the WAL's full state, as the commit loop last saw it
+	indexErr error // of the indexer's last transaction; nil once one commits
 }
 
 // Open opens, or creates, the store in the data directory dir.
@@ -277,7 +301,11 @@ func (s *Store) start() error {
 	}); err != nil {
 		return err
 	}
-	s.wal = &wal{dir: dir, segSize: s.opts.SegmentSize, directIO: s.opts.WALDirect}
+	s.wal = &wal{dir: dir, segSize: s.opts.SegmentSize, directIO: s.opts.WALDirect,
+		reserveSize: s.opts.ReserveSize, freeSpace: s.opts.diskFree, onSpace: s.opts.OnSpace}
+	if err := s.wal.openReserve(); err != nil {
+		s.log.Warn().Err(err).Msg("store: no reserve for the write-ahead log: when the disk is full, what could not be recorded is not recorded either")
+	}
 	s.seq = size
 	s.durable.Store(size)
 	s.indexed.Store(size)

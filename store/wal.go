@@ -145,6 +145,13 @@ type wal struct {
 	// durable when the write returns, no fdatasync, no page cache.
 	directIO bool
 	direct   []byte // scratch for block-aligned writes
+
+	// Space (wal_space.go).
+	reserveSize int64
+	reserved    bool  // DIR/wal/reserve exists
+	noRoom      error // while no segment can be had; wraps ErrFull
+	freeSpace   func(dir string) (uint64, error)
+	onSpace     func(free uint64, full error) // Options.OnSpace, or nil
 }
 
 // segmentName is the file of segment num.
@@ -178,25 +185,48 @@ func segmentFiles(dir string) ([]uint64, error) {
 // write appends a group of frames to the current segment, starting a new
 // one when it would not fit, and flushes it. On error the group is not
 // durable and the segment is abandoned: the next group starts a new one,
-// so that nothing is ever written after bytes of unknown state.
-func (w *wal) write(frames []byte, last uint64) error {
+// so that nothing is ever written after bytes of unknown state. A group
+// of stand-ins (reserve) may go into the reserve when no new segment can
+// be had (wal_space.go).
+func (w *wal) write(frames []byte, last uint64, reserve bool) error {
 	if w.cur != nil && w.cur.off > 0 && w.cur.off+int64(len(frames)) > w.cur.size {
 		if err := w.rotate(); err != nil {
 			return err
 		}
 	}
 	if w.cur == nil {
-		if err := w.create(); err != nil {
+		if err := w.start(int64(len(frames)), reserve); err != nil {
 			return err
 		}
 	}
 	s := w.cur
 	if err := w.flush(s, frames); err != nil {
 		w.abandon()
+		if isNoSpace(err) {
+			err = noSpace("write-ahead log", err)
+			w.setFull(err)
+		}
 		return err
 	}
 	s.off += int64(len(frames))
 	s.last = last
+	return nil
+}
+
+// start makes a new current segment for need bytes: a new one, or the
+// reserve for stand-ins when the disk has no room for one.
+func (w *wal) start(need int64, reserve bool) error {
+	err := w.create(need)
+	if err == nil || !errors.Is(err, ErrFull) {
+		return err
+	}
+	w.setFull(err)
+	if !reserve || !w.reserved || need > w.reserveSize {
+		return err
+	}
+	if rerr := w.takeReserve(); rerr != nil {
+		return errors.Join(err, rerr)
+	}
 	return nil
 }
 
@@ -221,8 +251,13 @@ func (w *wal) flush(s *segment, frames []byte) error {
 	return nil
 }
 
-// create starts a new, preallocated segment and makes its name durable.
-func (w *wal) create() error {
+// create starts a new segment, preallocated for at least need bytes
+// (stepSize), and makes its name durable.
+func (w *wal) create(need int64) error {
+	size, err := w.stepSize(need)
+	if err != nil {
+		return err
+	}
 	num := w.nextNum
 	path := filepath.Join(w.dir, segmentName(num))
 	flags := os.O_RDWR | os.O_CREATE | os.O_EXCL
@@ -231,31 +266,37 @@ func (w *wal) create() error {
 	}
 	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
-		return fmt.Errorf("create wal segment: %w", err)
+		return spaceErr("create wal segment", err)
 	}
-	if err := preallocate(f, w.segSize); err != nil {
+	fail := func(what string, err error) error {
 		f.Close()
 		os.Remove(path)
-		return fmt.Errorf("preallocate wal segment: %w", err)
+		return spaceErr(what, err)
+	}
+	if err := preallocate(f, size); err != nil {
+		return fail(fmt.Sprintf("preallocate wal segment of %d bytes", size), err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("sync wal segment: %w", err)
+		return fail("sync wal segment", err)
 	}
 	if err := writeHead(w.dir, num); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("wal head: %w", err)
+		return fail("wal head", err)
 	}
 	if err := syncDir(w.dir); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("sync wal dir: %w", err)
+		return fail("sync wal dir", err)
 	}
 	w.nextNum++
-	w.cur = &segment{f: f, num: num, size: w.segSize}
+	w.cur = &segment{f: f, num: num, size: size}
 	return nil
+}
+
+// spaceErr wraps err with what, and in ErrFull when it says the disk is
+// full.
+func spaceErr(what string, err error) error {
+	if isNoSpace(err) && !errors.Is(err, ErrFull) {
+		return noSpace(what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // rotate closes the current segment; it is removed once indexed.
