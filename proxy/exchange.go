@@ -66,7 +66,8 @@ func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 			p.log.Warn().Err(err).Str("client", o.client).Str("url", o.capturedURL()).Msg("request not forwarded: its body could not be read")
 			return errorResponse(http.StatusBadRequest, "telltale: request not forwarded: "+err.Error())
 		}
-		p.observe(Event{Kind: store.CaptureExchange, Host: o.host, Method: o.in.Method, URL: o.capturedURL(), Err: err.Error(), CaptureFailed: true})
+		id := p.recordRefused(o, err) // notrecorded.go
+		p.observe(Event{Kind: store.CaptureExchange, ID: id, Host: o.host, Method: o.in.Method, URL: o.capturedURL(), Err: err.Error(), CaptureFailed: true})
 		p.log.Error().Err(err).Str("client", o.client).Str("url", o.capturedURL()).Msg("request not forwarded: capture failed")
 		return errorResponse(http.StatusBadGateway, "telltale: request not forwarded, because it could not be recorded: "+err.Error())
 	}

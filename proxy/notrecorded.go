@@ -26,6 +26,24 @@ var responseRetries = []time.Duration{50 * time.Millisecond, 500 * time.Millisec
 // response was not recorded.
 var markEvery = 5 * time.Second
 
+// recordRefused records a request the store refused, which was therefore
+// not forwarded, as a denied record that says so: a full disk's store
+// takes it into its reserve (store.RequestNotRecorded). It returns its id,
+// 0 if the store refused that too. The client gets its 502 either way.
+func (p *Proxy) recordRefused(o *outbound, err error) uint64 {
+	rec := &store.Record{
+		Kind: store.KindDenied, Time: p.now(), Client: o.client, Host: o.host, Port: o.port,
+		Error: store.RequestNotRecorded + ": not forwarded, because the store refused its record: " + err.Error(),
+		Head:  &store.Head{Method: o.in.Method, URL: o.capturedURL(), Proto: o.in.Proto, Headers: o.in.Fields},
+	}
+	id, aerr := p.opts.Recorder.Append(context.Background(), rec, nil)
+	if aerr != nil {
+		p.log.Error().Err(aerr).Str("url", rec.Head.URL).Msg("the refused request is not recorded either: this log line is all there is of it")
+		return 0
+	}
+	return id
+}
+
 // retryResponse appends rec again after the store refused it with err,
 // and returns nil once it is durable, or the last error.
 func (p *Proxy) retryResponse(o *outbound, rec *store.Record, body *store.Body, err error) error {

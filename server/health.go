@@ -54,15 +54,16 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeHealth(w, code, map[string]any{"status": status, "checks": checks})
 }
 
-// storeWritable is a cheap check that the next append can commit: the
-// database answers a read, the last commit did not fail, and a file can be
-// created in the store's tmp dir (the disk is writable and not full to
-// the last block).
+// storeWritable is a cheap check that the next append can commit, which
+// never waits for the store: the store takes records (not full, the
+// indexer not failing), the last commit did not fail otherwise, and a file
+// can be created in the store's tmp dir (the disk is writable and not
+// full to the last block).
 func (s *Server) storeWritable() error {
-	if _, err := s.Store.Size(); err != nil {
+	if err := s.Store.Writable(); err != nil {
 		return err
 	}
-	if err := s.ops.lastCommitErr(); err != nil {
+	if err := s.ops.lastCommitErr(); err != nil && !errors.Is(err, store.ErrFull) { // Writable says when that is over
 		return fmt.Errorf("last commit failed: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Join(s.cfg.DataDir, store.TmpDir), "readyz-*")

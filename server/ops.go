@@ -99,6 +99,17 @@ func (o *operations) onCommit(records int, took time.Duration, err error) {
 	o.mu.Unlock()
 }
 
+// onSpace is store.Options.OnSpace: the disk is nearly full (the log
+// preallocates in smaller steps) or full. It alerts at once rather than
+// at the next check, and a full disk whatever alerts.min_free_bytes says.
+func (o *operations) onSpace(free uint64, full error) {
+	o.Metrics.SetDiskFree(free)
+	a, _ := o.settings()
+	if full != nil || a.MinFreeBytes > 0 && free < uint64(a.MinFreeBytes) {
+		o.Alerts.DiskLow(o.dataDir, free, uint64(a.MinFreeBytes))
+	}
+}
+
 // lastCommitErr is the error of the last store commit, nil if it worked.
 func (o *operations) lastCommitErr() error {
 	o.mu.Lock()

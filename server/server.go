@@ -112,7 +112,7 @@ func (s *Server) open(o Options) error {
 	// are logged, so that a redacted bundle proves all of them but those.
 	seal := evidence.Redactor{Fields: s.cfg.Evidence.RedactFields, Headers: s.cfg.Evidence.RedactHeaders}.Seal
 	s.Store, err = store.Open(dir, store.Options{Logger: s.log, MaxBody: s.cfg.Capture.MaxBodyBytes, WALDirect: s.cfg.Capture.WALDirect,
-		OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex, Seal: seal})
+		OnCommit: s.ops.onCommit, OnIndex: s.ops.Metrics.ObserveIndex, OnSpace: s.ops.onSpace, Seal: seal})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another `telltale serve` running on %s?", err, dir)
 	}
