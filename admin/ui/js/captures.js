@@ -132,7 +132,10 @@ function build(main) {
   });
   const head = h('div.thead.cols', {role: 'row'}, COLUMNS.map(([key, label, cls]) => sortHead(key, label, cls)));
   v.table = h('div.table', head, v.viewport);
-  main.replaceChildren(filters, h('div.split', v.table, v.pane),
+  // Shown while the store's indexer is behind: the list lacks the newest
+  // captures (X-Index-Behind; showBehind).
+  v.behind = h('div.card.banner.bad', {id: 'index-behind', role: 'status', hidden: true});
+  main.replaceChildren(filters, v.behind, h('div.split', v.table, v.pane),
     h('p.help', h('span.kbd', 'j'), ' ', h('span.kbd', 'k'), ' move · ', h('span.kbd', 'Enter'), ' open · ',
       h('span.kbd', '/'), ' search · ', h('span.kbd', 'd'), ' diff with previous'));
   v.onKey = e => onKey(e);
@@ -142,6 +145,18 @@ function build(main) {
   view = v;
   size();
   return v;
+}
+
+// showBehind shows the banner when an answer of GET /api/captures is
+// partial, the store's indexer being behind (X-Index-Behind: how many
+// acknowledged records it lacks), and hides it once an answer is whole.
+function showBehind(r) {
+  const n = +(r.headers.get('X-Index-Behind') || 0);
+  if (!view || !view.behind) return;
+  view.behind.hidden = n === 0;
+  view.behind.replaceChildren(...(n === 0 ? [] : [h('strong', 'This list is partial: '),
+    `the newest ${num(n)} acknowledged ${n === 1 ? 'record is' : 'records are'} recorded but not indexed yet, so they are not shown. ` +
+    'The store is behind (a full or slow disk: see /readyz and the alerts); the list fills in once it catches up.']));
 }
 
 // sortHead is a column heading; a click sorts by it, a second click
@@ -212,6 +227,7 @@ async function loadPage(p) {
   q.set('limit', String(PAGE));
   try {
     const r = await api('/api/captures?' + q, {raw: true});
+  showBehind(r);
     const items = await r.json();
     if (gen !== st.gen) return;
     st.pages.set(p, items);
@@ -234,6 +250,7 @@ async function loadMore() {
   if (st.next) q.set('cursor', st.next);
   try {
     const r = await api('/api/captures?' + q, {raw: true});
+  showBehind(r);
     const items = await r.json();
     if (gen !== st.gen) return;
     st.items.push(...items);
@@ -385,6 +402,7 @@ const refreshTop = debounce(async () => {
   q.set('offset', '0');
   q.set('limit', String(PAGE));
   const r = await api('/api/captures?' + q, {raw: true});
+  showBehind(r);
   const items = await r.json();
   if (gen !== st.gen || !view) return;
   const total = +(r.headers.get('X-Total-Count') || 0);
