@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 )
 
@@ -27,7 +28,7 @@ func TestHAR_ValidatesWithHarValidator(t *testing.T) {
 		if os.Getenv(requireHARValidator) != "" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		testtool.Missing(t, msg)
 	}
 	st, k := newSecrets(t)
 	exchange(t, st, 3) // a gzip response
@@ -46,14 +47,13 @@ func TestHAR_ValidatesWithHarValidator(t *testing.T) {
 	}
 }
 
+// readmeTools are the programs README.txt's commands run.
+var readmeTools = []string{"bash", "sha256sum", "awk", "base64", "openssl", "jq", "python3"}
+
 // TestReadme_CommandsWork runs every command README.txt gives, in an
 // unzipped bundle, with the standard tools it names.
 func TestReadme_CommandsWork(t *testing.T) {
-	for _, tool := range []string{"bash", "sha256sum", "awk", "base64", "openssl", "jq", "python3"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("README commands need %s", tool)
-		}
-	}
+	testtool.Need(t, readmeTools...)
 	dir, k := bigFixture(t)
 	st := mustOpen(t, dir, store.Options{ReadOnly: true})
 	caps, err := st.List(store.Query{})

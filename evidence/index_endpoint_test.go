@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 )
 
@@ -186,9 +187,7 @@ func ptr[T any](v T) *T { return &v }
 // TestReadme_EndpointCompletenessCommandWorks runs README.txt's check by
 // hand in an unzipped --endpoint bundle, whole and with a capture left out.
 func TestReadme_EndpointCompletenessCommandWorks(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("the README check needs python3")
-	}
+	testtool.Need(t, "bash", "python3")
 	st, k := newEndpoints(t)
 	names, files := unzip(t, export(t, st, k, Selection{Endpoint: uploadEndpoint}))
 	if !strings.Contains(string(files[FileReadme]), "An endpoint is a request's method") {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 )
 
@@ -172,11 +173,7 @@ func endpointLines(ci CaptureIndex) []IndexEndpoint {
 // unzipped --host bundle, and the completeness check on one that lacks a
 // capture.
 func TestReadme_CompletenessCommandWorks(t *testing.T) {
-	for _, tool := range []string{"bash", "sha256sum", "awk", "base64", "openssl", "jq", "python3"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("README commands need %s", tool)
-		}
-	}
+	testtool.Need(t, readmeTools...)
 	st, k := newSecrets(t)
 	caps, _ := st.List(store.Query{})
 	names, files := unzip(t, export(t, st, k, Selection{Host: "las.cloud.com", Since: caps[0].Time}))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/internal/testpki"
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
 )
@@ -186,9 +187,7 @@ func TestBundle_CarriesAndChecksTimestamps(t *testing.T) {
 // the timestamps in an unzipped bundle, with the TSA's CA as tsa-ca.pem,
 // and checks that openssl refuses a timestamp of another checkpoint.
 func TestReadme_TimestampCommandsWork(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("needs openssl")
-	}
+	testtool.Need(t, "bash", "openssl")
 	st, k, tsa := stampedStore(t)
 	names, files := unzip(t, export(t, st, k, Selection{}))
 	work := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 )
 
@@ -278,9 +279,7 @@ func TestProxy_ExpectContinue(t *testing.T) {
 }
 
 func TestProxy_Curl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed (.ci/run installs it)")
-	}
+	testtool.Need(t, "curl")
 	up := newUpstream(t, false, echo)
 	tp := newTestProxy(t, up, nil)
 	ca := tp.caFile(t)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/testbed"
 )
 
@@ -170,6 +171,9 @@ func checkReport(t *testing.T, data string, rep testbed.Report) {
 func printsToPDF(t *testing.T, page string) {
 	bin := chromium()
 	if bin == "" {
+		if testtool.InCI() {
+			t.Fatal("CI=true: no chromium to print the report to PDF (.ci/run installs it)")
+		}
 		t.Log("no chromium: the report was not printed to PDF")
 		return
 	}
