@@ -158,7 +158,13 @@ func verifyWarns(t *testing.T, st *store.Store, ids []string) {
 func TestProxy_ResponseNotRecorded_CaptureSaysSoOnceDiskHasRoom(t *testing.T) {
 	f := newFullDisk(t)
 	ids := f.exchange(t, 3)
-	time.Sleep(50 * time.Millisecond) // several marking attempts fail meanwhile
+	// Wait for the failed marking attempts, as the log tells them.
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(f.logs.String(), `{"level":"error","component":"proxy","id":`) < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no three error log lines about the exchanges after 5s:\n%s", f.logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, id := range ids {
 		if c, err := f.st.Capture(id); err != nil || c.Complete {
 			t.Fatalf("capture %s while the disk is full: got %+v, %v; want it incomplete", id, c, err)

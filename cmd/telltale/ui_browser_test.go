@@ -33,10 +33,12 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 
 	// Sign in: the link works once.
 	link := uiLink(t, data)
-	b.run("sign in", chromedp.Navigate(link), visible("header.top"), visible(".filters"))
+	b.run("sign in", chromedp.Navigate(link), visible("header.top"))
 	if loc := get(b, "location", chromedp.Location()); strings.Contains(loc, "login") {
 		t.Errorf("after sign-in the address still holds the nonce: %s", loc)
 	}
+	// The position is the first page; the list is one click away.
+	b.run("captures", chromedp.Navigate(strings.Split(link, "/login")[0]+"/#/captures"), visible(".filters"))
 
 	// A request through the proxy shows up without a reload.
 	post(t, client, "https://las.cloud.com/licensing/renew", "1", `{"site":"licsrv01","count":10,"ts":"2026-04-01T00:00:00Z"}`)
@@ -66,6 +68,15 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 	plain := eval[string](b, `getComputedStyle(document.querySelector('table.changes')).backgroundColor`)
 	if bg == plain || bg == "rgba(0, 0, 0, 0)" {
 		t.Errorf("the changed field is not highlighted: background %s", bg)
+	}
+	// Each row says the before and after of its change.
+	for path, want := range map[string]string{`tr.op-changed[data-path="$.count"]`: "10 → 12",
+		`tr.op-changed[data-path="$.ts"]`: "2026-04-01T00:00:00Z → 2026-04-02T00:00:00Z", `tr.op-added[data-path="$.edition"]`: " → premium"} {
+		got := eval[string](b, `(r => r ? r.querySelector('td.before').textContent.replaceAll('"', '') + ' → ' +
+			r.querySelector('td.after').textContent.replaceAll('"', '') : 'no row')(document.querySelector('`+path+`'))`)
+		if got != want {
+			t.Errorf("diff row %s: got %q, want %q", path, got, want)
+		}
 	}
 	if loc := get(b, "location", chromedp.Location()); !strings.HasSuffix(loc, "#/diff/"+oldest+"/"+newest) {
 		t.Errorf("diff deep link: got %s", loc)

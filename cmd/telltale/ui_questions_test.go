@@ -60,6 +60,16 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	if !strings.Contains(got, "CAG_AAC_CCU") || !strings.Contains(got, fmt.Sprint(f.CountUsedMax)) || !strings.Contains(got, "in use") {
 		t.Errorf("(a) reported figures: want CAG_AAC_CCU %d in use, got %q", f.CountUsedMax, got)
 	}
+	// The count is in the feature's row, under the column that says "in use".
+	cell := eval[[]string](b, `(() => {
+		const row = document.querySelector('#reported-figures tr[data-subject="CAG_AAC_CCU"]');
+		if (!row) return [];
+		const i = [...row.children].findIndex(c => c.title === 'CAG_AAC_CCU.CountUsedMax');
+		return i < 0 ? [] : [row.children[0].textContent, document.querySelectorAll('#reported-figures thead th')[i].textContent, row.children[i].textContent];
+	})()`)
+	if len(cell) != 3 || cell[0] != "CAG_AAC_CCU" || !strings.Contains(strings.ToLower(cell[1]), "in use") || cell[2] != fmt.Sprint(f.CountUsedMax) {
+		t.Errorf("(a) CAG_AAC_CCU's CountUsedMax cell: got [feature, column, value] %q, want CAG_AAC_CCU, in use, %d", cell, f.CountUsedMax)
+	}
 
 	// A usage bundle names its parts by file name.
 	usage := capturesOf(t, s.Store, "OnPremUsage")
@@ -121,6 +131,15 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	if !strings.Contains(got, "1 of 6 figure-days disagree") || !strings.Contains(got, "6 figure-days (tolerance 0) = 5 agree + 0 reported higher + 1 measured higher") {
 		t.Errorf("(c) results: %q", got)
 	}
+	// The row that disagrees is day 29's, with both counts beside it and
+	// the difference as reported minus measured.
+	f29, _ := rep.Feature(29, "CAG_AAC_CCU")
+	bad := eval[[][]string](b, `[...document.querySelectorAll('#reconcile-rows tbody tr')].filter(r => !r.classList.contains('st-agree')).map(r => [...r.children].map(c => c.textContent))`)
+	wantRow := []string{rep.Days[28].UsageDate.Format("2006-01-02"), "CAG_AAC_CCU.CountUsedMax", fmt.Sprint(f29.CountUsedMax), fmt.Sprint(f29.CountUsedMax + 7), "-7", "measured higher"}
+	if len(bad) != 1 || len(bad[0]) < 7 || bad[0][0] != wantRow[0] || bad[0][1] != wantRow[1] ||
+		bad[0][3] != wantRow[2] || bad[0][4] != wantRow[3] || bad[0][5] != wantRow[4] || bad[0][6] != wantRow[5] {
+		t.Errorf("(c) disagreeing rows: got %q, want one: day, figure, reported, measured, difference, result %q", bad, wantRow)
+	}
 
 	// (d) Which personal data left the building? The usage uploads carry
 	// user@domain names: anonymisation is off, and says so first.
@@ -137,6 +156,14 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	b.run("(e) evidence", chromedp.Navigate(base+"/#/evidence"))
 	if got := onFirstScreen(t, b, "(e) hand over", "#handover"); !strings.Contains(got, "telltale verify BUNDLE.zip --key") || !strings.Contains(got, "Export a bundle") {
 		t.Errorf("(e) hand over: %q", got)
+	}
+	// The key to pin is the log's own, beside "Send the zip".
+	logPub, err := os.ReadFile(filepath.Join(s.Config().DataDir, "ca", "log.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](b, `(li => li ? li.textContent : '')([...document.querySelectorAll('#handover li')].find(li => li.textContent.startsWith('Send the zip')))`); !strings.Contains(got, strings.TrimSpace(string(logPub))) {
+		t.Errorf("(e) the key to send: got %q, want it to hold %s", got, strings.TrimSpace(string(logPub)))
 	}
 
 	// The list at 800 px: no sideways scrolling; a click opens the pane.
