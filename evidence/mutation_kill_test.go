@@ -70,3 +70,17 @@ func TestRedactor_JSONArraysAndNesting(t *testing.T) {
 		}
 	}
 }
+
+// Every letter and digit, the first and last of each range included,
+// belongs to a word of an inspect path: a name with them is still found.
+func TestRedactor_SecretPath_WordBoundaries(t *testing.T) {
+	r := Redactor{Fields: []string{"az09AZ_x-y"}}
+	for _, path := range []string{"$.az09AZ_x-y", "config/settings.json:$.az09AZ_x-y", "/r/az09AZ_x-y[1]"} {
+		if !r.secretPath(path) {
+			t.Errorf("secretPath(%q): false, want true", path)
+		}
+	}
+	if r.secretPath("$.other") {
+		t.Error("secretPath($.other): true, want false")
+	}
+}
