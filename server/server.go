@@ -243,6 +243,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	err = errors.Join(err, s.proxy.Shutdown(sctx), s.admin.Shutdown(sctx))
 	err = errors.Join(err, s.ckpt.Close()) // after the proxy drained: the last checkpoint covers every exchange
+	s.analyzer.Close()                     // raises no alert after the alerts below are delivered; it catches up at next start
 	s.ops.close(true)                      // delivers the alerts still queued
 	wg.Wait()
 	s.log.Info().Msg("telltale stopped")
