@@ -17,7 +17,7 @@ const (
 	// transaction.
 	maxIndexBatch = 8192
 	// indexWait is the default Options.ReadWait.
-	indexWait = 5 * time.Second
+	indexWait = 15 * time.Second
 	// indexRetry is the pause before the indexer tries a failed
 	// transaction again; the records stay safe in the WAL meanwhile.
 	indexRetry = time.Second

@@ -99,7 +99,8 @@ type Options struct {
 	SegmentSize int64
 	// ReadWait bounds how long a read waits for the indexer to apply the
 	// records acknowledged when it began; past it, the read sees what is
-	// indexed (List says so: ErrBehind). 0 means 5s.
+	// indexed (List says so: ErrBehind). 0 means 15s: the indexer is
+	// normally milliseconds behind, and seconds only when fsyncs stall.
 	ReadWait time.Duration
 
 	// ReserveSize is the space the write-ahead log keeps preallocated for
