@@ -3,7 +3,6 @@ package admin
 import (
 	"encoding/csv"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,8 +12,11 @@ import (
 // personalAnswer is GET /api/personal: every identity sent, most carried
 // first, and whether usernames were anonymised.
 type personalAnswer struct {
-	Identities    []analysis.Identity    `json:"identities"`
-	Anonymisation analysis.Anonymisation `json:"anonymisation"`
+	Identities []analysis.Identity `json:"identities"`
+	// Counts are the numbers the page shows, as the report and
+	// `telltale personal` count them (analysis.CountIdentities).
+	Counts        analysis.IdentityCounts `json:"counts"`
+	Anonymisation analysis.Anonymisation  `json:"anonymisation"`
 	// Names are the endpoints' names, for the page's "to which endpoint".
 	Names map[string]string `json:"names"`
 }
@@ -30,18 +32,7 @@ func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
-	slices.SortStableFunc(ids, func(x, y analysis.Identity) int {
-		if x.Plain != y.Plain {
-			if x.Plain {
-				return -1
-			}
-			return 1
-		}
-		if x.Uploads != y.Uploads {
-			return y.Uploads - x.Uploads
-		}
-		return strings.Compare(x.Category+x.Value, y.Category+y.Value)
-	})
+	analysis.SortIdentities(ids)
 	names := map[string]string{}
 	for _, id := range ids {
 		for _, ep := range id.Endpoints {
@@ -52,21 +43,21 @@ func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
 		writePersonalCSV(w, ids, names)
 		return
 	}
-	writeJSON(w, personalAnswer{Identities: ids, Anonymisation: analysis.CheckAnonymisation(ids), Names: names})
+	writeJSON(w, personalAnswer{Identities: ids, Counts: analysis.CountIdentities(ids), Anonymisation: analysis.CheckAnonymisation(ids), Names: names})
 }
 
 func writePersonalCSV(w http.ResponseWriter, ids []analysis.Identity, names map[string]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="telltale-personal-data.csv"`)
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"category", "value", "uploads", "endpoints", "first_id", "first_time", "last_id", "last_time", "plain_user_at_domain"})
+	cw.Write([]string{"category", "value", "uploads", "endpoints", "first_id", "first_time", "last_id", "last_time", "plain_user_at_domain", "kind"})
 	for _, id := range ids {
 		var eps []string
 		for _, ep := range id.Endpoints {
 			eps = append(eps, names[ep])
 		}
 		cw.Write([]string{id.Category, csvSafe(id.Value), strconv.Itoa(id.Uploads), strings.Join(eps, "; "),
-			id.FirstID, id.FirstTime, id.LastID, id.LastTime, strconv.FormatBool(id.Plain)})
+			id.FirstID, id.FirstTime, id.LastID, id.LastTime, strconv.FormatBool(id.Plain), id.Kind})
 	}
 	cw.Flush()
 }

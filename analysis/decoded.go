@@ -33,6 +33,9 @@ type DecodedBody struct {
 	// (at most maxDecodedIdentities), IdentityCount how many there are.
 	Identities    []Found `json:"identities,omitempty"`
 	IdentityCount int     `json:"identity_count,omitempty"`
+	// IdentityCounts count them all as every surface does
+	// (CountIdentities); nil when the request carries none.
+	IdentityCounts *IdentityCounts `json:"identity_counts,omitempty"`
 	// Figures are the figures a request reports.
 	Figures []Point `json:"figures,omitempty"`
 }
@@ -105,6 +108,10 @@ func (a *Analyzer) Decoded(id string) (*Decoded, error) {
 				b.Figures = a.points(c, ep, s.part, indexFields(fields))
 				ids := identitiesOf(fields)
 				b.IdentityCount = len(ids)
+				if len(ids) > 0 {
+					n := CountIdentities(IdentitiesIn(&Decoded{ID: c.ID, Time: c.Time, Endpoint: d.Endpoint, Request: b}))
+					b.IdentityCounts = &n
+				}
 				for _, f := range ids[:min(len(ids), maxDecodedIdentities)] {
 					b.Identities = append(b.Identities, Found{Category: f.category, Value: f.value})
 				}

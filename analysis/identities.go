@@ -29,7 +29,18 @@ type Identity struct {
 	// Plain: a user@domain name sent in clear, which Citrix's username
 	// anonymisation would have replaced.
 	Plain bool `json:"plain,omitempty"`
+	// Kind is who or what it identifies: KindPerson, KindDevice or
+	// KindAddress (identityKind).
+	Kind string `json:"kind,omitempty"`
+	// Linked are the other identifiers of the same person that a payload
+	// sent with it, in one object ("category:value"): a user's hashed
+	// name, UPN and SID in one element of CEIP's users. CountIdentities
+	// counts a person once over them.
+	Linked []string `json:"linked,omitempty"`
 }
+
+// Key is the identity's key in Linked: "category:value".
+func (id Identity) Key() string { return id.Category + ":" + id.Value }
 
 // maxIdentitiesPerCapture bounds what one capture adds, so that a usage
 // bundle of a large site cannot make one batch unbounded.
@@ -40,39 +51,109 @@ func identityKey(category, value string) []byte {
 	return []byte(category + "\x00" + value)
 }
 
-// found is one identifier in one capture.
-type found struct{ category, value string }
+// found is one identifier in one capture: its category, value and kind,
+// and the other person identifiers sent in the same object.
+type found struct {
+	category, value, kind string
+	links                 []string
+}
+
+func (f found) key() string { return f.category + ":" + f.value }
+
+// Kinds of identity: what an identifier points at.
+const (
+	KindPerson  = "person"  // e-mail, UPN, user name, SID, a hash of a user field
+	KindDevice  = "device"  // a host or device name, or a hash of one
+	KindAddress = "address" // an IP address
+)
+
+// identityKind is the kind of an identifier of category found at path:
+// a hash is a device's when its path names a device or host.
+func identityKind(category, path string) string {
+	switch category {
+	case PersonalHostName, PersonalDeviceID:
+		return KindDevice
+	case PersonalIP:
+		return KindAddress
+	case PersonalHashedID:
+		p := strings.ToLower(path)
+		for _, w := range []string{"device", "host", "machine", "computer", "workstation"} {
+			if strings.Contains(p, w) {
+				return KindDevice
+			}
+		}
+	}
+	return KindPerson
+}
+
+// maxLinks bounds the identifiers one identity records as linked.
+const maxLinks = 16
 
 // identitiesOf lists the distinct identifiers in a request's fields: the
 // values Personal flags, each device of a device list, and in texts (a
 // usage CSV) every e-mail address, SID and IPv4 address and the values of
-// user and device columns.
+// user and device columns. This is Telltale's one definition of an
+// identity: the personal-data page, the capture page, the report and
+// `telltale personal` all count what it finds (CountIdentities). Person
+// identifiers in one element of an array of objects (CEIP's users[i]:
+// hashed full name, sAM name, UPN, license id, SID) are linked, so that
+// a person is counted once.
 func identitiesOf(fields []inspect.Field) []found {
-	seen := map[found]bool{}
+	index := map[string]int{}
 	var out []found
-	add := func(cat, v string) {
+	groups := map[string][]int{}
+	add := func(cat, v, path, group string) {
 		v = strings.TrimSpace(v)
-		f := found{cat, v}
-		if v == "" || seen[f] || len(out) >= maxIdentitiesPerCapture {
+		if v == "" {
 			return
 		}
-		seen[f] = true
-		out = append(out, f)
+		k := cat + ":" + v
+		i, ok := index[k]
+		if !ok {
+			if len(out) >= maxIdentitiesPerCapture {
+				return
+			}
+			i = len(out)
+			index[k] = i
+			out = append(out, found{category: cat, value: v, kind: identityKind(cat, path)})
+		}
+		if group != "" && out[i].kind == KindPerson && !slices.Contains(groups[group], i) {
+			groups[group] = append(groups[group], i)
+		}
 	}
 	for _, f := range fields {
 		s, _ := f.Value.(string)
 		switch {
 		case f.Type == inspect.KindString && keyIn(memberName(f.Path), deviceListKeys, nil):
-			add(PersonalHostName, s)
+			add(PersonalHostName, s, f.Path, "")
 		case f.Type == inspect.KindString:
 			if p, ok := personalValue(f.Path, s); ok {
-				add(p.Category, s)
+				add(p.Category, s, f.Path, elementOf(f.Path))
 			}
 		case f.Type == inspect.KindText:
-			textIdentities(s, add)
+			textIdentities(s, func(cat, v string) { add(cat, v, f.Path, "") })
+		}
+	}
+	for _, members := range groups {
+		for _, i := range members {
+			for _, j := range members {
+				if i != j && len(out[i].links) < maxLinks {
+					out[i].links = append(out[i].links, out[j].key())
+				}
+			}
 		}
 	}
 	return out
+}
+
+// elementOf is the array element that holds a member ("$.users[3]" of
+// "$.users[3].upn"), or "" when its object is not an array's element.
+func elementOf(path string) string {
+	i := strings.LastIndexByte(path, '.')
+	if i <= 0 || path[i-1] != ']' {
+		return ""
+	}
+	return path[:i]
 }
 
 // textIdentities finds identifiers in a text: e-mail addresses, SIDs and
@@ -147,21 +228,34 @@ func mergeIdentities(t table, l *learned) error {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("identity %q: %w", k, err)
 			}
-		} else {
-			e = Identity{Category: f.category, Value: f.value, FirstID: id, FirstTime: at, Plain: plainUser(f.category, f.value)}
 		}
-		e.Uploads++
-		e.LastID, e.LastTime = id, at
-		if !slices.Contains(e.Endpoints, ep) {
-			e.Endpoints = append(e.Endpoints, ep)
-			slices.Sort(e.Endpoints)
-		}
+		e.add(f, id, at, ep)
 		b, _ := json.Marshal(e)
 		if err := t.Put(store.DerivedIdentities, k, b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// add counts one more capture (id, sent at at to endpoint ep) that
+// carried f.
+func (e *Identity) add(f found, id, at, ep string) {
+	if e.Uploads == 0 {
+		*e = Identity{Category: f.category, Value: f.value, FirstID: id, FirstTime: at, Plain: plainUser(f.category, f.value)}
+	}
+	e.Kind = f.kind
+	e.Uploads++
+	e.LastID, e.LastTime = id, at
+	if !slices.Contains(e.Endpoints, ep) {
+		e.Endpoints = append(e.Endpoints, ep)
+		slices.Sort(e.Endpoints)
+	}
+	for _, l := range f.links {
+		if len(e.Linked) < maxLinks && !slices.Contains(e.Linked, l) {
+			e.Linked = append(e.Linked, l)
+		}
+	}
 }
 
 // Identities lists every personal identifier sent, by category and value.

@@ -54,7 +54,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(newServeCmd(), newListCmd(), newShowCmd(), newCACmd(), newDemoCmd(),
 		newCheckpointCmd(), newVerifyCmd(), newExportCmd(), newUICmd(), newReportCmd())
-	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd(), newPositionCmd())
+	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd(), newPositionCmd(), newPersonalCmd())
 	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newRecoverCmd(), newServiceCmd())
 	wrapAll(root)
 	return root

@@ -11,6 +11,7 @@ const CATEGORIES = {
 };
 const PAGE = 500;
 let filter = '';
+let search = '';
 
 export async function mount(main) {
   main.replaceChildren(h('p.muted', 'Loading personal data…'));
@@ -18,7 +19,9 @@ export async function mount(main) {
   const counts = {};
   for (const id of p.identities) counts[id.category] = (counts[id.category] || 0) + 1;
   const table = h('div');
-  const draw = () => put(table, identities(p, filter));
+  const draw = () => put(table, identities(p, filter, search));
+  const box = h('input', {type: 'search', id: 'personal-search', value: search, placeholder: 'Search a name, address, device…', 'aria-label': 'Search identifiers',
+    oninput: () => { search = box.value; draw(); }});
   const chips = h('div.summary', h('button.btn.small', {type: 'button', class: filter ? null : 'on', onclick: () => { filter = ''; redraw(); }}, `All (${num(p.identities.length)})`),
     Object.entries(counts).map(([c, n]) => h('button.btn.small', {type: 'button', class: filter === c ? 'on' : null, dataset: {cat: c},
       onclick: () => { filter = c; redraw(); }}, `${CATEGORIES[c] || c} (${num(n)})`)));
@@ -29,8 +32,9 @@ export async function mount(main) {
   put(main,
     h('div.page-head', h('h1', 'Personal data'), h('span.sub', 'Which personal data left the building: every identity sent to Citrix, and where.')),
     anonymisation(p.anonymisation, p.names),
+    countsCard(p.counts),
     h('div.card',
-      h('div.summary', h('strong', `${num(p.identities.length)} distinct identities sent`),
+      h('div.summary', h('strong', `${num(p.identities.length)} distinct identifiers sent`), box,
         h('a.btn.small.primary', {href: '/api/personal?format=csv', download: 'telltale-personal-data.csv', id: 'personal-csv'}, 'Export CSV')),
       chips, table));
   draw();
@@ -48,9 +52,24 @@ function anonymisation(a, names) {
     'Turn on username anonymisation on the license server (Citrix Licensing Manager, usage statistics), and check again after the next upload.');
 }
 
-function identities(p, cat) {
-  const list = p.identities.filter(x => !cat || x.category === cat);
-  if (!list.length) return h('p.muted', 'No personal data sent, as far as the analysis can tell.');
+// counts are the page's numbers, as report.html and `telltale personal`
+// count them: a person once over the identifiers sent together.
+export function countsCard(c, id = 'personal-counts') {
+  if (!c) return null;
+  return h('div.card', {id},
+    h('dl.kv.counts',
+      h('dt', 'People'), h('dd', {dataset: {count: 'people'}}, num(c.people)),
+      h('dt', 'Devices and hosts'), h('dd', {dataset: {count: 'devices'}}, num(c.devices)),
+      h('dt', 'IP addresses'), h('dd', {dataset: {count: 'addresses'}}, num(c.addresses)),
+      h('dt', 'Identifiers'), h('dd', {dataset: {count: 'identifiers'}}, num(c.identifiers)),
+      h('dt', 'User names in clear'), h('dd', {dataset: {count: 'plain'}}, num(c.plain))),
+    h('p.small.muted', 'A person is counted once over the identifiers a payload sent together (a user\'s hashed name, UPN and SID in one record).'));
+}
+
+function identities(p, cat, q) {
+  q = (q || '').toLowerCase();
+  const list = p.identities.filter(x => (!cat || x.category === cat) && (!q || x.value.toLowerCase().includes(q)));
+  if (!list.length) return h('p.muted', q ? `No identifier matches “${q}”.` : 'No personal data sent, as far as the analysis can tell.');
   const shown = list.slice(0, PAGE);
   return h('div',
     h('table.ids', {id: 'identities'},

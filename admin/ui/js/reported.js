@@ -1,6 +1,7 @@
 // "What was reported": the first thing a capture page shows. The figures
 // a payload reported (per feature or license, then the rest), the
 // personal data it carried, and its parts by file name.
+import {countsCard} from './personal.js';
 import {h, time} from './util.js';
 
 export function reportedCard(c, item, dec) {
@@ -64,7 +65,8 @@ function personalList(req, personal, fields) {
     });
   const more = shown.length ? total - shown.length : personal.length - rows.length;
   return h('div.pii',
-    h('h3', 'Personal data in this payload ', h('span.tag.warn', shown.length ? `${total} identities` : `${personal.length} fields`)),
+    h('h3', 'Personal data in this payload ', h('span.tag.warn', shown.length ? `${total} identifiers` : `${personal.length} fields`)),
+    countsCard(req.identity_counts, 'capture-personal-counts'),
     h('table.hdrs', rows),
     h('p', more > 0 ? `and ${more} more; ` : '', h('a', {href: '#/personal'}, 'all personal data sent')));
 }
