@@ -41,6 +41,23 @@ func lastDenied(t *testing.T, tp *testProxy) store.Capture {
 	return caps[0]
 }
 
+// waitConnsClosed waits until the proxy has finished with every
+// intercepted connection (serveMITM returned), and fails after 5s.
+func waitConnsClosed(t *testing.T, tp *testProxy) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		tp.mu.Lock()
+		n := len(tp.conns)
+		tp.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy still holds %d intercepted connections 5s after the client left", n)
+		}
+	}
+}
+
 // The issue 11 reproduction: a bodyless request with a control byte in its
 // target, through the MITM loop, then the client leaves. Before, the HTTP/2
 // upstream got hundreds of fresh connections a second, forever.
@@ -60,7 +77,9 @@ func TestProxy_ControlByteTarget_RefusedNotResent(t *testing.T) {
 				if r.StatusCode != http.StatusBadRequest {
 					t.Errorf("got %d, want 400", r.StatusCode)
 				}
-				time.Sleep(300 * time.Millisecond)
+				// Once the proxy lets go of the connection, whatever it
+				// was to send upstream has been sent.
+				waitConnsClosed(t, tp)
 				if n := conns.Load(); n != 0 {
 					t.Errorf("upstream got %d connections, want 0", n)
 				}
