@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/telltale/telltale/evidence"
 )
 
 // TestCLI_Evidence_EndToEnd: serve, a few exchanges, checkpoint and verify
@@ -152,7 +155,6 @@ func TestCLI_Verify_ChangedStoreAndBadInput(t *testing.T) {
 	}{
 		{"truncated bundle", []string{"verify", trunc, "--key", filepath.Join(data, "ca", "log.pub")}, 1, "truncated or corrupt"},
 		{"missing bundle", []string{"verify", filepath.Join(t.TempDir(), "nope.zip")}, 2, "nope.zip"},
-		{"wrong key", []string{"verify", bundle, "--key", other}, 1, "verification failed"},
 		{"malformed key", []string{"verify", bundle, "--key", "not-a-key"}, 2, "--key"},
 		{"no store", []string{"verify", "--data", t.TempDir()}, 2, "no Telltale store"},
 		{"two files", []string{"verify", bundle, bundle}, 2, "arg"},
@@ -162,6 +164,30 @@ func TestCLI_Verify_ChangedStoreAndBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.msg) {
 			t.Errorf("%s: exit %d %q %q, want %d mentioning %q", tc.name, code, out, errOut, tc.code, tc.msg)
 		}
+	}
+
+	// Another key: the first signature that fails ends the verification,
+	// and the report says which key signed and which one was trusted.
+	logPub, err := os.ReadFile(filepath.Join(data, "ca", "log.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(logPub))
+	keyV, err := note.NewVerifier(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherV, err := note.NewVerifier(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("FAIL manifest.json: the bundle's key %s (fingerprint %s) is not the pinned key %s (fingerprint %s)\n"+
+		"FAIL manifest.sig: not signed by key %s+%08x but by %s+%08x: signed by another key\n",
+		key, evidence.Fingerprint(key), other, evidence.Fingerprint(other),
+		otherV.Name(), otherV.KeyHash(), keyV.Name(), keyV.KeyHash())
+	out, errOut, code := cli(t, "verify", bundle, "--key", other)
+	if code != 1 || out != want || !strings.Contains(errOut, "verification failed: 2 problems") {
+		t.Errorf("wrong key: exit %d, stdout\n%s\nstderr %q; want exit 1, stdout\n%s", code, out, errOut, want)
 	}
 
 	// One byte of a stored record's head, changed on disk.
@@ -175,7 +201,7 @@ func TestCLI_Verify_ChangedStoreAndBadInput(t *testing.T) {
 		return b.Put(bytes.Clone(k), bytes.Replace(v, []byte(`"X-Req-Id","value":"a"`), []byte(`"X-Req-Id","value":"b"`), 1))
 	})
 	db.Close()
-	out, errOut, code := cli(t, "verify", "--data", data)
+	out, errOut, code = cli(t, "verify", "--data", data)
 	if code != 1 || out != "FAIL capture 1, record 1: does not match its logged leaf hash (the record was edited after it was logged)\n" ||
 		!strings.Contains(errOut, "verification failed: 1 problems") {
 		t.Errorf("a changed record: exit %d, %q %q", code, out, errOut)
