@@ -19,6 +19,8 @@ const (
 	KindAnchorFailed       = "anchor_failed"
 	KindPlainUserNames     = "plain_user_names"
 	KindTest               = "test"
+	KindClientRefusedTLS   = "client_refused_tls" // refusal.go
+	KindPassThrough        = "pass_through"       // refusal.go
 )
 
 // Severities.

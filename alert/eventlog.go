@@ -30,6 +30,8 @@ var eventIDs = map[string]uint32{
 	KindAnchorFailed:       109,
 	KindPlainUserNames:     110,
 	KindTest:               111,
+	KindClientRefusedTLS:   112,
+	KindPassThrough:        113,
 }
 
 // EventOther is the event ID of an alert kind without one of its own.

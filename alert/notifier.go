@@ -134,6 +134,10 @@ func (n *Notifier) Observe(e proxy.Event) {
 		n.ResponseNotRecorded(e.Host, e.ID, e.Err)
 	case e.CaptureFailed:
 		n.CaptureFailed(e.Host, e.Err)
+	case e.RefusedTLS:
+		n.ClientRefusedTLS(e.Host, e.Client, e.Err, e.PassThrough)
+	case e.PassThrough: // each tunnel of a passed-through host: held back by Repeat
+		n.PassThrough(e.Host, e.Client, e.Err)
 	case e.Kind != store.CaptureExchange:
 	case e.UpstreamFailed:
 		n.UpstreamFailed(e.Host, e.Err)
@@ -277,7 +281,8 @@ func (n *Notifier) deliver(a Alert) {
 			return
 		}
 		var perm permanentError
-		if attempt >= n.opts.Attempts || errors.As(err, &perm) {
+		var local *proxy.LocalError // the guard refused the webhook's address: a config matter
+		if attempt >= n.opts.Attempts || errors.As(err, &perm) || errors.As(err, &local) {
 			n.deadLetter(a, err, attempt)
 			return
 		}
@@ -334,7 +339,9 @@ func post(ctx context.Context, client *http.Client, url string, body []byte) err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "telltale-alert")
-	resp, err := client.Do(req)
+	// Never follow a redirect of the post: a 307 could point it at this
+	// host's admin API. The 3xx is the answer, and a permanent failure.
+	resp, err := proxy.NoRedirects(client).Do(req)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,8 @@ type Clients struct {
 
 // Intercept lists the hosts whose TLS is opened and recorded.
 type Intercept struct {
-	Hosts []string `yaml:"hosts"`
+	Hosts         []string         `yaml:"hosts"`
+	ClientRefusal `yaml:",inline"` // intercept_refusal.go
 }
 
 // Upstream configures the proxy's own outbound connections.
@@ -183,6 +184,7 @@ func (c *Config) Validate() error {
 		c.checkEvidence,
 		c.checkAllowLocal,
 		c.checkLimits,
+		c.checkClientRefusal,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -323,8 +325,8 @@ func (c *Config) checkUpstream() error {
 			return &KeyError{key, fmt.Sprintf("%q: the value must be ip:port (example: 127.0.0.1:8443)", to)}
 		}
 	}
-	if c.Upstream.Timeout < 0 {
-		return &KeyError{"upstream.timeout", "must not be negative"}
+	if c.Upstream.Timeout <= 0 {
+		return &KeyError{"upstream.timeout", fmt.Sprintf("%v: must be a positive duration (example: 60s); there is no unlimited timeout", time.Duration(c.Upstream.Timeout))}
 	}
 	return nil
 }

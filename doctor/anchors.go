@@ -23,7 +23,7 @@ func (d *doctor) checkAnchors() {
 		d.line(checkWarn, "tsa", "no evidence.tsa_url: checkpoints are signed by the log key only; nothing outside this machine dates them")
 		return
 	}
-	a, err := server.NewAnchorer(ev, "")
+	a, err := server.NewAnchorer(ev, "", server.OutboundClient(d.cfg, ""))
 	if err != nil {
 		d.line(checkFail, "tsa", "%v", err)
 		return

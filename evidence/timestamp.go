@@ -67,10 +67,7 @@ func (t *TSA) Stamp(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func (t *TSA) post(ctx context.Context, body []byte) ([]byte, error) {
-	client := t.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
+	client := noRedirects(t.Client)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -86,9 +83,34 @@ func (t *TSA) post(ctx context.Context, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		return nil, fmt.Errorf("HTTP %s%s", resp.Status, redirectNote(resp))
 	}
 	return b, nil
+}
+
+// noRedirects is c (nil: one with a 10-second timeout) following no
+// redirect: a TSA or witness post that answers 3xx has failed, and
+// following it could post to anywhere, this host's admin API included.
+func noRedirects(c *http.Client) *http.Client {
+	out := http.Client{Timeout: 10 * time.Second}
+	if c != nil {
+		out = *c
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &out
+}
+
+// redirectNote says where a 3xx answer pointed, host only, and that it
+// was not followed.
+func redirectNote(resp *http.Response) string {
+	if resp.StatusCode/100 != 3 {
+		return ""
+	}
+	to := "(no Location)"
+	if u, err := resp.Location(); err == nil {
+		to = origin(u.String())
+	}
+	return fmt.Sprintf(" to %s, not followed (a post is never redirected)", to)
 }
 
 // Stamped is what a checked timestamp says.

@@ -57,18 +57,14 @@ func (w *Witness) Send(ctx context.Context, p WitnessPost) (WitnessReceipt, erro
 		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", origin(w.URL), bareErr(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
+	resp, err := noRedirects(w.Client).Do(req)
 	if err != nil {
 		return WitnessReceipt{}, fmt.Errorf("witness %s: %w", origin(w.URL), bareErr(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return WitnessReceipt{}, fmt.Errorf("witness %s: HTTP %s", origin(w.URL), resp.Status)
+		return WitnessReceipt{}, fmt.Errorf("witness %s: HTTP %s%s", origin(w.URL), resp.Status, redirectNote(resp))
 	}
 	now := time.Now
 	if w.Now != nil {

@@ -52,6 +52,8 @@ type Metrics struct {
 	newEndpoints    *prometheus.CounterVec
 	alerts          *prometheus.CounterVec
 	anchorFailures  *prometheus.CounterVec
+	refusedTLS      *prometheus.CounterVec // clients that refused Telltale's certificate
+	passThroughs    *prometheus.CounterVec // their hosts' tunnels after the refusals
 	checkpoint      *checkpointCollector
 
 	mu    sync.Mutex
@@ -145,6 +147,12 @@ func (m *Metrics) newEvents() {
 	m.alerts = counterVec(m.reg, "alerts_total",
 		"Alerts by kind and outcome (sent: webhook accepted it, failed: dead-lettered, dropped: queue full, logged: no webhook configured, suppressed: a repeat within alerts.repeat).",
 		"kind", "outcome")
+	m.refusedTLS = counterVec(m.reg, "client_tls_refusals_total",
+		"TLS handshakes that a client aborted when shown the certificate Telltale minted for an intercepted host (it does not trust the Telltale CA, or pins the server's), by host.",
+		"host")
+	m.passThroughs = counterVec(m.reg, "pass_through_tunnels_total",
+		"Connections to an intercepted host passed through uninspected after its client refused the certificate (intercept.on_client_refusal: tunnel), by host.",
+		"host")
 	m.anchorFailures = counterVec(m.reg, "anchor_failures_total",
 		"Checkpoint anchors that failed and wait for a retry, by kind (rfc3161: the TSA's timestamp, witness: the post to evidence.witness_url).",
 		"kind")
@@ -191,6 +199,12 @@ func (m *Metrics) Observe(e proxy.Event) {
 	}
 	if e.CaptureFailed {
 		m.captureFailures.WithLabelValues(e.Kind).Inc()
+	}
+	switch {
+	case e.RefusedTLS:
+		m.refusedTLS.WithLabelValues(host).Inc()
+	case e.PassThrough:
+		m.passThroughs.WithLabelValues(host).Inc()
 	}
 }
 

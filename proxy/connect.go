@@ -31,6 +31,11 @@ func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.Co
 	}
 	switch {
 	case p.current().intercept.match(host):
+		if k, ok := keyOf(ctx.Req.RemoteAddr, host, port); ok {
+			if pt, ok := p.refusals.passing(k, p.now(), p.current().refusal); ok {
+				return hijack(func(nc net.Conn) { p.serveTunnel(nc, host, port, passReason(pt)) }), target
+			}
+		}
 		return hijack(func(nc net.Conn) { p.serveMITM(nc, host, port) }), target
 	case p.current().deny:
 		p.deny(ctx.Req, "host not intercepted and others: deny")
@@ -38,7 +43,7 @@ func (p *Proxy) handleConnect(target string, ctx *goproxy.ProxyCtx) (*goproxy.Co
 			"telltale: "+host+" is not an intercepted host and this proxy denies all others (others: deny)\n")
 		return goproxy.RejectConnect, target
 	}
-	return hijack(func(nc net.Conn) { p.serveTunnel(nc, host, port) }), target
+	return hijack(func(nc net.Conn) { p.serveTunnel(nc, host, port, "") }), target
 }
 
 // splitTarget splits host:port, lowercases the host and checks both.
@@ -83,8 +88,10 @@ func deniedURL(r *http.Request) string {
 }
 
 // serveTunnel passes a CONNECT through uninspected and records the
-// connection (bytes each way, duration) when it closes.
-func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
+// connection (bytes each way, duration) when it closes. pass, when set,
+// is why an intercepted host is passed through (refusal.go); it starts
+// the record's Error.
+func (p *Proxy) serveTunnel(nc net.Conn, host, port, pass string) {
 	c := newConn(nc)
 	defer c.cancel()
 	if !p.track(c) {
@@ -105,6 +112,9 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 	}
 	if err != nil {
 		rec.Error = err.Error()
+		if pass != "" {
+			rec.Error = pass + "; " + rec.Error
+		}
 		io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntelltale: "+err.Error()+"\n")
 	} else {
 		defer up.Close()
@@ -115,15 +125,20 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port string) {
 		if idled {
 			rec.Error = fmt.Sprintf("closed: no bytes either way for %s (limits.tunnel_idle_timeout)", p.opts.TunnelIdleTimeout)
 		}
+		if pass != "" {
+			rec.Error = strings.TrimSuffix(pass+"; "+rec.Error, "; ")
+		}
 	}
 	rec.Time = p.now()
 	rec.Duration = rec.Time.Sub(start)
-	p.recordTunnel(rec)
+	p.recordTunnel(rec, pass)
 }
 
 // recordTunnel appends a tunnel record (CONNECT or plain-HTTP pass-through),
-// logs it and reports it.
-func (p *Proxy) recordTunnel(rec *store.Record) {
+// logs it and reports it. pass is why an intercepted host was passed
+// through (refusal.go), or "".
+func (p *Proxy) recordTunnel(rec *store.Record, pass string) {
+	failure := strings.TrimPrefix(strings.TrimPrefix(rec.Error, pass), "; ")
 	id, err := p.opts.Recorder.Append(context.Background(), rec, nil)
 	if err != nil {
 		p.log.Error().Err(err).Msg("could not record a tunnel")
@@ -132,7 +147,8 @@ func (p *Proxy) recordTunnel(rec *store.Record) {
 		Int64("bytes_down", rec.BytesDown).Dur("duration", rec.Duration).Str("error", rec.Error).Msg("tunnel")
 	p.observe(Event{Kind: store.CaptureTunnel, ID: id, Host: rec.Host, Method: rec.Head.Method, URL: rec.Head.URL,
 		RequestBytes: rec.BytesUp, ResponseBytes: rec.BytesDown, Duration: rec.Duration, Err: rec.Error,
-		UpstreamFailed: rec.BytesUp == 0 && rec.BytesDown == 0 && rec.Error != "", CaptureFailed: err != nil})
+		UpstreamFailed: rec.BytesUp == 0 && rec.BytesDown == 0 && failure != "", CaptureFailed: err != nil,
+		Client: rec.Client, PassThrough: pass != ""})
 }
 
 // dialUpstream opens a raw connection to addr, through the parent proxy

@@ -25,6 +25,16 @@ type Event struct {
 	// CaptureFailed is set when the store refused the record; for a
 	// request, it was not forwarded.
 	CaptureFailed bool
+	// Client is the proxy client's ip:port (set on refusals of TLS and
+	// pass-throughs).
+	Client string
+	// RefusedTLS is set on the denied record of a client that aborted
+	// the TLS handshake with Telltale's certificate (refusal.go).
+	RefusedTLS bool
+	// PassThrough is set on a tunnel to an intercepted host passed
+	// through after its client's refusals, and on the refusal that
+	// started the pass-through.
+	PassThrough bool
 }
 
 func (p *Proxy) observe(e Event) {

@@ -20,6 +20,7 @@ type limitListener struct {
 	net.Listener
 	max int64
 	log zerolog.Logger
+	p   *Proxy // records what net/http refuses (malformed.go); nil: nothing
 
 	open     atomic.Int64
 	refusing atomic.Int64 // connections being answered 503
@@ -37,7 +38,11 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if l.open.Add(1) <= l.max {
-			return &limitedConn{Conn: c, release: func() { l.open.Add(-1) }}, nil
+			lc := &limitedConn{Conn: c, release: func() { l.open.Add(-1) }}
+			if l.p != nil {
+				lc.sniff = &headSniffer{p: l.p, remote: c.RemoteAddr().String()}
+			}
+			return lc, nil
 		}
 		l.open.Add(-1)
 		l.refuse(c)
@@ -75,6 +80,7 @@ type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	sniff   *headSniffer // nil: not watched
 }
 
 func (c *limitedConn) Close() error {

@@ -91,12 +91,20 @@ func (p *Proxy) serveMITM(nc net.Conn, host, port string) {
 	if _, err := io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return
 	}
-	tc := tls.Server(nc, p.opts.Minter.ServerConfig(host))
+	hc := &handshakeConn{Conn: nc}
+	tc := tls.Server(hc, p.opts.Minter.ServerConfig(host))
 	tc.SetDeadline(p.now().Add(p.opts.HeadTimeout))
 	if err := tc.Handshake(); err != nil {
+		if alert, ok := clientRefusal(err, hc); ok {
+			p.refusedTLS(nc.RemoteAddr().String(), host, port, alert)
+			return
+		}
 		p.log.Warn().Err(err).Str("client", nc.RemoteAddr().String()).Str("host", host).
 			Msg("client TLS handshake failed; does the client trust the Telltale CA (telltale ca export)?")
 		return
+	}
+	if k, ok := keyOf(nc.RemoteAddr().String(), host, port); ok {
+		p.refusals.accepted(k)
 	}
 	tc.SetDeadline(time.Time{})
 	s := &session{p: p, c: c, tc: tc, host: host, port: port, client: nc.RemoteAddr().String(),

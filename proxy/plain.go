@@ -111,7 +111,7 @@ func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 		if err != nil {
 			rec.Error = err.Error()
 		}
-		p.recordTunnel(rec)
+		p.recordTunnel(rec, "")
 	}
 	if err != nil {
 		cancel(nil)

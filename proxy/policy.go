@@ -14,6 +14,9 @@ type Policy struct {
 	// that may be reached anyway (guard.go): as the client asked for
 	// them, or the ip:port they resolve to.
 	AllowLocal []string
+	// Refusal says what follows a client's refusal of the certificate
+	// minted for an intercepted host (refusal.go).
+	Refusal RefusalPolicy
 }
 
 // policy is a Policy ready for matching.
@@ -23,18 +26,24 @@ type policy struct {
 	allow     []netip.Prefix
 	// allowLocal holds AllowLocal's entries as normalTarget writes them.
 	allowLocal map[string]bool
+	refusal    RefusalPolicy
 }
 
 // Reload swaps in a new policy for the connections and requests that
 // follow. The CA must already cover every intercepted host: the caller
-// checks (certs.Authority.Uncovered).
+// checks (certs.Authority.Uncovered). It ends every pass-through of a
+// host whose client refused the certificate.
 func (p *Proxy) Reload(pol Policy) {
 	p.policy.Store(&policy{
 		intercept:  newHostMatcher(pol.Intercept),
 		deny:       pol.Deny,
 		allow:      append([]netip.Prefix(nil), pol.Allow...),
 		allowLocal: allowLocal(pol.AllowLocal),
+		refusal:    pol.Refusal,
 	})
+	if p.refusals != nil {
+		p.refusals.reset()
+	}
 }
 
 // current is the policy in force.

@@ -55,6 +55,10 @@ type Options struct {
 	// own addresses) that may be reached anyway, as "host:port"; all
 	// others are refused (guard.go).
 	AllowLocal []string
+	// ClientRefusal says what follows a client's refusal of the
+	// certificate minted for an intercepted host (refusal.go); the zero
+	// value records each refusal and keeps intercepting.
+	ClientRefusal RefusalPolicy
 
 	RootCAs     *x509.CertPool    // upstream roots; nil: the system roots
 	ParentProxy *url.URL          // optional parent proxy, http:// or https://; a user in it means basic auth
@@ -95,6 +99,7 @@ type Proxy struct {
 	dialer   *Dialer                // tunnels' upstream connections
 	policy   atomic.Pointer[policy] // see Reload
 	guard    *guard                 // refuses upstreams on this host (guard.go)
+	refusals *refusals              // clients that refused the certificate (refusal.go)
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -116,8 +121,10 @@ func New(opts Options) (*Proxy, error) {
 		now:   opts.Now,
 		conns: make(map[*conn]struct{}),
 	}
-	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal})
+	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal,
+		Refusal: opts.ClientRefusal})
 	p.guard = newGuard(opts.lookupIP, opts.Now)
+	p.refusals = newRefusals()
 	p.dialer = &Dialer{Parent: opts.ParentProxy, NoProxy: opts.NoProxy, Resolve: opts.Resolve, RootCAs: opts.RootCAs, Vet: p.vet}
 	t := newTransport(opts)
 	p.guardTransport(t)
@@ -129,6 +136,7 @@ func New(opts Options) (*Proxy, error) {
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    maxHeadBytes,
 		ErrorLog:          newStdLogger(p.log),
+		ConnContext:       sniffContext, // malformed.go
 	}
 	return p, nil
 }
@@ -173,7 +181,7 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 // Serve accepts proxy clients on l until Shutdown.
 func (p *Proxy) Serve(l net.Listener) error {
 	p.Protect(l.Addr())
-	err := p.server.Serve(&limitListener{Listener: l, max: int64(p.opts.MaxClientConns), log: p.log})
+	err := p.server.Serve(&limitListener{Listener: l, max: int64(p.opts.MaxClientConns), log: p.log, p: p})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -183,6 +191,7 @@ func (p *Proxy) Serve(l net.Listener) error {
 // ServeHTTP refuses clients outside the allow list, then hands the request
 // to goproxy.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	dispatched(r) // malformed.go
 	if !p.allowed(r.RemoteAddr) {
 		p.deny(r, "client not in clients.allow")
 		w.Header().Set("Connection", "close")

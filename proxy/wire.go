@@ -96,13 +96,13 @@ func readRequest(br *bufio.Reader) (*inRequest, error) {
 		return nil, err
 	}
 	if r.Fields, err = parseFields(lines[1:]); err != nil {
-		return nil, err
+		return r, refusedError{err} // recorded with the fields before the bad one
 	}
 	if err := r.check(); err != nil {
 		return r, refusedError{err}
 	}
 	if err := r.frame(br); err != nil {
-		return nil, err
+		return r, refusedError{err}
 	}
 	return r, nil
 }
@@ -194,15 +194,15 @@ func parseFields(lines []string) ([]store.Header, error) {
 	fields := make([]store.Header, 0, len(lines))
 	for _, l := range lines {
 		if l[0] == ' ' || l[0] == '\t' {
-			return nil, badRequestError("obsolete line folding in header")
+			return fields, badRequestError("obsolete line folding in header")
 		}
 		name, value, ok := strings.Cut(l, ":")
 		if !ok || !validToken(name) {
-			return nil, badRequestError(fmt.Sprintf("bad header line %q", truncate(l, 80)))
+			return fields, badRequestError(fmt.Sprintf("bad header line %q", truncate(l, 80)))
 		}
 		value = strings.Trim(value, " \t")
 		if strings.ContainsAny(value, "\x00\r\n") {
-			return nil, badRequestError(fmt.Sprintf("bad value of header %q", name))
+			return fields, badRequestError(fmt.Sprintf("bad value of header %q", name))
 		}
 		fields = append(fields, store.Header{Name: name, Value: value})
 	}

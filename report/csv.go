@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"io"
 	"strings"
+
+	"github.com/telltale/telltale/analysis"
 )
 
 // figuresHeader is the same as `telltale figures --csv` prints.
@@ -12,11 +14,15 @@ var figuresHeader = []string{"time", "name", "value", "unit", "id", "endpoint", 
 
 // WriteFiguresCSV writes every figure of the report, by reported time.
 // Text that a spreadsheet would run as a formula gets a leading quote.
-func (r *Report) WriteFiguresCSV(w io.Writer) error {
+func (r *Report) WriteFiguresCSV(w io.Writer) error { return WriteFiguresCSV(w, r.Points) }
+
+// WriteFiguresCSV writes pts as `telltale figures --csv` prints them,
+// neutralised like the report's.
+func WriteFiguresCSV(w io.Writer, pts []analysis.Point) error {
 	cw := csv.NewWriter(w)
 	cw.Write(figuresHeader)
-	for _, p := range r.Points {
-		cw.Write([]string{p.Time, cell(p.Name), cell(formatValue(p.Value)), cell(p.Unit), p.ID, cell(p.Endpoint), cell(p.Path), p.Date()})
+	for _, p := range pts {
+		cw.Write([]string{cell(p.Time), cell(p.Name), cell(formatValue(p.Value)), cell(p.Unit), p.ID, cell(p.Endpoint), cell(p.Path), cell(p.Date())})
 	}
 	cw.Flush()
 	return cw.Error()

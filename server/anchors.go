@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -34,11 +35,12 @@ type Anchorer struct {
 	Failed func(kind string, err error)
 }
 
-// NewAnchorer reads evidence.tsa_url, tsa_ca_file and witness_url.
-func NewAnchorer(ev configs.Evidence, key string) (*Anchorer, error) {
+// NewAnchorer reads evidence.tsa_url, tsa_ca_file and witness_url; client
+// makes the requests (serve's guarded one, or OutboundClient's).
+func NewAnchorer(ev configs.Evidence, key string, client *http.Client) (*Anchorer, error) {
 	a := &Anchorer{Key: key}
 	if ev.TSAURL != "" {
-		a.TSA = &evidence.TSA{URL: ev.TSAURL}
+		a.TSA = &evidence.TSA{URL: ev.TSAURL, Client: client}
 		if ev.TSACAFile != "" {
 			roots, err := ReadTSARoots(ev.TSACAFile)
 			if err != nil {
@@ -48,7 +50,7 @@ func NewAnchorer(ev configs.Evidence, key string) (*Anchorer, error) {
 		}
 	}
 	if ev.WitnessURL != "" {
-		a.Witness = &evidence.Witness{URL: ev.WitnessURL}
+		a.Witness = &evidence.Witness{URL: ev.WitnessURL, Client: client}
 	}
 	return a, nil
 }
@@ -99,7 +101,7 @@ func (s *Server) openAnchors() error {
 	if err != nil {
 		return err
 	}
-	a, err := NewAnchorer(s.cfg.Evidence, key)
+	a, err := NewAnchorer(s.cfg.Evidence, key, s.guard.Client(outboundTimeout))
 	if err != nil {
 		return err
 	}

@@ -8,20 +8,39 @@ import (
 )
 
 // fdReserve is the descriptors serve needs besides client connections and
-// their upstreams: the store, logs, the admin listener and its clients.
-const fdReserve = 64
+// their upstreams: the store, logs, the admin listener and its clients
+// (adminMaxConns of them).
+const fdReserve = 32 + adminMaxConns
 
-// fdWarning says why limits.max_client_conns is too high for an open file
-// limit of nofile, or "" when it fits: each client connection may hold an
-// upstream connection too.
-func fdWarning(maxConns int, nofile uint64) string {
+// openFileLimit is fdLimit; tests replace it.
+var openFileLimit = fdLimit
+
+// fitConns lowers limits.max_client_conns to what an open file limit of
+// nofile allows (each client connection may hold an upstream connection
+// too, and fdReserve stays free), saying why, or returns it as it is with
+// "" when it fits.
+func fitConns(maxConns int, nofile uint64) (int, string) {
 	need := 2*uint64(maxConns) + fdReserve
 	if need <= nofile {
-		return ""
+		return maxConns, ""
 	}
-	return fmt.Sprintf("limits.max_client_conns %d needs up to %d open files but the limit is %d: "+
-		"clients could exhaust it and block the admin API; lower limits.max_client_conns to %d or raise the limit (LimitNOFILE, ulimit -n)",
-		maxConns, need, nofile, max(int64(nofile)-fdReserve, 2)/2)
+	fit := int(max(int64(nofile)-fdReserve, 2) / 2)
+	return fit, fmt.Sprintf("limits.max_client_conns %d needs up to %d open files but the limit is %d: "+
+		"serving at most %d client connections, so that clients cannot exhaust it and block the admin API and the store; "+
+		"raise the limit (LimitNOFILE, ulimit -n) for more", maxConns, need, nofile, fit)
+}
+
+// maxClientConns is limits.max_client_conns, fitted to the open file
+// limit.
+func (s *Server) maxClientConns() int {
+	n := s.cfg.Limits.MaxClientConns
+	if nofile, ok := openFileLimit(); ok {
+		var why string
+		if n, why = fitConns(n, nofile); why != "" {
+			s.log.Warn().Str("component", "serve").Msg(why)
+		}
+	}
+	return n
 }
 
 // bodyDeadline gives a request with a body at most d to deliver all of it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,7 +62,8 @@ type operations struct {
 	once sync.Once
 }
 
-func newOperations(cfg *configs.Config, log zerolog.Logger, sink alert.Sink) *operations {
+// client makes the webhook's posts (Server.guard's).
+func newOperations(cfg *configs.Config, log zerolog.Logger, sink alert.Sink, client *http.Client) *operations {
 	o := &operations{
 		Metrics:    metrics.New(metrics.Options{}),
 		log:        log.With().Str("component", "ops").Logger(),
@@ -80,6 +82,7 @@ func newOperations(cfg *configs.Config, log zerolog.Logger, sink alert.Sink) *op
 		Repeat:     time.Duration(cfg.Alerts.Repeat),
 		OnOutcome:  o.Metrics.Alert,
 		Sink:       sink,
+		Client:     client,
 		Logger:     log,
 	})
 	return o

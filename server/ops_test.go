@@ -45,7 +45,7 @@ func TestOperations_CheckpointWatchdog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	o := newOperations(cfg, zerolog.Nop(), nil)
+	o := newOperations(cfg, zerolog.Nop(), nil, nil)
 	defer o.close(false)
 	t0 := time.Now().Add(-5 * time.Hour)
 	o.started = t0

@@ -44,7 +44,8 @@ func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 	s.ops.mu.Unlock()
 
 	s.proxy.Reload(proxy.Policy{Intercept: next.Intercept.Hosts, Deny: next.Others == configs.OthersDeny, Allow: next.AllowedClients(),
-		AllowLocal: next.Upstream.AllowLocal})
+		AllowLocal: next.Upstream.AllowLocal, Refusal: refusalPolicy(next)})
+	s.guard.Reload(next.Upstream.AllowLocal)
 	s.ops.reload(next)
 	res := ReloadResult{Applied: changedKeys(prev, next, nil), RestartNeeded: changedKeys(s.cfg, next, liveKeys)}
 	ev := s.log.Info()

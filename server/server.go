@@ -48,6 +48,9 @@ type Server struct {
 	analyzer *analysis.Analyzer
 
 	proxyLn, adminLn net.Listener
+	// guard checks the dials of serve's own requests (TSA, witness, alert
+	// webhook) as the proxy checks its upstreams (outbound.go).
+	guard *proxy.Guard
 	// instance is the id this server wrote into DATA/admin.json, "" until
 	// then (admininfo.go).
 	instance string
@@ -93,7 +96,8 @@ func (s *Server) open(o Options) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	s.ops = newOperations(s.cfg, s.log, o.AlertSink)
+	s.guard = proxy.NewGuard(s.cfg.Upstream.AllowLocal)
+	s.ops = newOperations(s.cfg, s.log, o.AlertSink, s.guard.Client(outboundTimeout))
 	s.ops.source = o.Source
 	if o.FirstPrune > 0 {
 		s.ops.firstPrune = o.FirstPrune
@@ -135,11 +139,6 @@ func (s *Server) open(o Options) error {
 }
 
 func (s *Server) newProxy() error {
-	if nofile, ok := fdLimit(); ok {
-		if w := fdWarning(s.cfg.Limits.MaxClientConns, nofile); w != "" {
-			s.log.Warn().Msg(w)
-		}
-	}
 	roots, err := UpstreamRoots(s.cfg)
 	if err != nil {
 		return err
@@ -155,6 +154,7 @@ func (s *Server) newProxy() error {
 		Deny:            s.cfg.Others == configs.OthersDeny,
 		Allow:           s.cfg.AllowedClients(),
 		AllowLocal:      s.cfg.Upstream.AllowLocal,
+		ClientRefusal:   refusalPolicy(s.cfg),
 		RootCAs:         roots,
 		ParentProxy:     parent,
 		NoProxy:         s.cfg.Upstream.NoProxy,
@@ -166,7 +166,7 @@ func (s *Server) newProxy() error {
 
 		HeadTimeout:       time.Duration(s.cfg.Limits.HeadTimeout),
 		IdleTimeout:       time.Duration(s.cfg.Limits.IdleTimeout),
-		MaxClientConns:    s.cfg.Limits.MaxClientConns,
+		MaxClientConns:    s.maxClientConns(), // limits.go
 		TunnelIdleTimeout: time.Duration(s.cfg.Limits.TunnelIdleTimeout),
 	})
 	return err
@@ -180,26 +180,33 @@ func (s *Server) listen() error {
 	if s.adminLn, err = net.Listen("tcp", s.cfg.Admin.Listen); err != nil {
 		return fmt.Errorf("admin listen: %w (is the port in use? set admin.listen or --admin)", err)
 	}
+	// Its own cap, apart from the proxy's (adminconns.go).
+	s.adminLn = newAdminListener(s.adminLn, adminMaxConns, s.log)
 	s.proxy.Protect(s.adminLn.Addr()) // never reachable through the proxy
+	s.guard.Protect(s.proxyLn.Addr()) // nor by serve's own requests
+	s.guard.Protect(s.adminLn.Addr())
 	token, err := adminToken(s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	cat, ents := Licenses(s.cfg.LicenseSection()) // the position's license names and entitlements
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
 		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(AnalysisOptions(s.cfg.Inspect, s.log).Rules),
 		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields,
-		Catalog: cat, Entitlements: ents, EntitlementsPath: filepath.Join(s.cfg.DataDir, admin.EntitlementsFile),
 		// Bundles wait under the data dir, which the service locks down
 		// (not in C:\Windows\Temp), and the store empties it when it opens.
 		TempDir: filepath.Join(s.cfg.DataDir, store.TmpDir)})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
-	s.admin = &http.Server{Handler: bodyDeadline(s.routes(h, token), idle),
+	s.admin = &http.Server{Handler: adminBusy(bodyDeadline(s.routes(h, token), idle)), ConnContext: adminConnContext,
 		ReadHeaderTimeout: time.Duration(s.cfg.Limits.HeadTimeout), IdleTimeout: idle}
-	s.admin.RegisterOnShutdown(h.Close) // ends event streams, which never go idle
-	return s.serveAdminTLS()            // and writes DATA/admin.json
+	h.RouteRefusals(s.proxy)                  // GET /api/refusals (the UI's banner, doctor)
+	s.admin.RegisterOnShutdown(h.Close)       // ends event streams, which never go idle
+	if err := s.serveAdminTLS(); err != nil { // and writes DATA/admin.json
+		return err
+	}
+	s.admin.Handler = s.adminHosts().checkHost(s.admin.Handler) // adminhost.go
+	return nil
 }
 
 // ProxyAddr is where the proxy listens.

@@ -8,6 +8,7 @@ import * as timeline from './js/timeline.js';
 import * as evidence from './js/evidence.js';
 import * as personal from './js/personal.js';
 import * as reconcile from './js/reconcile.js';
+import * as refusals from './js/refusals.js';
 import * as position from './js/position.js';
 
 const pages = {position, captures, capture: detail, diff, timeline, evidence, personal, reconcile};
@@ -89,6 +90,7 @@ async function boot() {
     signIn('Signed out.');
   });
   startEvents();
+  refusals.start();
   window.addEventListener('hashchange', route);
   route();
 }

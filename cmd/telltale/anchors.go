@@ -25,12 +25,12 @@ import (
 // with its own config already; send then posts the latest checkpoint,
 // read from a snapshot. A TSA failure is a warning (the checkpoint is
 // signed; the next run retries); a witness failure is the error.
-func anchorNow(errOut io.Writer, dir string, ev configs.Evidence, send bool) error {
+func anchorNow(errOut io.Writer, dir string, cfg *configs.Config, send bool) error {
 	key, err := logKey(dir, "")
 	if err != nil {
 		return err
 	}
-	a, err := server.NewAnchorer(ev, key)
+	a, err := server.NewAnchorer(cfg.Evidence, key, server.OutboundClient(cfg, dir))
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func anchorExport(errOut io.Writer, dir, config string) error {
 	if err != nil || cfg.Evidence.TSAURL == "" {
 		return err
 	}
-	return anchorNow(errOut, dir, cfg.Evidence, false)
+	return anchorNow(errOut, dir, cfg, false)
 }
 
 // hostOf is the host of a URL, for a line that should not show a path

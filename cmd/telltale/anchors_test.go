@@ -76,6 +76,7 @@ func TestServe_Anchors_TSADownThenRetriedAndWitnessed(t *testing.T) {
 	tsa.SetDown(true)
 	cfg, data := writeOpsConfig(t, v, fmt.Sprintf("evidence:\n  checkpoint_interval: 1h\n  tsa_url: %s\n  tsa_ca_file: %s\n"+
 		"  witness_url: %s\nalerts:\n  webhook: %s\n", tsa.URL(), tsaCA, w.URL, hook.URL))
+	allowLocal(t, cfg, tsa.URL(), w.URL, hook.URL)
 	addr, stop := serveLogged(t, cfg)
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"n":1}`)
 	waitComplete(t, 1, "--data", data)
@@ -147,7 +148,7 @@ func TestCLI_CheckpointSend(t *testing.T) {
 		t.Errorf("--send without witness_url: exit %d %s, want 2", code, errOut)
 	}
 	sendCfg := filepath.Join(t.TempDir(), "send.yaml")
-	os.WriteFile(sendCfg, []byte("evidence:\n  witness_url: "+w.URL+"\n"), 0o644)
+	os.WriteFile(sendCfg, []byte("evidence:\n  witness_url: "+w.URL+"\n"+allowLocalYAML(w.URL)), 0o644)
 	out, errOut, code := cli(t, "checkpoint", "--data", data, "--send", "-c", sendCfg)
 	if code != 0 || !strings.Contains(errOut, "checkpoint 1 sent to "+strings.TrimPrefix(w.URL, "http://")) {
 		t.Errorf("--send while serve runs: exit %d %s", code, errOut)
@@ -189,7 +190,7 @@ func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 
 	tsa, tsaCA := newTestTSA(t)
 	tsaCfg := filepath.Join(t.TempDir(), "tsa.yaml")
-	os.WriteFile(tsaCfg, []byte("evidence:\n  tsa_url: "+tsa.URL()+"\n  tsa_ca_file: "+tsaCA+"\n"), 0o644)
+	os.WriteFile(tsaCfg, []byte("evidence:\n  tsa_url: "+tsa.URL()+"\n  tsa_ca_file: "+tsaCA+"\n"+allowLocalYAML(tsa.URL())), 0o644)
 	tsa.SetDown(true)
 	out, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg)
 	if code != 0 || !strings.Contains(out, "\n2\n") || !strings.Contains(errOut, "warning: checkpoint 1: timestamp from") {
@@ -217,6 +218,7 @@ func TestCLI_Doctor_TSA(t *testing.T) {
 	tsa, tsaCA := newTestTSA(t)
 	w := newWitness(t)
 	cfg, _ := writeConfig(t, v, fmt.Sprintf("evidence:\n  tsa_url: %s\n  tsa_ca_file: %s\n  witness_url: %s/checkpoints\n", tsa.URL(), tsaCA, w.URL))
+	allowLocal(t, cfg, tsa.URL())
 	_, stop := startServeStop(t, "-c", cfg)
 	stop()
 	lines, _ := doctorLines(t, "-c", cfg)

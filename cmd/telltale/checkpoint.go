@@ -44,7 +44,7 @@ not take them.`,
 			if _, err := cmd.OutOrStdout().Write(note); err != nil {
 				return err
 			}
-			if err := anchorNow(cmd.ErrOrStderr(), data, cfg.Evidence, send); err != nil {
+			if err := anchorNow(cmd.ErrOrStderr(), data, cfg, send); err != nil {
 				return fmt.Errorf("checkpoint: signed, but %w", err)
 			}
 			return nil

@@ -169,6 +169,7 @@ func demoTSA(cfg *configs.Config) (*testbed.TSA, error) {
 		}
 	}
 	cfg.Evidence.TSAURL = tsa.URL()
+	cfg.Upstream.AllowLocal = append(cfg.Upstream.AllowLocal, hostOf(tsa.URL())) // on loopback too
 	cfg.Evidence.TSACAFile = filepath.Join(cfg.DataDir, demoTSAFile)
 	if err := os.WriteFile(cfg.Evidence.TSACAFile, tsa.RootPEM(), 0o644); err != nil {
 		tsa.Close()

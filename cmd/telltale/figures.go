@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/report"
 )
 
 func newFiguresCmd() *cobra.Command {
@@ -56,7 +56,7 @@ CHANGE column is the difference from the same figure's previous value.
 			case asJSON:
 				return writeJSON(out, pointsJSON(pts))
 			case asCSV:
-				return writeFiguresCSV(out, pts)
+				return report.WriteFiguresCSV(out, pts)
 			}
 			return writeFiguresTable(out, pts)
 		},
@@ -69,16 +69,6 @@ CHANGE column is the difference from the same figure's previous value.
 	fl.BoolVar(&asCSV, "csv", false, "print CSV")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON array")
 	return cmd
-}
-
-func writeFiguresCSV(w io.Writer, pts []analysis.Point) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"time", "name", "value", "unit", "id", "endpoint", "path", "day"})
-	for _, p := range pts {
-		cw.Write([]string{p.Time, p.Name, formatValue(p.Value), p.Unit, p.ID, p.Endpoint, p.Path, p.Date()})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func writeFiguresTable(w io.Writer, pts []analysis.Point) error {

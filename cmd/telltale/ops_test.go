@@ -153,6 +153,7 @@ func TestServe_MetricsHealthAndAlerts_AfterTraffic(t *testing.T) {
 	v := newVendor(t)
 	hook := newWebhook(t)
 	cfg, data := writeOpsConfig(t, v, "alerts:\n  webhook: "+hook.URL+"\n")
+	allowLocal(t, cfg, hook.URL)
 	addr := startServe(t, "-c", cfg)
 	c := proxyClient(t, addr, data)
 	post(t, c, "https://las.cloud.com/ccid/netscalerfixedbw/customerentitlements", "a", `{"ver":"1.0"}`)

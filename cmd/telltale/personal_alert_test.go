@@ -13,6 +13,7 @@ func TestServe_PlainUserNames_Alert(t *testing.T) {
 	v := newVendor(t)
 	hook := newWebhook(t)
 	cfg, data := writeOpsConfig(t, v, "alerts:\n  webhook: "+hook.URL+"\n")
+	allowLocal(t, cfg, hook.URL)
 	addr := startServe(t, "-c", cfg)
 	c := proxyClient(t, addr, data)
 	post(t, c, "https://cis.citrix.com/upload", "a", `{"users":[{"upn":"3OF8m4ZF9fbKtMiaXRhlKA=="}]}`)
