@@ -1,6 +1,8 @@
 package evidence
 
 import (
+	"encoding/json"
+
 	"github.com/telltale/telltale/store"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -48,7 +50,11 @@ type Manifest struct {
 	// Anchors lists the outside anchors of the checkpoints the bundle
 	// carries (anchors_bundle.go); empty when it carries none.
 	Anchors []AnchorInfo `json:"anchors"`
-	Files   []FileInfo   `json:"files"` // sorted by name
+	// Reconciliation is the buyer's measurement (FileMeasured) against
+	// the figures the captures reported, when the export was given one:
+	// the caller's JSON (export_attach.go), signed with the manifest.
+	Reconciliation json.RawMessage `json:"reconciliation,omitempty"`
+	Files          []FileInfo      `json:"files"` // sorted by name
 }
 
 // Selection is what the export was asked for.

@@ -1,6 +1,8 @@
 package evidence
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/telltale/telltale/store"
@@ -12,8 +14,13 @@ import (
 // signed like every other file; VerifyBundle checks their hashes but does
 // not remake them.
 const (
-	FileReport  = "report.html" // the printable hand-over report
-	FileFigures = "figures.csv" // the figures the captures reported
+	FileReport   = "report.html"  // the printable hand-over report
+	FileFigures  = "figures.csv"  // the figures the captures reported
+	FileMeasured = "measured.csv" // the buyer's own measurement, as given (export --measured)
+	// FileReconciliation is not a file: an attachment of this name is
+	// JSON that goes into manifest.json as "reconciliation" (the
+	// measurement against the reported figures), signed with it.
+	FileReconciliation = "reconciliation.json"
 )
 
 // Attached is what an Attach hook is told about the bundle being written.
@@ -29,12 +36,18 @@ type Attached struct {
 
 // Attachment is one file an Attach hook adds.
 type Attachment struct {
-	Name string // FileReport or FileFigures
+	Name string // FileReport, FileFigures, FileMeasured or FileReconciliation
 	Data []byte
 }
 
 // attachable reports whether an Attach hook may add a file of this name.
-func attachable(name string) bool { return name == FileReport || name == FileFigures }
+func attachable(name string) bool {
+	switch name {
+	case FileReport, FileFigures, FileMeasured:
+		return true
+	}
+	return false
+}
 
 // attach runs ExportOptions.Attach and adds its files.
 func (x *exporter) attach() error {
@@ -47,6 +60,14 @@ func (x *exporter) attach() error {
 		return fmt.Errorf("attach: %w", err)
 	}
 	for _, f := range files {
+		if f.Name == FileReconciliation {
+			var b bytes.Buffer
+			if err := json.Compact(&b, f.Data); err != nil {
+				return fmt.Errorf("attach: %s: %w", f.Name, err)
+			}
+			x.m.Reconciliation = json.RawMessage(b.Bytes())
+			continue
+		}
 		if !attachable(f.Name) {
 			return fmt.Errorf("attach: %q is not a file a bundle may hold", f.Name)
 		}

@@ -2,6 +2,9 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -16,18 +19,46 @@ import (
 // The hand-over report inside an evidence bundle, as the review UI's
 // export and `telltale export` attach it.
 
-// ReportAttacher puts the hand-over report of a bundle's captures, and
-// figures.csv, into the bundle (evidence.ExportOptions.Attach).
-func ReportAttacher(src report.Source, cfg *configs.Config) func(evidence.Attached) ([]evidence.Attachment, error) {
+// BundleReport is what a bundle's report adds to the config's rules.
+// The zero value reports with the config's entitlements and no
+// measurement.
+type BundleReport struct {
+	// Entitlements are the contract's (the config's with those entered in
+	// the review UI over them); nil means the config's alone.
+	Entitlements []analysis.Entitlement
+	// Measured is the buyer's measurement, read from MeasuredFile (named
+	// MeasuredName, read as MeasuredFormat); nil leaves the
+	// reconciliation out. The file goes into the bundle as measured.csv
+	// and the reconciliation into its manifest, both signed.
+	Measured       []analysis.Measurement
+	MeasuredFile   []byte
+	MeasuredName   string
+	MeasuredFormat string
+	Tolerance      analysis.Tolerance
+}
+
+// ReportAttacher puts the hand-over report of a bundle's captures,
+// figures.csv, and with a measurement measured.csv and the
+// reconciliation, into the bundle (evidence.ExportOptions.Attach).
+func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func(evidence.Attached) ([]evidence.Attachment, error) {
 	return func(at evidence.Attached) ([]evidence.Attachment, error) {
 		origin, _, _ := strings.Cut(string(at.Note), "\n")
 		ck := &report.Checkpoint{TreeSize: at.Checkpoint.TreeSize, RootHash: at.Checkpoint.RootHash.String(),
 			Time: at.Checkpoint.Time, Origin: origin, Key: at.Key, Fingerprint: evidence.Fingerprint(at.Key), Note: string(at.Note)}
-		r, err := report.Build(src, at.Captures, report.Options{
-			Templates: analysis.Templates(cfg.Inspect.Templates), Scope: selectionText(at.Selection),
+		o := report.Options{
+			Templates: analysis.Templates(cfg.Inspect.Templates), Scope: selectionText(at.Selection, len(at.Captures), at.Checkpoint.TreeSize),
 			Checkpoint: ck, InBundle: true, Tool: ToolVersion(),
-			Verify: []string{fmt.Sprintf("telltale verify THIS-BUNDLE.zip --key %q", at.Key)},
-		})
+			Verify:   []string{fmt.Sprintf("telltale verify THIS-BUNDLE.zip --key %q", at.Key)},
+			Measured: b.Measured, MeasuredName: evidence.FileMeasured, Tolerance: b.Tolerance,
+		}
+		if b.MeasuredName != "" && b.MeasuredName != evidence.FileMeasured {
+			o.MeasuredName += ", given as " + b.MeasuredName
+		}
+		o.Catalog, o.Entitlements = Licenses(cfg.LicenseSection())
+		if b.Entitlements != nil {
+			o.Entitlements = b.Entitlements
+		}
+		r, err := report.Build(src, at.Captures, o)
 		if err != nil {
 			return nil, err
 		}
@@ -35,35 +66,81 @@ func ReportAttacher(src report.Source, cfg *configs.Config) func(evidence.Attach
 		if err := errors.Join(r.WriteHTML(&page), r.WriteFiguresCSV(&figures)); err != nil {
 			return nil, err
 		}
-		return []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()}}, nil
+		out := []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()}}
+		if r.Reconciliation != nil {
+			rec, err := json.Marshal(bundleReconciliation(r.Reconciliation, b))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, evidence.Attachment{Name: evidence.FileMeasured, Data: b.MeasuredFile},
+				evidence.Attachment{Name: evidence.FileReconciliation, Data: rec})
+		}
+		return out, nil
 	}
 }
 
-// selectionText says an export's selection in words.
-func selectionText(s evidence.Selection) string {
+// manifestReconciliation is the manifest's "reconciliation": the
+// measurement file and what comparing it with the reported figures gave
+// (every mismatch; the agreeing rows are only counted).
+type manifestReconciliation struct {
+	Measured struct {
+		File   string `json:"file"`   // evidence.FileMeasured
+		Name   string `json:"name"`   // the file's name when it was given
+		SHA256 string `json:"sha256"` // of its bytes
+		Format string `json:"format"` // analysis.FormatHistorical, FormatMapped, FormatPlain
+		Values int    `json:"values"` // figure-days it holds
+	} `json:"measured"`
+	Tolerance  string              `json:"tolerance"`
+	Compared   int                 `json:"compared"`
+	Agreed     int                 `json:"agreed"`
+	Counts     map[string]int      `json:"counts"`
+	Mismatches []analysis.Mismatch `json:"mismatches"`
+	Unmatched  []string            `json:"unmatched"`
+}
+
+func bundleReconciliation(r *analysis.Reconciliation, b BundleReport) manifestReconciliation {
+	var m manifestReconciliation
+	m.Measured.File, m.Measured.Name, m.Measured.Format, m.Measured.Values = evidence.FileMeasured, b.MeasuredName, b.MeasuredFormat, len(b.Measured)
+	sum := sha256.Sum256(b.MeasuredFile)
+	m.Measured.SHA256 = hex.EncodeToString(sum[:])
+	m.Tolerance, m.Compared, m.Agreed, m.Counts = r.Tolerance, r.Compared, r.Agreed, r.Counts
+	m.Mismatches, m.Unmatched = r.Mismatches, r.Unmatched
+	if m.Mismatches == nil {
+		m.Mismatches = []analysis.Mismatch{}
+	}
+	if m.Unmatched == nil {
+		m.Unmatched = []string{}
+	}
+	return m
+}
+
+// selectionText says in plain words what a bundle holds: which
+// captures, and what it withholds.
+func selectionText(s evidence.Selection, captures int, treeSize uint64) string {
 	var parts []string
-	if len(s.IDs) > 0 {
-		parts = append(parts, "captures "+strings.Join(s.IDs, ", "))
-	}
-	if s.Host != "" {
-		parts = append(parts, "host "+s.Host)
-	}
-	if s.Endpoint != "" {
-		parts = append(parts, "endpoint "+s.Endpoint)
+	switch {
+	case len(s.IDs) > 0:
+		parts = append(parts, fmt.Sprintf("%d chosen captures", len(s.IDs)))
+	case s.Endpoint != "":
+		parts = append(parts, "the captures of the endpoint "+s.Endpoint)
+	case s.Host != "":
+		parts = append(parts, "the captures of the host "+s.Host)
+	default:
+		parts = append(parts, "every capture")
 	}
 	if s.Since != "" {
-		parts = append(parts, "captured from "+s.Since)
+		parts = append(parts, "captured from "+strings.Replace(s.Since, "T", " ", 1))
 	}
 	if s.Until != "" {
-		parts = append(parts, "captured before "+s.Until)
+		parts = append(parts, "captured before "+strings.Replace(s.Until, "T", " ", 1))
 	}
+	text := strings.Join(parts, ", ") + fmt.Sprintf(" that the log held when its record %d was signed (%d captures)", treeSize, captures)
 	if s.Redact {
-		parts = append(parts, "redacted")
+		text += "; passwords, tokens, cookies and other secrets are withheld, each listed and still proven"
+	} else {
+		text += "; secrets are kept as they were sent"
 	}
-	if len(parts) == 0 {
-		return "all captures up to the bundle's checkpoint"
-	}
-	return strings.Join(parts, ", ")
+	return text + "."
 }
 
 // ToolVersion names this program in manifests.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/telltale/telltale/admin"
@@ -43,7 +44,12 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 	if err := e.s.analyzer.Flush(ctx); err != nil {
 		return nil, 0, fmt.Errorf("export: wait for the analysis: %w", err)
 	}
-	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg)
+	_, ents := Licenses(e.s.cfg.LicenseSection())
+	entered, err := admin.ReadEntitlements(filepath.Join(e.s.cfg.DataDir, admin.EntitlementsFile))
+	if err != nil {
+		return nil, 0, fmt.Errorf("export: %w", err)
+	}
+	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg, BundleReport{Entitlements: admin.MergeEntitlements(ents, entered)})
 	return evidence.Export(w, e.s.Store, opts)
 }
 

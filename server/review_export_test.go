@@ -16,7 +16,7 @@ func TestUIExportOptions_KeepsTheEndpoint(t *testing.T) {
 	if err != nil || o.Selection.Endpoint != "POST cis.citrix.com/api/upload" {
 		t.Errorf("got %+v, %v; want the endpoint kept", o.Selection, err)
 	}
-	if s := selectionText(o.Selection); !strings.Contains(s, "endpoint POST cis.citrix.com/api/upload") {
+	if s := selectionText(o.Selection, 3, 10); !strings.Contains(s, "endpoint POST cis.citrix.com/api/upload") {
 		t.Errorf("selection text %q does not name the endpoint", s)
 	}
 }

@@ -22,6 +22,8 @@ type exportFlags struct {
 	ids                     []string
 	redact, noRedact        bool
 	redactSet               bool // --redact was given
+	measured, tolerance     string
+	maps                    []string
 }
 
 func newExportCmd() *cobra.Command {
@@ -35,7 +37,14 @@ log, each record's inclusion proof, the raw bodies, the same exchanges as
 HAR 1.2 and CSV, and a README for checking by hand. A checkpoint is
 signed first if the log grew. Secrets (evidence.redact_* in the config)
 are withheld by default, each listed, and everything else is still
-proven; --no-redact keeps them in the bundle, with a warning.`,
+proven; --no-redact keeps them in the bundle, with a warning.
+
+The bundle's report.html puts the license position first, as a one-page
+summary. --measured FILE (as telltale reconcile reads it: the Licensing
+Manager's Historical Use export, recognised from its header, or date,
+figure name, value; --map for another layout) puts your measurement into
+the bundle as measured.csv and the reconciliation of it against the
+reported figures into manifest.json, both signed, and into the report.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, fl) },
 	}
 	f := cmd.Flags()
@@ -48,6 +57,9 @@ proven; --no-redact keeps them in the bundle, with a warning.`,
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
 	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
 	f.BoolVar(&fl.noRedact, "no-redact", false, "keep secrets in the bundle, as logged")
+	f.StringVar(&fl.measured, "measured", "", "your measurement, reconciled in the bundle (as telltale reconcile reads it)")
+	f.StringArrayVar(&fl.maps, "map", nil, "column mapping of --measured (as telltale reconcile --map)")
+	f.StringVar(&fl.tolerance, "tolerance", "0", "allowed difference for --measured: a number (2) or a percentage (5%)")
 	return cmd
 }
 
@@ -116,7 +128,7 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		return err
 	}
 	defer closeLog()
-	closeReport, err := attachReport(&opts, st, fl.config)
+	closeReport, err := attachReport(&opts, st, fl)
 	if err != nil {
 		return err
 	}
@@ -131,6 +143,9 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote %s: %d captures (%d records), proven against the checkpoint of tree size %d, root hash %s\n",
 		fl.out, m.Captures, m.Records, m.Checkpoint.TreeSize, m.Checkpoint.RootHash)
+	if fl.measured != "" {
+		fmt.Fprintf(w, "reconciled %s against the reported figures: in the bundle as %s, the result in manifest.json (signed)\n", fl.measured, evidence.FileMeasured)
+	}
 	if len(m.Withheld) > 0 {
 		fmt.Fprintf(w, "withheld %d parts (listed in manifest.json): %s\n", len(m.Withheld), withheldSummary(m.Withheld))
 	}

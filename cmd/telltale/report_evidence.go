@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/rs/zerolog"
 
@@ -52,16 +54,41 @@ func storeCheckpoint(st *store.Store, fl reportFlags) (*report.Checkpoint, []str
 }
 
 // attachReport makes an export put the report into its bundle, from an
-// analysis of st with the rules of configFile (or the embedded default).
-func attachReport(opts *evidence.ExportOptions, st *store.Store, configFile string) (func(), error) {
-	cfg, err := loadConfig(configFile)
+// analysis of st with the rules of fl.config (or the embedded default),
+// the entitlements the position uses, and the measurement of
+// --measured, reconciled.
+func attachReport(opts *evidence.ExportOptions, st *store.Store, fl exportFlags) (func(), error) {
+	cfg, err := loadConfig(fl.config)
 	if err != nil {
 		return nil, err
+	}
+	var b server.BundleReport
+	cat, ents, err := licensesOf(cfg, fl.data)
+	if err != nil {
+		return nil, err
+	}
+	b.Entitlements = ents
+	if b.Tolerance, err = analysis.ParseTolerance(fl.tolerance); err != nil {
+		return nil, usage(err)
 	}
 	a, err := analysis.New(st, server.AnalysisOptions(cfg.Inspect, zerolog.Nop()))
 	if err != nil {
 		return nil, err
 	}
-	opts.Attach = server.ReportAttacher(a, cfg)
+	if fl.measured != "" {
+		pts, err := a.Figures(analysis.Query{})
+		if err == nil {
+			b.Measured, b.MeasuredFormat, err = readMeasurements(fl.measured, fl.maps, cat, analysis.KnownLicenses(pts))
+		}
+		if err == nil {
+			b.MeasuredFile, err = os.ReadFile(fl.measured)
+		}
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		b.MeasuredName = filepath.Base(fl.measured)
+	}
+	opts.Attach = server.ReportAttacher(a, cfg, b)
 	return func() { a.Close() }, nil
 }

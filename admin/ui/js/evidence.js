@@ -151,6 +151,8 @@ function result(x, ev) {
   return h('div.result', {id: 'export-result'},
     h('dl.kv',
       row('Bundle', [h('a', {href: x.download, download: x.name, id: 'export-download'}, x.name), ' ', h('span.muted', bytes(x.size))]),
+      x.report ? row('Report', [h('a', {href: x.report, target: '_blank', rel: 'noopener', id: 'export-report'}, 'Open the printable report'),
+        ' ', h('span.muted', '(report.html in the bundle: the license position first)')]) : null,
       row('SHA-256', h('span.hash', x.sha256)),
       row('Holds', `${num(x.captures)} captures, ${num(x.records)} records, proven against the checkpoint of tree size ${num(x.checkpoint.tree_size)}`),
       x.skipped ? row('Left out', `${num(x.skipped)} captures newer than the checkpoint`) : null,
