@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -150,6 +151,36 @@ func TestBrowser_FiveQuestions(t *testing.T) {
 	}
 	if got := onFirstScreen(t, b, "(d) identities", "#identities"); !strings.Contains(got, "in clear") || !strings.Contains(got, "Device / host name") {
 		t.Errorf("(d) identities: %.300q", got)
+	}
+	// The answer beside its label: the banner's count of user@domain
+	// names in clear, its example and where they went; the same count
+	// under "User names in clear"; and, searched for, that many table
+	// rows tagged "in clear", the example's among them, each sent to the
+	// usage upload.
+	m := regexp.MustCompile(`^Username anonymisation is NOT in effect\. (\d+) user@domain names? left in clear \(e\.g\. (\S+@corp\.example\.com)\) to ([^.]+)\. `).
+		FindStringSubmatch(b.text("#anonymisation"))
+	if m == nil || m[1] == "0" || m[3] != "Usage upload" {
+		t.Fatalf("(d) anonymisation banner: got %q, want a count, an example @corp.example.com and 'to Usage upload'", b.text("#anonymisation"))
+	}
+	if got := eval[[]string](b, `[...document.querySelectorAll('#personal-counts dt')].filter(dt => dt.textContent === 'User names in clear').map(dt => dt.nextElementSibling.textContent)`); len(got) != 1 || got[0] != m[1] {
+		t.Errorf("(d) 'User names in clear': got %q, want %s as the banner says", got, m[1])
+	}
+	b.run("(d) search names", chromedp.SendKeys(chromedp.CSS("#personal-search"), "@corp.example.com"),
+		waitJS(`[...document.querySelectorAll('#identities tbody tr td.mono')].every(td => td.textContent.includes('@corp.example.com'))`))
+	rows := eval[[][]string](b, `[...document.querySelectorAll('#identities tbody tr')].map(r => [...r.children].map(c => c.textContent))`)
+	clear, example := 0, false
+	for _, r := range rows {
+		if len(r) < 4 || !strings.HasSuffix(r[0], " in clear") {
+			continue
+		}
+		clear++
+		example = example || r[1] == m[2]
+		if r[3] != "Usage upload" || r[2] == "0" {
+			t.Errorf("(d) identity row %q: want it sent to Usage upload, in one upload or more", r)
+		}
+	}
+	if fmt.Sprint(clear) != m[1] || !example {
+		t.Errorf("(d) rows tagged 'in clear' for @corp.example.com: %d, the example %s among them %v; want %s as the banner says", clear, m[2], example, m[1])
 	}
 
 	// (e) How do I hand proof to the vendor?
