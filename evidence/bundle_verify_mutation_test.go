@@ -557,3 +557,87 @@ func TestVerifyBundle_CheckpointChecks(t *testing.T) {
 			first.Index, cps[0].Size)},
 	})
 }
+
+// TestVerifyBundle_V2HeadFieldChecks: a v2 head is its fields, each in
+// clear with its salt or as a commitment alone, and exactly the withheld
+// ones are listed as redacted.
+func TestVerifyBundle_V2HeadFieldChecks(t *testing.T) {
+	st, k := newSecrets(t)
+	// A response without a head: the upstream failed.
+	req := appendRecord(t, st, request("las.cloud.com", "GET", "https://las.cloud.com/down"), nil)
+	appendRecord(t, st, &store.Record{Kind: store.KindResponse, Capture: req, Error: "upstream down"}, nil)
+	signTree(t, st, k)
+	names, files := unzip(t, export(t, st, k, Selection{Redact: true}))
+	if rep := verifyBundle(t, rezip(t, names, files), k.vkey); !rep.OK() {
+		t.Fatalf("untouched: %v", findingStrings(rep.Failures))
+	}
+	e := entryOf(t, files, 0, 0)
+	if l := leafOf(t, e); l.Version != 2 || len(e.HeadFields) < 2 || e.HeadFields[0].Value == nil || e.HeadFields[0].Salt == "" {
+		t.Fatalf("capture 1's request: want a v2 head whose first field is shipped with its salt, got %+v", e.HeadFields)
+	}
+	if resp := entryOf(t, files, 3, 1); leafOf(t, resp).Head != "" || resp.HeadFields != nil {
+		t.Fatalf("the failed response: want no head, got %+v", resp)
+	}
+	withheldField := slices.IndexFunc(e.HeadFields, func(f HeadField) bool { return f.Value == nil })
+	salt := e.HeadFields[0].Salt
+	v1 := "{}"
+	const at = "captures.jsonl line 1, capture 1, record 1: "
+	runTampers(t, k, names, files, []bundleTamper{
+		{"a v1 head", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Head = &v1 })
+		}, at + "head: a v1 head for a v2 leaf"},
+		{"a v1 redacted head", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadRedacted = &store.Head{Method: "POST"} })
+		}, at + "head: a v1 head for a v2 leaf"},
+		{"no fields", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields = nil })
+		}, at + "head: missing"},
+		{"fields of no head", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 3, 1, func(_ *Line, r *Entry) { r.HeadFields = e.HeadFields[:1] })
+		}, "captures.jsonl line 4, capture 7, record 8: head: fields of a head the leaf does not have"},
+		{"a salt in upper case", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[0].Salt = strings.ToUpper(salt) })
+		}, at + fmt.Sprintf("head field 0: salt %q is not %d bytes in lowercase hex", strings.ToUpper(salt), store.SaltSize)},
+		{"a short salt", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[0].Salt = salt[2:] })
+		}, at + fmt.Sprintf("head field 0: salt %q is not %d bytes in lowercase hex", salt[2:], store.SaltSize)},
+		{"a salt that is not hex", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[0].Salt = "zz" + salt[2:] })
+		}, at + fmt.Sprintf("head field 0: salt %q is not %d bytes in lowercase hex", "zz"+salt[2:], store.SaltSize)},
+		{"a value and a commitment", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[0].Commitment = sumHex([]byte("x")) })
+		}, at + "head field 0: want a value and its salt, or only a commitment"},
+		{"neither value nor commitment", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[withheldField].Commitment = "" })
+		}, at + fmt.Sprintf("head field %d: want a value and its salt, or only a commitment", withheldField)},
+		{"a commitment and a salt", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[withheldField].Salt = salt })
+		}, at + fmt.Sprintf("head field %d: want a value and its salt, or only a commitment", withheldField)},
+		{"a commitment in upper case", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.HeadFields[withheldField].Commitment = strings.ToUpper(e.HeadFields[withheldField].Commitment)
+			})
+		}, at + fmt.Sprintf("head field %d: want a value and its salt, or only a commitment", withheldField)},
+		{"withheld fields not listed", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.Withheld = slices.DeleteFunc(e.Withheld, func(w Withheld) bool { return w.Part == "request head" })
+			})
+		}, at + "head: fields query access_token, header Authorization, header Cookie are withheld, but not listed as redacted"},
+		{"withheld fields listed as pruned", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Withheld[0].Reason = ReasonPruned })
+		}, at + "head: fields query access_token, header Authorization, header Cookie are withheld, but not listed as redacted"},
+		{"withheld fields listed as others", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Withheld[0].Fields = e.Withheld[0].Fields[1:] })
+		}, at + "head: fields query access_token, header Authorization, header Cookie are withheld, but not listed as redacted"},
+	})
+	// Listed as withheld while every field is shipped.
+	names, files = unzip(t, export(t, st, k, Selection{}))
+	head := leafOf(t, entryOf(t, files, 0, 0)).Head
+	runTampers(t, k, names, files, []bundleTamper{
+		{"withheld, every field shipped", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.Withheld = []Withheld{{Capture: "1", Seq: 1, Part: "request head", SHA256: head, Reason: ReasonRedacted}}
+			})
+		}, at + "head: listed as withheld, but every field is shipped"},
+	})
+}
