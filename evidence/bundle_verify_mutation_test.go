@@ -1,8 +1,11 @@
 package evidence
 
 import (
+	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -10,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/telltale/telltale/store"
 )
@@ -518,6 +524,18 @@ func TestVerifyBundle_CheckpointChecks(t *testing.T) {
 	if rep := verifyBundle(t, resign(t, k, names, changed), k.vkey); !rep.OK() || rep.Earlier != 2 {
 		t.Errorf("the bundle's own checkpoint in checkpoints.jsonl: ok %v, %d earlier: %v", rep.OK(), rep.Earlier, findingStrings(rep.Failures))
 	}
+	// A checkpoint of the empty log (the same key signs it) needs no proof.
+	// SignTree signs no empty log; Sign does, as another tool might.
+	emptyRoot, _ := tlog.TreeHash(0, nil)
+	emptyNote, err := Sign(Checkpoint{Origin: m.Log.Origin, Size: 0, Root: emptyRoot, Time: time.Date(2026, 4, 15, 8, 0, 0, 0, time.UTC)}, k.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed = maps.Clone(files)
+	changed[FileCheckpoints] = append(cpLine(store.Checkpoint{Note: emptyNote}, 1), files[FileCheckpoints]...)
+	if rep := verifyBundle(t, resign(t, k, names, changed), k.vkey); !rep.OK() || rep.Earlier != 2 {
+		t.Errorf("a checkpoint of the empty log in checkpoints.jsonl: ok %v, %d earlier: %v", rep.OK(), rep.Earlier, findingStrings(rep.Failures))
+	}
 	var first CheckpointLine
 	if err := json.Unmarshal(bytes.SplitN(files[FileCheckpoints], []byte("\n"), 2)[0], &first); err != nil || len(first.Proof) == 0 {
 		t.Fatalf("checkpoints.jsonl line 1: %v, %+v; want a checkpoint with a proof", err, first)
@@ -640,4 +658,92 @@ func TestVerifyBundle_V2HeadFieldChecks(t *testing.T) {
 			})
 		}, at + "head: listed as withheld, but every field is shipped"},
 	})
+}
+
+// TestVerifyBundle_ManifestFilesAndSums: how a manifest that does not
+// read ends the verification, log.pub and SHA256SUMS against the
+// manifest, and the count of files hashed.
+func TestVerifyBundle_ManifestFilesAndSums(t *testing.T) {
+	st, k := newSecrets(t)
+	b := export(t, st, k, Selection{})
+	names, files := unzip(t, b)
+	var m Manifest
+	if err := json.Unmarshal(files[FileManifest], &m); err != nil {
+		t.Fatal(err)
+	}
+	if rep := verifyBundle(t, b, k.vkey); !rep.OK() || rep.Files != len(m.Files) {
+		t.Errorf("untouched: ok %v, %d files hashed, want %d: %v", rep.OK(), rep.Files, len(m.Files), findingStrings(rep.Failures))
+	}
+
+	// Canceled while manifest.json is read: the context's error.
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra := &cancelAt{r: bytes.NewReader(b)}
+	for _, f := range zr.File {
+		if f.Name == FileManifest {
+			ra.from, _ = f.DataOffset()
+			ra.to = ra.from + int64(f.CompressedSize64)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ra.cancel = cancel
+	if rep, err := VerifyBundle(ctx, ra, int64(len(b)), BundleOptions{Keys: []string{k.vkey}}); !errors.Is(err, context.Canceled) || errors.Is(err, ErrNotBundle) || rep != nil {
+		t.Errorf("canceled while reading the manifest: got %v, %v; want context.Canceled and no report", rep, err)
+	}
+
+	// No manifest, or one that does not read: not a bundle.
+	without := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == FileManifest })
+	nb := rezip(t, without, files)
+	if rep, err := VerifyBundle(context.Background(), bytes.NewReader(nb), int64(len(nb)), BundleOptions{}); !errors.Is(err, ErrNotBundle) ||
+		err.Error() != ErrNotBundle.Error()+": it has no manifest.json" || rep != nil {
+		t.Errorf("no manifest: got %v, %v", rep, err)
+	}
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: FileManifest, Method: zip.Store, CRC32: 1,
+		CompressedSize64: uint64(len(files[FileManifest])), UncompressedSize64: uint64(len(files[FileManifest]))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(files[FileManifest])
+	zw.Close()
+	if rep, err := VerifyBundle(context.Background(), bytes.NewReader(zb.Bytes()), int64(zb.Len()), BundleOptions{}); !errors.Is(err, ErrNotBundle) ||
+		!strings.Contains(err.Error(), "checksum error") || rep != nil {
+		t.Errorf("a manifest that fails its CRC: got %v, %v; want ErrNotBundle naming the checksum", rep, err)
+	}
+
+	runTampers(t, k, names, files, []bundleTamper{
+		{"log.pub another key", func(t *testing.T, f map[string][]byte) {
+			f[FileKey] = []byte(newTestKey(t, "telltale/secrets").vkey + "\n")
+		}, "log.pub: is not the key manifest.json names"},
+	})
+	// SHA256SUMS that says other than the manifest, listed and signed.
+	changed := maps.Clone(files)
+	changed[FileSums] = bytes.Replace(changed[FileSums], []byte(FileHAR), []byte("capture.HAR"), 1)
+	rep := verifyBundle(t, resignKeepingSums(t, k, names, changed), k.vkey)
+	wantFindings(t, rep.Failures, "SHA256SUMS: does not list the manifest's files and hashes")
+}
+
+// resignKeepingSums lists every file with its hash and signs the
+// manifest, leaving SHA256SUMS as it is (resign rewrites it).
+func resignKeepingSums(t *testing.T, k testKey, names []string, files map[string][]byte) []byte {
+	t.Helper()
+	var m Manifest
+	if err := json.Unmarshal(files[FileManifest], &m); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range m.Files {
+		m.Files[i].SHA256, m.Files[i].Size = sumHex(files[f.Name]), int64(len(files[f.Name]))
+	}
+	mb, _ := json.MarshalIndent(&m, "", "  ")
+	files[FileManifest] = append(mb, '\n')
+	sig, err := note.Sign(&note.Note{Text: manifestNote(sumHex(files[FileManifest]))}, k.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[FileManifestSig] = sig
+	return rezip(t, names, files)
 }
