@@ -142,10 +142,19 @@ func (n *Notifier) CheckpointUnsigned(err error) {
 // retries at the next checkpoint interval.
 func (n *Notifier) AnchorFailed(what string, err error) {
 	summary := "Telltale could not get a timestamp for a checkpoint of its log from the TSA; it retries every checkpoint interval."
-	if what == "witness" {
+	severity := Warning
+	switch what {
+	case "witness":
 		summary = "Telltale could not send a checkpoint of its log to the witness; it retries every checkpoint interval."
+	case "cosignatures": // store.AnchorCosignatures
+		summary = "A witness did not cosign the latest checkpoint of Telltale's log; Telltale retries at the next checkpoint."
+		if strings.Contains(err.Error(), "FORKED") { // evidence.ErrForked
+			severity = Critical
+			summary = "A witness refused a checkpoint of Telltale's log: the log does not extend what the witness cosigned before, " +
+				"so it was rewritten (or restored from an old copy). Keep the data dir as it is and compare it with a backup."
+		}
 	}
-	n.Notify(Alert{Kind: KindAnchorFailed, Severity: Warning, Subject: what, Summary: summary, Detail: err.Error()})
+	n.Notify(Alert{Kind: KindAnchorFailed, Severity: severity, Subject: what, Summary: summary, Detail: err.Error()})
 }
 
 // telemetryHost is a Citrix upload host rather than LAS

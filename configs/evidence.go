@@ -14,6 +14,10 @@ type Evidence struct {
 	// CheckpointInterval is how often serve signs a checkpoint of the log
 	// (when it grew); it also signs one at start and at shutdown.
 	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+	// CheckpointDebounce is how long after the last new capture serve
+	// signs (and anchors) a checkpoint: each upload is anchored within
+	// about this long of leaving; 0 signs at CheckpointInterval only.
+	CheckpointDebounce Duration `yaml:"checkpoint_debounce"`
 	// RedactFields are JSON keys, form fields, URL query parameters and
 	// header names whose values export withholds, matched ignoring case,
 	// '_' and '-', as suffixes ("secret" matches clientSecret).
@@ -27,8 +31,12 @@ type Evidence struct {
 	// "" accepts any TSA certificate with the timeStamping usage.
 	TSACAFile string `yaml:"tsa_ca_file"`
 	// WitnessURL receives each signed checkpoint (and its timestamp) as
-	// a JSON POST, so copies leave the machine; "" means none.
+	// a JSON POST, so copies leave the machine; "" means none. It is a
+	// notification: the witnesses that cosign are Witnesses.
 	WitnessURL string `yaml:"witness_url"`
+	// Witnesses are C2SP tlog-witness services that cosign each new
+	// checkpoint (witness.go).
+	Witnesses []Witness `yaml:"witnesses"`
 	// TrustedKeys are log verifier keys (log.pub lines, or files holding
 	// one) that `telltale verify FILE.zip` accepts a bundle signed by,
 	// besides --key.
@@ -50,6 +58,12 @@ func (c *Config) checkEvidence() error {
 		if u, err := url.Parse(k.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return &KeyError{k.key, fmt.Sprintf("%q: must be an http:// or https:// URL", k.v)}
 		}
+	}
+	if err := c.checkDebounce(); err != nil {
+		return err
+	}
+	if err := c.checkWitnesses(); err != nil {
+		return err
 	}
 	if c.Evidence.TSACAFile != "" && c.Evidence.TSAURL == "" {
 		return &KeyError{"evidence.tsa_ca_file", "set without evidence.tsa_url: there is no TSA to trust"}

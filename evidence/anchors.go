@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/telltale/telltale/store"
 )
@@ -24,6 +25,9 @@ type AnchorReport struct {
 	// Completeness says what the bundle's capture index proves about
 	// what the selection left out (bundle only; index.go).
 	Completeness string
+	// Cosigned are the checkpoints with witnesses' cosignatures, and
+	// which of the witnesses given vouch for each (cosign_verify.go).
+	Cosigned []CosignedCheckpoint
 }
 
 // CheckedTimestamp is a timestamp that verified, and of what.
@@ -50,6 +54,15 @@ func (r AnchorReport) Trusted() bool {
 // it stored; on the first failure it stops, and the rest wait for the
 // next call.
 func StampCheckpoints(ctx context.Context, st *store.Store, tsa *TSA, max int) (int, error) {
+	return StampCheckpointsSince(ctx, st, tsa, time.Time{}, max)
+}
+
+// StampCheckpointsSince is StampCheckpoints for the checkpoints signed at
+// or after since only: a timestamp of an older one would be too late to
+// prove its time (timestamp_lag.go). Serve passes StampWindow before now;
+// an older checkpoint stays unstamped, and a newer one that extends it is
+// stamped instead.
+func StampCheckpointsSince(ctx context.Context, st *store.Store, tsa *TSA, since time.Time, max int) (int, error) {
 	if max <= 0 {
 		max = 10
 	}
@@ -65,6 +78,9 @@ func StampCheckpoints(ctx context.Context, st *store.Store, tsa *TSA, max int) (
 	for _, cp := range slices.Backward(cps) {
 		if _, ok := have[cp.Index]; ok {
 			continue
+		}
+		if t, err := CheckpointTime(cp.Note); err == nil && t.Before(since) {
+			break // the older ones are older still
 		}
 		if n == max {
 			break
@@ -101,8 +117,8 @@ func Unstamped(st *store.Store) (int, error) {
 }
 
 // checkTimestamps checks every stored timestamp against its checkpoint's
-// note, with the TSA roots if any.
-func (v *verifier) checkTimestamps(roots *x509.CertPool) error {
+// note, with the TSA roots if any, and against the time it claims.
+func (v *verifier) checkTimestamps(roots *x509.CertPool, maxLag time.Duration) error {
 	cps, err := v.st.Checkpoints()
 	if err != nil {
 		return err
@@ -123,6 +139,12 @@ func (v *verifier) checkTimestamps(roots *x509.CertPool) error {
 		if err != nil {
 			v.rep.fail(Finding{Checkpoint: cp.Index, Msg: err.Error()})
 			continue
+		}
+		if claimed, err := CheckpointTime(cp.Note); err == nil {
+			if err := checkLag(claimed, st, maxLag); err != nil {
+				v.rep.fail(Finding{Checkpoint: cp.Index, Msg: err.Error()})
+				continue
+			}
 		}
 		a.Timestamps = append(a.Timestamps, CheckedTimestamp{Checkpoint: cp.Index, Stamped: st})
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/telltale/telltale/store"
 )
@@ -44,8 +45,9 @@ func isTimestampFile(name string) bool {
 	return ok && err == nil && timestampFile(i) == name
 }
 
-// anchors adds the stored timestamps of the bundle's checkpoint and of
-// the earlier ones to the bundle and lists them in the manifest.
+// anchors adds the stored timestamps and cosignatures of the bundle's
+// checkpoint and of the earlier ones to the bundle and lists them in the
+// manifest.
 func (x *exporter) anchors() error {
 	tsrs, err := x.st.Anchors(store.AnchorTimestamp)
 	if err != nil {
@@ -69,16 +71,25 @@ func (x *exporter) anchors() error {
 		}
 		x.m.Anchors = append(x.m.Anchors, a)
 	}
-	return nil
+	return x.cosignatures()
 }
 
 // anchors checks every timestamp the manifest lists against the note it
-// names, and that no timestamp file goes unlisted.
-func (v *bundleVerifier) anchors(roots *x509.CertPool) {
+// names and the time that note claims, and that no timestamp file goes
+// unlisted.
+func (v *bundleVerifier) anchors(roots *x509.CertPool, maxLag time.Duration) {
 	a := &v.rep.Anchors
 	named := map[string]bool{}
 	var earlier map[uint64][]byte
 	for _, an := range v.m.Anchors {
+		if an.Kind == AnchorCosignature {
+			named[an.File] = true
+			if an.Note == FileCheckpoints && earlier == nil {
+				earlier = v.earlierNotes()
+			}
+			v.cosignature(an, earlier)
+			continue
+		}
 		if an.Kind != store.AnchorTimestamp || an.File != timestampFile(an.Checkpoint) {
 			v.fail(FileManifest, "anchor %s of checkpoint %d in %s: not an anchor an export writes", an.Kind, an.Checkpoint, an.File)
 			continue
@@ -102,13 +113,23 @@ func (v *bundleVerifier) anchors(roots *x509.CertPool) {
 			v.fail(an.File, "%v", err)
 			continue
 		}
+		if claimed, err := CheckpointTime(msg); err == nil {
+			if err := checkLag(claimed, st, maxLag); err != nil {
+				v.fail(an.File, "checkpoint %d: %v", an.Checkpoint, err)
+				continue
+			}
+		}
 		a.Timestamps = append(a.Timestamps, CheckedTimestamp{Checkpoint: an.Checkpoint, File: an.File, Stamped: st})
 	}
 	for _, f := range v.zr.File {
 		if isTimestampFile(f.Name) && !named[f.Name] {
 			v.fail(f.Name, "a timestamp that manifest.json's anchors do not name")
 		}
+		if isCosignatureFile(f.Name) && !named[f.Name] {
+			v.fail(f.Name, "cosignatures that manifest.json's anchors do not name")
+		}
 	}
+	v.witnessesVouch()
 }
 
 // anchoredNote is the signed note an anchor is about.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -31,8 +32,9 @@ type BundleOptions struct {
 	// report fails, saying so.
 	Keys []string
 	// Witnesses are verifier keys whose signature lines are accepted, and
-	// verified, on the bundle's signed notes. A line by any other key
-	// fails.
+	// verified, on the bundle's signed notes (a line by any other key
+	// fails), and whose cosignatures (cosignatures/) count: with a
+	// cosignature/v1 key among them, a bundle that none cosigned fails.
 	Witnesses []string
 	// Earlier are signed checkpoints of the log kept elsewhere (the
 	// server's log, a ticket, an e-mail): each must be proven consistent
@@ -42,6 +44,10 @@ type BundleOptions struct {
 	// --tsa-ca); nil checks timestamps against the certificates they
 	// carry only, and the report says the TSA is not trusted.
 	TSARoots *x509.CertPool
+	// MaxLag fails a timestamp made more than this long after (or
+	// before) the time its checkpoint claims (timestamp_lag.go); 0
+	// compares nothing. telltale verify passes DefaultMaxLag.
+	MaxLag time.Duration
 }
 
 // KeptCheckpoint is a signed checkpoint kept outside the log, and where.
@@ -63,6 +69,7 @@ type BundleReport struct {
 	Bodies      int // body files checked against their leaves
 	Earlier     int // earlier checkpoints proven extended by Checkpoint
 	Kept        int // BundleOptions.Earlier proven extended by Checkpoint
+	Witnesses   int // cosignature/v1 keys among BundleOptions.Witnesses
 	// Complete is true when the bundle holds every record of the log up
 	// to its checkpoint: nothing selected, nothing left out.
 	Complete bool
@@ -112,7 +119,7 @@ func VerifyBundle(ctx context.Context, ra io.ReaderAt, size int64, opts BundleOp
 	// Past a failed signature nothing is proven, and a forger chooses
 	// every size and count: stop there.
 	steps := []func(){func() { v.manifestSig(mb) }, v.listed, v.keyFile, v.checkpoint,
-		v.earlier, v.captures, func() { v.anchors(opts.TSARoots) }, v.captureIndex, v.sumsFile,
+		v.earlier, v.captures, func() { v.anchors(opts.TSARoots, opts.MaxLag) }, v.captureIndex, v.sumsFile,
 		func() { v.kept(opts.Earlier) }}
 	for _, step := range steps {
 		if step(); v.stopped || ctx.Err() != nil {
@@ -137,6 +144,7 @@ type bundleVerifier struct {
 	m       *Manifest
 	key     note.Verifier   // nil when the key does not parse
 	wit     []note.Verifier // witnesses whose signatures are accepted
+	cosig   []note.Verifier // cosignature/v1 witnesses, one of which must vouch
 	ck      Checkpoint      // what the proofs are checked against
 	// proofs are the consistency proofs of checkpoints.jsonl that
 	// verified, by tree size, to prove kept checkpoints with.
@@ -177,7 +185,7 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 		v.fail(FileManifest, "not a bundle manifest: %v (the file was changed or is not from Telltale)", err)
 		return false
 	}
-	if m.Format != BundleFormat && m.Format != BundleFormatV1 {
+	if m.Format != BundleFormat && m.Format != BundleFormatV1 && m.Format != BundleFormatV3 {
 		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormat)
 		return false
 	}
@@ -283,7 +291,7 @@ func knownFile(name string) bool {
 	case FileReport, FileFigures, FileMeasured: // derived or given, added by ExportOptions.Attach
 		return true
 	}
-	if isTimestampFile(name) || name == FileIndex {
+	if isTimestampFile(name) || isCosignatureFile(name) || name == FileIndex {
 		return true
 	}
 	for _, dir := range []string{DirBodies, DirRedacted} {

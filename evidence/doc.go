@@ -32,7 +32,8 @@
 // index covers hosts only (telltale-index/v1) verify too.
 //
 // `telltale serve` signs one at start (when the log grew while it was
-// down), every evidence.checkpoint_interval and at shutdown, and logs each
+// down), once new captures settle (evidence.checkpoint_debounce), every
+// evidence.checkpoint_interval at the latest and at shutdown, and logs each
 // one in full, so that copies outside the machine (syslog, a ticket, an
 // e-mail) can later be compared: a log that was rewritten cannot be
 // consistent with a checkpoint that was witnessed before.
@@ -43,7 +44,11 @@
 // checkpoints are anchored outside the key holder (anchors.go): a TSA's
 // RFC 3161 timestamp over each signed note (timestamp.go), kept in the
 // store's anchors bucket and shipped in bundles as timestamps/<n>.tsr,
-// and a copy posted to a witness (witness.go).
+// whose genTime must be within a few minutes of the time the checkpoint
+// claims (timestamp_lag.go); the cosignatures of C2SP witnesses, which
+// cosign a checkpoint only once it is proven to extend the last one they
+// saw (cosign.go, cosign_verify.go), shipped as cosignatures/<n>.txt; and
+// a copy posted to a JSON webhook, a notification (witness.go).
 //
 // # Verify
 //

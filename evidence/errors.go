@@ -28,6 +28,9 @@ var (
 	// ErrTimestamp means an RFC 3161 timestamp does not verify: not over
 	// its checkpoint, a bad signature, or a TSA that is not trusted.
 	ErrTimestamp = errors.New("timestamp does not verify")
+	// ErrLateTimestamp means a timestamp that verifies was made too long
+	// after (or before) the time its checkpoint claims (timestamp_lag.go).
+	ErrLateTimestamp = errors.New("timestamp too far from the checkpoint's time")
 	// ErrForked means a checkpoint kept outside the log, signed by its
 	// key, is not a prefix of the log: the key signed two histories.
 	ErrForked = errors.New("FORKED")

@@ -48,12 +48,16 @@ func (v *bundleVerifier) useKey(opts BundleOptions) {
 	}
 	v.rep.Key, v.rep.Fingerprint = key, Fingerprint(key)
 	for _, w := range opts.Witnesses {
-		wk, err := ParseKey(w)
+		wk, err := ParseWitnessKey(w)
 		if err != nil {
-			v.fail("", "witness %v", err)
+			v.fail("", "%v", err)
 			continue
 		}
 		v.wit = append(v.wit, wk)
+		if isCosignatureKey(w) {
+			v.cosig = append(v.cosig, wk)
+			v.rep.Witnesses++
+		}
 	}
 	k, err := ParseKey(key)
 	if err != nil {

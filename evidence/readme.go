@@ -23,7 +23,8 @@ the proofs that each capture is in that log exactly as it was signed.
   Checkpoint   tree size {{.Checkpoint.TreeSize}}, root hash {{.Checkpoint.RootHash}}, signed {{.Checkpoint.Time}}
   Exported     {{.ExportedAt}} by {{.Tool}}
   Captures     {{.Captures}} ({{.Records}} records){{if .Selection.Redact}}, redacted: see "withheld" in manifest.json{{end}}
-  Anchors      {{if .Anchors}}{{len .Anchors}} RFC 3161 timestamps (timestamps/){{else}}none: the checkpoints are signed by the log key only{{end}}
+  Anchors      {{if .Timestamps}}{{len .Timestamps}} RFC 3161 timestamps (timestamps/){{else}}none: the checkpoints are signed by the log key only{{end}}{{if .Cosignatures}}
+  Witnesses    cosignatures of {{len .Cosignatures}} checkpoints (cosignatures/){{end}}
 
 The log is a Merkle tree (RFC 6962, as in Certificate Transparency): every
 record Telltale made is one leaf, appended before the request was
@@ -97,24 +98,42 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    (RFC 9162 2.1.4). If the root hash in yours is not the one there, while
    both are signed by the key, the log was rewritten: it FORKED.
 
-{{if .Anchors}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
+{{if .Timestamps}}3a. Timestamps. Whoever holds the log key could rebuild the log and sign
    new checkpoints; a timestamp from a time-stamping authority (RFC 3161)
    shows that a checkpoint existed by the TSA's time, which the key holder
    cannot change afterwards. Each timestamps/<n>.tsr is a time-stamp
    response over the SHA-256 of checkpoint n's signed note, the whole
    file as stored:
-{{range .Anchors}}
+{{range .Timestamps}}
      {{.File}}  checkpoint {{.Checkpoint}}, note in {{.Note}}{{end}}
 
    The bundle does not say whom to trust for time: get the TSA's CA
    certificate from its operator (tsa-ca.pem) and, for checkpoint.txt,
 
-     openssl ts -verify -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -data checkpoint.txt -CAfile tsa-ca.pem
-     openssl ts -reply -in {{with (index .Anchors (len .Anchors | dec))}}{{.File}}{{end}} -text
+     openssl ts -verify -in {{with (index .Timestamps (len .Timestamps | dec))}}{{.File}}{{end}} -data checkpoint.txt -CAfile tsa-ca.pem
+     openssl ts -reply -in {{with (index .Timestamps (len .Timestamps | dec))}}{{.File}}{{end}} -text
 
    "telltale verify THIS-BUNDLE.zip --tsa-ca tsa-ca.pem" checks them all;
    without --tsa-ca it checks each signature against the certificate the
-   timestamp carries and says the TSA is not trusted.
+   timestamp carries and says the TSA is not trusted. A timestamp proves
+   the checkpoint existed no later than the TSA's time (genTime), not at
+   the time its "time" line claims: verify fails one made more than
+   --max-lag (10 minutes by default) after or before that time, as the
+   checkpoint may have been signed then over a rewritten log.
+
+{{end}}{{if .Cosignatures}}3c. Witnesses. A witness (C2SP tlog-witness) cosigns a checkpoint only
+   after checking a consistency proof that it extends the last checkpoint
+   of this log the witness cosigned: a log rewritten after a witness saw
+   it gets no cosignature from it. cosignatures/<n>.txt holds the
+   witnesses' signature lines for checkpoint n (c2sp.org/tlog-cosignature,
+   cosignature/v1):
+{{range .Cosignatures}}
+     {{.File}}  checkpoint {{.Checkpoint}}, note in {{.Note}}{{end}}
+
+   Get each witness's verifier key from its operator, not from here, and
+   run "telltale verify THIS-BUNDLE.zip --key KEY --witness WITNESS-KEY":
+   it says how many of the witnesses you named vouch for each checkpoint,
+   and fails when none vouches for any.
 
 {{end}}{{if or .Selection.Host .Selection.Endpoint .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
    of host {{.Selection.Host}}{{end}}{{if .Selection.Endpoint}}

@@ -20,7 +20,15 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
      README.txt  SHA256SUMS  manifest.json  manifest.sig  log.pub
      checkpoint.txt  checkpoints.jsonl  captures.jsonl  capture.har
      summary.csv  capture-index.json  report.html  figures.csv
-     timestamps/<n>.tsr (n decimal)  bodies/<64 hex>  redacted/<64 hex>
+     timestamps/<n>.tsr (n decimal)  cosignatures/<n>.txt (v3)
+     bodies/<64 hex>  redacted/<64 hex>
+
+   The zip is exactly its entries and central directory: reject one with
+   bytes before the first local header or after the end of central
+   directory record, an archive comment, a local header whose name is
+   not its central directory entry's, or bytes between entries (an entry
+   the central directory does not list). Entries tile the file from byte
+   0: local header, data, data descriptor, then the next.
 
    report.html and figures.csv (step 7) are signed like the rest, but
    made by Telltale's analysis, which a verifier does not redo.
@@ -33,8 +41,8 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    SHA-256 or size is not the listed one. SHA256SUMS is a line
    "<sha256>  <name>" per listed file but itself, in the same order.
 
-   manifest.json's other keys: "format" (telltale-bundle/v2; v1 from
-   earlier versions), "tool" and "exported_at" (who made it, when: not
+   manifest.json's other keys: "format" (telltale-bundle/v2; v3 when it
+   carries cosignatures (F11); v1 from earlier versions), "tool" and "exported_at" (who made it, when: not
    proven), "selection" (what the export was asked for: "host", "since",
    "until" (RFC 3339), "ids", "redact", "redact_fields",
    "redact_headers"), "log" (F2), "checkpoint" (F4), "captures" and
@@ -270,7 +278,22 @@ F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    stored. A few lines of DER walking check the imprint and read genTime;
    the TSA's CMS signature and certificate chain need "openssl ts
    -verify -in <file> -data <note> -CAfile <the TSA's CA>" or "telltale
-   verify --tsa-ca".
+   verify --tsa-ca". Reject a genTime more than the lag you allow
+   (telltale verify --max-lag, 10 minutes by default) after or before the
+   time the note's "time" line claims.
+
+   In a v3 bundle "anchors" also lists {"kind": "cosignature/v1",
+   "checkpoint", "note" (as above), "file" (cosignatures/<checkpoint>
+   .txt)}. The file is one or more note signature lines, each
+   "— <witness name> <base64>\n" (U+2014, a space, the name, a space),
+   the base64 of 4 bytes of key hash, 8 bytes of big-endian Unix time
+   and a 64-byte Ed25519 signature. With a witness's verifier key
+   "<name>+<hash hex>+<base64 of 0x04 and its 32-byte public key>", a
+   line by it (same name, key hash the first 4 bytes of SHA-256 of
+   "<name>\n", 0x04 and the key) verifies when the Ed25519 signature is
+   over "cosignature/v1\ntime <that time, decimal>\n" followed by the
+   note's text (up to and including the newline before its blank line).
+   Lines by witnesses you do not know prove nothing.
 
 F12. capture-index.json, in every bundle whose checkpoint has an index
    line but one selected by capture ids: {"format": "telltale-index/v2"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -32,6 +33,14 @@ type VerifyOptions struct {
 	// Earlier are signed checkpoints kept outside the log: each must be
 	// proven consistent with the log, or is reported FORKED.
 	Earlier []KeptCheckpoint
+	// MaxLag fails a timestamp made more than this long after (or
+	// before) the time its checkpoint claims (timestamp_lag.go); 0
+	// compares nothing. telltale verify passes DefaultMaxLag.
+	MaxLag time.Duration
+	// Witnesses are witnesses' verifier keys (verify --witness): the
+	// stored cosignatures by them are checked and counted, and with any
+	// given, a log that none cosigned fails.
+	Witnesses []string
 }
 
 // Verify checks a whole store: it recomputes every leaf from the stored
@@ -68,7 +77,10 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
 	v.checkIndexes()
-	if err := v.checkTimestamps(opts.TSARoots); err != nil {
+	if err := v.checkTimestamps(opts.TSARoots, opts.MaxLag); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if err := v.checkWitnesses(opts.Witnesses); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	v.kept(opts.Earlier)

@@ -33,6 +33,12 @@ type Anchorer struct {
 	// Failed reports a failed round of one kind (store.AnchorTimestamp,
 	// store.AnchorWitness); nil ignores it.
 	Failed func(kind string, err error)
+	// Cosigners are the C2SP witnesses (evidence.witnesses) asked to
+	// cosign each new checkpoint (witnesses.go).
+	Cosigners []*evidence.Cosigner
+	// Now says which checkpoints are recent enough for a timestamp to
+	// prove their time (evidence.StampWindow); nil means time.Now.
+	Now func() time.Time
 }
 
 // NewAnchorer reads evidence.tsa_url, tsa_ca_file and witness_url; client
@@ -64,8 +70,9 @@ func ReadTSARoots(path string) (*x509.CertPool, error) {
 	return evidence.ParseTSARoots(b)
 }
 
-// Run timestamps the checkpoints that lack a timestamp, then sends those
-// the witness has not taken. It returns the first error of each kind,
+// Run timestamps the recent checkpoints that lack a timestamp, sends
+// those the witness has not taken, and has the latest cosigned by each
+// C2SP witness. It returns the first error of each kind,
 // joined, after reporting each to Failed.
 func (a *Anchorer) Run(ctx context.Context, st *store.Store) error {
 	if a == nil {
@@ -75,7 +82,7 @@ func (a *Anchorer) Run(ctx context.Context, st *store.Store) error {
 	defer cancel()
 	var errs []error
 	if a.TSA != nil {
-		if _, err := evidence.StampCheckpoints(ctx, st, a.TSA, 0); err != nil {
+		if _, err := evidence.StampCheckpointsSince(ctx, st, a.TSA, a.now().Add(-evidence.StampWindow), 0); err != nil {
 			errs = append(errs, a.fail(store.AnchorTimestamp, err))
 		}
 	}
@@ -84,6 +91,7 @@ func (a *Anchorer) Run(ctx context.Context, st *store.Store) error {
 			errs = append(errs, a.fail(store.AnchorWitness, err))
 		}
 	}
+	errs = append(errs, a.cosign(ctx, st)...)
 	return errors.Join(errs...)
 }
 
@@ -112,7 +120,11 @@ func (s *Server) openAnchors() error {
 		s.ops.Metrics.AnchorFailed(kind)
 		s.ops.Alerts.AnchorFailed(kind, err)
 	}
+	if err := openWitnesses(a, s.cfg.Evidence); err != nil {
+		return err
+	}
 	s.ckpt.anchors = a
+	s.ckpt.debounce = time.Duration(s.cfg.Evidence.CheckpointDebounce)
 	return nil
 }
 

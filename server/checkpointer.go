@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,15 +20,21 @@ import (
 )
 
 // checkpointer signs checkpoints of the log for serve: at start (the log
-// may have grown while serve was down), every evidence.checkpoint_interval,
-// when asked (POST /api/checkpoint) and at shutdown, after the proxy has
-// drained. Each new checkpoint is logged in full at info level, so that
-// copies exist outside the machine to witness the log.
+// may have grown while serve was down), once new captures have settled
+// (evidence.checkpoint_debounce after the log last grew), every
+// evidence.checkpoint_interval at the latest, when asked (POST
+// /api/checkpoint) and at shutdown, after the proxy has drained. Each new
+// checkpoint is time-stamped and witnessed as soon as it is signed, so an
+// upload is anchored outside this machine within minutes of leaving it,
+// and logged in full at info level.
 type checkpointer struct {
 	st       *store.Store
 	index    *evidence.IndexCache // the capture index, extended at each checkpoint
 	signer   note.Signer
 	interval time.Duration
+	// debounce is how long the log must stay the same size, after it
+	// grew, before the loop signs; 0 signs at interval only.
+	debounce time.Duration
 	log      zerolog.Logger
 	now      func() time.Time
 	// anchors timestamps and sends each checkpoint (anchors.go); nil or
@@ -35,6 +42,9 @@ type checkpointer struct {
 	anchors *Anchorer
 
 	mu sync.Mutex // one signing at a time
+
+	signed      atomic.Uint64 // tree size of the latest checkpoint
+	anchorRetry atomic.Bool   // the last round of anchors failed
 
 	stop chan struct{} // closed by Close
 	done chan struct{} // closed when the loop has exited; nil before start
@@ -79,12 +89,23 @@ func (c *checkpointer) start() {
 		c.signLogged()
 		t := time.NewTicker(c.interval)
 		defer t.Stop()
+		var poll <-chan time.Time
+		if c.debounce > 0 {
+			p := time.NewTicker(pollEvery(c.debounce))
+			defer p.Stop()
+			poll = p.C
+		}
+		var s settling
 		for {
 			select {
 			case <-c.stop:
 				return
 			case <-t.C:
 				c.signLogged()
+			case <-poll:
+				if c.due(&s) {
+					c.signLogged()
+				}
 			}
 		}
 	}()
@@ -100,11 +121,14 @@ func (c *checkpointer) Sign(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
+	c.signed.Store(cp.Size)
 	if signed {
 		c.log.Info().Uint64("tree_size", cp.Size).Uint64("checkpoint", cp.Index).Str("note", string(cp.Note)).
 			Msg("evidence: signed checkpoint")
 	}
-	c.anchors.Run(ctx, c.st) //nolint:errcheck // anchors.Failed reports each failure
+	// anchors.Failed reports each failure; the loop retries while the
+	// checkpoint is recent enough for a timestamp to prove its time.
+	c.anchorRetry.Store(c.anchors.Run(ctx, c.st) != nil)
 	return cp.Note, nil
 }
 

@@ -21,6 +21,12 @@ const (
 	// AnchorWitness is the JSON receipt of a POST of the checkpoint to a
 	// witness (evidence.witness_url): where and when it was accepted.
 	AnchorWitness = "witness"
+	// AnchorCosignatures are the C2SP cosignature/v1 note signature lines
+	// of the witnesses that cosigned the checkpoint, one a line, sorted.
+	AnchorCosignatures = "cosignatures"
+	// AnchorRefusals is the JSON array of witnesses' refusals of the
+	// checkpoint that show the log forked (evidence.Refusal).
+	AnchorRefusals = "witness-refusals"
 )
 
 // Anchor is one piece of outside evidence about a stored checkpoint. Like

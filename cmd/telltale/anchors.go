@@ -138,8 +138,8 @@ func printTimestamps(w io.Writer, a evidence.AnchorReport, checkpoints int) {
 		return
 	}
 	last := a.Timestamps[len(a.Timestamps)-1]
-	fmt.Fprintf(w, "  timestamps  %d of %d checkpoints, the latest (checkpoint %d) at %s by %s; %s\n",
-		len(a.Timestamps), checkpoints, last.Checkpoint, last.Time.Format(time.RFC3339), last.TSA, trustWords(a))
+	fmt.Fprintf(w, "  timestamps  %d of %d checkpoints, each within --max-lag of its time; the latest (checkpoint %d) %s; %s\n",
+		len(a.Timestamps), checkpoints, last.Checkpoint, last.ProvenBy(), trustWords(a))
 }
 
 func trustWords(a evidence.AnchorReport) string {
@@ -157,8 +157,8 @@ func printBundleAnchors(w io.Writer, r *evidence.BundleReport) {
 		fmt.Fprintf(w, "  anchors     none: the checkpoints are signed by the log key only\n")
 	} else {
 		t := a.Timestamps[len(a.Timestamps)-1]
-		fmt.Fprintf(w, "  anchors     %d RFC 3161 timestamps; %s: checkpoint %d at %s by %s; %s\n", len(a.Timestamps),
-			t.File, t.Checkpoint, t.Time.Format(time.RFC3339), t.TSA, trustWords(a))
+		fmt.Fprintf(w, "  anchors     %d RFC 3161 timestamps; %s: checkpoint %d %s, within --max-lag of its time; %s\n",
+			len(a.Timestamps), t.File, t.Checkpoint, t.ProvenBy(), trustWords(a))
 	}
 	if a.Completeness != "" {
 		fmt.Fprintf(w, "  complete    %s\n", a.Completeness)

@@ -50,7 +50,25 @@ func storeCheckpoint(st *store.Store, fl reportFlags) (*report.Checkpoint, []str
 		return nil, verify
 	}
 	return &report.Checkpoint{TreeSize: ck.Size, RootHash: ck.Root.String(), Time: ck.Time.UTC().Format(store.TimeFormat),
-		Origin: ck.Origin, Key: key, Fingerprint: evidence.Fingerprint(key), Note: string(cp.Note)}, verify
+		Origin: ck.Origin, Key: key, Fingerprint: evidence.Fingerprint(key), Note: string(cp.Note),
+		Timestamp: provenBy(st, cp)}, verify
+}
+
+// provenBy is what the checkpoint's timestamp proves, if it has one that
+// verifies and is within evidence.DefaultMaxLag of its time.
+func provenBy(st *store.Store, cp store.Checkpoint) string {
+	tsrs, err := st.Anchors(store.AnchorTimestamp)
+	if err != nil || tsrs[cp.Index] == nil {
+		return ""
+	}
+	s, err := evidence.CheckTimestamp(tsrs[cp.Index], cp.Note, nil)
+	if err != nil {
+		return ""
+	}
+	if t, err := evidence.CheckpointTime(cp.Note); err != nil || s.Time.Sub(t).Abs() > evidence.DefaultMaxLag {
+		return ""
+	}
+	return s.ProvenBy()
 }
 
 // attachReport makes an export put the report into its bundle, from an

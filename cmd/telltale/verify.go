@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,10 +19,11 @@ import (
 // verifyFlags are verify's trust inputs.
 type verifyFlags struct {
 	data, config string
-	keys         []string // --key: trusted log keys, lines or files
-	witnesses    []string // --witness: keys whose cosignatures are accepted
-	earlier      []string // --earlier: files of checkpoints kept elsewhere
-	tsaCA        string   // --tsa-ca: PEM roots for the checkpoints' timestamps
+	keys         []string      // --key: trusted log keys, lines or files
+	witnesses    []string      // --witness: keys whose cosignatures are accepted
+	earlier      []string      // --earlier: files of checkpoints kept elsewhere
+	tsaCA        string        // --tsa-ca: PEM roots for the checkpoints' timestamps
+	maxLag       time.Duration // --max-lag: how far a timestamp may be from its checkpoint's time
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -54,9 +56,12 @@ FORKED. Exit 0: everything checks. Exit 1: every failure is listed.`,
 	f.StringVarP(&fl.config, "config", "c", "", "config file, for evidence.trusted_keys")
 	f.StringArrayVar(&fl.keys, "key", nil, "the log's verifier key you recorded (the log.pub line, or a file holding it); repeatable; "+
 		"a bundle needs one (or evidence.trusted_keys); default for --data: DATA/ca/log.pub")
-	f.StringArrayVar(&fl.witnesses, "witness", nil, "a verifier key whose signature lines on the bundle's notes are accepted and checked; repeatable")
+	f.StringArrayVar(&fl.witnesses, "witness", nil, "a witness's verifier key (cosignature/v1, as the witness prints it), or a file holding it: "+
+		"its cosignatures are checked and counted, and at least one checkpoint must carry one; repeatable")
 	f.StringArrayVar(&fl.earlier, "earlier", nil, "a signed checkpoint kept elsewhere, to prove the log extends it; repeatable")
 	f.StringVar(&fl.tsaCA, "tsa-ca", "", "PEM roots the checkpoint timestamps' TSA must chain to; without it, timestamps are checked but the TSA is not trusted")
+	f.DurationVar(&fl.maxLag, "max-lag", evidence.DefaultMaxLag, "fail a timestamp made longer than this after (or before) the time its checkpoint claims: "+
+		"the checkpoint may have been signed later, over a rewritten log; 0 does not compare")
 	return cmd
 }
 
@@ -74,12 +79,16 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 		return err
 	}
 	v, _ := evidence.ParseKey(key)
+	witnesses, err := witnessKeys(fl.witnesses)
+	if err != nil {
+		return err
+	}
 	st, closeLog, err := openLog(dir)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v, Earlier: earlier, TSARoots: roots})
+	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v, Earlier: earlier, TSARoots: roots, MaxLag: fl.maxLag, Witnesses: witnesses})
 	if err != nil {
 		return err
 	}
@@ -105,6 +114,7 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
 	printTimestamps(out, rep.Anchors, rep.Checkpoints)
+	printCosigned(out, rep.Anchors, len(witnesses))
 	return nil
 }
 
@@ -159,7 +169,7 @@ func verifyBundle(cmd *cobra.Command, path string, fl verifyFlags, roots *x509.C
 	if err != nil {
 		return err
 	}
-	opts.TSARoots = roots
+	opts.TSARoots, opts.MaxLag = roots, fl.maxLag
 	rep, err := evidence.VerifyBundle(cmd.Context(), f, fi.Size(), opts)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: verification interrupted: the bundle was not fully checked", path)
@@ -189,12 +199,8 @@ func bundleOptions(fl verifyFlags) (evidence.BundleOptions, error) {
 		}
 		opts.Keys = append(opts.Keys, key)
 	}
-	for _, w := range fl.witnesses {
-		key, err := logKey("", w)
-		if err != nil {
-			return opts, usage(fmt.Errorf("--witness: %w", err))
-		}
-		opts.Witnesses = append(opts.Witnesses, key)
+	if opts.Witnesses, err = witnessKeys(fl.witnesses); err != nil {
+		return opts, err
 	}
 	opts.Earlier, err = readKept(fl.earlier)
 	return opts, err
@@ -216,6 +222,7 @@ func printBundle(w io.Writer, path string, r *evidence.BundleReport) {
 		fmt.Fprintf(w, "  kept        %d checkpoints you kept (--earlier), each extended by this one\n", r.Kept)
 	}
 	printBundleAnchors(w, r)
+	printCosigned(w, r.Anchors, r.Witnesses)
 	if len(r.Withheld) > 0 {
 		reasons := map[string]int{}
 		var order []string
