@@ -6,8 +6,9 @@
 #
 #   scripts/mutate.sh [target...]    targets: redact verify fields wal proxy ci
 #                                    (default: all but ci; .ci/run runs ci,
-#                                    the v2 head redaction and verification
-#                                    and the Merkle tree, in a few minutes)
+#                                    the v2 head redaction and verification,
+#                                    the Merkle tree and the checkpoint
+#                                    proofs, in a few minutes)
 #
 # Each target is one package, a few of its files (the rest are left
 # unmutated) and the tests that guard them (a -run filter, passed to every
@@ -37,13 +38,13 @@ tests[redact]='^(TestRedactor_|TestExport_V2Head_|TestExport_RedactedSubset|Test
 threshold[redact]=90
 
 pkg[verify]=evidence
-files[verify]="bundle_verify.go bundle_captures.go bundle_checkpoints.go tree.go"
-tests[verify]='^(TestVerifyBundle_|TestCompactTree_|TestExport_V2Head_|TestBundle_IndexCatches|TestExport_RedactedSubset)'
+files[verify]="bundle_verify.go bundle_captures.go bundle_checkpoints.go bundle_seal.go tree.go"
+tests[verify]='^(TestVerifyBundle_|TestCompactTree_|TestExport_V2Head_|TestBundle_IndexCatches|TestExport_RedactedSubset|TestExport_SealedBody_)'
 threshold[verify]=90
 
 pkg[ci]=evidence
-files[ci]="headfields.go tree.go"
-tests[ci]='^(TestRedactor_|TestSizeOfSealed|TestExport_V2Head_|TestCompactTree_|TestVerifyBundle_BrokenInclusionProof)'
+files[ci]="headfields.go tree.go bundle_checkpoints.go"
+tests[ci]='^(TestRedactor_|TestSizeOfSealed|TestExport_V2Head_|TestCompactTree_|TestVerifyBundle_(BrokenInclusionProof|ProofOfAnEarlierTree|V2HeadFieldChecks|CheckpointChecks))'
 threshold[ci]=90
 
 pkg[fields]=store
