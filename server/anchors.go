@@ -41,8 +41,9 @@ type Anchorer struct {
 	Now func() time.Time
 }
 
-// NewAnchorer reads evidence.tsa_url, tsa_ca_file and witness_url; client
-// makes the requests (serve's guarded one, or OutboundClient's).
+// NewAnchorer reads evidence.tsa_url, tsa_ca_file, witness_url and
+// witnesses; client makes the requests (serve's guarded one, or
+// OutboundClient's).
 func NewAnchorer(ev configs.Evidence, key string, client *http.Client) (*Anchorer, error) {
 	a := &Anchorer{Key: key}
 	if ev.TSAURL != "" {
@@ -57,6 +58,9 @@ func NewAnchorer(ev configs.Evidence, key string, client *http.Client) (*Anchore
 	}
 	if ev.WitnessURL != "" {
 		a.Witness = &evidence.Witness{URL: ev.WitnessURL, Client: client}
+	}
+	if err := openWitnesses(a, ev, client); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -119,9 +123,6 @@ func (s *Server) openAnchors() error {
 			Msg("evidence: could not anchor a checkpoint outside this machine; retrying at the next checkpoint interval")
 		s.ops.Metrics.AnchorFailed(kind)
 		s.ops.Alerts.AnchorFailed(kind, err)
-	}
-	if err := openWitnesses(a, s.cfg.Evidence); err != nil {
-		return err
 	}
 	s.ckpt.anchors = a
 	s.ckpt.debounce = time.Duration(s.cfg.Evidence.CheckpointDebounce)

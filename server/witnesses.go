@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/telltale/telltale/configs"
@@ -11,11 +12,12 @@ import (
 )
 
 // openWitnesses gives the anchorer a client of each C2SP witness in
-// evidence.witnesses. The JSON webhook of evidence.witness_url stays a
-// notification (Anchorer.Witness): it vouches for nothing.
-func openWitnesses(a *Anchorer, ev configs.Evidence) error {
+// evidence.witnesses, making its requests with client. The JSON webhook
+// of evidence.witness_url stays a notification (Anchorer.Witness): it
+// vouches for nothing.
+func openWitnesses(a *Anchorer, ev configs.Evidence, client *http.Client) error {
 	for i, w := range ev.Witnesses {
-		c, err := evidence.NewCosigner(w.URL, w.Key, nil)
+		c, err := evidence.NewCosigner(w.URL, w.Key, client)
 		if err != nil {
 			return configErr(fmt.Errorf("evidence.witnesses[%d]: %w", i, err))
 		}
