@@ -38,6 +38,9 @@ type DecodedBody struct {
 	IdentityCounts *IdentityCounts `json:"identity_counts,omitempty"`
 	// Figures are the figures a request reports.
 	Figures []Point `json:"figures,omitempty"`
+	// Usage is what a usage upload's per-slice files say: distinct users
+	// and devices, check-outs and check-ins per feature per usage day.
+	Usage []UsageRow `json:"usage,omitempty"`
 }
 
 // DecodedField is one value at its path.
@@ -106,6 +109,7 @@ func (a *Analyzer) Decoded(id string) (*Decoded, error) {
 			b.Personal = append(b.Personal, Personal(fields)...)
 			if i == 0 {
 				b.Figures = a.points(c, ep, s.part, indexFields(fields))
+				b.Usage = UsageIn(fields)
 				ids := identitiesOf(fields)
 				b.IdentityCount = len(ids)
 				if len(ids) > 0 {

@@ -157,8 +157,12 @@ func (a *Analyzer) points(c *store.Capture, ep Endpoint, p *inspect.Part, ix *fi
 		spec = r.UsageDay
 	}
 	day := ix.usageDay(spec, when)
+	pts = append(pts, usagePoints(UsageIn(inspect.Fields(p)))...)
 	for i := range pts {
-		pts[i].ID, pts[i].Time, pts[i].Day, pts[i].Captured, pts[i].Endpoint = c.ID, when, day, c.Time, ep.String()
+		pts[i].ID, pts[i].Time, pts[i].Captured, pts[i].Endpoint = c.ID, when, c.Time, ep.String()
+		if pts[i].Day == "" { // a usage row carries its own
+			pts[i].Day = day
+		}
 	}
 	return pts
 }

@@ -72,6 +72,11 @@ type LicensePosition struct {
 	Today    *DayValue `json:"today,omitempty"`
 	Measured *DayValue `json:"measured,omitempty"`
 	Overuse  Overuse   `json:"overuse"`
+	// Counted is what the usage upload's files counted on the day of
+	// most distinct users in the period: a user/device license is held
+	// by each user or device (UsageRow); nil when no usage upload
+	// listed the license.
+	Counted *Counted `json:"counted,omitempty"`
 	// Dormant is installed minus peak, when both are known and the peak
 	// is lower; DormantPercent its share of installed.
 	Dormant        *float64 `json:"dormant,omitempty"`
@@ -83,6 +88,14 @@ type LicensePosition struct {
 	// or more unused), ok, or unknown.
 	Status  string   `json:"status"`
 	Missing []string `json:"missing"`
+}
+
+// Counted is one usage day of a license as the usage upload counts it.
+type Counted struct {
+	Day     string   `json:"day"`
+	Users   float64  `json:"users"`
+	Devices float64  `json:"devices"`
+	IDs     []string `json:"ids,omitempty"`
 }
 
 // Overuse is how the reported peak went over installed in the period.
@@ -165,8 +178,10 @@ func ComputePosition(pts []Point, o PositionOptions) Position {
 	if o.Measured == nil {
 		pos.Missing = append(pos.Missing, "no measurement of your own given: measured peaks unknown")
 	}
+	counted := countedByLicense(pts)
 	for _, code := range codes {
 		lp := o.license(code, peaks[code], inst, pos.From, pos.To)
+		lp.Counted = counted.peak(code, pos.From, pos.To)
 		if e, ok := ents[code]; ok {
 			lp.entitle(e, pos.To)
 		}
@@ -388,4 +403,60 @@ func isCode(s string) bool {
 		}
 	}
 	return true
+}
+
+// countedDays are the usage upload's counts, by license and usage day
+// (the latest upload of a day counts).
+type countedDays map[string]map[string]*Counted
+
+func countedByLicense(pts []Point) countedDays {
+	out := countedDays{}
+	for _, p := range pts {
+		subj, metric := subjectOf(p.Name)
+		v, ok := p.Number()
+		if !ok || subj == "" || metric != MetricUsageUsers && metric != MetricUsageDevices {
+			continue
+		}
+		days := out[subj]
+		if days == nil {
+			days = map[string]*Counted{}
+			out[subj] = days
+		}
+		c := days[p.Date()]
+		if c == nil || len(c.IDs) > 0 && c.IDs[0] != p.ID && cmpNumeric(p.ID, c.IDs[0]) > 0 {
+			c = &Counted{Day: p.Date(), IDs: []string{p.ID}}
+			days[p.Date()] = c
+		}
+		if c.IDs[0] != p.ID {
+			continue // an older upload of the same day
+		}
+		if metric == MetricUsageUsers {
+			c.Users = v
+		} else {
+			c.Devices = v
+		}
+	}
+	return out
+}
+
+// peak is the day of most distinct users (then devices) in the period.
+func (cd countedDays) peak(code, from, to string) *Counted {
+	var best *Counted
+	for d, c := range cd[code] {
+		if d < from || d > to {
+			continue
+		}
+		if best == nil || c.Users > best.Users || c.Users == best.Users && (c.Devices > best.Devices || c.Devices == best.Devices && d < best.Day) {
+			best = c
+		}
+	}
+	return best
+}
+
+// cmpNumeric compares capture ids as numbers.
+func cmpNumeric(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
 }

@@ -54,6 +54,14 @@ func PositionLines(l LicensePosition) []string {
 		out = append(out, fmt.Sprintf("reported peak %s on %s%s; latest day %s: %s in use%s",
 			num(l.Peak.Value), l.Peak.Day, captures(l.Peak.IDs), l.Today.Day, num(l.Today.Value), captures(l.Today.IDs)))
 	}
+	if c := l.Counted; c != nil {
+		what := "the usage upload lists"
+		if l.Model == "UD" {
+			what = "user/device licenses counted from the usage upload:"
+		}
+		out = append(out, fmt.Sprintf("%s at most %s distinct users and %s distinct devices, on %s%s",
+			what, num(c.Users), num(c.Devices), c.Day, captures(c.IDs)))
+	}
 	if l.Measured != nil {
 		out = append(out, fmt.Sprintf("your measured peak %s on %s", num(l.Measured.Value), l.Measured.Day))
 	}

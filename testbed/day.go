@@ -120,10 +120,12 @@ func (r *run) compliance(ctx context.Context, at time.Time) error {
 }
 
 func (r *run) usage(ctx context.Context, at time.Time) error {
-	uploadType := r.report.Days[len(r.report.Days)-1].UploadType
+	d := &r.report.Days[len(r.report.Days)-1]
+	body := r.site.usageBody(at, d.UploadType)
+	d.Usage = r.site.usageCounts()
 	_, err := r.do(ctx, call{
 		ep: EndpointUsage, url: cisBase + "/api/upload/" + productUsage, ctype: "application/zip",
-		body: r.site.usageBody(at, uploadType), auth: true, want: http.StatusAccepted,
+		body: body, auth: true, want: http.StatusAccepted,
 	})
 	return err
 }

@@ -106,6 +106,7 @@ func (s *site) complianceBody(at time.Time, day int) []byte {
 // usageBody returns the usage bundle: one ue_lt_<epoch>.zip per slice of
 // the previous day, plus manifest.json.
 func (s *site) usageBody(at time.Time, uploadType string) []byte {
+	s.usage = map[string]*usageTally{}
 	n := 3 + s.rng.IntN(6)
 	end := at.Truncate(24 * time.Hour)
 	span := 24 * time.Hour / time.Duration(n)
@@ -155,8 +156,9 @@ func (s *site) usageEvents(from, to time.Time) []byte {
 		if s.rng.IntN(2) == 0 {
 			ev = "CHECKIN"
 		}
-		fmt.Fprintf(&b, "%d,%s,%s,%s,%s\r\n", t, ev, f.id,
-			s.users[s.rng.IntN(len(s.users))], f.devices[s.rng.IntN(len(f.devices))])
+		user, device := s.users[s.rng.IntN(len(s.users))], f.devices[s.rng.IntN(len(f.devices))]
+		fmt.Fprintf(&b, "%d,%s,%s,%s,%s\r\n", t, ev, f.id, user, device)
+		s.tallyUsage(f.id, ev, user, device)
 	}
 	return b.Bytes()
 }
@@ -210,4 +212,33 @@ func (s *site) ceipBody(at time.Time) []byte {
 		SessionTypes:        map[string]int{"Application": sessions * 2 / 3, "Desktop": sessions / 3},
 	}
 	return mustJSON(ev)
+}
+
+// usageTally counts one feature's events in the current usage bundle.
+type usageTally struct {
+	users, devices map[string]bool
+	checkOuts, all int
+}
+
+func (s *site) tallyUsage(id, ev, user, device string) {
+	t := s.usage[id]
+	if t == nil {
+		t = &usageTally{users: map[string]bool{}, devices: map[string]bool{}}
+		s.usage[id] = t
+	}
+	t.users[user], t.devices[device] = true, true
+	t.all++
+	if ev == "CHECKOUT" {
+		t.checkOuts++
+	}
+}
+
+// usageCounts are the tallies of the last usage bundle, by feature id.
+func (s *site) usageCounts() []UsageCount {
+	var out []UsageCount
+	for id, t := range s.usage {
+		out = append(out, UsageCount{ID: id, Users: len(t.users), Devices: len(t.devices), CheckOuts: t.checkOuts, Total: t.all})
+	}
+	slices.SortFunc(out, func(a, b UsageCount) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }

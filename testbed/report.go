@@ -50,6 +50,18 @@ type DayReport struct {
 	NewFields   []string
 	// UploadType is the usage bundle's UploadType: "Auto" or "Manual".
 	UploadType string
+	// Usage is what that day's usage bundle lists, over all its slice
+	// files, per feature (by id): the ground truth of what a decoder of
+	// the bundle should count.
+	Usage []UsageCount
+}
+
+// UsageCount is one feature in one usage bundle: the distinct users and
+// devices of its events, and its check-outs.
+type UsageCount struct {
+	ID               string
+	Users, Devices   int
+	CheckOuts, Total int
 }
 
 // Feature is one feature's figures on one day.

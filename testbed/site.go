@@ -23,6 +23,7 @@ type site struct {
 	activationID                          string
 	features                              []*feature
 	users                                 []string
+	usage                                 map[string]*usageTally // of the last usage bundle
 }
 
 // feature is one licensed feature and its running usage level.

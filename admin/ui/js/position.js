@@ -57,13 +57,15 @@ function table(pos) {
   const cell = (v, ids, sub) => h('td.num', v === undefined || v === null ? h('span.muted', 'unknown') : capLink(num(v), ids), sub ? h('div.muted.small', sub) : null);
   return h('div.card', h('div.scrollx', h('table.ids', {id: 'position-table'},
     h('thead', h('tr', h('th', 'License'), h('th.num', 'Installed'), h('th.num', 'Overdraft allowance'), h('th.num', 'Reported peak'),
-      h('th.num', 'Latest day'), h('th.num', 'Measured peak'), h('th.num', 'Days over'), h('th.num', 'Dormant'), h('th', 'Status'))),
+      h('th.num', 'Latest day'), h('th.num', {title: 'Distinct users and devices the usage upload\'s files list, on the day of most users'}, 'Users / devices counted'), h('th.num', 'Measured peak'), h('th.num', 'Days over'), h('th.num', 'Dormant'), h('th', 'Status'))),
     h('tbody', pos.licenses.map(l => h('tr', {dataset: {code: l.code}, class: 'pos-' + l.status},
       h('td', h('div.mono', l.code), h('div.small', `${l.product_name} ${l.edition_name || ''}, ${l.model_name || ''}`)),
       cell(l.installed && l.installed.value, l.installed && l.installed.ids, l.installed_from + ((l.installed_changes || []).length > 1 ? ` · changed ${l.installed_changes.slice(1).map(c => c.day).join(', ')}` : '')),
       cell(l.overdraft, null),
       cell(l.peak && l.peak.value, l.peak && l.peak.ids, l.peak && 'on ' + l.peak.day),
       cell(l.today && l.today.value, l.today && l.today.ids, l.today && l.today.day),
+      l.counted ? h('td.num', capLink(`${num(l.counted.users)} / ${num(l.counted.devices)}`, l.counted.ids), h('div.muted.small', 'on ' + l.counted.day)) :
+        h('td.num', h('span.muted', 'not in a usage upload')),
       cell(l.measured && l.measured.value, null, l.measured ? 'on ' + l.measured.day : 'no measurement'),
       h('td.num', l.overuse.days ? [capLink(String(l.overuse.days), l.overuse.ids),
         h('div.small', `${l.overuse.first} → ${l.overuse.last}, up to +${num(l.overuse.highest)} (${l.overuse.highest_day})`)] : (l.peak && l.installed ? '0' : h('span.muted', 'unknown'))),

@@ -6,7 +6,8 @@ import {h, time} from './util.js';
 
 export function reportedCard(c, item, dec) {
   const req = (dec && dec.request) || {};
-  const figures = req.figures || [];
+  // The usage upload's counts have their own table (usageTable).
+  const figures = (req.figures || []).filter(f => !/\.Usage(Users|Devices|CheckOuts)$/.test(f.name));
   const personal = req.personal || [];
   const parts = partNames(req.tree);
   const when = figures.length && figures[0].time !== figures[0].captured ? figures[0].time : item.reported_for;
@@ -15,9 +16,23 @@ export function reportedCard(c, item, dec) {
     h('p.muted', when ? ['For ', time(when), ' (the payload\'s own date); captured ', time(c.time), '.'] : ['Captured ', time(c.time), '.'],
       req.size !== undefined ? ` ${req.content_type || 'body'}, ${req.size} bytes sent.` : ''),
     dec && dec.error ? h('p.muted', 'Not decoded: ' + dec.error) : null,
+    (req.usage || []).length ? usageTable(req.usage) : null,
     figures.length ? figureTables(figures) : (dec && !dec.error ? h('p.muted', 'No figures: this endpoint\'s rule extracts none (inspect.endpoints in the config).') : null),
     personal.length || (req.identities || []).length ? personalList(req, personal, req.fields || []) : (dec && !dec.error ? h('p.ok-text', 'No personal data found in this payload.') : null),
     parts.length > 1 ? h('p', h('strong', 'Parts: '), parts.map((p, i) => [i ? ', ' : '', h('span.mono', p)])) : null);
+}
+
+// usageTable shows what a usage upload's per-slice files say: per
+// feature and usage day, distinct users and devices, check-outs.
+function usageTable(rows) {
+  return h('div', {id: 'reported-usage'}, h('h3', 'Usage in this upload'),
+    h('p.muted.small', 'Counted from every slice file of the bundle together: distinct users and devices per feature per usage day (the events\' day, UTC).'),
+    h('div.scrollx', h('table.figtable',
+      h('thead', h('tr', h('th', 'Feature / license'), h('th', 'Usage day'), h('th.num', 'Distinct users'), h('th.num', 'Distinct devices'),
+        h('th.num', 'Check-outs'), h('th.num', 'Check-ins'), h('th.num', 'Slice files'))),
+      h('tbody', rows.map(r => h('tr', {dataset: {feature: r.feature, day: r.day}}, h('td.mono', r.feature), h('td', r.day || '–'),
+        h('td.num', String(r.users)), h('td.num', String(r.devices)), h('td.num', String(r.check_outs)), h('td.num', String(r.check_ins)),
+        h('td.num', String(r.files))))))));
 }
 
 // figureTables shows figures named SUBJECT.METRIC as a table with a row
