@@ -93,6 +93,9 @@ type exportRequest struct {
 	IDs      []string `json:"ids"`
 	// Redact withholds secrets; absent means true, as in `telltale export`.
 	Redact *bool `json:"redact"`
+	// Pseudonymise withholds the identifiers of people and devices, with
+	// a stable pseudonym shown instead (export --pseudonymise).
+	Pseudonymise bool `json:"pseudonymise"`
 }
 
 // exportView says what a written bundle holds.
@@ -106,7 +109,10 @@ type exportView struct {
 	Skipped    int                     `json:"skipped"`
 	Withheld   []evidence.Withheld     `json:"withheld"`
 	Checkpoint evidence.CheckpointInfo `json:"checkpoint"`
-	Download   string                  `json:"download"`
+	// Pseudonyms is how many identifiers a pseudonymised bundle shows
+	// as pseudonyms.
+	Pseudonyms int    `json:"pseudonyms,omitempty"`
+	Download   string `json:"download"`
 	// Report opens the bundle's printable report.html in the browser;
 	// "" when the bundle holds none.
 	Report string `json:"report,omitempty"`
@@ -139,7 +145,8 @@ func (h *Handler) newExport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sel := evidence.Selection{Host: in.Host, Endpoint: in.Endpoint, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact == nil || *in.Redact}
+	sel := evidence.Selection{Host: in.Host, Endpoint: in.Endpoint, Since: in.Since, Until: in.Until, IDs: in.IDs, Redact: in.Redact == nil || *in.Redact,
+		Pseudonymise: in.Pseudonymise}
 	v, err := h.exports.write(r, h.opts.Evidence, sel)
 	switch {
 	case errors.Is(err, evidence.ErrEmptyLog):
@@ -175,7 +182,7 @@ func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*
 	e.files[id] = &exportFile{path: f.Name(), name: name, created: now}
 	e.mu.Unlock()
 	v := &exportView{ID: id, Name: name, Size: cw.n, SHA256: hex.EncodeToString(sum.Sum(nil)), Skipped: skipped,
-		Captures: m.Captures, Records: m.Records, Withheld: m.Withheld, Checkpoint: m.Checkpoint,
+		Captures: m.Captures, Records: m.Records, Withheld: m.Withheld, Checkpoint: m.Checkpoint, Pseudonyms: len(m.Pseudonyms),
 		Download: "/api/exports/" + id}
 	if v.Withheld == nil {
 		v.Withheld = []evidence.Withheld{}

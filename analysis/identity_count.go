@@ -106,6 +106,17 @@ func IdentitiesIn(d *Decoded) []Identity {
 	return out
 }
 
+// IdentifiersIn lists the identifiers of people and devices among
+// decoded fields (the one definition, identitiesOf): what a pseudonymised
+// export withholds.
+func IdentifiersIn(fields []inspect.Field) []Found {
+	var out []Found
+	for _, f := range identitiesOf(fields) {
+		out = append(out, Found{Category: f.category, Value: f.value})
+	}
+	return out
+}
+
 // MergeIdentities merges the identities of several captures (each
 // capture's distinct, as IdentitiesIn gives them) into one per category
 // and value, summing uploads and joining endpoints and links.

@@ -54,17 +54,24 @@ type Manifest struct {
 	// the figures the captures reported, when the export was given one:
 	// the caller's JSON (export_attach.go), signed with the manifest.
 	Reconciliation json.RawMessage `json:"reconciliation,omitempty"`
-	Files          []FileInfo      `json:"files"` // sorted by name
+	// Pseudonyms are the pseudonyms of a pseudonymised bundle, each with
+	// a salted commitment to the identifier it stands for
+	// (export_pseudonym.go); empty otherwise.
+	Pseudonyms []PseudonymInfo `json:"pseudonyms,omitempty"`
+	Files      []FileInfo      `json:"files"` // sorted by name
 }
 
 // Selection is what the export was asked for.
 type Selection struct {
-	Host          string   `json:"host,omitempty"`
-	Endpoint      string   `json:"endpoint,omitempty"` // as EndpointOf writes it
-	Since         string   `json:"since,omitempty"`
-	Until         string   `json:"until,omitempty"`
-	IDs           []string `json:"ids,omitempty"`
-	Redact        bool     `json:"redact"`
+	Host     string   `json:"host,omitempty"`
+	Endpoint string   `json:"endpoint,omitempty"` // as EndpointOf writes it
+	Since    string   `json:"since,omitempty"`
+	Until    string   `json:"until,omitempty"`
+	IDs      []string `json:"ids,omitempty"`
+	Redact   bool     `json:"redact"`
+	// Pseudonymise: identifiers of people and devices are withheld, and
+	// stable pseudonyms shown instead (export_pseudonym.go).
+	Pseudonymise  bool     `json:"pseudonymise,omitempty"`
 	RedactFields  []string `json:"redact_fields,omitempty"`
 	RedactHeaders []string `json:"redact_headers,omitempty"`
 }
@@ -100,6 +107,9 @@ type Withheld struct {
 const (
 	ReasonRedacted = "redacted"
 	ReasonPruned   = "pruned"
+	// ReasonPseudonymised: the body carries identifiers of people or
+	// devices and ships as a pseudonymised copy (export_pseudonym.go).
+	ReasonPseudonymised = "pseudonymised"
 )
 
 // FileInfo is one listed file.

@@ -24,6 +24,9 @@ type ExportOptions struct {
 	Since     time.Time // Selection.Since, parsed
 	Until     time.Time // Selection.Until, parsed
 	Redactor  Redactor
+	// Pseudonymise, when set, withholds the identifiers of people and
+	// devices (export_pseudonym.go); Selection.Pseudonymise says so.
+	Pseudonymise *Pseudonymiser
 
 	// Signer is the log key, which signs manifest.sig; Key is its verifier
 	// key (DATA/ca/log.pub). Both required.
@@ -93,6 +96,11 @@ type exporter struct {
 	m        Manifest
 	skipped  int
 	exported []store.Capture // for Attach
+
+	// Of a pseudonymised export: the pseudonyms listed in the manifest,
+	// and each identifier's pseudonym, for Attach.
+	listed      map[string]bool
+	pseudonymOf map[string]string
 }
 
 func newExporter(w io.Writer, st *store.Store, opts ExportOptions) (*exporter, error) {
@@ -117,7 +125,12 @@ func newExporter(w io.Writer, st *store.Store, opts ExportOptions) (*exporter, e
 	if err := normalizeEndpoint(&opts.Selection); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	x := &exporter{st: st, opts: opts, now: now().UTC(), key: key, hashes: st.HashReader()}
+	if opts.Pseudonymise != nil && (opts.Pseudonymise.Find == nil || len(opts.Pseudonymise.Key) < 16) {
+		return nil, errors.New("export: pseudonymise needs a key of 16 bytes or more and a finder")
+	}
+	opts.Selection.Pseudonymise = opts.Pseudonymise != nil
+	x := &exporter{st: st, opts: opts, now: now().UTC(), key: key, hashes: st.HashReader(),
+		listed: map[string]bool{}, pseudonymOf: map[string]string{}}
 	if err := x.checkpoint(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}

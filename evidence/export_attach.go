@@ -32,6 +32,10 @@ type Attached struct {
 	Note       []byte         // the signed checkpoint, checkpoint.txt
 	Key        string         // the log's verifier key, log.pub
 	Selection  Selection
+	// Pseudonyms are, in a pseudonymised bundle, the pseudonym of each
+	// identifier the bundle withholds (by value), so that the attached
+	// files show the pseudonym where they would show the identifier.
+	Pseudonyms map[string]string
 }
 
 // Attachment is one file an Attach hook adds.
@@ -55,7 +59,7 @@ func (x *exporter) attach() error {
 		return nil
 	}
 	files, err := x.opts.Attach(Attached{Captures: x.exported, Checkpoint: x.m.Checkpoint, Note: x.cp.Note,
-		Key: x.opts.Key, Selection: x.m.Selection})
+		Key: x.opts.Key, Selection: x.m.Selection, Pseudonyms: x.pseudonymOf})
 	if err != nil {
 		return fmt.Errorf("attach: %w", err)
 	}

@@ -96,6 +96,9 @@ func (x *exporter) body(e *Entry, r *store.Record, capture string, files map[str
 		return nil
 	}
 	w := Withheld{Capture: capture, Seq: r.Seq, Part: partName(r.Kind, "body"), SHA256: key}
+	if done, err := x.pseudonymise(e, r, w, files); done || err != nil {
+		return err
+	}
 	if r.Seal != nil {
 		return x.sealedBody(e, r, w, files)
 	}

@@ -2,17 +2,22 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
 	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/inspect"
 	"github.com/telltale/telltale/report"
 )
 
@@ -58,7 +63,11 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 		if b.Entitlements != nil {
 			o.Entitlements = b.Entitlements
 		}
-		r, err := report.Build(src, at.Captures, o)
+		from := src
+		if len(at.Pseudonyms) > 0 {
+			from = pseudonymSource{src, at.Pseudonyms}
+		}
+		r, err := report.Build(from, at.Captures, o)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +149,9 @@ func selectionText(s evidence.Selection, captures int, treeSize uint64) string {
 	} else {
 		text += "; secrets are kept as they were sent"
 	}
+	if s.Pseudonymise {
+		text += "; the names of users and devices are withheld, each shown as a stable pseudonym"
+	}
 	return text + "."
 }
 
@@ -150,4 +162,68 @@ func ToolVersion() string {
 		v = bi.Main.Version
 	}
 	return "telltale " + v
+}
+
+// PseudonymKeyFile holds the key of export pseudonyms, beside the log
+// key: the same key gives the same pseudonyms in every bundle.
+const PseudonymKeyFile = "pseudonym.key"
+
+// Pseudonymiser is the pseudonymiser of exports from the data directory
+// dataDir: its key (DATA/ca/pseudonym.key, made on first use) and the
+// analysis's definition of an identifier.
+func Pseudonymiser(dataDir string) (*evidence.Pseudonymiser, error) {
+	path := filepath.Join(dataDir, "ca", PseudonymKeyFile)
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("pseudonym key: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) { // made meanwhile by another export
+			return Pseudonymiser(dataDir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pseudonym key: %w", err)
+		}
+		_, err = f.Write(key)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pseudonym key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	if len(key) < 16 {
+		return nil, fmt.Errorf("pseudonym key %s: %d bytes, want 32", path, len(key))
+	}
+	return &evidence.Pseudonymiser{Key: key, Find: func(fields []inspect.Field) []evidence.Identifier {
+		var out []evidence.Identifier
+		for _, f := range analysis.IdentifiersIn(fields) {
+			out = append(out, evidence.Identifier{Category: f.Category, Value: f.Value})
+		}
+		return out
+	}}, nil
+}
+
+// pseudonymSource shows each identifier a pseudonymised bundle withholds
+// as its pseudonym in the figures of the bundle's report and figures.csv.
+type pseudonymSource struct {
+	report.Source
+	names map[string]string
+}
+
+func (p pseudonymSource) Figures(q analysis.Query) ([]analysis.Point, error) {
+	pts, err := p.Source.Figures(q)
+	for i, pt := range pts {
+		if s, ok := pt.Value.(string); ok && p.names[s] != "" {
+			pts[i].Value = p.names[s]
+		}
+	}
+	return pts, err
 }

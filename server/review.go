@@ -123,6 +123,13 @@ func uiExportOptions(sel evidence.Selection, cfg *configs.Config) (evidence.Expo
 	if sel.Redact {
 		o.Redactor = evidence.Redactor{Fields: cfg.Evidence.RedactFields, Headers: cfg.Evidence.RedactHeaders}
 	}
+	if sel.Pseudonymise {
+		p, err := Pseudonymiser(cfg.DataDir)
+		if err != nil {
+			return o, err
+		}
+		o.Pseudonymise = p
+	}
 	o.Tool = ToolVersion()
 	return o, nil
 }

@@ -23,6 +23,7 @@ type exportFlags struct {
 	redact, noRedact        bool
 	redactSet               bool // --redact was given
 	measured, tolerance     string
+	pseudonymise            bool
 	maps                    []string
 }
 
@@ -44,7 +45,15 @@ summary. --measured FILE (as telltale reconcile reads it: the Licensing
 Manager's Historical Use export, recognised from its header, or date,
 figure name, value; --map for another layout) puts your measurement into
 the bundle as measured.csv and the reconciliation of it against the
-reported figures into manifest.json, both signed, and into the report.`,
+reported figures into manifest.json, both signed, and into the report.
+
+--pseudonymise withholds every identifier of a user or device (as the
+personal-data page finds them, in every layer): each body that carries
+one ships as a copy of its decoded fields with each identifier replaced
+by a stable pseudonym (the same in every bundle, from DATA/ca/pseudonym.key)
+and the manifest lists each pseudonym with a salted commitment to its
+identifier. Counts of people and devices and the position stay
+checkable; only the key's holder can say who a pseudonym is.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, fl) },
 	}
 	f := cmd.Flags()
@@ -57,6 +66,7 @@ reported figures into manifest.json, both signed, and into the report.`,
 	f.StringSliceVar(&fl.ids, "id", nil, "only these captures (repeat, or comma-separated); not with --host/--since/--until")
 	f.BoolVar(&fl.redact, "redact", true, "withhold secrets (Authorization, cookies, token and secret fields) and list them: the default")
 	f.BoolVar(&fl.noRedact, "no-redact", false, "keep secrets in the bundle, as logged")
+	f.BoolVar(&fl.pseudonymise, "pseudonymise", false, "withhold every user and device identifier, showing a stable pseudonym instead (salted commitments in the manifest)")
 	f.StringVar(&fl.measured, "measured", "", "your measurement, reconciled in the bundle (as telltale reconcile reads it)")
 	f.StringArrayVar(&fl.maps, "map", nil, "column mapping of --measured (as telltale reconcile --map)")
 	f.StringVar(&fl.tolerance, "tolerance", "0", "allowed difference for --measured: a number (2) or a percentage (5%)")
@@ -97,6 +107,13 @@ func (fl exportFlags) options() (evidence.ExportOptions, error) {
 			return o, err
 		}
 		o.Redactor = evidence.Redactor{Fields: cfg.Evidence.RedactFields, Headers: cfg.Evidence.RedactHeaders}
+	}
+	if fl.pseudonymise {
+		p, err := server.Pseudonymiser(fl.data)
+		if err != nil {
+			return o, err
+		}
+		o.Pseudonymise = p
 	}
 	o.Tool = server.ToolVersion()
 	return o, nil
@@ -145,6 +162,9 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		fl.out, m.Captures, m.Records, m.Checkpoint.TreeSize, m.Checkpoint.RootHash)
 	if fl.measured != "" {
 		fmt.Fprintf(w, "reconciled %s against the reported figures: in the bundle as %s, the result in manifest.json (signed)\n", fl.measured, evidence.FileMeasured)
+	}
+	if len(m.Pseudonyms) > 0 {
+		fmt.Fprintf(w, "pseudonymised %d identifiers of users and devices (listed with salted commitments in manifest.json)\n", len(m.Pseudonyms))
 	}
 	if len(m.Withheld) > 0 {
 		fmt.Fprintf(w, "withheld %d parts (listed in manifest.json): %s\n", len(m.Withheld), withheldSummary(m.Withheld))

@@ -106,7 +106,7 @@ function exportCard(ev, facets, refresh) {
     e.preventDefault();
     const fd = new FormData(form);
     const scope = fd.get('scope');
-    const body = {redact: fd.get('redact') === 'yes'};
+    const body = {redact: fd.get('redact') === 'yes', pseudonymise: fd.get('people') === 'pseudonymise'};
     if (scope === 'host') body.host = host.value;
     if (scope === 'endpoint') body.endpoint = endpoint.value;
     if (scope === 'range') {
@@ -138,6 +138,10 @@ function exportCard(ev, facets, refresh) {
   h('span.muted', 'Secrets'),
   h('div.opts', radio('redact', 'yes', 'withhold them (Authorization, cookies, tokens, secrets; each listed, everything else still proven)', true),
     radio('redact', 'no', 'keep them in the bundle: give it only to whom may see them', false)),
+  h('span.muted', 'People and devices'),
+  h('div.opts', radio('people', 'keep', 'keep user and device names as they were sent', true),
+    h('label', {id: 'pseudonymise-option'}, h('input', {type: 'radio', name: 'people', value: 'pseudonymise', id: 'export-pseudonymise'}),
+      ' pseudonymise: withhold every user and device identifier and show a stable pseudonym instead (each committed to, salted, in the manifest); counts and the position stay checkable')),
   h('div.full', submit));
   return h('div.card', h('h3', 'Export a bundle'),
     ev.can_export ? null : h('p.err-text', 'This server cannot export (no log key).'),
@@ -156,7 +160,8 @@ function result(x, ev) {
       row('SHA-256', h('span.hash', x.sha256)),
       row('Holds', `${num(x.captures)} captures, ${num(x.records)} records, proven against the checkpoint of tree size ${num(x.checkpoint.tree_size)}`),
       x.skipped ? row('Left out', `${num(x.skipped)} captures newer than the checkpoint`) : null,
-      row('Withheld', x.withheld.length ? `${x.withheld.length} parts (listed in manifest.json)` : 'nothing')),
+      row('Withheld', x.withheld.length ? `${x.withheld.length} parts (listed in manifest.json)` : 'nothing'),
+      x.pseudonyms ? row('Pseudonymised', `${num(x.pseudonyms)} identifiers of people and devices, each shown as a stable pseudonym`) : null),
     x.withheld.length ? h('details', h('summary', 'What was withheld'), h('ul.verify-list', x.withheld.slice(0, 100).map(w =>
       h('li', `capture ${w.capture} ${w.part}: ${w.reason}${w.fields ? ' (' + w.fields.join(', ') + ')' : ''}`)))) : null,
     h('p.help', 'Check it anywhere: ', h('code', `telltale verify ${x.name}${ev.key ? ` --key '${ev.key}'` : ''}`)));
