@@ -44,7 +44,8 @@ type Witness struct {
 	log *lockedBuffer // its stderr
 }
 
-// Tools finds litewitness and witnessctl: on PATH or in GOPATH/bin. A
+// Tools finds litewitness and witnessctl: on PATH, in GOBIN or in
+// GOPATH/bin. A
 // test that needs them is skipped without them, but fails under CI=true,
 // where .ci/run installs them.
 func Tools(tb testing.TB) (litewitness, witnessctl string) {
@@ -53,9 +54,15 @@ func Tools(tb testing.TB) (litewitness, witnessctl string) {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			p := filepath.Join(strings.TrimSpace(string(out)), "bin", name)
-			if _, err := os.Stat(p); err == nil {
+		// Where go install puts them: GOBIN, else GOPATH/bin.
+		out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
+		if err != nil {
+			return ""
+		}
+		env := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		for _, dir := range []string{env[0], filepath.Join(env[len(env)-1], "bin")} {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); dir != "" && err == nil {
 				return p
 			}
 		}
