@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telltale/telltale/internal/testtool"
 	"github.com/telltale/telltale/store"
 )
 
@@ -117,10 +118,8 @@ func TestProxy_ClientRefusesCA_RecordedWithItsAlert(t *testing.T) {
 		t.Errorf("capture: got %+v, want las.cloud.com:443 from 127.0.0.1 refused with bad certificate", c)
 	}
 
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("no curl")
-	}
-	out, err := exec.Command("curl", "-sS", "--max-time", "10", "--proxy", tp.URL.String(), "https://cis.citrix.com/upload").CombinedOutput()
+	curl := testtool.Need(t, "curl")[0]
+	out, err := exec.Command(curl, "-sS", "--max-time", "10", "--proxy", tp.URL.String(), "https://cis.citrix.com/upload").CombinedOutput()
 	if err == nil {
 		t.Fatalf("curl without --cacert got through: %s", out)
 	}

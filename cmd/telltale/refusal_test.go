@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telltale/telltale/internal/testtool"
 )
 
 // pinningClient goes through the proxy at addr and trusts only the
@@ -100,11 +102,9 @@ func TestServe_ClientRefusesCA_RecordedAlertedPassedThrough(t *testing.T) {
 	if _, err := pinned.Get("https://las.cloud.com/activate"); err == nil {
 		t.Error("after the reset: got through, want intercepted (and refused) again")
 	}
-	if _, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.Command("curl", "-sS", "--max-time", "10", "--proxy", "http://"+addr, "https://cis.citrix.com/upload").CombinedOutput()
-		if err == nil {
-			t.Errorf("curl without --cacert got through: %s", out)
-		}
+	curl := testtool.Need(t, "curl")[0]
+	if out, err := exec.Command(curl, "-sS", "--max-time", "10", "--proxy", "http://"+addr, "https://cis.citrix.com/upload").CombinedOutput(); err == nil {
+		t.Errorf("curl without --cacert got through: %s", out)
 	}
 	items = waitComplete(t, 5, "--data", data)
 	if last := items[len(items)-1]; !strings.HasPrefix(last.Error, "client refused TLS") {
