@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -50,7 +51,9 @@ func anchorNow(errOut io.Writer, dir string, cfg *configs.Config, send bool) err
 	defer st.Close()
 	var witnessErr error
 	a.Failed = func(kind string, err error) {
-		if kind == store.AnchorWitness {
+		// A witness that refused a fork has said the log was rewritten:
+		// that is the command's failure, not something to retry.
+		if kind == store.AnchorWitness || errors.Is(err, evidence.ErrForked) {
 			witnessErr = err
 			return
 		}
@@ -87,6 +90,16 @@ func reportAnchors(errOut io.Writer, st *store.Store, a *server.Anchorer) error 
 		}
 		if _, ok := sent[cp.Index]; ok {
 			fmt.Fprintf(errOut, "telltale: checkpoint %d sent to %s\n", cp.Index, hostOf(a.Witness.URL))
+		}
+	}
+	if len(a.Cosigners) > 0 {
+		cos, err := st.Anchors(store.AnchorCosignatures)
+		if err != nil {
+			return err
+		}
+		if lines := cos[cp.Index]; len(lines) > 0 {
+			fmt.Fprintf(errOut, "telltale: checkpoint %d cosigned: %d witness lines (verify --witness KEY checks them)\n",
+				cp.Index, bytes.Count(lines, []byte("\n")))
 		}
 	}
 	return nil

@@ -125,6 +125,10 @@ func TestServe_DebouncedCheckpoint_StampedAndCosignedByLitewitness(t *testing.T)
 		t.Errorf("alert: %v; want a critical one saying the witness refused a fork", alert)
 	}
 	stop2()
+	// By hand, the same: telltale checkpoint fails on the refusal.
+	if _, errOut, code := cli(t, "checkpoint", "--data", data2, "-c", cfg2); code != 1 || !strings.Contains(errOut, "FORKED") {
+		t.Errorf("checkpoint on the forked log: exit %d, want 1 saying FORKED:\n%s", code, errOut)
+	}
 	out, _, code = cli(t, "verify", "--data", data2, "--witness", w.Key)
 	if code != 1 || !strings.Contains(out, "FAIL checkpoint 1: witness "+w.Name) || !strings.Contains(out, "refused it at") ||
 		!strings.Contains(out, "no witness you named (--witness "+w.Name+") cosigned any checkpoint of this log") {
