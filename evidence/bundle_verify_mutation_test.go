@@ -747,3 +747,155 @@ func resignKeepingSums(t *testing.T, k testKey, names []string, files map[string
 	files[FileManifestSig] = sig
 	return rezip(t, names, files)
 }
+
+// TestVerifyBundle_SealedBodyChecks: a sealed body's seal is the leaf's,
+// and either the body opens its body line (salt, hash, size) or the
+// redacted copy is the one its copy line names, listed as redacted with
+// the seal's secrets.
+func TestVerifyBundle_SealedBodyChecks(t *testing.T) {
+	st, k := newSecrets(t)
+	names, files := unzip(t, export(t, st, k, Selection{}))
+	e := entryOf(t, files, 0, 0)
+	l := leafOf(t, e)
+	if l.Sealed == "" || e.Seal == nil || e.Body == "" || e.Seal.Salt == "" {
+		t.Fatalf("capture 1's request: want a sealed body shipped with its salt, got %+v", e)
+	}
+	s, err := parseSeal(e.Seal.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "captures.jsonl line 1, capture 1, record 1: "
+	runTampers(t, k, names, files, []bundleTamper{
+		{"no seal", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Seal = nil })
+		}, at + "body: the leaf seals it, but the entry has no seal"},
+		{"another seal", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Seal.Text += "x" })
+		}, at + fmt.Sprintf("body: the seal's SHA-256 is %s, but the leaf says %s", sumHex([]byte(e.Seal.Text+"x")), l.Sealed)},
+		{"shipped and withheld", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.Withheld = []Withheld{{Capture: "1", Seq: 1, Part: "request body", SHA256: l.Sealed, Reason: ReasonPruned}}
+			})
+		}, at + "body: both shipped and withheld"},
+		{"shipped with a redacted copy", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.BodyRedacted = DirRedacted + s.copy })
+		}, at + "body: both shipped and withheld"},
+		{"neither shipped nor withheld", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Body = "" })
+			dropFile(t, f, e.Body)
+		}, at + "body: missing, and not listed as withheld"},
+		{"withheld as redacted without a copy", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.Body = ""
+				e.Withheld = []Withheld{{Capture: "1", Seq: 1, Part: "request body", SHA256: l.Sealed, Reason: ReasonRedacted}}
+			})
+			dropFile(t, f, e.Body)
+		}, at + "body: withheld as redacted, without the redacted copy"},
+		{"a salt too short", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Seal.Salt = e.Seal.Salt[2:] })
+		}, at + fmt.Sprintf("body: the seal's salt %q is not %d bytes of hex", e.Seal.Salt[2:], store.SaltSize)},
+		{"a salt not hex", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Seal.Salt = "zz" + e.Seal.Salt[2:] })
+		}, at + fmt.Sprintf("body: the seal's salt %q is not %d bytes of hex", "zz"+e.Seal.Salt[2:], store.SaltSize)},
+		{"another size", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.Seal.Size++ })
+		}, at + fmt.Sprintf("body: the salt, SHA-256 and size give the commitment %s, but the seal says %s",
+			store.BodyCommitment(must(hexDecode(e.Seal.Salt)), e.Seal.SHA256, e.Seal.Size+1), s.body)},
+	})
+
+	names, files = unzip(t, export(t, st, k, Selection{Redact: true}))
+	e = entryOf(t, files, 0, 0)
+	if e.BodyRedacted != DirRedacted+s.copy || e.Body != "" {
+		t.Fatalf("capture 1's request, redacted: want its copy %s, got %+v", DirRedacted+s.copy, e)
+	}
+	body := func(e *Entry) *Withheld {
+		for i := range e.Withheld {
+			if e.Withheld[i].Part == "request body" {
+				return &e.Withheld[i]
+			}
+		}
+		t.Fatal("no withheld request body")
+		return nil
+	}
+	runTampers(t, k, names, files, []bundleTamper{
+		{"another copy", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.BodyRedacted = DirRedacted + l.Sealed })
+		}, at + fmt.Sprintf("body: the redacted copy is %s, but the seal names %s", DirRedacted+l.Sealed, DirRedacted+s.copy)},
+		{"the copy not listed as withheld", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				e.Withheld = slices.DeleteFunc(e.Withheld, func(w Withheld) bool { return w.Part == "request body" })
+			})
+		}, at + "body: a redacted copy, but the body is not listed as redacted with it"},
+		{"the copy listed as pruned", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { body(e).Reason = ReasonPruned })
+		}, at + "body: a redacted copy, but the body is not listed as redacted with it"},
+		{"the withheld entry naming another copy", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { body(e).Copy = DirRedacted + l.Sealed })
+		}, at + "body: a redacted copy, but the body is not listed as redacted with it"},
+		{"other secrets", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { body(e).Fields = body(e).Fields[1:] })
+		}, at + fmt.Sprintf("body: withheld fields %q, but the seal's secrets are %q", s.paths[1:], s.paths)},
+		{"another form", func(t *testing.T, f map[string][]byte) {
+			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) {
+				if e.BodyRedactedDecoded == store.CopyFields {
+					e.BodyRedactedDecoded = ""
+				} else {
+					e.BodyRedactedDecoded = store.CopyFields
+				}
+			})
+		}, at + fmt.Sprintf("body: the copy is said to be %q, but the seal's form is %s",
+			map[bool]string{true: "", false: store.CopyFields}[s.form == store.CopyFields], s.form)},
+		{"the copy not in the bundle", func(t *testing.T, f map[string][]byte) {
+			dropFile(t, f, DirRedacted+s.copy)
+		}, at + fmt.Sprintf("body: the redacted copy %s is not in the bundle", DirRedacted+s.copy)},
+		{"the copy changed", func(t *testing.T, f map[string][]byte) {
+			f[DirRedacted+s.copy] = append(bytes.Clone(f[DirRedacted+s.copy]), ' ')
+		}, at + fmt.Sprintf("body: the manifest lists %s with SHA-256 %s", DirRedacted+s.copy, sumHex(append(bytes.Clone(files[DirRedacted+s.copy]), ' ')))},
+	})
+	if len(s.paths) < 2 {
+		t.Errorf("the seal holds %d secrets, want two or more for the 'other secrets' case", len(s.paths))
+	}
+}
+
+func hexDecode(s string) ([]byte, error) {
+	var b []byte
+	_, err := fmt.Sscanf(s, "%x", &b)
+	return b, err
+}
+
+func TestVerifyBundle_ParseSeal(t *testing.T) {
+	h := sumHex([]byte("x"))
+	good := store.SealVersion + "\nbody " + h + "\ncopy " + h + " 12 " + store.CopyBody + "\nsecret " + h + " \"$.a\"\nsecret " + h + " \"$.b\"\n"
+	s, err := parseSeal(good)
+	if err != nil || s.body != h || s.copy != h || s.copySize != 12 || s.form != store.CopyBody || !slices.Equal(s.paths, []string{"$.a", "$.b"}) {
+		t.Fatalf("parseSeal: got %+v, %v", s, err)
+	}
+	if s, err := parseSeal(strings.Replace(good, " 12 "+store.CopyBody+"\n", " 12 "+store.CopyFields+"\n", 1)); err != nil || s.form != store.CopyFields {
+		t.Errorf("form %s: got %+v, %v", store.CopyFields, s, err)
+	}
+	one := strings.Replace(good, "secret "+h+" \"$.b\"\n", "", 1)
+	if s, err := parseSeal(one); err != nil || !slices.Equal(s.paths, []string{"$.a"}) {
+		t.Errorf("one secret: got %+v, %v", s, err)
+	}
+	notASeal := fmt.Sprintf("not a %s seal with at least one secret", store.SealVersion)
+	for _, tc := range []struct{ name, text, want string }{
+		{"no secret", strings.SplitAfterN(good, "\n", 4)[0] + strings.SplitAfterN(good, "\n", 4)[1] + strings.SplitAfterN(good, "\n", 4)[2], notASeal},
+		{"no final newline", strings.TrimSuffix(good, "\n"), notASeal},
+		{"another version", strings.Replace(good, store.SealVersion, store.SealVersion+"x", 1), notASeal},
+		{"a body not a hash", strings.Replace(good, "body "+h, "body "+h[1:], 1), `line 2: want "body <sha256>"`},
+		{"a body misnamed", strings.Replace(good, "body "+h, "bodies "+h, 1), `line 2: want "body <sha256>"`},
+		{"a copy misnamed", strings.Replace(good, "copy "+h, "copies "+h, 1), `line 3: want "copy <sha256> <size> <form>"`},
+		{"a copy not a hash", strings.Replace(good, "copy "+h, "copy "+h[1:], 1), `line 3: want "copy <sha256> <size> <form>"`},
+		{"a copy of another form", strings.Replace(good, " 12 "+store.CopyBody+"\n", " 12 json\n", 1), `line 3: want "copy <sha256> <size> <form>"`},
+		{"a copy line of five fields", strings.Replace(good, " 12 "+store.CopyBody+"\n", " 12 "+store.CopyBody+" x\n", 1), `line 3: want "copy <sha256> <size> <form>"`},
+		{"a size not a number", strings.Replace(good, " 12 ", " twelve ", 1), `line 3: size: strconv.ParseInt: parsing "twelve": invalid syntax`},
+		{"a secret misnamed", strings.Replace(good, "secret "+h+" \"$.b\"", "secrets "+h+" \"$.b\"", 1), `line 5: want "secret <sha256> <JSON string>"`},
+		{"a secret not a hash", strings.Replace(good, "secret "+h+" \"$.a\"", "secret "+h[1:]+" \"$.a\"", 1), `line 4: want "secret <sha256> <JSON string>"`},
+		{"a secret path not JSON", strings.Replace(good, "\"$.b\"", "$.b", 1), `line 5: want "secret <sha256> <JSON string>"`},
+		{"a secret without a path", strings.Replace(good, " \"$.b\"", "", 1), `line 5: want "secret <sha256> <JSON string>"`},
+	} {
+		if s, err := parseSeal(tc.text); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %+v, %v; want %q", tc.name, s, err, tc.want)
+		}
+	}
+}
