@@ -25,6 +25,7 @@ func TestServe_FullDisk(t *testing.T) {
 	v := newVendor(t)
 	hook := newWebhook(t)
 	cfg, data := writeConfigIn(t, v, filepath.Join(mnt, "data"), "alerts:\n  webhook: "+hook.URL+"\n  min_free_bytes: 1\n")
+	allowLocal(t, cfg, hook.URL) // the webhook listens on loopback
 	addr, stop := startServeStop(t, "-c", cfg)
 	t.Cleanup(stop) // before the unmount
 	c := proxyClient(t, addr, data)

@@ -74,13 +74,13 @@ func TestServe_AdminListener_HeadAndIdleTimeouts(t *testing.T) {
 	}
 
 	slow := dial() // slowloris: a head that never ends
-	io.WriteString(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+	io.WriteString(slow, "GET /healthz HTTP/1.1\r\nHost: "+admin+"\r\n")
 	if !closedWithin(slow, 5*time.Second) {
 		t.Error("an unfinished request head kept the admin connection open past limits.head_timeout")
 	}
 
 	idle := dial() // keep-alive with nothing after one request
-	io.WriteString(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.WriteString(idle, "GET /healthz HTTP/1.1\r\nHost: "+admin+"\r\n\r\n")
 	r, err := http.ReadResponse(bufio.NewReader(idle), nil)
 	if err != nil || r.StatusCode != 200 {
 		t.Fatalf("/healthz: got %v, %v", r, err)
@@ -90,7 +90,7 @@ func TestServe_AdminListener_HeadAndIdleTimeouts(t *testing.T) {
 	}
 
 	trickle := dial() // a body one byte at a time, for ever
-	io.WriteString(trickle, "POST /api/reviews HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+	io.WriteString(trickle, "POST /api/reviews HTTP/1.1\r\nHost: "+admin+"\r\nContent-Length: 1000\r\n\r\n")
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
