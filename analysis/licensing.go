@@ -18,8 +18,13 @@ type LicenseDiff struct {
 	Name string `json:"name,omitempty"`
 	// First: To is the first capture of its endpoint, so there is nothing
 	// to compare it with; Changes is empty and Summary says so.
-	First   bool          `json:"first,omitempty"`
-	Summary []SummaryLine `json:"summary"`
+	First bool `json:"first,omitempty"`
+	// Summary lists what matters first (licensing_rank.go): a license
+	// added or removed, in use or installed changed, a new field of
+	// personal data, then the rest. Position says in words whether the
+	// license position moved.
+	Summary  []SummaryLine `json:"summary"`
+	Position string        `json:"position,omitempty"`
 }
 
 // Summary line kinds.
@@ -44,9 +49,14 @@ type SummaryLine struct {
 	Figure  string `json:"figure,omitempty"`
 	From    any    `json:"from,omitempty"`
 	To      any    `json:"to,omitempty"`
-	// Delta is To minus From for numbers.
+	// Delta is To minus From for numbers: a direction, neither good nor
+	// bad (rising usage is not good news to a buyer).
 	Delta *float64 `json:"delta,omitempty"`
 	Text  string   `json:"text"`
+	// License: the line moves the license position. Personal names the
+	// category of personal data a new field carries.
+	License  bool   `json:"license,omitempty"`
+	Personal string `json:"personal,omitempty"`
 }
 
 // maxFieldLines bounds the summary's lines about other fields.
@@ -80,7 +90,8 @@ func (a *Analyzer) Licensing(from, to string, o CompareOptions) (*LicenseDiff, e
 	if err != nil {
 		return nil, err
 	}
-	d.Summary = summarise(cmp.Changes, pa, pb)
+	d.Summary = rankSummary(summarise(cmp.Changes, pa, pb))
+	d.Position = positionMoved(d.Summary, pb)
 	return d, nil
 }
 
@@ -340,11 +351,16 @@ func fieldChanges(changes []Change, sides [2]figureSet, covered [2]map[string]bo
 		if _, ok := setElement(c); ok && c.Side == SideRequest {
 			continue
 		}
-		if len(out) == maxFieldLines {
+		if len(out) >= maxFieldLines && (c.Op != inspect.OpAdded || c.Personal == "") { // a new personal field is always said
 			left++
 			continue
 		}
-		out = append(out, SummaryLine{Kind: SummaryField, Figure: c.Path, From: c.From, To: c.To, Text: fieldText(c)})
+		l := SummaryLine{Kind: SummaryField, Figure: c.Path, From: c.From, To: c.To, Text: fieldText(c)}
+		if c.Op == inspect.OpAdded && c.Personal != "" {
+			l.Personal = c.Personal
+			l.Text += " (personal data: " + strings.ReplaceAll(c.Personal, "_", " ") + ")"
+		}
+		out = append(out, l)
 	}
 	if left > 0 {
 		out = append(out, SummaryLine{Kind: SummaryMore, Text: fmt.Sprintf("… and %d more %s, listed below", left, pluralS(left, "change"))})

@@ -30,6 +30,9 @@ func printLicenseDiff(w io.Writer, d *analysis.LicenseDiff, pal palette, volatil
 		name = d.Endpoint
 	}
 	fmt.Fprintln(w, pal.paint(ansiBold, fmt.Sprintf("%s: capture %s (%s) against capture %s (%s)", name, d.To, d.ToTime, d.From, d.FromTime)))
+	if d.Position != "" {
+		fmt.Fprintln(w, d.Position)
+	}
 	if len(d.Summary) == 0 {
 		fmt.Fprintln(w, "Summary: nothing that matters changed.")
 	} else {

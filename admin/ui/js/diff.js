@@ -53,8 +53,11 @@ function summary(ctx) {
     h('h2', `What changed in ${name}`),
     h('p.muted', `Capture ${n(rb) || ctx.to}`, rb && rb.item.reported_for ? [' (for ', time(rb.item.reported_for), ')'] : '',
       ` against capture ${n(ra) || ctx.from}`, ra && ra.item.reported_for ? [' (for ', time(ra.item.reported_for), ')'] : '', '.'),
-    lines.length ? h('ul.sumlines', lines.map(l => h('li', {class: 'k-' + l.kind, dataset: {kind: l.kind}},
-      l.delta !== undefined && l.delta !== null ? h('span.delta.' + (l.delta > 0 ? 'up' : 'down'), l.delta > 0 ? '▲' : '▼') : null, ' ', l.text)))
+    cmp.position ? h('p', {id: 'diff-position', class: 'position-' + (cmp.position.includes('did not move') ? 'same' : 'moved')}, h('strong', cmp.position)) : null,
+    // A rise is not good news to a buyer, nor a fall bad: the arrows
+    // say the direction only, in the text's colour.
+    lines.length ? h('ul.sumlines', lines.map(l => h('li', {class: 'k-' + l.kind + (l.license ? ' license' : ''), dataset: {kind: l.kind}},
+      l.delta !== undefined && l.delta !== null ? h('span.delta', {title: l.delta > 0 ? 'rose' : 'fell'}, l.delta > 0 ? '▲' : '▼') : null, ' ', l.text)))
       : h('p', 'Nothing that matters changed: only volatile fields (timestamps, hashes) differ.'),
     h('p.help', `${cmp.counted} counted changes by path below; ${cmp.volatile} volatile ones `, view.hideVolatile ? 'hidden.' : 'shown dimmed.'));
 }
