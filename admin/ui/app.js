@@ -10,9 +10,10 @@ import * as personal from './js/personal.js';
 import * as reconcile from './js/reconcile.js';
 import * as refusals from './js/refusals.js';
 import * as position from './js/position.js';
+import * as glossary from './js/glossary.js';
 
-const pages = {position, captures, capture: detail, diff, timeline, evidence, personal, reconcile};
-const nav = {position: 'position', captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile'};
+const pages = {position, captures, capture: detail, diff, timeline, evidence, personal, reconcile, glossary};
+const nav = {position: 'position', captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile', glossary: 'glossary'};
 const main = document.getElementById('main');
 let current = null;
 let events = null;
