@@ -51,6 +51,7 @@ func (h *Handler) position(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
+	o.Numbers = h.captureNumbers()
 	pos := analysis.ComputePosition(pts, o)
 	ans := positionAnswer{Position: pos, Headlines: map[string]string{}, Lines: map[string][]string{}}
 	for _, l := range pos.Licenses {
@@ -58,4 +59,15 @@ func (h *Handler) position(w http.ResponseWriter, r *http.Request) {
 		ans.Lines[l.Code] = analysis.PositionLines(l)
 	}
 	writeJSON(w, ans)
+}
+
+// captureNumbers are the captures' numbers as the list shows them; nil
+// when there is no catalog.
+func (h *Handler) captureNumbers() *analysis.Numbers {
+	if h.cat == nil || h.cat.refresh() != nil {
+		return nil
+	}
+	h.cat.mu.RLock()
+	defer h.cat.mu.RUnlock()
+	return analysis.NumbersOf(h.cat.numbers.IDs())
 }

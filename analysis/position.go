@@ -27,6 +27,10 @@ type PositionOptions struct {
 	Measured []Measurement
 	// Names name the endpoints a number comes from.
 	Names Names
+	// Numbers give the captures their numbers (1, 2, 3… as the review
+	// UI, list and report show them) in the position's words; nil words
+	// them by id.
+	Numbers *Numbers
 }
 
 // Position is the buyer's license position, license by license, from
@@ -49,6 +53,9 @@ type DayValue struct {
 	Day   string   `json:"day"`
 	Value float64  `json:"value"`
 	IDs   []string `json:"ids,omitempty"`
+	// Numbers are the captures' numbers, when PositionOptions.Numbers
+	// gives them.
+	Numbers []int `json:"numbers,omitempty"`
 }
 
 // LicensePosition is one license's position.
@@ -96,6 +103,7 @@ type Counted struct {
 	Users   float64  `json:"users"`
 	Devices float64  `json:"devices"`
 	IDs     []string `json:"ids,omitempty"`
+	Numbers []int    `json:"numbers,omitempty"`
 }
 
 // Overuse is how the reported peak went over installed in the period.
@@ -106,6 +114,7 @@ type Overuse struct {
 	First      string   `json:"first,omitempty"`
 	Last       string   `json:"last,omitempty"`
 	IDs        []string `json:"ids,omitempty"`
+	Numbers    []int    `json:"numbers,omitempty"`
 }
 
 // SeriesDay is one usage day of a license.
@@ -187,6 +196,7 @@ func ComputePosition(pts []Point, o PositionOptions) Position {
 		}
 		lp.measure(o.Measured, pos.From, pos.To)
 		lp.derive()
+		lp.number(o.Numbers)
 		pos.Licenses = append(pos.Licenses, lp)
 	}
 	rank := map[string]int{StatusOver: 0, StatusNear: 1, StatusDormant: 2, StatusOK: 3, StatusUnknown: 4}
@@ -459,4 +469,36 @@ func cmpNumeric(a, b string) int {
 		return len(a) - len(b)
 	}
 	return strings.Compare(a, b)
+}
+
+// number gives every capture the position names its number.
+func (lp *LicensePosition) number(n *Numbers) {
+	if n == nil {
+		return
+	}
+	of := func(ids []string) []int {
+		var out []int
+		for _, id := range ids {
+			k := n.Number(id)
+			if k == 0 {
+				return nil // not numbered (yet): worded by id
+			}
+			out = append(out, k)
+		}
+		return out
+	}
+	for _, v := range []*DayValue{lp.Installed, lp.ReportedInstalled, lp.Peak, lp.Today, lp.Measured} {
+		if v != nil {
+			v.Numbers = of(v.IDs)
+		}
+	}
+	for i := range lp.InstalledChanges {
+		lp.InstalledChanges[i].Numbers = of(lp.InstalledChanges[i].IDs)
+	}
+	lp.Overuse.Numbers = of(lp.Overuse.IDs)
+	if lp.Counted != nil {
+		c := *lp.Counted // shared between licenses' days: copy before numbering
+		c.Numbers = of(c.IDs)
+		lp.Counted = &c
+	}
 }

@@ -32,16 +32,16 @@ func (l LicensePosition) Headline() string {
 func PositionLines(l LicensePosition) []string {
 	var out []string
 	if l.Installed != nil {
-		s := fmt.Sprintf("installed %s, from %s%s", num(l.Installed.Value), l.InstalledFrom, captures(l.Installed.IDs))
+		s := fmt.Sprintf("installed %s, from %s%s", num(l.Installed.Value), l.InstalledFrom, captures(l.Installed.IDs, l.Installed.Numbers))
 		if l.ReportedInstalled != nil {
-			s += fmt.Sprintf("; the License Server reports %s%s", num(l.ReportedInstalled.Value), captures(l.ReportedInstalled.IDs))
+			s += fmt.Sprintf("; the License Server reports %s%s", num(l.ReportedInstalled.Value), captures(l.ReportedInstalled.IDs, l.ReportedInstalled.Numbers))
 		}
 		out = append(out, s)
 	}
 	if len(l.InstalledChanges) > 1 {
 		var ch []string
 		for _, c := range l.InstalledChanges[1:] {
-			ch = append(ch, fmt.Sprintf("%s on %s%s", num(c.Value), c.Day, captures(c.IDs)))
+			ch = append(ch, fmt.Sprintf("%s on %s%s", num(c.Value), c.Day, captures(c.IDs, c.Numbers)))
 		}
 		out = append(out, "installed count changed: "+strings.Join(ch, ", "))
 	}
@@ -52,7 +52,7 @@ func PositionLines(l LicensePosition) []string {
 	}
 	if l.Peak != nil {
 		out = append(out, fmt.Sprintf("reported peak %s on %s%s; latest day %s: %s in use%s",
-			num(l.Peak.Value), l.Peak.Day, captures(l.Peak.IDs), l.Today.Day, num(l.Today.Value), captures(l.Today.IDs)))
+			num(l.Peak.Value), l.Peak.Day, captures(l.Peak.IDs, l.Peak.Numbers), l.Today.Day, num(l.Today.Value), captures(l.Today.IDs, l.Today.Numbers)))
 	}
 	if c := l.Counted; c != nil {
 		what := "the usage upload lists"
@@ -60,14 +60,14 @@ func PositionLines(l LicensePosition) []string {
 			what = "user/device licenses counted from the usage upload:"
 		}
 		out = append(out, fmt.Sprintf("%s at most %s distinct users and %s distinct devices, on %s%s",
-			what, num(c.Users), num(c.Devices), c.Day, captures(c.IDs)))
+			what, num(c.Users), num(c.Devices), c.Day, captures(c.IDs, c.Numbers)))
 	}
 	if l.Measured != nil {
 		out = append(out, fmt.Sprintf("your measured peak %s on %s", num(l.Measured.Value), l.Measured.Day))
 	}
 	if o := l.Overuse; o.Days > 0 {
 		out = append(out, fmt.Sprintf("over installed on %d %s, first %s, last %s, highest excess %s on %s%s",
-			o.Days, pluralS(o.Days, "day"), o.First, o.Last, num(o.Highest), o.HighestDay, captures(o.IDs)))
+			o.Days, pluralS(o.Days, "day"), o.First, o.Last, num(o.Highest), o.HighestDay, captures(o.IDs, o.Numbers)))
 	} else if l.Peak != nil && l.Installed != nil {
 		out = append(out, "never over installed in the period")
 	}
@@ -83,14 +83,23 @@ func PositionLines(l LicensePosition) []string {
 
 func num(v float64) string { return valueText(v) }
 
-func captures(ids []string) string {
-	switch len(ids) {
+// captures names the captures a number comes from: by their numbers
+// ("no. 12") when the position has them, else by id.
+func captures(ids []string, nums []int) string {
+	names := ids
+	if len(nums) == len(ids) && len(nums) > 0 {
+		names = make([]string, len(nums))
+		for i, n := range nums {
+			names[i] = fmt.Sprintf("no. %d", n)
+		}
+	}
+	switch len(names) {
 	case 0:
 		return ""
 	case 1:
-		return " (capture " + ids[0] + ")"
+		return " (capture " + names[0] + ")"
 	case 2, 3, 4, 5:
-		return " (captures " + strings.Join(ids, ", ") + ")"
+		return " (captures " + strings.Join(names, ", ") + ")"
 	}
-	return fmt.Sprintf(" (captures %s … %s, %d in all)", ids[0], ids[len(ids)-1], len(ids))
+	return fmt.Sprintf(" (captures %s … %s, %d in all)", names[0], names[len(names)-1], len(names))
 }

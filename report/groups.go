@@ -2,7 +2,10 @@ package report
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/telltale/telltale/analysis"
 )
 
 // Group is the figures of one feature or source (the name before the
@@ -77,4 +80,29 @@ func rows(series []Series) []Row {
 		out[i].IDs = strings.Join(ids[d], " ")
 	}
 	return out
+}
+
+// numberRows shows the captures of each row by their numbers, when
+// known.
+func numberRows(gs []Group, n *analysis.Numbers) {
+	if n == nil {
+		return
+	}
+	for _, g := range gs {
+		for i := range g.Rows {
+			ids := strings.Fields(g.Rows[i].IDs)
+			nums := make([]string, 0, len(ids))
+			for _, id := range ids {
+				k := n.Number(id)
+				if k == 0 {
+					nums = nil
+					break
+				}
+				nums = append(nums, strconv.Itoa(k))
+			}
+			if nums != nil {
+				g.Rows[i].IDs = strings.Join(nums, " ")
+			}
+		}
+	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// are the contract's, for the position.
 	Catalog      *analysis.Catalog
 	Entitlements []analysis.Entitlement
+	// Numbers give the captures the numbers the review UI and `telltale
+	// list` show; nil shows their ids.
+	Numbers *analysis.Numbers
 
 	// Checkpoint is the signed checkpoint the captures are proven
 	// against; nil when the log has none yet.
@@ -94,6 +97,21 @@ type Report struct {
 	Personal   Personal
 	Checkpoint *Checkpoint
 	Verify     []string
+
+	// Numbered: captures are shown by their numbers (Options.Numbers).
+	Numbered bool
+	numbers  *analysis.Numbers
+}
+
+// No is how the page names capture id: its number when the report has
+// them, else the id.
+func (r *Report) No(id string) string {
+	if r.numbers != nil {
+		if n := r.numbers.Number(id); n > 0 {
+			return strconv.Itoa(n)
+		}
+	}
+	return id
 }
 
 // Endpoint is one row of "what was sent": one endpoint's captures.
@@ -124,6 +142,8 @@ func Build(src Source, caps []store.Capture, o Options) (*Report, error) {
 	r.Points = pts
 	r.Figures = series(pts)
 	r.Groups = groups(r.Figures)
+	numberRows(r.Groups, o.Numbers)
+	r.numbers, r.Numbered = o.Numbers, o.Numbers != nil
 	r.position(pts, o)
 	if o.Measured != nil {
 		rec := analysis.Reconcile(analysis.WithOverdraft(pts), o.Measured, o.Tolerance)
@@ -268,7 +288,7 @@ func (r *Report) position(pts []analysis.Point, o Options) {
 		}
 	}
 	r.Position = analysis.ComputePosition(pts, analysis.PositionOptions{Since: since, Catalog: o.Catalog,
-		Entitlements: o.Entitlements, Measured: o.Measured})
+		Entitlements: o.Entitlements, Measured: o.Measured, Numbers: o.Numbers})
 	for _, l := range r.Position.Licenses {
 		r.PositionRows = append(r.PositionRows, PositionRow{l, l.Headline(), analysis.PositionLines(l)})
 	}

@@ -11,6 +11,7 @@ import * as reconcile from './js/reconcile.js';
 import * as refusals from './js/refusals.js';
 import * as position from './js/position.js';
 import * as glossary from './js/glossary.js';
+import {loadNumbers, noteCapture} from './js/numbers.js';
 
 const pages = {position, captures, capture: detail, diff, timeline, evidence, personal, reconcile, glossary};
 const nav = {position: 'position', captures: 'captures', capture: 'captures', diff: 'captures', timeline: 'timeline', evidence: 'evidence', personal: 'personal', reconcile: 'reconcile', glossary: 'glossary'};
@@ -66,6 +67,7 @@ function startEvents() {
   });
   events.addEventListener('capture', ev => {
     const item = JSON.parse(ev.data);
+    noteCapture(item);
     if (current && current.onCapture) current.onCapture(item);
   });
 }
@@ -92,6 +94,7 @@ async function boot() {
   });
   startEvents();
   refusals.start();
+  await loadNumbers(); // links name captures by number
   window.addEventListener('hashchange', route);
   route();
 }

@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
@@ -207,12 +209,13 @@ func demoSettle(ctx context.Context, s *server.Server, cfg *configs.Config) erro
 func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	caps, _ := s.Store.List(store.Query{})
 	compliance := ""
+	nums, _ := analysis.CaptureNumbers(s.Store)
 	n := 0
 	for _, c := range caps {
 		if strings.Contains(c.URL, "LicenseServerCompliance") {
 			n++
-			if n == testbed.NewFeatureDay {
-				compliance = c.ID
+			if k := nums.Number(c.ID); n == testbed.NewFeatureDay && k > 0 {
+				compliance = strconv.Itoa(k) // its number, as list and the review UI show it
 			}
 		}
 	}
@@ -224,11 +227,12 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 		fmt.Fprintf(w, "  %s reconcile --measured %s --data %s   # the site's Historical Use export against what was sent\n",
 			bin, filepath.Join(dir, demoHistoricalFile), dir)
 	}
-	fmt.Fprintf(w, "  %s list --data %s\n", bin, dir)
+	fmt.Fprintf(w, "  %s list --data %s                       # every capture, by number (NO)\n", bin, dir)
+	fmt.Fprintf(w, "  %s personal --data %s                   # the personal data sent: people, devices, names in clear\n", bin, dir)
 	if compliance != "" {
-		fmt.Fprintf(w, "  %s show %s --data %s                 # day %d's compliance upload\n", bin, compliance, dir, testbed.NewFeatureDay)
-		fmt.Fprintf(w, "  %s show %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
-		fmt.Fprintf(w, "  %s diff %s --data %s                 # what changed since the day before: a new feature\n", bin, compliance, dir)
+		fmt.Fprintf(w, "  %s show -n %s --data %s              # day %d's compliance upload, capture no. %s\n", bin, compliance, dir, testbed.NewFeatureDay, compliance)
+		fmt.Fprintf(w, "  %s show -n %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
+		fmt.Fprintf(w, "  %s diff -n %s --data %s              # what changed since the day before: a new feature\n", bin, compliance, dir)
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)

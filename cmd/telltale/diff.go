@@ -18,6 +18,7 @@ type diffFlags struct {
 	asJSON                    bool
 	side, color               string
 	headers, volatile         bool
+	byNumber                  bool
 	host, path, method, since string
 }
 
@@ -52,6 +53,7 @@ comparisons.`,
 	f.add(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fl.BoolVarP(&f.byNumber, "number", "n", false, "the arguments are capture numbers (list's NO, the review UI's), not ids")
 	fl.StringVar(&f.side, "side", analysis.SideRequest, "request, response or both")
 	fl.BoolVar(&f.headers, "headers", false, "compare header fields too")
 	fl.BoolVar(&f.volatile, "volatile", false, "list the volatile changes too (timestamps, hashes, device lists)")
@@ -92,6 +94,11 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 	out := cmd.OutOrStdout()
 	if series {
 		return diffSeries(cmd, a, f, since, o, pal)
+	}
+	if f.byNumber {
+		if args, err = numbersToIDs(a, args); err != nil {
+			return err
+		}
 	}
 	from, to := "", args[0]
 	if len(args) == 2 {
@@ -182,4 +189,19 @@ type comparisonJSON struct {
 	From json.Number `json:"from"`
 	To   json.Number `json:"to"`
 	*analysis.Comparison
+}
+
+// numbersToIDs reads capture numbers as ids (diff -n).
+func numbersToIDs(a analyst, args []string) ([]string, error) {
+	nums, err := numbersOf(a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(args))
+	for i, s := range args {
+		if out[i] = numberToID(nums, s); out[i] == "" {
+			return nil, fmt.Errorf("no capture number %q: `telltale list` shows them (there are %d)", s, nums.Len())
+		}
+	}
+	return out, nil
 }

@@ -60,6 +60,9 @@ comes from. What is not known is said, with why.`,
 			if err != nil {
 				return analysisErr(err)
 			}
+			if o.Numbers, err = numbersOf(a); err != nil {
+				return err
+			}
 			if measured != "" {
 				if o.Measured, _, err = readMeasurements(measured, maps, o.Catalog, analysis.KnownLicenses(pts)); err != nil {
 					return err

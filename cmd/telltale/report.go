@@ -108,6 +108,9 @@ func (fl reportFlags) build(opts report.Options, since, until time.Time) (*repor
 	if opts.Catalog, opts.Entitlements, err = licensesOf(cfg, fl.data); err != nil {
 		return nil, err
 	}
+	if opts.Numbers, err = analysis.CaptureNumbers(st); err != nil {
+		return nil, err
+	}
 	if fl.measured != "" {
 		// Read once the reported licenses are known: the Historical Use
 		// export names them in words.

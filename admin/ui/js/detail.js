@@ -2,6 +2,7 @@
 // data, the parts of the payload), then the payload, the response, the
 // heads, TLS and timings, and the evidence, in tabs.
 import {api} from './api.js';
+import {resolve} from './numbers.js';
 import {renderBody} from './body.js';
 import {reportedCard} from './reported.js';
 import {headerValue, loadSecrets, revealed, setReveal} from './secrets.js';
@@ -11,10 +12,10 @@ let tab = 'payload';
 let shown = ''; // the capture the tab belongs to: another opens on its payload
 
 export async function mount(main, route) {
-  const id = route.args[0];
+  const id = await resolve(route.args[0]);
   if (id !== shown) tab = 'payload';
   shown = id;
-  main.replaceChildren(h('p.muted', `Loading capture ${id}…`));
+  main.replaceChildren(h('p.muted', `Loading capture ${route.args[0]}…`));
   const [c, rel, inc, dec] = await Promise.all([
     api(`/api/captures/${encodeURIComponent(id)}`),
     api(`/api/captures/${encodeURIComponent(id)}/related`).catch(() => null),

@@ -1,11 +1,12 @@
 // Diff: what changed from one capture to another, by path.
 import {api} from './api.js';
+import {resolve} from './numbers.js';
 import {h, put, hashFor, time} from './util.js';
 
 const view = {hideVolatile: true, side: 'request', tab: 'changes'};
 
 export async function mount(main, route) {
-  let [from, to] = route.args;
+  let [from, to] = await Promise.all(route.args.map(resolve));
   if (route.args.length === 1) {
     to = from;
     const rel = await api(`/api/captures/${encodeURIComponent(to)}/related`);

@@ -19,7 +19,9 @@ export async function mount(main, r) {
   const q = new URLSearchParams();
   if (st.since) q.set('since', st.since); else q.set('days', String(st.days));
   if (st.until) q.set('until', st.until);
-  const pos = await api('/api/position?' + q.toString());
+  const at = location.hash;
+  const [pos, ents] = await Promise.all([api('/api/position?' + q.toString()), api('/api/entitlements')]);
+  if (location.hash !== at) return; // the reader went to another page meanwhile
   put(main,
     h('div.page-head', h('h1', 'License position'),
       h('span.sub', `Usage days ${pos.from} to ${pos.to}: what you own against what the License Server reported using — before the vendor computes it.`)),
@@ -27,15 +29,17 @@ export async function mount(main, r) {
     table(pos),
     period(main),
     h('div.charts', pos.licenses.filter(l => l.series.length).map(chart)),
-    await entitlements(main, pos),
+    entitlements(main, pos, ents),
     h('div.card', h('p', 'Does your own count agree with what was sent? ',
       h('a', {href: hashFor('reconcile')}, 'Reconcile with the Licensing Manager\'s Historical Use export'), '.')));
 }
 
-// capLink links a number to the captures it comes from.
-function capLink(text, ids) {
+// capLink links a number to the captures it comes from, named by their
+// numbers (as the list shows them).
+function capLink(text, ids, nums) {
   if (!ids || !ids.length) return text;
-  return h('a', {href: hashFor('capture', [ids[0]]), title: `from capture${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`}, text);
+  const names = nums && nums.length === ids.length ? nums.map(n => 'no. ' + n) : ids;
+  return h('a', {href: hashFor('capture', [ids[0]]), title: `from capture${ids.length > 1 ? 's' : ''} ${names.join(', ')}`}, text);
 }
 
 // answers is the first screen: which license is over, since when, by how
@@ -47,27 +51,27 @@ function answers(pos) {
     h('h2', over.length ? h('span.err-text', `${over.length} license${over.length > 1 ? 's' : ''} over installed`) :
       pos.licenses.length ? h('span.ok-text', 'No license over installed') : 'No position yet'),
     h('ul', {id: 'position-headlines'},
-      over.map(l => h('li', {dataset: {code: l.code}}, capLink(pos.headlines[l.code], l.overuse.ids))),
-      dormant.map(l => h('li', {dataset: {code: l.code}}, capLink(pos.headlines[l.code], l.peak && l.peak.ids)))),
+      over.map(l => h('li', {dataset: {code: l.code}}, capLink(pos.headlines[l.code], l.overuse.ids, l.overuse.numbers))),
+      dormant.map(l => h('li', {dataset: {code: l.code}}, capLink(pos.headlines[l.code], l.peak && l.peak.ids, l.peak && l.peak.numbers)))),
     pos.missing.length ? h('div', {id: 'position-missing'}, h('strong', 'Not known: '), pos.missing.join('; ') + '.') : null);
 }
 
 function table(pos) {
   if (!pos.licenses.length) return null;
-  const cell = (v, ids, sub) => h('td.num', v === undefined || v === null ? h('span.muted', 'unknown') : capLink(num(v), ids), sub ? h('div.muted.small', sub) : null);
+  const cell = (v, dv, sub) => h('td.num', v === undefined || v === null ? h('span.muted', 'unknown') : capLink(num(v), dv && dv.ids, dv && dv.numbers), sub ? h('div.muted.small', sub) : null);
   return h('div.card', h('div.scrollx', h('table.ids', {id: 'position-table'},
     h('thead', h('tr', h('th', 'License'), h('th.num', 'Installed'), h('th.num', 'Overdraft allowance'), h('th.num', 'Reported peak'),
       h('th.num', 'Latest day'), h('th.num', {title: 'Distinct users and devices the usage upload\'s files list, on the day of most users'}, 'Users / devices counted'), h('th.num', 'Measured peak'), h('th.num', 'Days over'), h('th.num', 'Dormant'), h('th', 'Status'))),
     h('tbody', pos.licenses.map(l => h('tr', {dataset: {code: l.code}, class: 'pos-' + l.status},
       h('td', h('div.mono', l.code), h('div.small', `${l.product_name} ${l.edition_name || ''}, ${l.model_name || ''}`)),
-      cell(l.installed && l.installed.value, l.installed && l.installed.ids, l.installed_from + ((l.installed_changes || []).length > 1 ? ` · changed ${l.installed_changes.slice(1).map(c => c.day).join(', ')}` : '')),
+      cell(l.installed && l.installed.value, l.installed, l.installed_from + ((l.installed_changes || []).length > 1 ? ` · changed ${l.installed_changes.slice(1).map(c => c.day).join(', ')}` : '')),
       cell(l.overdraft, null),
-      cell(l.peak && l.peak.value, l.peak && l.peak.ids, l.peak && 'on ' + l.peak.day),
-      cell(l.today && l.today.value, l.today && l.today.ids, l.today && l.today.day),
-      l.counted ? h('td.num', capLink(`${num(l.counted.users)} / ${num(l.counted.devices)}`, l.counted.ids), h('div.muted.small', 'on ' + l.counted.day)) :
+      cell(l.peak && l.peak.value, l.peak, l.peak && 'on ' + l.peak.day),
+      cell(l.today && l.today.value, l.today, l.today && l.today.day),
+      l.counted ? h('td.num', capLink(`${num(l.counted.users)} / ${num(l.counted.devices)}`, l.counted.ids, l.counted.numbers), h('div.muted.small', 'on ' + l.counted.day)) :
         h('td.num', h('span.muted', 'not in a usage upload')),
       cell(l.measured && l.measured.value, null, l.measured ? 'on ' + l.measured.day : 'no measurement'),
-      h('td.num', l.overuse.days ? [capLink(String(l.overuse.days), l.overuse.ids),
+      h('td.num', l.overuse.days ? [capLink(String(l.overuse.days), l.overuse.ids, l.overuse.numbers),
         h('div.small', `${l.overuse.first} → ${l.overuse.last}, up to +${num(l.overuse.highest)} (${l.overuse.highest_day})`)] : (l.peak && l.installed ? '0' : h('span.muted', 'unknown'))),
       h('td.num', l.dormant !== undefined ? `${num(l.dormant)} (${l.dormant_percent}%)` : h('span.muted', 'unknown')),
       h('td', h('span.tag.' + (STATUS[l.status][0] || 'x'), STATUS[l.status][1]))))))));
@@ -99,8 +103,7 @@ function chart(l) {
 // entered here) and enters one: it overrides the installed count the
 // License Server reports, or adds a license it does not report. Entered
 // ones are kept in the data directory (DATA/entitlements.json).
-async function entitlements(main, pos) {
-  const e = await api('/api/entitlements');
+function entitlements(main, pos, e) {
   const save = async list => {
     try {
       await api('/api/entitlements', {method: 'PUT', json: {entitlements: list}});

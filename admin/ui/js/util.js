@@ -123,7 +123,15 @@ export function parseHash() {
   return {page: parts[0] || 'position', args: parts.slice(1), query: new URLSearchParams(qs || '')};
 }
 
+// numbering names a capture in an address by its number (numbers.js
+// sets it); until then, by its id.
+let numbering = id => String(id);
+export function setNumbering(fn) {
+  numbering = fn;
+}
+
 export function hashFor(page, args = [], query) {
+  if (page === 'capture' || page === 'diff') args = args.map(a => numbering(a));
   let out = '#/' + [page, ...args.map(encodeURIComponent)].join('/');
   const qs = query && query.toString();
   if (qs) out += '?' + qs;
