@@ -189,10 +189,12 @@ func (s *Server) listen() error {
 	if err != nil {
 		return err
 	}
+	cat, ents := Licenses(s.cfg.LicenseSection()) // the position's license names and entitlements
 	h := admin.NewHandler(admin.Options{Store: s.Store, Token: token, Logger: s.log,
 		Snapshot: s.Store, Checkpoint: s.ckpt.Sign, Evidence: reviewEvidence{s}, Analysis: s.analyzer,
 		Templates: analysis.Templates(s.cfg.Inspect.Templates), Names: analysis.NewNames(AnalysisOptions(s.cfg.Inspect, s.log).Rules),
 		SecretHeaders: s.cfg.Evidence.RedactHeaders, SecretFields: s.cfg.Evidence.RedactFields,
+		Catalog: cat, Entitlements: ents, EntitlementsPath: filepath.Join(s.cfg.DataDir, admin.EntitlementsFile),
 		// Bundles wait under the data dir, which the service locks down
 		// (not in C:\Windows\Temp), and the store empties it when it opens.
 		TempDir: filepath.Join(s.cfg.DataDir, store.TmpDir)})
