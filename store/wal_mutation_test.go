@@ -390,3 +390,47 @@ func TestStore_WAL_DamageAndErrorText(t *testing.T) {
 		t.Error("WALError is not ErrCorrupt")
 	}
 }
+
+// TestStore_WAL_RotatesAtSegmentSize: a group that does not fit the
+// current segment starts the next one, so that segments stay near
+// SegmentSize and can be released as the indexer finishes them.
+func TestStore_WAL_RotatesAtSegmentSize(t *testing.T) {
+	dir := newTestDir(t)
+	s := mustOpen(t, dir, Options{Now: testClock(), SegmentSize: 4 << 10})
+	for i := 1; i <= 100; i++ {
+		mustAppend(t, s, request("example.com", fmt.Sprint("/", i)), pattern(100, byte(i)))
+	}
+	nums, err := segmentFiles(filepath.Join(dir, WALDir))
+	if err != nil || len(nums) == 0 {
+		t.Fatalf("segments: %v, %v", nums, err)
+	}
+	// Each segment holds no more than SegmentSize bytes of frames, but for
+	// a group larger than a segment, alone in its own.
+	for _, n := range nums {
+		data := mustReadFile(t, filepath.Join(dir, WALDir, segmentName(n)))
+		offs := frameOffsets(t, data)
+		if len(offs) == 0 {
+			continue
+		}
+		_, last, _ := readFrame(data[offs[len(offs)-1]:])
+		if end := offs[len(offs)-1] + last; end > 4<<10 && len(offs) > 1 {
+			t.Errorf("segment %d: %d frames, %d bytes of them; want at most 4 KiB", n, len(offs), end)
+		}
+	}
+}
+
+// TestStore_WAL_FrameOfMaxSize: the largest frame the reader takes is
+// maxFrame bytes of payload, exactly.
+func TestStore_WAL_FrameOfMaxSize(t *testing.T) {
+	e := &walEntry{seq: 1, value: make([]byte, maxFrame-8-4-4-1), leaf: []byte("l")}
+	f := appendFrame(nil, e)
+	if len(f) != frameHeader+maxFrame {
+		t.Fatalf("frame of %d bytes, want %d", len(f), frameHeader+maxFrame)
+	}
+	if got, n, err := readFrame(f); err != nil || n != len(f) || got.seq != 1 || len(got.value) != len(e.value) {
+		t.Errorf("a frame of maxFrame bytes: got seq %d, %d bytes, %v; want it read", got.seq, n, err)
+	}
+	if next, ok := resync(cat([]byte{7}, f), 1, 0); !ok || next != 1 {
+		t.Errorf("resync to a frame of maxFrame bytes: got %d, %v", next, ok)
+	}
+}
