@@ -434,3 +434,49 @@ func TestStore_WAL_FrameOfMaxSize(t *testing.T) {
 		t.Errorf("resync to a frame of maxFrame bytes: got %d, %v", next, ok)
 	}
 }
+
+// TestStore_WAL_ReleaseAndClose: release removes the closed segments the
+// indexer finished, keeps the others and any it could not remove, and
+// takes a segment already gone as removed; close removes the head only
+// when every record is indexed.
+func TestStore_WAL_ReleaseAndClose(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []uint64{1, 2, 4} {
+		os.WriteFile(filepath.Join(dir, segmentName(n)), frames(n), 0o600)
+	}
+	// Segment 5 cannot be removed: a directory with a file in it.
+	os.MkdirAll(filepath.Join(dir, segmentName(5), "x"), 0o700)
+	w := &wal{dir: dir, full: []*segment{{num: 1, last: 3}, {num: 2, last: 6}, {num: 3, last: 8}, {num: 4, last: 12}, {num: 5, last: 9}}}
+	err := w.release(9)
+	var kept []uint64
+	for _, s := range w.full {
+		kept = append(kept, s.num)
+	}
+	if err == nil || !slices.Equal(kept, []uint64{4, 5}) {
+		t.Errorf("release(9): got %v, segments %v kept; want the error of segment 5, and 4 and 5 kept", err, kept)
+	}
+	if nums, _ := segmentFiles(dir); !slices.Equal(nums, []uint64{4, 5}) {
+		t.Errorf("segment files after release(9): %v, want 4 and 5", nums)
+	}
+	os.RemoveAll(filepath.Join(dir, segmentName(5)))
+	if err := w.release(9); err != nil || len(w.full) != 1 || w.full[0].num != 4 {
+		t.Errorf("release(9) with segment 5 gone: got %v, %d kept; want segment 4 alone", err, len(w.full))
+	}
+
+	// close: the head stays while a record is not indexed.
+	if err := writeHead(dir, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.close(11); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := readHead(dir); !ok || len(w.full) != 1 {
+		t.Errorf("close(11) with record 12 not indexed: head %v, %d segments kept; want both kept", ok, len(w.full))
+	}
+	if err := w.close(12); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := readHead(dir); ok || len(w.full) != 0 || hasSegments(dir) {
+		t.Errorf("close(12): head %v, %d segments kept; want nothing left", ok, len(w.full))
+	}
+}
