@@ -194,6 +194,10 @@ func TestStore_WAL_Scan(t *testing.T) {
 			want: []uint64{1, 2, 3, 4}},
 		{name: "a failed write after its group was written", segs: map[uint64][]byte{1: frames(1, 2, 3), 2: frames(2, 3, 4)}, head: 2, mark: 4,
 			want: []uint64{1, 2, 3, 4}},
+		{name: "a failed write, again in the next segment, above the database", segs: map[uint64][]byte{1: frames(1, 2, 3), 2: frames(2, 3, 4)},
+			head: 2, after: 1, mark: 4, want: []uint64{2, 3, 4}},
+		{name: "a damaged first frame", segs: map[uint64][]byte{1: cat(flipped(f1), f2, f3)}, mark: 3, want: []uint64{2, 3},
+			damage: []string{seg(1) + " at byte 0: a frame is torn or fails its checksum, and intact frames follow it: record 1 lost"}},
 		{name: "a gap in a segment", segs: map[uint64][]byte{1: frames(1, 2, 4)}, mark: 4, want: []uint64{1, 2, 4},
 			damage: []string{fmt.Sprintf("%s at byte %d: record 4 follows record 2: record 3 lost", seg(1), len(frames(1, 2)))}},
 		{name: "a gap of two", segs: map[uint64][]byte{1: frames(1, 4)}, mark: 4, want: []uint64{1, 4},
@@ -478,5 +482,19 @@ func TestStore_WAL_ReleaseAndClose(t *testing.T) {
 	}
 	if _, ok, _ := readHead(dir); ok || len(w.full) != 0 || hasSegments(dir) {
 		t.Errorf("close(12): head %v, %d segments kept; want nothing left", ok, len(w.full))
+	}
+}
+
+// TestStore_WAL_RemoveHeadFails: a head that cannot be removed is an
+// error, for close to return; one already gone is not.
+func TestStore_WAL_RemoveHeadFails(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, headFile, "x"), 0o700)
+	if err := removeHead(dir); err == nil {
+		t.Error("removeHead of a head that cannot be removed: no error")
+	}
+	w := &wal{dir: dir}
+	if err := w.close(0); err == nil {
+		t.Error("close with a head that cannot be removed: no error")
 	}
 }
