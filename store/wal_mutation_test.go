@@ -210,6 +210,8 @@ func TestStore_WAL_Scan(t *testing.T) {
 			damage: []string{fmt.Sprintf("%s at byte %d: record 2 follows record 2", seg(1), len(frames(1, 2)))}},
 		{name: "out of order below the database", segs: map[uint64][]byte{1: frames(1, 3, 2, 4)}, after: 3, mark: 4, want: []uint64{4},
 			harmless: 1},
+		{name: "out of order, at the database's size", segs: map[uint64][]byte{1: frames(1, 2, 4, 3)}, after: 3, mark: 4, want: []uint64{4},
+			harmless: 1},
 		{name: "a damaged frame, intact ones after it", segs: map[uint64][]byte{1: cat(f1, f2, flipped(f3), f4)}, mark: 4,
 			want: []uint64{1, 2, 4},
 			damage: []string{fmt.Sprintf("%s at byte %d: a frame is torn or fails its checksum, and intact frames follow it: record 3 lost",
