@@ -49,12 +49,12 @@ threshold[ci]=90
 
 pkg[fields]=store
 files[fields]="fields.go leaf.go"
-tests[fields]='^(TestHeadFields_|TestLeaf|TestStore_Append_)'
+tests[fields]='^(TestHeadFields_|TestLeaf|TestParseLeaf_|TestStore_Append_(RoundTripEachKind|SaltsDiffer|SealsBodiesWithSecrets|BodyMismatch|RequestBodyPastLimit))'
 threshold[fields]=85
 
 pkg[wal]=store
 files[wal]="wal.go wal_scan.go"
-tests[wal]='^(TestStore_WAL_|TestStore_Append_)'
+tests[wal]='^(TestStore_WAL_|TestStore_Append_|TestStore_FullDisk_Told)'
 threshold[wal]=75
 
 pkg[proxy]=proxy
