@@ -899,3 +899,33 @@ func TestVerifyBundle_ParseSeal(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBundle_ManifestSigOfAnotherNote: manifest.sig must be the
+// log key's signature of this manifest's hash, not any note the key
+// signed (checkpoint.txt, or a manifest signature of another form).
+func TestVerifyBundle_ManifestSigOfAnotherNote(t *testing.T) {
+	st, k := newSecrets(t)
+	names, files := unzip(t, export(t, st, k, Selection{}))
+	sum := sumHex(files[FileManifest])
+	for name, text := range map[string]string{
+		"checkpoint.txt as manifest.sig": "",
+		"another title":                  "telltale bundle manifests\n" + sum + "  " + FileManifest + "\n",
+		"a second line":                  manifestNote(sum) + "and more\n",
+		"another file name":              manifestSigTitle + "\n" + sum + "  manifest.JSON\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			changed := maps.Clone(files)
+			if text == "" {
+				changed[FileManifestSig] = files[FileCheckpoint]
+			} else {
+				sig, err := note.Sign(&note.Note{Text: text}, k.signer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				changed[FileManifestSig] = sig
+			}
+			rep := verifyBundle(t, rezip(t, names, changed), k.vkey)
+			wantFindings(t, rep.Failures, "manifest.sig: is not the signature of a bundle manifest")
+		})
+	}
+}
