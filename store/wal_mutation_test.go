@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/telltale/telltale/internal/wine"
 )
 
 // The tests in this file take the write-ahead log's frame codec and its
@@ -47,7 +49,7 @@ func flipped(frame []byte) []byte {
 // a fresh WAL directory and scans it.
 func scanOf(t *testing.T, segs map[uint64][]byte, head uint64, after, mark uint64) *walScan {
 	t.Helper()
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	for num, data := range segs {
 		if err := os.WriteFile(filepath.Join(dir, segmentName(num)), data, 0o600); err != nil {
 			t.Fatal(err)
@@ -309,7 +311,7 @@ func TestStore_WAL_Resync(t *testing.T) {
 }
 
 func TestStore_WAL_SegmentFilesAndHead(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	if nums, err := segmentFiles(filepath.Join(dir, "none")); nums != nil || err != nil {
 		t.Errorf("no directory: got %v, %v; want nothing", nums, err)
 	}
@@ -330,7 +332,7 @@ func TestStore_WAL_SegmentFilesAndHead(t *testing.T) {
 		t.Error("hasSegments: false with segments")
 	}
 	// The head: written, read, refused when it names nothing, removed.
-	dir = t.TempDir()
+	dir = wine.TempDir(t)
 	if _, ok, err := readHead(dir); ok || err != nil {
 		t.Errorf("no head: got %v, %v", ok, err)
 	}
@@ -446,7 +448,7 @@ func TestStore_WAL_FrameOfMaxSize(t *testing.T) {
 // takes a segment already gone as removed; close removes the head only
 // when every record is indexed.
 func TestStore_WAL_ReleaseAndClose(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	for _, n := range []uint64{1, 2, 4} {
 		os.WriteFile(filepath.Join(dir, segmentName(n)), frames(n), 0o600)
 	}
@@ -490,7 +492,7 @@ func TestStore_WAL_ReleaseAndClose(t *testing.T) {
 // TestStore_WAL_RemoveHeadFails: a head that cannot be removed is an
 // error, for close to return; one already gone is not.
 func TestStore_WAL_RemoveHeadFails(t *testing.T) {
-	dir := t.TempDir()
+	dir := wine.TempDir(t)
 	os.MkdirAll(filepath.Join(dir, headFile, "x"), 0o700)
 	if err := removeHead(dir); err == nil {
 		t.Error("removeHead of a head that cannot be removed: no error")
