@@ -504,3 +504,31 @@ func TestStore_WAL_RemoveHeadFails(t *testing.T) {
 		t.Error("close with a head that cannot be removed: no error")
 	}
 }
+
+// TestStore_WAL_StartTakesTheReserveUpToItsSize: on a full disk, a group
+// of stand-ins goes into the reserve when it fits, to the byte; a larger
+// one, or one of records, fails ErrFull.
+func TestStore_WAL_StartTakesTheReserveUpToItsSize(t *testing.T) {
+	full := func(string) (uint64, error) { return 0, nil }
+	for _, tc := range []struct {
+		need    int64
+		reserve bool
+		ok      bool
+	}{{8 << 10, true, true}, {8<<10 + 1, true, false}, {4 << 10, false, false}} {
+		dir := t.TempDir()
+		w := &wal{dir: dir, segSize: 4 << 10, reserveSize: 8 << 10, freeSpace: full, nextNum: 1}
+		if err := w.makeReserve(); err != nil {
+			t.Fatal(err)
+		}
+		err := w.start(tc.need, tc.reserve)
+		if tc.ok != (err == nil) || !tc.ok && !errors.Is(err, ErrFull) || w.noRoom == nil {
+			t.Errorf("start(%d, stand-ins %v) on a full disk: got %v (full: %v); want ok %v, or ErrFull", tc.need, tc.reserve, err, w.noRoom, tc.ok)
+		}
+		if tc.ok {
+			if w.cur == nil || w.cur.num != 1 || w.reserved {
+				t.Errorf("start(%d): current segment %+v, reserve still there %v; want the reserve as segment 1", tc.need, w.cur, w.reserved)
+			}
+			w.cur.f.Close()
+		}
+	}
+}
