@@ -515,7 +515,7 @@ func TestStore_WAL_StartTakesTheReserveUpToItsSize(t *testing.T) {
 		reserve bool
 		ok      bool
 	}{{8 << 10, true, true}, {8<<10 + 1, true, false}, {4 << 10, false, false}} {
-		dir := t.TempDir()
+		dir := wine.TempDir(t)
 		w := &wal{dir: dir, segSize: 4 << 10, reserveSize: 8 << 10, freeSpace: full, nextNum: 1}
 		if err := w.makeReserve(); err != nil {
 			t.Fatal(err)
