@@ -21,6 +21,9 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	c := proxyClient(t, addr, data)
 	body := `{"ver":"1.0","platform":"x"}`
 	post(t, c, "https://las.cloud.com/ccid/netscalerfixedbw/customerentitlements", "a", body)
+	// The response record is appended after the client has its answer:
+	// wait for it, so that the ids skip it (checkNumbers).
+	waitComplete(t, 1, "--data", data)
 	post(t, c, "https://cis.citrix.com/upload", "b", `{"x":1}`)
 
 	// serve holds the store: list and show go through the admin API.
