@@ -42,7 +42,7 @@ func (b *Body) storeBlob(key string) error {
 // allows FILE_SHARE_DELETE, which os.OpenFile's handles do not ("The
 // process cannot access the file because it is being used by another
 // process"; https://github.com/golang/go/issues/32088), so f is closed
-// before the rename and reopened, read-only, wherever it then is.
+// before the rename; after a failed rename it is reopened where it is.
 // On an error the Body keeps f, closed or not, and its path tells Close
 // what to remove.
 func (s *Store) moveBlob(key string, f *os.File) (kept *os.File, moved bool, err error) {
@@ -68,10 +68,9 @@ func (s *Store) moveBlob(key string, f *os.File) (kept *os.File, moved bool, err
 	if err := os.Rename(from, path); err != nil {
 		return reopen(f, from, err)
 	}
-	if kept, err = os.Open(path); err != nil {
-		return f, true, err
-	}
-	return kept, true, syncDir(dir)
+	// The Body keeps f, closed: Stored opens the blob by its path, and no
+	// handle stays open on it (Windows could not delete it while one did).
+	return f, true, syncDir(dir)
 }
 
 // reopen opens the spooled file again after a failed move, so that the Body

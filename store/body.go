@@ -179,6 +179,9 @@ func (b *Body) Close() error {
 		return nil
 	}
 	err := b.file.Close()
+	if errors.Is(err, os.ErrClosed) {
+		err = nil // closed when Append moved it to its blob (moveBlob)
+	}
 	if b.temp {
 		err = errors.Join(err, os.Remove(b.path))
 	}
