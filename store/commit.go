@@ -147,7 +147,16 @@ func (s *Store) logGroup(batch []*pending) ([]walEntry, error) {
 			continue
 		}
 		n := len(frames)
-		if frames = appendFrame(frames, &e); refuse != nil && len(frames)-n > maxStandIn {
+		frames = appendFrame(frames, &e)
+		if size := len(frames) - n - frameHeader; size > maxFrame {
+			// Replay would read a frame this long as torn: refuse it now,
+			// before anyone is told it is durable.
+			frames = frames[:n]
+			p.err = fmt.Errorf("record of %d bytes exceeds the write-ahead log's frame limit of %d: %w", size, maxFrame, ErrInvalid)
+			links.drop(p.rec)
+			continue
+		}
+		if refuse != nil && len(frames)-n > maxStandIn {
 			frames, p.err = frames[:n], refuse
 			links.drop(p.rec)
 			continue

@@ -34,6 +34,11 @@ const (
 	DefaultIndexDelay = 10 * time.Millisecond
 )
 
+// MaxInlineMax is the largest InlineMax Open accepts: a record's frame
+// holds its inline body and, when sealed, the redacted copy, and must stay
+// under the write-ahead log's 64 MiB frame limit.
+const MaxInlineMax = 16 << 20
+
 // Options configure Open. The zero value is a writable store with the
 // defaults above, the wall clock and no logging.
 type Options struct {
@@ -235,6 +240,9 @@ type Store struct {
 // Open opens, or creates, the store in the data directory dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	if opts.InlineMax > MaxInlineMax {
+		return nil, fmt.Errorf("open store: InlineMax %d is above %d: an inline body and its sealed copy must fit one write-ahead frame", opts.InlineMax, MaxInlineMax)
+	}
 	if opts.WALDirect && !directSupported {
 		return nil, fmt.Errorf("open store: O_DIRECT write-ahead log: %w", errors.ErrUnsupported)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -244,4 +245,53 @@ func TestStore_WAL_ReadOfIndexedCaptureDoesNotWait(t *testing.T) {
 	if _, err := s.Capture("99"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Capture(99) = %v; want ErrNotFound at once", err)
 	}
+}
+
+// A record whose frame the log could not read back is refused when it is
+// appended, not acknowledged and then dropped as torn by the next replay;
+// the log goes on taking records, and a reopen finds exactly those.
+func TestStore_WAL_RefusesAFrameReplayCouldNotRead(t *testing.T) {
+	dir := wine.TempDir(t)
+	s, err := Open(dir, Options{Now: testClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, request("example.com", "/before"), nil)
+	huge := request("example.com", "/huge")
+	huge.Head.Headers = append(huge.Head.Headers, Header{Name: "X-Big", Value: strings.Repeat("a", maxFrame)})
+	if seq, err := s.Append(context.Background(), huge, nil); !errors.Is(err, ErrInvalid) || seq != 0 {
+		t.Fatalf("Append of a %d MiB record: got Seq %d, %v, want ErrInvalid", maxFrame>>20, seq, err)
+	}
+	mustAppend(t, s, request("example.com", "/after"), nil)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(dir, Options{Now: testClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if size, err := s.Size(); err != nil || size != 4 {
+		t.Fatalf("Size after reopen: got %d, %v, want the 2 acknowledged requests and their interrupted marks", size, err)
+	}
+	for seq, want := range map[uint64]string{1: "/before", 2: "/after"} {
+		if r, err := s.Record(seq); err != nil || filepath.Base(r.Head.URL) != want[1:] {
+			t.Errorf("record %d: got %+v, %v, want %s", seq, r, err, want)
+		}
+	}
+}
+
+// An InlineMax whose body and sealed copy could not share one frame is
+// refused at Open, naming the limit.
+func TestStore_Open_RefusesAnInlineMaxAboveTheFrameLimit(t *testing.T) {
+	_, err := Open(wine.TempDir(t), Options{InlineMax: MaxInlineMax + 1})
+	if err == nil || !strings.Contains(err.Error(), "InlineMax") {
+		t.Fatalf("Open with InlineMax %d: got %v, want an error naming InlineMax", MaxInlineMax+1, err)
+	}
+	s, err := Open(wine.TempDir(t), Options{InlineMax: MaxInlineMax})
+	if err != nil {
+		t.Fatalf("Open with InlineMax %d: %v", MaxInlineMax, err)
+	}
+	s.Close()
 }
