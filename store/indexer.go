@@ -331,7 +331,13 @@ func (s *Store) replay(dir string) error {
 	}
 	entries := sc.entries()
 	for chunk := range slices.Chunk(entries, maxIndexBatch) {
-		if err := s.db.Update(func(tx *bolt.Tx) error { return applyEntries(tx, chunk) }); err != nil {
+		err := s.db.Update(func(tx *bolt.Tx) error { return applyEntries(tx, chunk) })
+		if err != nil && isNoSpace(err) {
+			// Nothing is lost: the segments stay until a start applies them.
+			return fmt.Errorf("replay wal: %w: %d acknowledged records wait in %s for the database, which cannot grow; free space on that disk and start again: %w",
+				ErrFull, len(entries), dir, err)
+		}
+		if err != nil {
 			return fmt.Errorf("replay wal: %w", err)
 		}
 	}
