@@ -3,7 +3,6 @@ package analysis
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -88,41 +87,21 @@ func ParseHistoricalUse(r io.Reader, cat *Catalog, known []string) ([]Measuremen
 	if !ok {
 		return nil, &LineError{Line: 1, Msg: "not a Historical Use export: want Date, Product, Model and In Use columns"}
 	}
-	var out []Measurement
-	at := map[[2]string]int{}
-	add := func(m Measurement) {
-		k := [2]string{m.Date, m.Name}
-		if i, ok := at[k]; ok {
-			out[i].Value += m.Value
-			return
-		}
-		at[k] = len(out)
-		out = append(out, m)
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &LineError{Line: pe.Line, Msg: pe.Err.Error()}
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
+	var sums dailySums
+	err = eachRecord(cr, func(rec []string, line int) error {
 		if blank(rec) {
-			continue
+			return nil
 		}
 		ms, err := cols.row(rec, line, cat, known)
-		if err != nil {
-			return nil, err
-		}
 		for _, m := range ms {
-			add(m)
+			sums.add(m)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	out := sums.out
 	if len(out) == 0 {
 		return nil, errf("no measurements below the header")
 	}

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -84,49 +83,25 @@ func ParseMapped(r io.Reader, m Mapping) ([]Measurement, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Measurement
-	at := map[[2]string]int{}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &LineError{Line: pe.Line, Msg: pe.Err.Error()}
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
+	var sums dailySums
+	err = eachRecord(cr, func(rec []string, line int) error {
 		if blank(rec) {
-			continue
+			return nil
 		}
-		ms, err := rm.row(rec, cols, line)
-		if err != nil {
-			return nil, err
+		m, err := rm.row(rec, cols, line)
+		if err == nil {
+			sums.add(m)
 		}
-		k := [2]string{ms.Date, ms.Name}
-		if i, ok := at[k]; ok {
-			out[i].Value += ms.Value
-			continue
-		}
-		at[k] = len(out)
-		out = append(out, ms)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	out := sums.out
 	if len(out) == 0 {
 		return nil, errf("no measurements below the header")
 	}
 	return out, nil
-}
-
-func blank(rec []string) bool {
-	for _, f := range rec {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 func columnIndex(header []string) map[string]int {

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -35,35 +34,29 @@ func ParseMeasurements(r io.Reader) ([]Measurement, error) {
 	cr.TrimLeadingSpace = true
 	var out []Measurement
 	first := map[[2]string]int{}
-	for n := 0; ; n++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &LineError{Line: pe.Line, Msg: pe.Err.Error()}
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
+	n := 0
+	err := eachRecord(cr, func(rec []string, line int) error {
+		n++
 		if len(rec) != 3 {
-			return nil, &LineError{Line: line, Msg: fmt.Sprintf("%d columns, want 3: date, figure name, value", len(rec))}
+			return &LineError{Line: line, Msg: fmt.Sprintf("%d columns, want 3: date, figure name, value", len(rec))}
 		}
-		if n == 0 && isHeader(rec) {
-			continue
+		if n == 1 && isHeader(rec) {
+			return nil
 		}
 		m, err := parseMeasurement(rec, line)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		k := [2]string{m.Date, m.Name}
 		if l, dup := first[k]; dup {
-			return nil, &LineError{Line: line, Msg: fmt.Sprintf("a second value for %s on %s (the first is on line %d)", m.Name, m.Date, l)}
+			return &LineError{Line: line, Msg: fmt.Sprintf("a second value for %s on %s (the first is on line %d)", m.Name, m.Date, l)}
 		}
 		first[k] = line
 		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, errf("no measurements: want lines of date, figure name, value")
