@@ -304,16 +304,6 @@ func TestNotifier_NoWebhookLogsOnly(t *testing.T) {
 	}
 }
 
-func TestDiskFree_DataDir(t *testing.T) {
-	free, err := DiskFree(t.TempDir())
-	if err != nil || free == 0 {
-		t.Errorf("DiskFree: got %d, %v", free, err)
-	}
-	if _, err := DiskFree(filepath.Join(t.TempDir(), "missing")); err == nil {
-		t.Errorf("DiskFree of a missing dir: want an error")
-	}
-}
-
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)

@@ -209,9 +209,9 @@ func checkTree(st *store.Store) (uint64, tlog.Hash, error) {
 }
 
 func (d *doctor) checkDisk() {
-	free, err := alert.DiskFree(d.cfg.DataDir)
+	free, err := store.DiskFree(d.cfg.DataDir)
 	if err != nil {
-		free, err = alert.DiskFree(filepath.Dir(filepath.Clean(d.cfg.DataDir)))
+		free, err = store.DiskFree(filepath.Dir(filepath.Clean(d.cfg.DataDir)))
 	}
 	if err != nil {
 		d.line(checkWarn, "disk", "cannot measure free space: %v", err)

@@ -32,6 +32,9 @@ type (
 		Comment         string      `json:"comment,omitempty"`
 		Capture         string      `json:"_telltaleCapture"`
 		Leaves          []uint64    `json:"_telltaleLeaves"`
+		// Process is the view's process: the program on the proxy's host
+		// that sent the request.
+		Process *store.Process `json:"_telltaleProcess,omitempty"`
 	}
 	harRequest struct {
 		Method      string     `json:"method"`
@@ -156,10 +159,21 @@ func harEntryOf(s *shown, files fileSource) (*harEntry, error) {
 	}
 	e.Timings = harTimingsOf(s.resp)
 	e.Time = e.Timings.Send + e.Timings.Wait + e.Timings.Receive
-	if c.Error != "" {
-		e.Comment = "error: " + c.Error
-	}
+	e.Process, e.Comment = c.Process, entryComment(c)
 	return e, nil
+}
+
+// entryComment says which program sent the request, as Fiddler's process
+// column does, and what went wrong: "sent by curl (pid 4242); error: ...".
+func entryComment(c *store.Capture) string {
+	var parts []string
+	if c.Process != nil {
+		parts = append(parts, "sent by "+c.Process.String())
+	}
+	if c.Error != "" {
+		parts = append(parts, "error: "+c.Error)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func harRequestOf(s *shown, files fileSource) (*harRequest, error) {

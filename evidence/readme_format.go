@@ -116,7 +116,12 @@ F6. Each record, every one of them (captures.jsonl, step 4). Rebuild its
                  "seq", "capture" and "kind" are the leaf's. Other keys:
                  time (RFC 3339, UTC), client (ip:port of the proxy's
                  client), host and port (what the client asked for),
-                 error; a response's tls {server_name, version,
+                 error; process (on a record that opens a capture,
+                 when the client was on the proxy's own host: the
+                 program that owned its end of the connection, {pid,
+                 name, image, services, user, unknown}, each left out
+                 when empty; unknown says why the rest is not known);
+                 a response's tls {server_name, version,
                  cipher_suite, alpn, leaf_sha256 (hex SHA-256 of the
                  upstream's certificate, DER)}, timings {start, committed
                  (the request was logged), first_byte, end} and
@@ -201,6 +206,7 @@ F8. The capture views. Each line's "capture" is what "telltale show
      id        o's seq, decimal
      time      o's time, UTC, nine fraction digits (as in F4)
      client, host  o's
+     process   o's meta's process, when present
      error     o's error, else r's, else ""
      method, url  o's head's, or ""
      status    r's head's status, or 0
@@ -258,7 +264,13 @@ F10. capture.har: HAR 1.2, one entry per exchange (tunnels and denied
      timings  send = committed - start, wait = first_byte - committed,
               receive = end - first_byte (milliseconds, from r's meta);
               time = their sum; blocked, dns, connect, ssl -1
-     comment  "error: <the view's error>" when there is one
+     _telltaleProcess  the view's process, when present
+     comment  "sent by <P>" when the view has a process, "error: <the
+              view's error>" when there is one, joined by "; ". P is
+              the name ("unknown" when it has none), then, when any of
+              them is present, " (" and "pid <pid>", "service <the
+              services joined by ", ">", "user <user>" and unknown,
+              joined by ", ", and ")"
    A text is the body file's bytes as UTF-8, or their base64 with
    encoding "base64" when they are not UTF-8 or hold a NUL. A body is
    shown decoded when its head has a Content-Encoding (gzip or x-gzip,

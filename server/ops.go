@@ -179,7 +179,7 @@ func (o *operations) check(st *store.Store) {
 			o.Alerts.StoreSize(u.Total(), int64(a.SizeThresholdBytes))
 		}
 	}
-	free, err := alert.DiskFree(o.dataDir)
+	free, err := store.DiskFree(o.dataDir)
 	if err != nil {
 		o.log.Warn().Err(err).Msg("could not measure free disk space")
 		return

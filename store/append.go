@@ -115,6 +115,11 @@ func canonicalize(r *Record) error {
 	for _, s := range []*string{&r.Client, &r.Host, &r.Port, &r.Error} {
 		fix(s)
 	}
+	if r.Process != nil {
+		for _, s := range r.Process.fields() {
+			fix(s) // a Linux path may be any bytes
+		}
+	}
 	if h := r.Head; h != nil {
 		fix(&h.Method)
 		fix(&h.URL)

@@ -7,12 +7,13 @@ import "strconv"
 // parts that List leaves out.
 func captureOf(open, resp *Record, full bool) Capture {
 	c := Capture{
-		ID:     strconv.FormatUint(open.Seq, 10),
-		Time:   open.Time.UTC().Format(TimeFormat),
-		Client: open.Client,
-		Host:   open.Host,
-		Error:  open.Error,
-		Leaves: []uint64{open.Seq - 1},
+		ID:      strconv.FormatUint(open.Seq, 10),
+		Time:    open.Time.UTC().Format(TimeFormat),
+		Client:  open.Client,
+		Process: open.Process,
+		Host:    open.Host,
+		Error:   open.Error,
+		Leaves:  []uint64{open.Seq - 1},
 	}
 	if open.Head != nil {
 		c.Method, c.URL = open.Head.Method, open.Head.URL

@@ -16,17 +16,20 @@ const (
 // Capture is what `telltale list` and `show` print: the record that opened
 // a capture and, for an exchange, the response record that completed it.
 type Capture struct {
-	ID            string `json:"id"`   // decimal Seq of the opening record
-	Time          string `json:"time"` // TimeFormat, of the opening record
-	Client        string `json:"client"`
-	Kind          string `json:"kind"` // CaptureExchange, CaptureTunnel, CaptureDenied
-	Method        string `json:"method"`
-	Host          string `json:"host"`
-	URL           string `json:"url"`
-	Status        int    `json:"status"` // 0 if none
-	RequestBytes  int64  `json:"request_bytes"`
-	ResponseBytes int64  `json:"response_bytes"`
-	Error         string `json:"error"` // "" when none
+	ID     string `json:"id"`   // decimal Seq of the opening record
+	Time   string `json:"time"` // TimeFormat, of the opening record
+	Client string `json:"client"`
+	// Process is the program on this host that sent it (Record.Process);
+	// nil for a client on another host.
+	Process       *Process `json:"process,omitempty"`
+	Kind          string   `json:"kind"` // CaptureExchange, CaptureTunnel, CaptureDenied
+	Method        string   `json:"method"`
+	Host          string   `json:"host"`
+	URL           string   `json:"url"`
+	Status        int      `json:"status"` // 0 if none
+	RequestBytes  int64    `json:"request_bytes"`
+	ResponseBytes int64    `json:"response_bytes"`
+	Error         string   `json:"error"` // "" when none
 	// Complete is false while an exchange has no response record yet (in
 	// flight, or cut off by a crash).
 	Complete bool `json:"complete"`

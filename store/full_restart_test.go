@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/telltale/telltale/internal/tmpfs"
+	"github.com/telltale/telltale/internal/wine"
 )
 
 // A start on a disk still full, with acknowledged records in the
@@ -31,4 +32,18 @@ func TestStore_FullDisk_RestartWhileFullLosesNothing(t *testing.T) {
 	s := mustOpen(t, dir, Options{Now: testClock()})
 	defer s.Close()
 	checkURLs(t, s, 5)
+}
+
+func TestDiskFree_DataDir(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
+		t.Skip("skipped: DiskFree measures on Unix and Windows only")
+	}
+	dir := wine.TempDir(t)
+	free, err := DiskFree(dir)
+	if err != nil || free == 0 {
+		t.Errorf("DiskFree: got %d, %v", free, err)
+	}
+	if _, err := DiskFree(filepath.Join(dir, "missing")); err == nil {
+		t.Errorf("DiskFree of a missing dir: want an error")
+	}
 }

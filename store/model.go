@@ -93,6 +93,11 @@ type Record struct {
 	Host   string `json:"host,omitempty"`   // host (no port) the client asked for
 	Port   string `json:"port,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Process is the program on this host that opened the client's
+	// connection, on the records that open a capture; nil for a client on
+	// another host, and on every record written before it existed (the
+	// field is then absent from the meta, so their leaves are unchanged).
+	Process *Process `json:"process,omitempty"`
 
 	Head *Head   `json:"head,omitempty"` // request head (KindRequest) or response head (KindResponse)
 	Body BodyRef `json:"body"`           // body of Head
@@ -116,4 +121,18 @@ type Record struct {
 	BytesUp   int64         `json:"bytes_up,omitempty"`   // client to upstream
 	BytesDown int64         `json:"bytes_down,omitempty"` // upstream to client
 	Duration  time.Duration `json:"duration,omitempty"`
+}
+
+// Process is the program that owned the client's end of a connection from
+// this host, looked up when the proxy accepted it (proxy/owner). A lookup
+// that failed in part or whole says why in Unknown and keeps what it found.
+type Process struct {
+	PID   int    `json:"pid,omitempty"`
+	Name  string `json:"name,omitempty"`  // image file name: "curl", "lmadmin.exe"
+	Image string `json:"image,omitempty"` // full path of the image
+	// Services are the Windows services the process hosts (on Linux, the
+	// systemd service it runs in).
+	Services []string `json:"services,omitempty"`
+	User     string   `json:"user,omitempty"`    // DOMAIN\user on Windows, the user name elsewhere
+	Unknown  string   `json:"unknown,omitempty"` // why the process, or part of it, is not known
 }

@@ -36,6 +36,10 @@ type Retention struct {
 	// MaxBytes then prunes the bodies whose latest use is oldest until the
 	// stored bodies add up to at most MaxBytes.
 	MaxBytes int64
+	// KeepUnarchived keeps every body that a record the archive does not
+	// hold yet names (ArchiveState, archive.go): set when an archive is
+	// configured, so that retention never deletes the only copy.
+	KeepUnarchived bool
 }
 
 // PruneResult says what one Prune did and what is left.
@@ -76,6 +80,11 @@ func (s *Store) Prune(ctx context.Context, r Retention) (PruneResult, error) {
 		return PruneResult{}, fmt.Errorf("prune: %w", err)
 	}
 	victims := r.choose(uses, s.opts.Now())
+	if r.KeepUnarchived {
+		if victims, err = s.keepUnarchived(ctx, victims); err != nil {
+			return PruneResult{}, fmt.Errorf("prune: %w", err)
+		}
+	}
 	doomed := make(map[string]int64, len(victims))
 	var res PruneResult
 	for _, u := range uses {

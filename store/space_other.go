@@ -7,8 +7,8 @@ import (
 	"syscall"
 )
 
-// diskFree cannot measure here: the log preallocates whole segments.
-func diskFree(string) (uint64, error) { return 0, errors.ErrUnsupported }
+// DiskFree cannot measure here: the log preallocates whole segments.
+func DiskFree(string) (uint64, error) { return 0, errors.ErrUnsupported }
 
 var errNoSpace error = syscall.ENOSPC
 

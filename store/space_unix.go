@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// diskFree is the space on dir's file system that this user may use.
-func diskFree(dir string) (uint64, error) {
+// DiskFree is the space on dir's file system that this user may use.
+func DiskFree(dir string) (uint64, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, err

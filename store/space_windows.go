@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// diskFree is the space on dir's volume that this user may use (quotas
+// DiskFree is the space on dir's volume that this user may use (quotas
 // included).
-func diskFree(dir string) (uint64, error) {
+func DiskFree(dir string) (uint64, error) {
 	p, err := windows.UTF16PtrFromString(dir)
 	if err != nil {
 		return 0, err

@@ -165,7 +165,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.ReserveSize = blocks(o.ReserveSize)
 	if o.diskFree == nil {
-		o.diskFree = diskFree
+		o.diskFree = DiskFree
 	}
 	if o.IndexDelay <= 0 {
 		o.IndexDelay = DefaultIndexDelay

@@ -484,6 +484,8 @@ def view_of(recs):
     v = {'id': str(o['seq']), 'time': utc(nanos(om['time'])), 'client': om.get('client', ''),
          'host': om.get('host', ''), 'error': om.get('error', ''), 'leaves': [o['leaf_index']],
          'method': (oh or {}).get('method', ''), 'url': (oh or {}).get('url', ''), 'status': 0}
+    if om.get('process'):
+        v['process'] = om['process']
     od = body_desc(olf, oheld, o.get('seal'))
     if om['kind'] in ('tunnel', 'denied'):
         need(len(recs) == 1, 'capture %s: a %s with a second record', v['id'], om['kind'])
@@ -665,7 +667,19 @@ def check_har_entry(bd, e, line, recs):
         need(all(abs(a - b) < 1e-6 for a, b in zip(got, want)) and abs(e['time'] - sum(want)) < 1e-6, '%s: timings', what)
     else:
         need(s['status'] == 0 and s.get('comment', '').startswith('no response recorded'), '%s: a response', what)
-    need(e.get('comment', '') == ('error: ' + v['error'] if v['error'] else ''), '%s: comment', what)
+    need(e.get('_telltaleProcess') == v.get('process'), '%s: _telltaleProcess', what)
+    comment = ['sent by ' + process_text(v['process'])] if v.get('process') else []
+    comment += ['error: ' + v['error']] if v['error'] else []
+    need(e.get('comment', '') == '; '.join(comment), '%s: comment', what)
+
+
+def process_text(p):
+    parts = ['pid %d' % p['pid']] if p.get('pid') else []
+    parts += ['service ' + ', '.join(p['services'])] if p.get('services') else []
+    parts += ['user ' + p['user']] if p.get('user') else []
+    parts += [p['unknown']] if p.get('unknown') else []
+    name = p.get('name') or 'unknown'
+    return name + ' (' + ', '.join(parts) + ')' if parts else name
 
 
 def check_har(bd, lines, say):
