@@ -71,6 +71,19 @@ func ParseByteSize(in string) (ByteSize, error) {
 	return ByteSize(n * float64(mult)), nil
 }
 
+// String writes b for people: 1.5 GiB, 12.0 MiB, 3.2 KiB, 512 B.
+func (b ByteSize) String() string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", int64(b))
+}
+
 // UnmarshalYAML parses a ByteSize.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseByteSize(n.Value)

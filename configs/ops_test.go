@@ -88,3 +88,14 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestByteSize_String(t *testing.T) {
+	for b, want := range map[ByteSize]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 29: "1.5 GiB", 12 << 20: "12.0 MiB", 5 << 40: "5120.0 GiB"} {
+		if got := b.String(); got != want {
+			t.Errorf("ByteSize(%d).String(): got %q, want %q", int64(b), got, want)
+		}
+		if back, err := ParseByteSize(b.String()); err != nil || (b < 1<<10 && back != b) {
+			t.Errorf("ParseByteSize(%q): got %d, %v, want it to read what String wrote", b.String(), back, err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/telltale/telltale/alert"
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
@@ -218,10 +219,10 @@ func (d *doctor) checkDisk() {
 		return
 	}
 	if min := uint64(d.cfg.Alerts.MinFreeBytes); min > 0 && free < min {
-		d.line(checkWarn, "disk", "%s free, below alerts.min_free_bytes (%s): serve refuses to forward what it cannot record", humanBytes(int64(free)), humanBytes(int64(min)))
+		d.line(checkWarn, "disk", "%s free, below alerts.min_free_bytes (%s): serve refuses to forward what it cannot record", configs.ByteSize(free), configs.ByteSize(min))
 		return
 	}
-	d.line(checkOK, "disk", "%s free for the data dir", humanBytes(int64(free)))
+	d.line(checkOK, "disk", "%s free for the data dir", configs.ByteSize(free))
 }
 
 // checkTrust asks whether the machine trusts the CA the way the service
@@ -284,17 +285,4 @@ func countLines(path string) int {
 func shortErr(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
-}
-
-// humanBytes is n in B, KiB, MiB, GiB.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/store"
 )
 
@@ -44,7 +45,7 @@ FILE.blobs/ to DATA/blobs/.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d records, %s\n", out, records, humanBytes(size))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d records, %s\n", out, records, configs.ByteSize(size))
 			if noBlobs {
 				return nil
 			}
@@ -183,17 +184,4 @@ func copyFile(from, to string) error {
 		os.Remove(to + ".tmp")
 	}
 	return err
-}
-
-// humanBytes is n in B, KiB, MiB, GiB.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

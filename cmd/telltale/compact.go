@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
@@ -34,7 +35,7 @@ itself and refuses while serve runs; take a backup first if you like
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "compacted %s: %s -> %s, %d records, root hash unchanged\n",
-				data, humanBytes(res.Before), humanBytes(res.After), res.Records)
+				data, configs.ByteSize(res.Before), configs.ByteSize(res.After), res.Records)
 			return nil
 		},
 	}
