@@ -194,7 +194,7 @@ func around(t string, i, n int) string {
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // numbers is GET /api/numbers: the id of every capture in number order,
-// so that `telltale list` and `show -n` print and read the UI's numbers.
+// so that `telltale list` and `show NO` print and read the UI's numbers.
 func (h *Handler) numbers(w http.ResponseWriter, r *http.Request) {
 	if err := h.cat.refresh(); err != nil {
 		h.fail(w, err)

@@ -137,18 +137,31 @@ func formatValue(v any) string {
 }
 
 // palette colours output on a terminal only.
-type palette struct{ on bool }
+type palette struct {
+	on bool
+	// name names a capture for people (captureName: "no. 12"); nil
+	// names it by its id.
+	name func(id string) string
+}
+
+// capture names capture id as the palette's name says.
+func (p palette) capture(id string) string {
+	if p.name == nil {
+		return id
+	}
+	return p.name(id)
+}
 
 func newPalette(w io.Writer, mode string) (palette, error) {
 	switch mode {
 	case "always":
-		return palette{true}, nil
+		return palette{on: true}, nil
 	case "never":
-		return palette{false}, nil
+		return palette{on: false}, nil
 	case "auto", "":
 		f, ok := w.(*os.File)
 		on := ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-		return palette{on}, nil
+		return palette{on: on}, nil
 	}
 	return palette{}, usage(fmt.Errorf("--color %q: want auto, always or never", mode))
 }

@@ -45,7 +45,7 @@ type jsonComparison struct {
 // {"from": ID, "to": ID, "changes": [{"path", "op", "from", "to"}]}.
 func diffJSON(t *testing.T, args ...string) jsonComparison {
 	t.Helper()
-	out, errOut, code := cli(t, append([]string{"diff", "--json"}, args...)...)
+	out, errOut, code := cli(t, append([]string{"diff", "--json", "--id"}, args...)...)
 	if code != 0 {
 		t.Fatalf("diff %v: exit %d: %s", args, code, errOut)
 	}
@@ -126,11 +126,11 @@ func TestAnalysis_WhileServing_ThroughTheAdminAPI(t *testing.T) {
 
 func checkShowMasks(t *testing.T, s *server.Server, data string) {
 	renew := capturesOf(t, s.Store, "activation/renew")[0]
-	out, _, code := cli(t, "show", renew.ID, "--data", data)
+	out, _, code := cli(t, "show", "--id", renew.ID, "--data", data)
 	if code != 0 || !strings.Contains(out, "> Authorization: "+analysis.Masked) || strings.Contains(out, "CWSAuth") {
 		t.Errorf("show: want Authorization masked:\n%.800s", out)
 	}
-	if out, _, _ := cli(t, "show", renew.ID, "--reveal", "--data", data); !strings.Contains(out, "> Authorization: CWSAuth bearer=") {
+	if out, _, _ := cli(t, "show", "--id", renew.ID, "--reveal", "--data", data); !strings.Contains(out, "> Authorization: CWSAuth bearer=") {
 		t.Errorf("show --reveal: want the header as logged:\n%.800s", out)
 	}
 }
@@ -195,12 +195,12 @@ func checkDay12Diff(t *testing.T, s *server.Server, rep testbed.Report, data str
 		}
 	}
 
-	out, _, code := cli(t, "diff", day12.ID, "--data", data)
+	out, _, code := cli(t, "diff", "--id", day12.ID, "--data", data)
 	if code != 0 || !strings.Contains(out, `+ $.Data.Features[3].Id = "XDT_PLT_UD"`) || !strings.Contains(out, "volatile (not counted)") ||
 		strings.Contains(out, "\x1b[") {
 		t.Errorf("diff (text, not a terminal): exit %d, want the new feature's fields and no colour:\n%s", code, out)
 	}
-	if out, _, _ := cli(t, "diff", day11.ID, day12.ID, "--data", data, "--color", "always"); !strings.Contains(out, "\x1b[32m+ $.Data.Features[3].Id") {
+	if out, _, _ := cli(t, "diff", "--id", day11.ID, day12.ID, "--data", data, "--color", "always"); !strings.Contains(out, "\x1b[32m+ $.Data.Features[3].Id") {
 		t.Errorf("diff --color always: want green additions:\n%.600s", out)
 	}
 	// The summary comes first, in licensing terms; volatile changes hide.
@@ -213,7 +213,7 @@ func checkDay12Diff(t *testing.T, s *server.Server, rep testbed.Report, data str
 		strings.Index(out, "Summary:") > strings.Index(out, "@@") || !strings.Contains(out, "volatile changes hidden") || strings.Contains(out, "$.UTCDate") {
 		t.Errorf("diff: want the summary first (%q, %q) and volatile hidden:\n%.1500s", added, changed, out)
 	}
-	if out, errOut, code := cli(t, "diff", cs[0].ID, "--data", data); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
+	if out, errOut, code := cli(t, "diff", "--id", cs[0].ID, "--data", data); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
 		t.Errorf("diff of the first capture: exit %d %q %q, want 0 and a sentence", code, out, errOut)
 	}
 }
@@ -621,12 +621,12 @@ func TestAnalysis_ServeStopped_ReadsTheStore(t *testing.T) {
 	if out, _, _ := cli(t, "figures", "--json", "--name", "peak *", "--data", dir); strings.TrimSpace(out) != "[]" {
 		t.Errorf("the default rules' figures after a read with other rules: got %.200s, want none named peak", out)
 	}
-	if _, errOut, code := cli(t, "diff", "999999", "--data", dir); code != 1 || !strings.Contains(errOut, "telltale list") {
+	if _, errOut, code := cli(t, "diff", "--id", "999999", "--data", dir); code != 1 || !strings.Contains(errOut, "telltale list") {
 		t.Errorf("diff of an unknown id: exit %d %q", code, errOut)
 	}
 	// The first capture has nothing before it: diff says so, and that is
 	// no failure.
-	if out, errOut, code := cli(t, "diff", compliance[0], "--data", dir); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
+	if out, errOut, code := cli(t, "diff", "--id", compliance[0], "--data", dir); code != 0 || !strings.Contains(out, "is the first Compliance upload") {
 		t.Errorf("diff of the first capture: exit %d %q %q, want 0 and a sentence", code, out, errOut)
 	}
 }

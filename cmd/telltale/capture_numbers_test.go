@@ -13,16 +13,17 @@ import (
 )
 
 // TestCLI_CaptureNumbers: the demo's guide names a capture by its number
-// and its commands work as printed (show -n, diff -n); the position and
-// the report name captures by the numbers list shows, not by internal
-// ids.
+// and its commands work as printed (show N, diff N); show, diff and list
+// name captures by number and keep the internal id out of sight unless
+// --id; the position and the report name captures by the numbers list
+// shows, not by internal ids.
 func TestCLI_CaptureNumbers(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
 	guide, errOut, code := cli(t, "demo", "--days", fmt.Sprint(testbed.NewFeatureDay), "--data", dir, "--exit")
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	m := regexp.MustCompile(`show -n (\d+) --data `).FindStringSubmatch(guide)
+	m := regexp.MustCompile(`show (\d+) --data `).FindStringSubmatch(guide)
 	if m == nil {
 		t.Fatalf("the guide names no capture by number:\n%s", guide)
 	}
@@ -44,13 +45,39 @@ func TestCLI_CaptureNumbers(t *testing.T) {
 	if len(ids) < 10 {
 		t.Fatalf("ids and numbers differ for only %d captures: the test cannot tell them apart", len(ids))
 	}
-	out, errOut, code := cli(t, "show", "-n", num, "--data", dir)
-	if code != 0 || !strings.Contains(out, "(no. "+num+")") || !strings.Contains(out, "LicenseServerCompliance") {
-		t.Errorf("show -n %s as the guide prints it: exit %d %s\n%.300s", num, code, errOut, out)
+	id := byNumber[num]
+	out, errOut, code := cli(t, "show", num, "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "Capture no. "+num+"  ") || !strings.Contains(out, "LicenseServerCompliance") {
+		t.Errorf("show %s as the guide prints it: exit %d %s\n%.300s", num, code, errOut, out)
 	}
-	out, errOut, code = cli(t, "diff", "-n", num, "--data", dir)
+	out, errOut, code = cli(t, "diff", num, "--data", dir)
 	if code != 0 || !strings.Contains(out, testbed.NewFeatureID+" added") || !strings.Contains(out, "The license position moved") {
-		t.Errorf("diff -n %s as the guide prints it: exit %d %s\n%.600s", num, code, errOut, out)
+		t.Errorf("diff %s as the guide prints it: exit %d %s\n%.600s", num, code, errOut, out)
+	}
+	prevNum := regexp.MustCompile(`against capture no\. (\d+) `).FindStringSubmatch(out)
+	if !strings.Contains(out, "capture no. "+num+" (") || prevNum == nil || !strings.Contains(out, "--- capture no. "+prevNum[1]+"  ") ||
+		!strings.Contains(out, "+++ capture no. "+num+"  ") {
+		t.Errorf("diff %s names the captures otherwise than by number:\n%.600s", num, out)
+	}
+	if out, _, _ := cli(t, "diff", "--id", id, "--data", dir); !strings.Contains(out, "capture no. "+num+", id "+id+" (") {
+		t.Errorf("diff --id %s does not name capture no. %s by both:\n%.300s", id, num, out)
+	}
+	if out, _, _ := cli(t, "diff", "--id", id, "--data", dir, "--json"); !strings.Contains(out, `"to": `+id+",") {
+		t.Errorf("diff --id %s --json: want to = the id:\n%.300s", id, out)
+	}
+	if prevNum != nil {
+		if out, errOut, code := cli(t, "diff", prevNum[1], num, "--data", dir); code != 0 || !strings.Contains(out, testbed.NewFeatureID+" added") {
+			t.Errorf("diff %s %s: exit %d %s\n%.300s", prevNum[1], num, code, errOut, out)
+		}
+	}
+	if _, errOut, code := cli(t, "diff", "99999", "--data", dir); code != 1 || !strings.Contains(errOut, "no capture no. 99999") {
+		t.Errorf("diff of a number there is not: exit %d %q", code, errOut)
+	}
+	out, _, _ = cli(t, "list", "--data", dir)
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == num && f[1] == id && id != num {
+			t.Errorf("list shows the internal id %s without --id: %q", id, l)
+		}
 	}
 
 	out, _, _ = cli(t, "position", "--data", dir)

@@ -45,11 +45,11 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if got := listJSON(t, "--data", data, "--limit", "1"); len(got) != 1 || got[0].ID != items[1].ID {
 		t.Errorf("list --limit 1: got %+v, want the newest", got)
 	}
-	out, errOut, code := cli(t, "show", string(it.ID), "--data", data, "--body", "request")
+	out, errOut, code := cli(t, "show", "--id", string(it.ID), "--data", data, "--body", "request")
 	if code != 0 || out != body {
 		t.Errorf("show --body request: exit %d, got %q, want %q (%s)", code, out, body, errOut)
 	}
-	out, _, _ = cli(t, "show", string(it.ID), "--data", data, "--json")
+	out, _, _ = cli(t, "show", "--id", string(it.ID), "--data", data, "--json")
 	var full struct {
 		listItem
 		Request struct {
@@ -71,19 +71,23 @@ func TestCLI_ServeListShow_WhileServing(t *testing.T) {
 	if full.Request.BodySize != int64(len(body)) || full.Request.Truncated == nil || full.Response == nil || full.TLS.LeafSHA256 == "" {
 		t.Errorf("show --json: got %s", out)
 	}
-	out, _, code = cli(t, "show", string(it.ID), "--data", data)
+	out, _, code = cli(t, "show", "--id", string(it.ID), "--data", data)
 	if code != 0 || !strings.Contains(out, "X-Req-Id: a") || !strings.Contains(out, "Upstream TLS") {
 		t.Errorf("show: got %s", out)
 	}
 	checkNumbers(t, data, items)
 }
 
-// checkNumbers checks that list prints capture numbers without gaps
-// beside the ids (which skip the response records), and that show -n
-// opens a capture by its number.
+// checkNumbers checks that list prints capture numbers without gaps,
+// and with --id beside the ids (which skip the response records), and
+// that show opens a capture by its number, naming its id only with --id.
 func checkNumbers(t *testing.T, data string, items []listItem) {
 	t.Helper()
 	out, _, _ := cli(t, "list", "--data", data)
+	if strings.Contains(strings.SplitN(out, "\n", 2)[0], "ID") {
+		t.Errorf("list without --id shows the ids:\n%s", out)
+	}
+	out, _, _ = cli(t, "list", "--id", "--data", data)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for i, it := range items {
 		if f := strings.Fields(lines[i+1]); len(f) < 2 || f[0] != fmt.Sprint(i+1) || f[1] != string(it.ID) {
@@ -93,12 +97,21 @@ func checkNumbers(t *testing.T, data string, items []listItem) {
 	if items[1].ID == numID("2") {
 		t.Errorf("ids %s and %s do not skip: the test needs response records between captures", items[0].ID, items[1].ID)
 	}
-	out, errOut, code := cli(t, "show", "-n", "2", "--data", data)
-	if code != 0 || !strings.HasPrefix(out, "Capture "+string(items[1].ID)+" (no. 2)") {
-		t.Errorf("show -n 2: exit %d %q %q, want capture %s", code, out, errOut, items[1].ID)
+	out, errOut, code := cli(t, "show", "2", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "Capture no. 2  ") || strings.Contains(out, string(items[1].ID)+" ") {
+		t.Errorf("show 2: exit %d %q %q, want capture no. 2 without its id %s", code, out, errOut, items[1].ID)
 	}
-	if _, errOut, code := cli(t, "show", "-n", "99", "--data", data); code != 1 || !strings.Contains(errOut, "no capture number") {
-		t.Errorf("show -n 99: exit %d %q", code, errOut)
+	for _, args := range [][]string{{"-n", "2"}, {"no.2"}, {"--id", string(items[1].ID)}} {
+		out, errOut, code = cli(t, append([]string{"show", "--data", data}, args...)...)
+		if code != 0 || !strings.HasPrefix(out, "Capture no. 2") {
+			t.Errorf("show %v: exit %d %q %q, want capture no. 2", args, code, out, errOut)
+		}
+	}
+	if out, _, _ := cli(t, "show", "--id", string(items[1].ID), "--data", data); !strings.HasPrefix(out, "Capture no. 2, id "+string(items[1].ID)+"  ") {
+		t.Errorf("show --id: %q, want the number and the id", out)
+	}
+	if _, errOut, code := cli(t, "show", "99", "--data", data); code != 1 || !strings.Contains(errOut, "no capture no. 99") || !strings.Contains(errOut, "--id") {
+		t.Errorf("show 99: exit %d %q", code, errOut)
 	}
 }
 
@@ -116,15 +129,15 @@ func TestCLI_ListShow_WithoutServer(t *testing.T) {
 	if len(items) != 1 || !items[0].Complete || items[0].Status != 200 {
 		t.Fatalf("list after stop: got %+v", items)
 	}
-	out, errOut, code := cli(t, "show", string(items[0].ID), "--data", data, "--body", "response")
+	out, errOut, code := cli(t, "show", "--id", string(items[0].ID), "--data", data, "--body", "response")
 	if code != 0 || out != `{"ok":true,"len":9}` {
 		t.Errorf("show --body response after stop: exit %d %q %s", code, out, errOut)
 	}
-	if _, errOut, code := cli(t, "show", "999", "--data", data); code != 1 || !strings.Contains(errOut, "no capture") {
+	if _, errOut, code := cli(t, "show", "--id", "999", "--data", data); code != 1 || !strings.Contains(errOut, "no capture") {
 		t.Errorf("show unknown id: exit %d %q, want 1 and a clear message", code, errOut)
 	}
-	if out, _, _ := cli(t, "show", "-n", "1", "--data", data); !strings.HasPrefix(out, "Capture "+string(items[0].ID)+" (no. 1)") {
-		t.Errorf("show -n 1 from the store file: %q", out)
+	if out, _, _ := cli(t, "show", "1", "--data", data); !strings.HasPrefix(out, "Capture no. 1  ") {
+		t.Errorf("show 1 from the store file: %q", out)
 	}
 }
 

@@ -230,9 +230,9 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	fmt.Fprintf(w, "  %s list --data %s                       # every capture, by number (NO)\n", bin, dir)
 	fmt.Fprintf(w, "  %s personal --data %s                   # the personal data sent: people, devices, names in clear\n", bin, dir)
 	if compliance != "" {
-		fmt.Fprintf(w, "  %s show -n %s --data %s              # day %d's compliance upload, capture no. %s\n", bin, compliance, dir, testbed.NewFeatureDay, compliance)
-		fmt.Fprintf(w, "  %s show -n %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
-		fmt.Fprintf(w, "  %s diff -n %s --data %s              # what changed since the day before: a new feature\n", bin, compliance, dir)
+		fmt.Fprintf(w, "  %s show %s --data %s              # day %d's compliance upload, capture no. %s\n", bin, compliance, dir, testbed.NewFeatureDay, compliance)
+		fmt.Fprintf(w, "  %s show %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
+		fmt.Fprintf(w, "  %s diff %s --data %s              # what changed since the day before: a new feature\n", bin, compliance, dir)
 	}
 	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)

@@ -18,18 +18,20 @@ type diffFlags struct {
 	asJSON                    bool
 	side, color               string
 	headers, volatile         bool
-	byNumber                  bool
+	byID                      bool
 	host, path, method, since string
 }
 
 func newDiffCmd() *cobra.Command {
 	var f diffFlags
 	cmd := &cobra.Command{
-		Use:   "diff ID [ID2] | diff --host H --path P [--since T]",
+		Use:   "diff NO [NO2] | diff --host H --path P [--since T]",
 		Short: "Show what changed between two captures, or step by step along an endpoint's series",
 		Long: `diff compares the decoded bodies of two captures field by field: inside
 gzip, zip, tar.gz and multipart bodies, by path ($.Data.Features[3].Id,
-manifest.json:$.TotalFiles). With one ID it compares that capture with the
+manifest.json:$.TotalFiles). NO is a capture's number, as telltale list,
+the review UI (no. 12) and the report name it; --id takes the ids the
+evidence uses instead. With one NO it compares that capture with the
 previous capture of the same endpoint (method, host and path template).
 It starts with a summary in licensing terms (features added or gone,
 figures changed, devices and users that joined or left a list); arrays
@@ -53,7 +55,8 @@ comparisons.`,
 	f.add(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
-	fl.BoolVarP(&f.byNumber, "number", "n", false, "the arguments are capture numbers (list's NO, the review UI's), not ids")
+	fl.BoolVar(&f.byID, "id", false, "the arguments are the captures' ids in the evidence, not their numbers; print the ids too")
+	addNumberFlag(cmd)
 	fl.StringVar(&f.side, "side", analysis.SideRequest, "request, response or both")
 	fl.BoolVar(&f.headers, "headers", false, "compare header fields too")
 	fl.BoolVar(&f.volatile, "volatile", false, "list the volatile changes too (timestamps, hashes, device lists)")
@@ -69,11 +72,11 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 	series := f.host != "" || f.path != ""
 	switch {
 	case series && len(args) > 0:
-		return usage(errors.New("give capture ids, or --host and --path for a series, not both"))
+		return usage(errors.New("give capture numbers, or --host and --path for a series, not both"))
 	case series && (f.host == "" || f.path == ""):
 		return usage(errors.New("a series needs both --host and --path"))
 	case !series && len(args) == 0:
-		return usage(errors.New("give a capture id (`telltale list` shows them), two ids, or --host and --path"))
+		return usage(errors.New("give a capture's number (`telltale list` shows them), two numbers, or --host and --path"))
 	case !series && f.since != "":
 		return usage(errors.New("--since walks a series: use it with --host and --path"))
 	}
@@ -92,11 +95,16 @@ func runDiff(cmd *cobra.Command, args []string, f diffFlags) error {
 	defer a.Close()
 	o := analysis.CompareOptions{Side: f.side, Headers: f.headers}
 	out := cmd.OutOrStdout()
+	nums, err := numbersOf(a)
+	if err != nil {
+		return err
+	}
+	pal.name = func(id string) string { return captureName(nums, id, f.byID) }
 	if series {
 		return diffSeries(cmd, a, f, since, o, pal)
 	}
-	if f.byNumber {
-		if args, err = numbersToIDs(a, args); err != nil {
+	for i := range args {
+		if args[i], err = captureRef(nums, args[i], f.byID); err != nil {
 			return err
 		}
 	}
@@ -163,7 +171,7 @@ func diffSeries(cmd *cobra.Command, a analyst, f diffFlags, since time.Time, o a
 		return writeJSON(out, all)
 	}
 	if len(ids) == 1 {
-		fmt.Fprintf(out, "Only one capture of %s %s (%s): nothing to compare yet.\n", f.host, f.path, ids[0])
+		fmt.Fprintf(out, "Only one capture of %s %s (%s): nothing to compare yet.\n", f.host, f.path, pal.capture(ids[0]))
 	}
 	return nil
 }
@@ -189,19 +197,4 @@ type comparisonJSON struct {
 	From json.Number `json:"from"`
 	To   json.Number `json:"to"`
 	*analysis.Comparison
-}
-
-// numbersToIDs reads capture numbers as ids (diff -n).
-func numbersToIDs(a analyst, args []string) ([]string, error) {
-	nums, err := numbersOf(a)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(args))
-	for i, s := range args {
-		if out[i] = numberToID(nums, s); out[i] == "" {
-			return nil, fmt.Errorf("no capture number %q: `telltale list` shows them (there are %d)", s, nums.Len())
-		}
-	}
-	return out, nil
 }

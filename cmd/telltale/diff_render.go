@@ -29,7 +29,7 @@ func printLicenseDiff(w io.Writer, d *analysis.LicenseDiff, pal palette, volatil
 	if name == "" {
 		name = d.Endpoint
 	}
-	fmt.Fprintln(w, pal.paint(ansiBold, fmt.Sprintf("%s: capture %s (%s) against capture %s (%s)", name, d.To, d.ToTime, d.From, d.FromTime)))
+	fmt.Fprintln(w, pal.paint(ansiBold, fmt.Sprintf("%s: capture %s (%s) against capture %s (%s)", name, pal.capture(d.To), d.ToTime, pal.capture(d.From), d.FromTime)))
 	if d.Position != "" {
 		fmt.Fprintln(w, d.Position)
 	}
@@ -49,11 +49,11 @@ func printLicenseDiff(w io.Writer, d *analysis.LicenseDiff, pal palette, volatil
 // counted changes ("-" old, "+" new, "@@ path @@" before each), then,
 // with volatile, the volatile ones, one line each.
 func printComparison(w io.Writer, c *analysis.Comparison, pal palette, volatile bool) {
-	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+c.From+"  "+timeMS(c.FromTime)))
-	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+c.To+"  "+timeMS(c.ToTime)))
+	fmt.Fprintln(w, pal.paint(ansiBold, "--- capture "+pal.capture(c.From)+"  "+timeMS(c.FromTime)))
+	fmt.Fprintln(w, pal.paint(ansiBold, "+++ capture "+pal.capture(c.To)+"  "+timeMS(c.ToTime)))
 	fmt.Fprintf(w, "%s  %s: %d %s, %d volatile (not counted)\n", c.Endpoint, sideText(c.Side), c.Counted, plural(c.Counted, "change"), c.Volatile)
 	if c.FromEndpoint != c.Endpoint {
-		fmt.Fprintf(w, "note: capture %s is of another endpoint: %s\n", c.From, c.FromEndpoint)
+		fmt.Fprintf(w, "note: capture %s is of another endpoint: %s\n", pal.capture(c.From), c.FromEndpoint)
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintln(w, "note: "+n)

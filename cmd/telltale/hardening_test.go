@@ -139,7 +139,7 @@ func TestCLI_Verify_WarnsAboutCapturesWithoutResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("telltale: warning: 1 capture has no recorded response (the store could not write it, "+
-		"or Telltale stopped first; `telltale show ID` says which): %d\n", cut)
+		"or Telltale stopped first; `telltale show --id ID` says which): %d\n", cut)
 	out, errOut, code := cli(t, "verify", "--data", data)
 	if code != 0 || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errOut, want) {
 		t.Errorf("verify: exit %d, stdout %q, stderr %q; want exit 0, ok, and the warning %q", code, out, errOut, want)

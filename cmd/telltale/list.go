@@ -22,7 +22,7 @@ type listFlags struct {
 	host, method, kind, status, endpoint, q string
 	times                                   timeRange
 	limit, offset                           int
-	asJSON                                  bool
+	asJSON, withID                          bool
 }
 
 func newListCmd() *cobra.Command {
@@ -31,9 +31,10 @@ func newListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List captures, newest last",
 		Long: `list prints the captures that match every filter given, oldest first. NO
-is the capture's number, 1, 2, 3… in log order, as the review UI shows it
-(show -n NO opens one); ID is the id the evidence uses (the Seq of its
-first record, which skips the response records between captures). With
+is the capture's number, 1, 2, 3… in log order, as the review UI and the
+report show it (show NO opens one); --id adds ID, the id the evidence uses
+(the Seq of its first record, which skips the response records between
+captures); --json prints both. With
 --limit N it prints the newest N; --offset K skips the newest K first, so
 --limit 50 --offset 50 is the 50 before the newest 50. --since and --until
 filter the capture time. --host citrix.com matches citrix.com and its
@@ -55,6 +56,7 @@ subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 	f.IntVar(&fl.limit, "limit", 0, "at most this many (the newest); 0: all")
 	f.IntVar(&fl.offset, "offset", 0, "skip this many of the newest first")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON array")
+	f.BoolVar(&fl.withID, "id", false, "add the id each capture has in the evidence")
 	return cmd
 }
 
@@ -89,7 +91,7 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 	if fl.asJSON {
 		err = writeJSON(cmd.OutOrStdout(), listedJSON(items))
 	} else {
-		err = printList(cmd.OutOrStdout(), items)
+		err = printList(cmd.OutOrStdout(), items, fl.withID)
 	}
 	if err == nil && behind != nil {
 		// A partial list must not pass for a complete one.
@@ -164,11 +166,17 @@ func listErr(err error) error {
 	return err
 }
 
-func printList(w io.Writer, items []admin.Item) error {
+func printList(w io.Writer, items []admin.Item, withID bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NO\tID\tTIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
+	id := func(s string) string {
+		if withID {
+			return s + "\t"
+		}
+		return ""
+	}
+	fmt.Fprintln(tw, "NO\t"+id("ID")+"TIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
 	for _, c := range items {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", c.Number, c.ID, timeMS(c.Time), c.Kind, c.Method, c.Status,
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", c.Number, id(c.ID), timeMS(c.Time), c.Kind, c.Method, c.Status,
 			c.RequestBytes, c.ResponseBytes, c.URL, c.Error)
 	}
 	return tw.Flush()

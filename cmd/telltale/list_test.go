@@ -59,7 +59,7 @@ func TestCLI_List_Filters_WithAndWithoutServe(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "status") {
 			t.Errorf("%s: list --status teapot: exit %d %q, want 2 naming --status", when, code, errOut)
 		}
-		out, _, _ = cli(t, "list", "--data", data, "--host", "citrix.com")
+		out, _, _ = cli(t, "list", "--data", data, "--host", "citrix.com", "--id")
 		if !regexp.MustCompile(`(?m)^\d+\s+` + one + `\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\s+exchange`).MatchString(out) {
 			t.Errorf("%s: list: want times to the millisecond:\n%s", when, out)
 		}
@@ -90,7 +90,7 @@ func TestCLI_JSONIdsAreNumbers(t *testing.T) {
 			t.Errorf("%v: want the id as a JSON number:\n%s", args, out)
 		}
 	}
-	out, _, _ := cli(t, "diff", "3", "--json", "--data", data)
+	out, _, _ := cli(t, "diff", "--id", "3", "--json", "--data", data)
 	if !strings.Contains(out, `"from": 1,`) || !strings.Contains(out, `"to": 3,`) {
 		t.Errorf("diff --json: want from and to as numbers:\n%s", out)
 	}
@@ -109,13 +109,13 @@ func TestCLI_Show_Decoded(t *testing.T) {
 	post(t, proxyClient(t, addr, data), "https://cis.citrix.com/api/upload/x", "z", `{"needle":"Zebra42","n":5}`)
 	items := waitComplete(t, 1, "--data", data)
 	id := string(items[0].ID)
-	out, errOut, code := cli(t, "show", id, "--decoded", "--data", data)
-	for _, want := range []string{"Capture " + id, "Request body: application/json", "  json, 26 bytes", `$.needle = "Zebra42"`, "$.n = 5", "Response body:", "$.ok = true"} {
+	out, errOut, code := cli(t, "show", "--id", id, "--decoded", "--data", data)
+	for _, want := range []string{"Capture no. 1, id " + id, "Request body: application/json", "  json, 26 bytes", `$.needle = "Zebra42"`, "$.n = 5", "Response body:", "$.ok = true"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("show --decoded: exit %d, want %q in:\n%s%s", code, want, out, errOut)
 		}
 	}
-	out, _, _ = cli(t, "show", id, "--decoded", "--json", "--data", data)
+	out, _, _ = cli(t, "show", "--id", id, "--decoded", "--json", "--data", data)
 	var d struct {
 		ID      int
 		Request struct {
@@ -126,7 +126,7 @@ func TestCLI_Show_Decoded(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Request.Tree.Type != "json" || len(d.Request.Fields) < 3 {
 		t.Errorf("show --decoded --json: %v %+v\n%s", err, d, out)
 	}
-	if _, errOut, code := cli(t, "show", id, "--decoded", "--body", "request", "--data", data); code != 2 {
+	if _, errOut, code := cli(t, "show", "--id", id, "--decoded", "--body", "request", "--data", data); code != 2 {
 		t.Errorf("show --decoded --body: exit %d %q, want 2", code, errOut)
 	}
 }

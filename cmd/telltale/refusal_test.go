@@ -71,7 +71,7 @@ func TestServe_ClientRefusesCA_RecordedAlertedPassedThrough(t *testing.T) {
 	if len(denied) != 2 || len(tunnels) != 1 || denied[0].Host != "las.cloud.com" || tunnels[0].ResponseBytes == 0 {
 		t.Fatalf("list: got %+v, want 2 refused handshakes and 1 pass-through tunnel", items)
 	}
-	if out, _, code := cli(t, "show", string(denied[0].ID), "--data", data); code != 0 || !strings.Contains(out, "client refused TLS") {
+	if out, _, code := cli(t, "show", "--id", string(denied[0].ID), "--data", data); code != 0 || !strings.Contains(out, "client refused TLS") {
 		t.Errorf("show of a refused handshake: exit %d\n%s", code, out)
 	}
 	hook.wait(t, "pass_through")

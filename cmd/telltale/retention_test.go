@@ -19,7 +19,7 @@ func TestServe_RetentionPrunesThenVerifySaysPruned(t *testing.T) {
 	items := waitComplete(t, 1, "--data", data)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, _, _ := cli(t, "show", string(items[0].ID), "--data", data, "--json")
+		out, _, _ := cli(t, "show", "--id", string(items[0].ID), "--data", data, "--json")
 		if strings.Contains(out, `"pruned": true`) {
 			break
 		}
@@ -30,7 +30,7 @@ func TestServe_RetentionPrunesThenVerifySaysPruned(t *testing.T) {
 	}
 	stop()
 
-	if _, errOut, code := cli(t, "show", string(items[0].ID), "--data", data, "--body", "request"); code == 0 || !strings.Contains(errOut, "pruned by retention") {
+	if _, errOut, code := cli(t, "show", "--id", string(items[0].ID), "--data", data, "--body", "request"); code == 0 || !strings.Contains(errOut, "pruned by retention") {
 		t.Errorf("show --body of a pruned body: exit %d %q, want an error saying it was pruned", code, errOut)
 	}
 	out, errOut, code := cli(t, "verify", "--data", data)

@@ -17,18 +17,18 @@ import (
 
 func newShowCmd() *cobra.Command {
 	var data, config, body string
-	var asJSON, decoded, byNumber, reveal bool
+	var asJSON, decoded, byID, reveal bool
 	cmd := &cobra.Command{
-		Use:   "show ID | show -n NO",
+		Use:   "show NO | show --id ID",
 		Short: "Show one capture in full",
 		Long: `show prints one capture: its heads, upstream TLS, timings and body hashes.
-Secrets in heads (evidence.redact_headers of the embedded default:
-Authorization, cookies) print masked unless --reveal. --body writes a body
-exactly as it crossed the wire; --decoded prints both bodies decoded (gzip,
-zip, base64, JSON, XML ... as a tree), each field by path, the personal
-data and the figures found; --json prints either as JSON. With -n the
-argument is the capture's number (the NO of telltale list and the review
-UI), not its id.`,
+NO is the capture's number, as telltale list, the review UI (no. 12) and
+the report name it; --id takes the id the evidence uses instead, and
+prints it. Secrets in heads (evidence.redact_headers of the embedded
+default: Authorization, cookies) print masked unless --reveal. --body
+writes a body exactly as it crossed the wire; --decoded prints both bodies
+decoded (gzip, zip, base64, JSON, XML ... as a tree), each field by path,
+the personal data and the figures found; --json prints either as JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if body != "" && body != "request" && body != "response" {
@@ -36,9 +36,6 @@ UI), not its id.`,
 			}
 			if body != "" && decoded {
 				return usage(fmt.Errorf("--body or --decoded, not both"))
-			}
-			if decoded && !byNumber {
-				return showDecoded(cmd.OutOrStdout(), data, config, args[0], asJSON)
 			}
 			c, err := openCaptures(data)
 			if err != nil {
@@ -49,28 +46,26 @@ UI), not its id.`,
 			if err != nil {
 				return err
 			}
-			id := args[0]
-			if byNumber {
-				if id = numberToID(nums, args[0]); id == "" {
-					return fmt.Errorf("no capture number %q: `telltale list` shows them (there are %d)", args[0], nums.Len())
-				}
+			id, err := captureRef(nums, args[0], byID)
+			if err != nil {
+				return err
 			}
+			out := cmd.OutOrStdout()
 			if decoded {
 				c.Close() // showDecoded opens the store its own way
-				return showDecoded(cmd.OutOrStdout(), data, config, id, asJSON)
+				return showDecoded(out, data, config, id, captureName(nums, id, byID), asJSON)
 			}
 			capt, err := c.Capture(id)
 			if err != nil {
 				return notFound(id, err)
 			}
-			out := cmd.OutOrStdout()
 			switch {
 			case body != "":
 				return writeBody(out, c, capt, body)
 			case asJSON:
 				return writeJSON(out, shownCapture{json.Number(capt.ID), maskCapture(capt, reveal), nums.Number(capt.ID)})
 			}
-			printCapture(out, maskCapture(capt, reveal), nums.Number(capt.ID))
+			printCapture(out, maskCapture(capt, reveal), captureName(nums, capt.ID, byID))
 			return nil
 		},
 	}
@@ -80,9 +75,43 @@ UI), not its id.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&decoded, "decoded", false, "print the bodies decoded: a tree, fields by path, personal data, figures")
 	f.StringVar(&body, "body", "", "write the request or response body, exactly as it crossed the wire, to stdout")
-	f.BoolVarP(&byNumber, "number", "n", false, "the argument is the capture's number (list's NO), not its id")
+	f.BoolVar(&byID, "id", false, "the argument is the capture's id in the evidence, not its number; print the id too")
+	addNumberFlag(cmd)
 	f.BoolVar(&reveal, "reveal", false, "print secrets in heads (Authorization, cookies) instead of masking them")
 	return cmd
+}
+
+// addNumberFlag keeps -n, which once told show and diff that their
+// arguments were numbers: they are now by default.
+func addNumberFlag(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolP("number", "n", false, "the arguments are capture numbers (the default)")
+	_ = f.MarkHidden("number")
+}
+
+// captureRef reads a capture's reference as show and diff take it: its
+// number (12, no.12, #12), or with byID its id in the evidence.
+func captureRef(nums *analysis.Numbers, s string, byID bool) (string, error) {
+	if byID {
+		return s, nil
+	}
+	if id := numberToID(nums, s); id != "" {
+		return id, nil
+	}
+	return "", fmt.Errorf("no capture no. %s: `telltale list` shows the numbers (there are %d); --id takes the id the evidence uses", s, nums.Len())
+}
+
+// captureName names a capture for people: "no. 12", with its evidence id
+// when asked for ("no. 12, id 23"), or by id when it has no number.
+func captureName(nums *analysis.Numbers, id string, withID bool) string {
+	n := nums.Number(id)
+	switch {
+	case n == 0:
+		return "id " + id
+	case withID:
+		return fmt.Sprintf("no. %d, id %s", n, id)
+	}
+	return fmt.Sprintf("no. %d", n)
 }
 
 // shownCapture is a capture as show --json prints it: its id a number,
@@ -117,8 +146,8 @@ func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error 
 	return err
 }
 
-func printCapture(w io.Writer, c *store.Capture, number int) {
-	fmt.Fprintf(w, "Capture %s (no. %d)  %s  %s  client %s\n", c.ID, number, timeMS(c.Time), c.Kind, c.Client)
+func printCapture(w io.Writer, c *store.Capture, name string) {
+	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", name, timeMS(c.Time), c.Kind, c.Client)
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", c.Error)
 	}
@@ -168,7 +197,8 @@ func since(start, t time.Time) string {
 }
 
 func numberToID(nums *analysis.Numbers, s string) string {
-	n, err := strconv.Atoi(strings.TrimPrefix(s, "#"))
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "#"), "no."))
+	n, err := strconv.Atoi(s)
 	if err != nil {
 		return ""
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/telltale/telltale/analysis"
 )
 
-// showDecoded prints `show ID --decoded`.
-func showDecoded(w io.Writer, data, config, id string, asJSON bool) error {
+// showDecoded prints `show NO --decoded`, naming the capture name.
+func showDecoded(w io.Writer, data, config, id, name string, asJSON bool) error {
 	a, err := openAnalysis(data, config)
 	if err != nil {
 		return err
@@ -23,7 +23,7 @@ func showDecoded(w io.Writer, data, config, id string, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, decodedJSON{json.Number(d.ID), d})
 	}
-	fmt.Fprintf(w, "Capture %s  %s  %s\n", d.ID, timeMS(d.Time), d.Endpoint)
+	fmt.Fprintf(w, "Capture %s  %s  %s\n", name, timeMS(d.Time), d.Endpoint)
 	for _, side := range []struct {
 		name string
 		b    *analysis.DecodedBody

@@ -29,7 +29,7 @@ func warnUnanswered(w io.Writer, ws []evidence.Finding) {
 		what = "capture has"
 	}
 	fmt.Fprintf(w, "telltale: warning: %d %s no recorded response (the store could not write it, "+
-		"or Telltale stopped first; `telltale show ID` says which): %s%s\n", len(ws), what, strings.Join(ids, ", "), more)
+		"or Telltale stopped first; `telltale show --id ID` says which): %s%s\n", len(ws), what, strings.Join(ids, ", "), more)
 }
 
 // warnLost prints the records the write-ahead log lost, as `telltale

@@ -1,5 +1,5 @@
-// Capture numbers: 1, 2, 3… in log order, as the list, the CLI (show -n,
-// diff -n) and the report name captures. Links and the address bar name
+// Capture numbers: 1, 2, 3… in log order, as the list, the CLI (show N,
+// diff N) and the report name captures. Links and the address bar name
 // a capture "no.12"; the API takes its internal id, which stays out of
 // sight. An address with a bare id still opens it.
 import {api} from './api.js';
