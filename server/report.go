@@ -40,6 +40,10 @@ type BundleReport struct {
 	MeasuredName   string
 	MeasuredFormat string
 	Tolerance      analysis.Tolerance
+	// Numbers name the captures in the report by the numbers the list,
+	// the CLI and the review UI show (the log's, not the bundle's); nil
+	// names them by id.
+	Numbers *analysis.Numbers
 }
 
 // ReportAttacher puts the hand-over report of a bundle's captures,
@@ -54,7 +58,7 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 			Templates: analysis.Templates(cfg.Inspect.Templates), Scope: selectionText(at.Selection, len(at.Captures), at.Checkpoint.TreeSize),
 			Checkpoint: ck, InBundle: true, Tool: ToolVersion(),
 			Verify:   []string{fmt.Sprintf("telltale verify THIS-BUNDLE.zip --key %q", at.Key)},
-			Measured: b.Measured, MeasuredName: evidence.FileMeasured, Tolerance: b.Tolerance,
+			Measured: b.Measured, MeasuredName: evidence.FileMeasured, Tolerance: b.Tolerance, Numbers: b.Numbers,
 		}
 		if b.MeasuredName != "" && b.MeasuredName != evidence.FileMeasured {
 			o.MeasuredName += ", given as " + b.MeasuredName

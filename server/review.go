@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/telltale/telltale/admin"
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/store"
@@ -49,7 +50,11 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 	if err != nil {
 		return nil, 0, fmt.Errorf("export: %w", err)
 	}
-	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg, BundleReport{Entitlements: admin.MergeEntitlements(ents, entered)})
+	nums, err := analysis.CaptureNumbers(e.s.Store)
+	if err != nil {
+		return nil, 0, fmt.Errorf("export: number the captures: %w", err)
+	}
+	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg, BundleReport{Entitlements: admin.MergeEntitlements(ents, entered), Numbers: nums})
 	return evidence.Export(w, e.s.Store, opts)
 }
 

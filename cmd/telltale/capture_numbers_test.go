@@ -108,4 +108,18 @@ func TestCLI_CaptureNumbers(t *testing.T) {
 	if got := p.sections["figures"]; !regexp.MustCompile(`\b` + num + `\b`).MatchString(got) {
 		t.Errorf("report: capture no. %s (the day %d compliance upload) is not in the figure tables", num, testbed.NewFeatureDay)
 	}
+
+	// The bundle's report names captures by the same numbers.
+	bundle := filepath.Join(t.TempDir(), "b.zip")
+	if _, errOut, code := cli(t, "export", "-o", bundle, "--data", dir); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	page2 := zipFiles(t, bundle)["report.html"]
+	if !strings.Contains(string(page2), `<th class="num">Capture no.</th>`) {
+		t.Error("the bundle's report: the figure tables do not name captures by number")
+	}
+	if got := parsePage(t, page2).sections["figures"]; !regexp.MustCompile(`\b`+num+`\b`).MatchString(got) ||
+		regexp.MustCompile(`\b`+id+`\b`).MatchString(got) {
+		t.Errorf("the bundle's report: want capture no. %s in the figure tables, and not its id %s", num, id)
+	}
 }

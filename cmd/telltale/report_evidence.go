@@ -107,6 +107,10 @@ func attachReport(opts *evidence.ExportOptions, st *store.Store, fl exportFlags)
 		}
 		b.MeasuredName = filepath.Base(fl.measured)
 	}
+	if b.Numbers, err = analysis.CaptureNumbers(st); err != nil {
+		a.Close()
+		return nil, err
+	}
 	opts.Attach = server.ReportAttacher(a, cfg, b)
 	return func() { a.Close() }, nil
 }
