@@ -88,9 +88,38 @@ func MergeEntitlements(config, entered []analysis.Entitlement) []analysis.Entitl
 }
 
 // entitlements keeps the ones entered in the UI; mu orders the writes.
+// It also holds the config's catalog and entitlements, which a reload
+// replaces (SetLicenses).
 type entitlements struct {
 	mu   sync.Mutex
 	path string // "" when the UI may not enter any
+
+	cmu     sync.RWMutex // guards what follows
+	catalog *analysis.Catalog
+	config  []analysis.Entitlement
+}
+
+// SetLicenses replaces the config's license catalog and entitlements, as
+// a reload of the configuration (SIGHUP, POST /-/reload) applies them:
+// the position, reconcile and GET /api/entitlements use them from the
+// next request on.
+func (h *Handler) SetLicenses(cat *analysis.Catalog, ents []analysis.Entitlement) {
+	h.ents.cmu.Lock()
+	defer h.ents.cmu.Unlock()
+	h.ents.catalog, h.ents.config = cat, ents
+}
+
+// licenses are the config's catalog and entitlements, as last set.
+func (h *Handler) licenses() (*analysis.Catalog, []analysis.Entitlement) {
+	h.ents.cmu.RLock()
+	defer h.ents.cmu.RUnlock()
+	return h.ents.catalog, h.ents.config
+}
+
+// catalog is the config's license catalog, as last set.
+func (h *Handler) catalog() *analysis.Catalog {
+	cat, _ := h.licenses()
+	return cat
 }
 
 // entitlementsAnswer is GET /api/entitlements.
@@ -106,16 +135,18 @@ type entitlementsAnswer struct {
 
 // effectiveEntitlements are the config's with the entered ones over them.
 func (h *Handler) effectiveEntitlements() ([]analysis.Entitlement, error) {
+	_, config := h.licenses()
 	if h.ents.path == "" {
-		return h.opts.Entitlements, nil
+		return config, nil
 	}
 	entered, err := ReadEntitlements(h.ents.path)
-	return MergeEntitlements(h.opts.Entitlements, entered), err
+	return MergeEntitlements(config, entered), err
 }
 
 // getEntitlements is GET /api/entitlements.
 func (h *Handler) getEntitlements(w http.ResponseWriter, _ *http.Request) {
-	ans := entitlementsAnswer{Config: orEmpty(h.opts.Entitlements), Entered: []analysis.Entitlement{}, Where: h.ents.path}
+	_, config := h.licenses()
+	ans := entitlementsAnswer{Config: orEmpty(config), Entered: []analysis.Entitlement{}, Where: h.ents.path}
 	if h.ents.path != "" {
 		entered, err := ReadEntitlements(h.ents.path)
 		if err != nil {

@@ -30,7 +30,7 @@ func (h *Handler) position(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
-	o := analysis.PositionOptions{Since: v.Get("since"), Until: v.Get("until"), Catalog: h.opts.Catalog,
+	o := analysis.PositionOptions{Since: v.Get("since"), Until: v.Get("until"), Catalog: h.catalog(),
 		Entitlements: ents, Names: h.opts.Names}
 	for _, d := range []string{o.Since, o.Until} {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {

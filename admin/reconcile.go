@@ -49,7 +49,7 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
-	measured, format, err := analysis.ReadMeasurements(strings.NewReader(in.CSV), in.Map, h.opts.Catalog, analysis.KnownLicenses(points))
+	measured, format, err := analysis.ReadMeasurements(strings.NewReader(in.CSV), in.Map, h.catalog(), analysis.KnownLicenses(points))
 	if err != nil {
 		h.answer(w, nil, err)
 		return
@@ -68,7 +68,7 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		Format       string                 `json:"format"`
 		Measurements []analysis.Measurement `json:"measurements"`
 		Licenses     map[string]string      `json:"licenses"`
-	}{analysis.Reconcile(analysis.WithOverdraft(points), measured, tol), format, measured, licenseNames(h.opts.Catalog, points)})
+	}{analysis.Reconcile(analysis.WithOverdraft(points), measured, tol), format, measured, licenseNames(h.catalog(), points)})
 }
 
 // licenseNames names every license code the points report: "XDT_PLT_UD"

@@ -74,7 +74,7 @@ type Handler struct {
 
 // NewHandler builds the API's routes.
 func NewHandler(opts Options) *Handler {
-	h := &Handler{opts: opts, mux: newRoutes(), ents: &entitlements{path: opts.EntitlementsPath}}
+	h := &Handler{opts: opts, mux: newRoutes(), ents: &entitlements{path: opts.EntitlementsPath, catalog: opts.Catalog, config: opts.Entitlements}}
 	h.review = newReview(opts)
 	h.mux.HandleFunc("GET /api/captures", h.list)
 	h.mux.HandleFunc("GET /api/captures/{id}", h.capture)

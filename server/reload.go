@@ -17,7 +17,7 @@ import (
 // paramchange` for the Windows service, POST /-/reload with the admin
 // token anywhere) applies the keys below while connections stay up; every
 // other key that changed is logged as needing a restart.
-var liveKeys = []string{"intercept", "clients", "others", "alerts", "capture.retention", "upstream.allow_local"}
+var liveKeys = []string{"intercept", "clients", "others", "alerts", "capture.retention", "upstream.allow_local", "licenses"}
 
 // ReloadResult says what a reload did.
 type ReloadResult struct {
@@ -47,6 +47,9 @@ func (s *Server) Reload(next *configs.Config) (ReloadResult, error) {
 		AllowLocal: next.Upstream.AllowLocal, Refusal: refusalPolicy(next)})
 	s.guard.Reload(next.Upstream.AllowLocal)
 	s.ops.reload(next)
+	if h := s.review.Load(); h != nil {
+		h.SetLicenses(Licenses(next.LicenseSection())) // the position's names and entitlements
+	}
 	res := ReloadResult{Applied: changedKeys(prev, next, nil), RestartNeeded: changedKeys(s.cfg, next, liveKeys)}
 	ev := s.log.Info()
 	if len(res.RestartNeeded) > 0 {
@@ -96,6 +99,16 @@ func walkKeys(a, b reflect.Value, prefix string, fn func(key string, x, y reflec
 		}
 		fn(key, a.Field(i), b.Field(i))
 	}
+}
+
+// liveConfig is the configuration as last reloaded, or as started.
+func (s *Server) liveConfig() *configs.Config {
+	s.ops.mu.Lock()
+	defer s.ops.mu.Unlock()
+	if s.ops.applied != nil {
+		return s.ops.applied
+	}
+	return s.cfg
 }
 
 // ReloadFromSource reads the configuration again with Options.Source and

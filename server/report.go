@@ -28,6 +28,8 @@ import (
 // The zero value reports with the config's entitlements and no
 // measurement.
 type BundleReport struct {
+	// Catalog names the license feature codes; nil means the config's.
+	Catalog *analysis.Catalog
 	// Entitlements are the contract's (the config's with those entered in
 	// the review UI over them); nil means the config's alone.
 	Entitlements []analysis.Entitlement
@@ -64,6 +66,9 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 			o.MeasuredName += ", given as " + b.MeasuredName
 		}
 		o.Catalog, o.Entitlements = Licenses(cfg.LicenseSection())
+		if b.Catalog != nil {
+			o.Catalog = b.Catalog
+		}
 		if b.Entitlements != nil {
 			o.Entitlements = b.Entitlements
 		}

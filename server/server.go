@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,6 +57,9 @@ type Server struct {
 	instance string
 	// CACreated is true when this start made the CA.
 	CACreated bool
+	// review is the admin API, once it is up: a reload hands it the
+	// config's licenses.
+	review atomic.Pointer[admin.Handler]
 }
 
 // Files in the data dir that serve writes for the CLI.
@@ -202,6 +206,7 @@ func (s *Server) listen() error {
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
 	s.admin = &http.Server{Handler: adminBusy(bodyDeadline(s.routes(h, token), idle)), ConnContext: adminConnContext,
 		ReadHeaderTimeout: time.Duration(s.cfg.Limits.HeadTimeout), IdleTimeout: idle}
+	s.review.Store(h)
 	h.RouteRefusals(s.proxy)                  // GET /api/refusals (the UI's banner, doctor)
 	s.admin.RegisterOnShutdown(h.Close)       // ends event streams, which never go idle
 	if err := s.serveAdminTLS(); err != nil { // and writes DATA/admin.json

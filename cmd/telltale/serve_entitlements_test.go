@@ -3,17 +3,24 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/telltale/telltale/server"
 )
 
 // TestServe_UIGetsConfigEntitlements: serve hands the config's licenses
 // section to the review UI: its entitlements make the position's
 // installed count, and entitlements entered in the UI are kept in the
-// data directory.
+// data directory. A reload of the config (POST /-/reload, as SIGHUP)
+// hands the UI the new section, without a restart.
 func TestServe_UIGetsConfigEntitlements(t *testing.T) {
 	v := newVendor(t)
-	cfg, data := writeConfig(t, v, "licenses:\n  entitlements:\n    - {license: XDT_PLT_UD, quantity: 250, overdraft: 25}\n")
+	licenses := "licenses:\n  entitlements:\n    - {license: XDT_PLT_UD, quantity: 250, overdraft: 25}\n"
+	cfg, data := writeConfig(t, v, licenses)
 	startServe(t, "-c", cfg)
 	base, hc, token := adminAPI(t, data)
 
@@ -59,5 +66,46 @@ func TestServe_UIGetsConfigEntitlements(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the position lacks the config's XDT_PLT_UD: %s", body)
+	}
+
+	// The config changes: another quantity, and a name for XDT.
+	orig := string(mustRead(t, cfg))
+	next := strings.Replace(orig, licenses, "licenses:\n  products:\n    - {code: XDT, name: Our Desktops}\n"+
+		"  entitlements:\n    - {license: XDT_PLT_UD, quantity: 300, overdraft: 30}\n", 1)
+	if next == orig {
+		t.Fatal("the test's config lacks its licenses section")
+	}
+	os.WriteFile(cfg, []byte(next), 0o644)
+	code, body = adminDo(t, hc, http.MethodPost, base+"/-/reload", token)
+	var res server.ReloadResult
+	if json.Unmarshal([]byte(body), &res); code != http.StatusOK || !slices.Contains(res.Applied, "licenses") || slices.Contains(res.RestartNeeded, "licenses") {
+		t.Errorf("reload: %d %s, want licenses applied without a restart", code, body)
+	}
+	code, body = adminDo(t, hc, http.MethodGet, base+"/api/entitlements", token)
+	if json.Unmarshal([]byte(body), &e); code != http.StatusOK || len(e.Config) != 1 || e.Config[0].Quantity != 300 {
+		t.Errorf("the UI's config entitlements after the reload: got %+v, want XDT_PLT_UD 300", e.Config)
+	}
+	_, body = adminDo(t, hc, http.MethodGet, base+"/api/position", token)
+	var after struct {
+		Licenses []struct {
+			Code        string `json:"code"`
+			ProductName string `json:"product_name"`
+			Installed   *struct {
+				Value float64 `json:"value"`
+			} `json:"installed"`
+		} `json:"licenses"`
+	}
+	json.Unmarshal([]byte(body), &after)
+	i := slices.IndexFunc(after.Licenses, func(l struct {
+		Code        string `json:"code"`
+		ProductName string `json:"product_name"`
+		Installed   *struct {
+			Value float64 `json:"value"`
+		} `json:"installed"`
+	}) bool {
+		return l.Code == "XDT_PLT_UD"
+	})
+	if i < 0 || after.Licenses[i].Installed == nil || after.Licenses[i].Installed.Value != 300 || after.Licenses[i].ProductName != "Our Desktops" {
+		t.Errorf("the position after the reload: %s\nwant XDT_PLT_UD installed 300, named Our Desktops", body)
 	}
 }
