@@ -10,8 +10,9 @@ import (
 
 // The packages whose own tests run under Wine as windows/amd64 test
 // binaries: the store (file semantics: directory sync, renaming open files),
-// the CA's files, and the proxy through real sockets.
-var windowsPackages = []string{"store", "certs", "proxy"}
+// the CA's files, the proxy through real sockets, and the owner of a
+// connection read from the live TCP table (GetExtendedTcpTable).
+var windowsPackages = []string{"store", "certs", "proxy", "proxy/owner"}
 
 // passed is go test's last line when every test passed.
 var passed = regexp.MustCompile(`(?m)^PASS\r?$`)
