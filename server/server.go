@@ -233,6 +233,10 @@ func (s *Server) Checkpoint(ctx context.Context) ([]byte, error) { return s.ckpt
 // capture recorded so far.
 func (s *Server) FlushAnalysis(ctx context.Context) error { return s.analyzer.Flush(ctx) }
 
+// Figures are the figures the analyzer has read from the captures so far
+// (FlushAnalysis first for all of them).
+func (s *Server) Figures(q analysis.Query) ([]analysis.Point, error) { return s.analyzer.Figures(q) }
+
 // Run serves until ctx ends, then shuts down gracefully: in-flight
 // exchanges get up to 10 seconds to finish.
 func (s *Server) Run(ctx context.Context) error {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/analysis"
@@ -101,7 +102,7 @@ func runDemo(ctx context.Context, out, logw io.Writer, o demoOptions) error {
 		stop()
 		return errors.Join(err, <-served)
 	}
-	printDemoGuide(out, s, cfg.DataDir, o.exit)
+	printDemoGuide(out, s, cfg, o)
 	if o.exit {
 		stop()
 	}
@@ -206,7 +207,8 @@ func demoSettle(ctx context.Context, s *server.Server, cfg *configs.Config) erro
 
 // printDemoGuide says what to look at next, with commands that work as
 // printed. It is the last thing the demo prints.
-func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
+func printDemoGuide(w io.Writer, s *server.Server, cfg *configs.Config, o demoOptions) {
+	dir, exit := cfg.DataDir, o.exit
 	caps, _ := s.Store.List(store.Query{})
 	compliance := ""
 	nums, _ := analysis.CaptureNumbers(s.Store)
@@ -221,8 +223,7 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 	}
 	bin := "go run ./cmd/telltale"
 	fmt.Fprintf(w, "Telltale recorded %d captures. Look at them (in another terminal, while this runs):\n", len(caps))
-	fmt.Fprintf(w, "  %s position --data %s                   # your license position: %s over installed on days %d-%d, %s mostly dormant\n",
-		bin, dir, testbed.OveruseID, testbed.OveruseDay, testbed.OveruseDay+testbed.OveruseDays-1, testbed.DormantID)
+	fmt.Fprintf(w, "  %s position --data %s                   # your license position: %s\n", bin, dir, demoPositionHint(s, cfg))
 	if _, err := os.Stat(filepath.Join(dir, demoHistoricalFile)); err == nil {
 		fmt.Fprintf(w, "  %s reconcile --measured %s --data %s   # the site's Historical Use export against what was sent\n",
 			bin, filepath.Join(dir, demoHistoricalFile), dir)
@@ -234,7 +235,11 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 		fmt.Fprintf(w, "  %s show %s --data %s --body request | gunzip   # exactly what was sent\n", bin, compliance, dir)
 		fmt.Fprintf(w, "  %s diff %s --data %s              # what changed since the day before: a new feature\n", bin, compliance, dir)
 	}
-	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields (day %d adds %s)\n", bin, dir, testbed.UpgradeDay, testbed.UpgradeField)
+	upgrade := ""
+	if o.days >= testbed.UpgradeDay {
+		upgrade = fmt.Sprintf(" (day %d adds %s)", testbed.UpgradeDay, testbed.UpgradeField)
+	}
+	fmt.Fprintf(w, "  %s drift --data %s                      # new endpoints and fields%s\n", bin, dir, upgrade)
 	fmt.Fprintf(w, "  %s figures --name '*.CountUsedMax' --data %s   # the license counts reported, day by day\n", bin, dir)
 	fmt.Fprintf(w, "  %s export -o demo-evidence.zip --data %s   # an evidence bundle, secrets withheld\n", bin, dir)
 	fmt.Fprintf(w, "  %s verify demo-evidence.zip --key %s --tsa-ca %s   # what a third party runs on it, offline, with the key you gave them\n",
@@ -252,6 +257,45 @@ func printDemoGuide(w io.Writer, s *server.Server, dir string, exit bool) {
 		fmt.Fprintf(w, "\nReview UI: `%s ui --data %s` prints a login link (%v)\n", bin, dir, err)
 	}
 	fmt.Fprintf(w, "\nServing until Ctrl-C.\n")
+}
+
+// demoPositionHint says in a line what the position shows of the demo's
+// captures, as telltale position computes it: which license went over
+// installed and on which usage days, which is mostly dormant.
+func demoPositionHint(s *server.Server, cfg *configs.Config) string {
+	pts, err := s.Figures(analysis.Query{})
+	if err != nil {
+		return "see for yourself (" + err.Error() + ")"
+	}
+	cat, ents, err := licensesOf(cfg, cfg.DataDir)
+	if err != nil {
+		return "see for yourself (" + err.Error() + ")"
+	}
+	pos := analysis.ComputePosition(pts, analysis.PositionOptions{Catalog: cat, Entitlements: ents,
+		Names: analysis.NewNames(server.AnalysisOptions(cfg.Inspect, zerolog.Nop()).Rules)})
+	var over, dormant []string
+	for _, l := range pos.Licenses {
+		switch o := l.Overuse; l.Status {
+		case analysis.StatusOver:
+			days := "on usage day " + o.First
+			if o.Last != o.First {
+				days = fmt.Sprintf("on usage days %s to %s", o.First, o.Last)
+			}
+			over = append(over, fmt.Sprintf("%s over installed %s, by up to %s", l.Code, days, formatValue(o.Highest)))
+		case analysis.StatusDormant:
+			dormant = append(dormant, l.Code)
+		}
+	}
+	switch {
+	case len(pos.Licenses) == 0:
+		return "no license reported yet"
+	case len(over) == 0:
+		over = []string{"no license over installed"}
+	}
+	if len(dormant) > 0 {
+		over = append(over, strings.Join(dormant, ", ")+" mostly dormant")
+	}
+	return strings.Join(over, "; ")
 }
 
 // demoHistoricalFile is the simulated site's Historical Use export, in
