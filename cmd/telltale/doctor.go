@@ -39,17 +39,21 @@ alerts.webhook. With evidence.tsa_url it asks that TSA for a test timestamp.`,
 					o.ConfigFile, o.Demo = demo, true
 				}
 			}
-			asService := false
+			asService, listen := false, ""
 			if file == "" && !o.Demo {
 				src := findServiceSource(serviceCommandLine, runtime.GOOS == "windows")
-				o.ConfigFile, o.From, asService = src.file, src.from, src.service
+				o.ConfigFile, o.From, asService, listen = src.file, src.from, src.service, src.listen
 				if data == "" {
 					data = src.data
 				}
 			}
 			o.Load = func() (*configs.Config, error) {
 				if asService { // the service's rules: relative data_dir, default log file
-					return serviceConfig(o.ConfigFile, data, os.Getenv)
+					cfg, err := serviceConfig(o.ConfigFile, data, os.Getenv)
+					if err != nil {
+						return nil, err
+					}
+					return cfg, overrideListen(cfg, listen)
 				}
 				cfg, err := loadConfig(o.ConfigFile)
 				if err != nil {
@@ -76,6 +80,7 @@ var serviceCommandLine = installedServiceCommandLine
 // serviceSource is the configuration doctor checks without -c.
 type serviceSource struct {
 	file, data string // --config and --data, "" when absent
+	listen     string // --listen (the MSI's LISTEN), "" when absent
 	from       string // for the config line
 	service    bool   // read with the service's rules (serviceConfig)
 }
@@ -96,6 +101,8 @@ func findServiceSource(commandLine func() (string, error), windows bool) service
 				src.file = args[i+1]
 			case "--data":
 				src.data = args[i+1]
+			case "--listen":
+				src.listen = args[i+1]
 			}
 		}
 		if src.file == "" {

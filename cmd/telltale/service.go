@@ -36,19 +36,10 @@ func newServiceCmd() *cobra.Command {
 		Use:   "install",
 		Short: "Register the Telltale service (automatic start, restart on failure); run as Administrator",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			exe, err := os.Executable()
+			spec, err := loadServiceSpec(file, data)
 			if err != nil {
 				return err
 			}
-			spec, err := newServiceSpec(exe, file, data)
-			if err != nil {
-				return err
-			}
-			cfg, err := serviceConfig(spec.ConfigFile, data, os.Getenv)
-			if err != nil {
-				return err
-			}
-			spec.Config, spec.DataDir = cfg, cfg.DataDir // what install locks down and checks
 			if err := installService(spec); err != nil {
 				return err
 			}
@@ -68,24 +59,90 @@ func newServiceCmd() *cobra.Command {
 			return nil
 		}}
 	}
-	var runFile, runData string
+	var runFile, runData, runListen string
 	run := &cobra.Command{
 		Use:    "run",
 		Short:  "Run as the service (the service manager starts this)",
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host := &serviceHost{load: func() (*configs.Config, error) { return checkedServiceConfig(runFile, runData) }}
+			host := &serviceHost{load: func() (*configs.Config, error) {
+				cfg, err := checkedServiceConfig(runFile, runData)
+				if err != nil {
+					return nil, err
+				}
+				return cfg, overrideListen(cfg, runListen)
+			}}
 			return runService(serviceName, host)
 		},
 	}
 	run.Flags().StringVarP(&runFile, "config", "c", "", "config file")
 	run.Flags().StringVar(&runData, "data", "", "data dir")
-	cmd.AddCommand(install,
+	run.Flags().StringVar(&runListen, "listen", "", "proxy address (overrides listen; the MSI's LISTEN)")
+	cmd.AddCommand(install, newServiceConfigureCmd(),
 		control("uninstall", "Stop and remove the Telltale service (the data dir stays)", uninstallService, "service removed"),
 		control("start", "Start the Telltale service", startService, "started"),
 		control("stop", "Stop the Telltale service gracefully", stopService, "stopped"),
 		run)
 	return cmd
+}
+
+// newServiceConfigureCmd is install's work but registering the service:
+// the MSI (packaging/msi) registers it with Windows Installer's own
+// tables, which wixl cannot give folder access lists or recovery actions,
+// so its deferred custom action runs this as LocalSystem before the
+// service starts.
+func newServiceConfigureCmd() *cobra.Command {
+	var file, data string
+	cmd := &cobra.Command{
+		Use:   "configure",
+		Short: "Lock down the installed service's folders and set its recovery actions (the MSI runs this); run as Administrator",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := loadServiceSpec(file, data)
+			if err != nil {
+				return err
+			}
+			if err := configureService(spec); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "configured the %s service: %s locked down, restart on failure set\n", spec.Name, spec.DataDir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "config", "c", "", "the service's config file (default: %ProgramData%\\Telltale\\telltale.yaml if present, else the embedded default)")
+	cmd.Flags().StringVar(&data, "data", "", "the service's data dir (default: %ProgramData%\\Telltale)")
+	return cmd
+}
+
+// loadServiceSpec is the service that install registers, or configure
+// finishes, for this program with -c file and --data data, with the
+// configuration it will run: what they lock down and check.
+func loadServiceSpec(file, data string) (serviceSpec, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return serviceSpec{}, err
+	}
+	spec, err := newServiceSpec(exe, file, data)
+	if err != nil {
+		return spec, err
+	}
+	cfg, err := serviceConfig(spec.ConfigFile, data, os.Getenv)
+	if err != nil {
+		return spec, err
+	}
+	spec.Config, spec.DataDir = cfg, cfg.DataDir
+	return spec, nil
+}
+
+// overrideListen applies `service run --listen` over the config's listen.
+func overrideListen(cfg *configs.Config, listen string) error {
+	if listen == "" {
+		return nil
+	}
+	cfg.Listen = listen
+	if err := cfg.Validate(); err != nil {
+		return usage(fmt.Errorf("--listen: %w", err))
+	}
+	return nil
 }
 
 // serviceSpec is what install registers.
@@ -193,6 +250,9 @@ func serviceConfig(file, data string, getenv func(string) string) (*configs.Conf
 	cfg, err := parseConfig(file)
 	if err != nil {
 		return nil, err
+	}
+	if data != "" {
+		data = filepath.Clean(data) // the MSI's "[DATADIR]." (a folder property ends in \, which would escape the quote)
 	}
 	override(&cfg.DataDir, data)
 	if !filepath.IsAbs(cfg.DataDir) {

@@ -10,6 +10,7 @@ var errNotWindows = usage(errors.New("telltale service is for Windows; on Linux 
 
 func runService(string, *serviceHost) error { return errNotWindows }
 func installService(serviceSpec) error      { return errNotWindows }
+func configureService(serviceSpec) error    { return errNotWindows }
 func uninstallService(string) error         { return errNotWindows }
 func startService(string) error             { return errNotWindows }
 func stopService(string) error              { return errNotWindows }

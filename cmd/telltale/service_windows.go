@@ -190,6 +190,27 @@ func installService(spec serviceSpec) error {
 	return nil
 }
 
+// configureService does for a service that Windows Installer registered
+// (packaging/msi) what installService does beside registering it: it locks
+// down the folders, checks the files, and sets the recovery actions. The
+// event log source is the package's own registry values.
+func configureService(spec serviceSpec) error {
+	if err := secureService(spec.ConfigFile, spec.Config, spec.Home); err != nil {
+		return fmt.Errorf("not configured: %w", err)
+	}
+	m, err := connect()
+	if err != nil {
+		return err
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(spec.Name)
+	if err != nil {
+		return fmt.Errorf("the %s service is not installed: %w", spec.Name, err)
+	}
+	defer s.Close()
+	return setRecovery(s)
+}
+
 // setRecovery restarts the service 5s, 30s and 2min after a failure, a
 // non-zero exit code included, and gives it servicePreshutdown at system
 // shutdown. Only the restarts are required: Wine 8's service manager
