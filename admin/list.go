@@ -25,7 +25,8 @@ const (
 // pageParams are the parameters that make GET /api/captures page through
 // the catalog; without any of them it answers as it always did (Store.List:
 // host, since, until, the newest limit, oldest first).
-var pageParams = []string{"offset", "cursor", "order", "sort", "method", "status", "kind", "q", "changed", "drift", "endpoint"}
+var pageParams = []string{"offset", "cursor", "order", "sort", "method", "status", "kind", "q", "changed", "drift", "endpoint",
+	"usage_since", "usage_until"}
 
 func paged(v url.Values) bool {
 	for _, p := range pageParams {
@@ -42,8 +43,13 @@ type filter struct {
 	hosts, methods, kinds, endpoints []string
 	statuses                         []statusMatch
 	since, until                     int64 // unix ns; 0: unbounded
-	q                                string
-	changed, drift                   bool
+	// usageSince and usageUntil bound the usage day a capture reports on
+	// (YYYY-MM-DD, both included; Item.ReportedFor): a capture that
+	// reports none does not match. reported holds the days.
+	usageSince, usageUntil string
+	reported               map[uint64]string
+	q                      string
+	changed, drift         bool
 
 	desc   bool
 	sort   string // a column (sortKeys); "" or "time": the log's order
@@ -83,6 +89,12 @@ func parseFilter(v url.Values) (filter, error) {
 		return f, err
 	}
 	if f.until, err = timeParam(v, "until"); err != nil {
+		return f, err
+	}
+	if f.usageSince, err = dayParam(v, "usage_since"); err != nil {
+		return f, err
+	}
+	if f.usageUntil, err = dayParam(v, "usage_until"); err != nil {
 		return f, err
 	}
 	if f.changed, err = boolParam(v, "changed"); err != nil {
@@ -164,6 +176,23 @@ func timeParam(v url.Values, key string) (int64, error) {
 	return t.UnixNano(), nil
 }
 
+func dayParam(v url.Values, key string) (string, error) {
+	s := v.Get(key)
+	if _, err := time.Parse(time.DateOnly, s); s != "" && err != nil {
+		return "", fmt.Errorf("%s: want a usage day, YYYY-MM-DD", key)
+	}
+	return s, nil
+}
+
+// matchUsage tests the usage day a capture reports on.
+func (f *filter) matchUsage(e *entry) bool {
+	if f.usageSince == "" && f.usageUntil == "" {
+		return true
+	}
+	d := f.reported[e.seq]
+	return d != "" && (f.usageSince == "" || d >= f.usageSince) && (f.usageUntil == "" || d <= f.usageUntil)
+}
+
 func boolParam(v url.Values, key string) (bool, error) {
 	switch v.Get(key) {
 	case "", "0", "false":
@@ -204,7 +233,7 @@ func (f *filter) matchMeta(e *entry, drifted map[uint64]int) bool {
 		len(f.kinds) > 0 && !contains(f.kinds, e.kind),
 		len(f.endpoints) > 0 && !contains(f.endpoints, e.endpoint):
 		return false
-	case f.changed && !e.changed:
+	case f.changed && !e.changed, !f.matchUsage(e):
 		return false
 	case f.drift && drifted[e.seq] == 0:
 		return false
@@ -378,6 +407,11 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	drifted, reported := h.drifted(), h.reported()
+	if (f.usageSince != "" || f.usageUntil != "") && h.opts.Analysis == nil {
+		writeError(w, http.StatusServiceUnavailable, "usage_since, usage_until: the usage day a capture reports on needs the analysis")
+		return
+	}
+	f.reported = reported
 	p := h.cat.query(f, h.slowFilter(f), h.search.budget, drifted, reported)
 	for i := range p.items {
 		p.items[i].Drift = drifted[p.items[i].seq()]

@@ -11,8 +11,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 )
 
@@ -21,8 +25,10 @@ import (
 // while serve runs the CLI asks its admin API, and otherwise it runs the
 // same admin handler in this process, over the store file.
 
-// openCatalog returns an admin client for the list endpoint of dir.
-func openCatalog(dir string, templates analysis.Templates) (*admin.Client, func(), error) {
+// openCatalog returns an admin client for the list endpoint of dir. With
+// inspect, the handler in this process has the analysis too, which dates
+// each capture by the usage day it reports on (usage_since, usage_until).
+func openCatalog(dir string, templates analysis.Templates, inspect *configs.Inspect) (*admin.Client, func(), error) {
 	c, err := openCaptures(dir)
 	if err != nil {
 		return nil, nil, err
@@ -32,9 +38,25 @@ func openCatalog(dir string, templates analysis.Templates) (*admin.Client, func(
 		return v.Client, func() {}, nil
 	case *store.Store:
 		tok := rand.Text()
-		h := admin.NewHandler(admin.Options{Store: v, Token: tok, Templates: templates})
+		o := admin.Options{Store: v, Token: tok, Templates: templates}
+		var a *analysis.Analyzer
+		if inspect != nil {
+			var err error
+			if a, err = analysis.New(v, server.AnalysisOptions(*inspect, zerolog.Nop())); err != nil {
+				v.Close()
+				return nil, nil, err
+			}
+			o.Analysis = a
+		}
+		h := admin.NewHandler(o)
 		cl := &admin.Client{Base: "http://telltale.in-process", Token: tok, HTTP: &http.Client{Transport: handlerTransport{h}}}
-		return cl, func() { h.Close(); v.Close() }, nil
+		return cl, func() {
+			h.Close()
+			if a != nil {
+				a.Close()
+			}
+			v.Close()
+		}, nil
 	}
 	c.Close()
 	return nil, nil, fmt.Errorf("store of type %T cannot be listed", c)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
 	"github.com/telltale/telltale/store"
 )
 
@@ -21,6 +22,7 @@ type listFlags struct {
 	data, config                            string
 	host, method, kind, status, endpoint, q string
 	times                                   timeRange
+	usageDay, usageSince, usageUntil        string
 	limit, offset                           int
 	asJSON, withID                          bool
 }
@@ -37,7 +39,10 @@ report show it (show NO opens one); --id adds ID, the id the evidence uses
 captures); --json prints both. With
 --limit N it prints the newest N; --offset K skips the newest K first, so
 --limit 50 --offset 50 is the 50 before the newest 50. --since and --until
-filter the capture time. --host citrix.com matches citrix.com and its
+filter the capture time; --usage-since and --usage-until (both included)
+filter the usage day a capture reports on (a compliance upload sent on 2
+June reports 1 June), --usage-day one day: captures that report no usage
+day are left out. --host citrix.com matches citrix.com and its
 subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 (--status 4xx,5xx) are alternatives. --q searches URLs and decoded bodies
 (inside gzip, zip, base64).`,
@@ -53,6 +58,9 @@ subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 	f.StringVar(&fl.endpoint, "endpoint", "", `only this endpoint, as list --json and telltale endpoints name it ("POST cis.citrix.com /api/upload/{id}")`)
 	f.StringVar(&fl.q, "q", "", "only captures whose URL or decoded body holds this text (any case)")
 	fl.times.add(cmd, captureTime)
+	f.StringVar(&fl.usageDay, "usage-day", "", "only captures that report on this usage day, YYYY-MM-DD")
+	f.StringVar(&fl.usageSince, "usage-since", "", "only captures that report on this usage day or later, YYYY-MM-DD")
+	f.StringVar(&fl.usageUntil, "usage-until", "", "only captures that report on this usage day or earlier, YYYY-MM-DD")
 	f.IntVar(&fl.limit, "limit", 0, "at most this many (the newest); 0: all")
 	f.IntVar(&fl.offset, "offset", 0, "skip this many of the newest first")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON array")
@@ -62,7 +70,8 @@ subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 
 // catalogOnly reports whether a filter needs the admin API's catalog.
 func (fl listFlags) catalogOnly() bool {
-	return fl.host != "" || fl.method != "" || fl.kind != "" || fl.status != "" || fl.endpoint != "" || fl.q != "" || fl.offset > 0
+	return fl.host != "" || fl.method != "" || fl.kind != "" || fl.status != "" || fl.endpoint != "" || fl.q != "" || fl.offset > 0 ||
+		fl.usageSince != "" || fl.usageUntil != ""
 }
 
 func runList(cmd *cobra.Command, fl listFlags) error {
@@ -73,6 +82,12 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 	if fl.limit < 0 || fl.offset < 0 {
 		return usage(fmt.Errorf("--limit and --offset must be 0 or more"))
 	}
+	if fl.usageDay != "" {
+		if fl.usageSince != "" || fl.usageUntil != "" {
+			return usage(fmt.Errorf("--usage-day or --usage-since/--usage-until, not both"))
+		}
+		fl.usageSince, fl.usageUntil = fl.usageDay, fl.usageDay
+	}
 	cfg, err := loadConfig(fl.config)
 	if err != nil {
 		return err
@@ -80,7 +95,7 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 	templates := analysis.Templates(cfg.Inspect.Templates)
 	var items []admin.Item
 	if fl.catalogOnly() {
-		items, err = fl.listCatalog(since, until, templates)
+		items, err = fl.listCatalog(since, until, cfg)
 	} else {
 		items, err = listIndexed(fl.data, store.Query{Since: since, Until: until, Limit: fl.limit}, templates)
 	}
@@ -102,9 +117,10 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 }
 
 // listCatalog answers every filter through the admin API's catalog.
-func (fl listFlags) listCatalog(since, until time.Time, templates analysis.Templates) ([]admin.Item, error) {
+func (fl listFlags) listCatalog(since, until time.Time, cfg *configs.Config) ([]admin.Item, error) {
 	v := url.Values{}
-	for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q} {
+	for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q,
+		"usage_since": fl.usageSince, "usage_until": fl.usageUntil} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -115,7 +131,11 @@ func (fl listFlags) listCatalog(since, until time.Time, templates analysis.Templ
 	if !until.IsZero() {
 		v.Set("until", storeTime(until))
 	}
-	c, closeCat, err := openCatalog(fl.data, templates)
+	var inspect *configs.Inspect
+	if fl.usageSince != "" || fl.usageUntil != "" {
+		inspect = &cfg.Inspect // the usage days are the analysis's
+	}
+	c, closeCat, err := openCatalog(fl.data, analysis.Templates(cfg.Inspect.Templates), inspect)
 	if err != nil {
 		return nil, err
 	}
