@@ -6,7 +6,7 @@ import {highlight, nearHit, pane, shortType} from './listpane.js';
 
 const PAGE = 200;
 const ROW = 28;
-const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'changed', 'drift', 'sort', 'order'];
+const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'usage_since', 'usage_until', 'changed', 'drift', 'sort', 'order'];
 // COLUMNS: [sort key, label, class]; a key of '' does not sort.
 const COLUMNS = [['number', 'No.', 'num c-no'], ['time', 'Captured', 'c-time'], ['reported', 'Usage day', 'c-rep'],
   ['name', 'Endpoint', 'c-ep'], ['host', 'Host', 'c-host'], ['status', 'Status', 'c-st'], ['kind', 'Kind', 'c-kind'],
@@ -105,13 +105,20 @@ function build(main) {
     onchange: e => setFilter('since', localInputToISO(e.target.value))});
   v.until = h('input', {type: 'datetime-local', 'aria-label': 'Until', value: isoToLocalInput(st.filters.until),
     onchange: e => setFilter('until', localInputToISO(e.target.value))});
+  // The usage day a capture reports on (a compliance upload sent on 2 June
+  // reports 1 June), as the Usage day column shows it.
+  const day = (k, label) => h('input', {type: 'date', 'aria-label': label, id: 'f-' + k.replace('_', '-'), value: st.filters[k] || '',
+    onchange: e => setFilter(k, e.target.value)});
+  v.usageSince = day('usage_since', 'Usage day from');
+  v.usageUntil = day('usage_until', 'Usage day until');
   const chip = (k, label, title) => h('label.chip', {title},
     h('input', {type: 'checkbox', checked: !!st.filters[k], onchange: e => setFilter(k, e.target.checked ? '1' : '')}), label);
   v.count = h('span.count', {'aria-live': 'polite'});
   v.endpoint = st.filters.endpoint ? h('span.tag', {title: 'Only this endpoint'}, st.filters.endpoint, ' ',
     h('a', {href: '#', onclick: e => { e.preventDefault(); setFilter('endpoint', ''); }}, '×')) : null;
   const filters = h('div.filters', v.q, v.host, v.method, v.status, v.kind,
-    h('span.range', v.since, '–', v.until),
+    h('span.range', {title: 'When the capture was made'}, 'Captured ', v.since, '–', v.until),
+    h('span.range', {title: 'The usage day the payload reports on; captures that report none are left out'}, 'Usage day ', v.usageSince, '–', v.usageUntil),
     chip('changed', 'Changed', 'Only captures whose request changed in a field that is not volatile since the previous capture of the same endpoint'),
     chip('drift', 'Drift', 'Only captures with a new endpoint, a new field or a changed type'),
     v.endpoint,
