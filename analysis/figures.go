@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/telltale/telltale/inspect"
@@ -65,6 +66,17 @@ type fieldIndex struct {
 	byPath map[string]inspect.Field
 	elems  map[string]int
 	order  []inspect.Field
+
+	usageOnce sync.Once
+	usageRows []UsageRow
+}
+
+// usage is UsageIn of the indexed fields, parsed once per body: the
+// analyzer keeps the index of the last body for the next capture
+// (lastBody), so a burst of identical usage uploads is parsed once.
+func (ix *fieldIndex) usage() []UsageRow {
+	ix.usageOnce.Do(func() { ix.usageRows = UsageIn(ix.order) })
+	return ix.usageRows
 }
 
 var elemSuffix = regexp.MustCompile(`\[[0-9]+\]$`)

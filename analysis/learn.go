@@ -157,7 +157,7 @@ func (a *Analyzer) points(c *store.Capture, ep Endpoint, p *inspect.Part, ix *fi
 		spec = r.UsageDay
 	}
 	day := ix.usageDay(spec, when)
-	pts = append(pts, usagePoints(UsageIn(inspect.Fields(p)))...)
+	pts = append(pts, usagePoints(ix.usage())...)
 	for i := range pts {
 		pts[i].ID, pts[i].Time, pts[i].Captured, pts[i].Endpoint = c.ID, when, c.Time, ep.String()
 		if pts[i].Day == "" { // a usage row carries its own

@@ -88,6 +88,7 @@ func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 	}
 	firstByte := p.now()
 	cb := &captureBody{ctx: ctx, src: resp.Body, body: p.opts.Recorder.NewBody(p.opts.MaxBody)}
+	cb.body.Expect(resp.ContentLength)
 	cb.done = func() { cancel(nil); p.finish(o, resp, cb, committed, firstByte, cb.failure()) }
 	resp.Body = cb
 	return resp
@@ -97,6 +98,7 @@ func (p *Proxy) forward(ctx context.Context, o *outbound) *http.Response {
 // record: nothing goes upstream before this returns nil.
 func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {
 	o.body = p.opts.Recorder.NewBody(p.opts.MaxBody)
+	o.body.Expect(o.in.ContentLength)
 	rest, err := spool(o.body, o.in.Body, p.opts.MaxBody)
 	if err != nil {
 		o.body.Close()

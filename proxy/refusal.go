@@ -218,7 +218,8 @@ type handshakeConn struct {
 	net.Conn
 	wrote atomic.Bool
 	mu    sync.Mutex
-	tail  []byte // the last bytes read, at most 16
+	tail  []byte   // the last bytes read, at most 16, in buf
+	buf   [32]byte // tail's array: a read allocates nothing
 }
 
 func (h *handshakeConn) Write(b []byte) (int, error) {
@@ -230,8 +231,8 @@ func (h *handshakeConn) Read(b []byte) (int, error) {
 	n, err := h.Conn.Read(b)
 	if n > 0 {
 		h.mu.Lock()
-		h.tail = append(h.tail, b[:n]...)
-		h.tail = h.tail[max(0, len(h.tail)-16):]
+		t := append(h.buf[:len(h.tail)], b[max(0, n-16):n]...) // at most 32 bytes
+		h.tail = append(h.buf[:0], t[max(0, len(t)-16):]...)
 		h.mu.Unlock()
 	}
 	return n, err

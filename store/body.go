@@ -31,6 +31,8 @@ type Body struct {
 	kept   int64     // bytes kept
 	mem    []byte    // the kept bytes, while they fit in InlineMax
 	file   *os.File  // the kept bytes, beyond InlineMax
+	big    bool      // Expect said the kept bytes will not fit in InlineMax
+	pend   *[]byte   // with file: kept bytes not yet written to it (fileBufs)
 	path   string    // of file: in DATA/tmp, or its blob once Append moved it
 	temp   bool      // path is ours to remove
 	err    error     // sticky spooling error
@@ -75,10 +77,37 @@ func (b *Body) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Expect tells the Body how many bytes are coming (a Content-Length;
+// negative: not known), before the first Write, so that it keeps them
+// where they end up without growing a buffer on the way: in memory sized
+// once when they fit in InlineMax, else in a file from the first byte.
+func (b *Body) Expect(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	keep := min(n, b.limit)
+	switch {
+	case b.n > 0 || keep <= 0:
+	case keep > b.s.opts.InlineMax:
+		b.big = true
+	case keep <= maxPrealloc:
+		b.mem = make([]byte, 0, keep)
+	}
+}
+
+// maxPrealloc bounds what Expect allocates before the bytes arrive: a
+// client that announces a body and sends none holds no more than this.
+const maxPrealloc = 64 << 10
+
+// fileBufs hold a spooled file's bytes on their way to it, so that a
+// large body costs a write per fileBuf, not one per read from the network.
+var fileBufs = sync.Pool{New: func() any { b := make([]byte, 0, fileBuf); return &b }}
+
+const fileBuf = 256 << 10
+
 // spool keeps p, moving the kept bytes to a temp file once they outgrow
 // InlineMax.
 func (b *Body) spool(p []byte) error {
-	if b.file == nil && b.kept+int64(len(p)) <= b.s.opts.InlineMax {
+	if b.file == nil && !b.big && b.kept+int64(len(p)) <= b.s.opts.InlineMax {
 		b.mem = append(b.mem, p...)
 		return nil
 	}
@@ -88,12 +117,42 @@ func (b *Body) spool(p []byte) error {
 			return err
 		}
 		b.file, b.path, b.temp = f, f.Name(), true
-		if _, err := f.Write(b.mem); err != nil {
-			return err
-		}
+		b.pend = fileBufs.Get().(*[]byte)
+		*b.pend = append((*b.pend)[:0], b.mem...)
 		b.mem = nil
 	}
-	_, err := b.file.Write(p)
+	if len(*b.pend)+len(p) > cap(*b.pend) {
+		if err := b.flushFile(); err != nil {
+			return err
+		}
+		if len(p) >= cap(*b.pend) {
+			_, err := b.file.Write(p)
+			return err
+		}
+	}
+	*b.pend = append(*b.pend, p...)
+	return nil
+}
+
+// flushFile writes the pending bytes to the spooled file.
+func (b *Body) flushFile() error {
+	if b.pend == nil || len(*b.pend) == 0 {
+		return nil
+	}
+	_, err := b.file.Write(*b.pend)
+	*b.pend = (*b.pend)[:0]
+	return err
+}
+
+// releaseFileBuf writes the pending bytes and returns their buffer to
+// the pool: nothing more is kept (Append took the bytes, or Close).
+func (b *Body) releaseFileBuf() error {
+	if b.pend == nil {
+		return nil
+	}
+	err := b.flushFile()
+	fileBufs.Put(b.pend)
+	b.pend = nil
 	return err
 }
 
@@ -157,6 +216,9 @@ func (b *Body) Stored() (io.ReadCloser, error) {
 	if b.file == nil {
 		return io.NopCloser(bytes.NewReader(b.mem)), nil
 	}
+	if err := b.flushFile(); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
 	f, err := os.Open(b.path)
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
@@ -177,6 +239,10 @@ func (b *Body) Close() error {
 	b.closed, b.mem = true, nil
 	if b.file == nil {
 		return nil
+	}
+	if b.pend != nil {
+		fileBufs.Put(b.pend)
+		b.pend = nil
 	}
 	err := b.file.Close()
 	if errors.Is(err, os.ErrClosed) {
@@ -215,6 +281,9 @@ func (b *Body) seal(given BodyRef) (BodyRef, *inlineBody, error) {
 	b.limit = b.kept
 	if b.file == nil {
 		return ref, &inlineBody{key: ref.StoredKey(), data: b.mem}, nil
+	}
+	if err := b.releaseFileBuf(); err != nil {
+		return BodyRef{}, nil, fmt.Errorf("body: %w", err)
 	}
 	return ref, nil, b.storeBlob(ref.StoredKey())
 }

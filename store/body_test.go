@@ -242,3 +242,61 @@ func fileSize(tb testing.TB, path string) int64 {
 	}
 	return fi.Size()
 }
+
+// TestBody_Expect: a Body told its length keeps a body above InlineMax in
+// a file from the first byte and one below it in memory; either way
+// Stored, mid-body and at the end, and the blob Append makes hold every
+// byte, through the file buffer's flushes (bodies past fileBuf, writes
+// larger than it).
+func TestBody_Expect(t *testing.T) {
+	dir := newTestDir(t)
+	s := mustOpen(t, dir, Options{InlineMax: 1000})
+	for _, c := range []struct {
+		n, expect, chunk int
+		wantFile         bool // after the first chunk
+	}{
+		{500, 500, 100, false},
+		{1000, 1000, 300, false},
+		{1001, 1001, 10, true},
+		{5000, -1, 300, false}, // unknown: memory until InlineMax
+		{600 << 10, 600 << 10, 7 << 10, true},
+		{700 << 10, 700 << 10, 300 << 10, true},
+		{300 << 10, -1, 16 << 10, true},
+	} {
+		t.Run(fmt.Sprint(c.n, "/", c.expect, "/", c.chunk), func(t *testing.T) {
+			data := pattern(c.n, 3)
+			b := s.NewBody(0)
+			defer b.Close()
+			b.Expect(int64(c.expect))
+			for i, chunk := range slices.Collect(slices.Chunk(data, c.chunk)) {
+				if _, err := b.Write(chunk); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					if got := len(files(t, filepath.Join(dir, TmpDir))) == 1; got != c.wantFile {
+						t.Errorf("in a file after %d bytes: got %v, want %v", len(chunk), got, c.wantFile)
+					}
+				}
+				if i == 1 {
+					if got := readAll(t, b.Stored); !bytes.Equal(got, data[:2*c.chunk]) {
+						t.Errorf("Stored mid-body: got %d bytes, want the %d written", len(got), 2*c.chunk)
+					}
+				}
+			}
+			if got := readAll(t, b.Stored); !bytes.Equal(got, data) {
+				t.Errorf("Stored: got %d bytes, want the %d written", len(got), c.n)
+			}
+			seq, err := s.Append(context.Background(), request("example.com", "/"), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Record(seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readAll(t, func() (io.ReadCloser, error) { rc, _, err := s.OpenBody(r.Body.StoredKey()); return rc, err }); !bytes.Equal(got, data) {
+				t.Errorf("stored body: got %d bytes, want the %d written", len(got), c.n)
+			}
+		})
+	}
+}
