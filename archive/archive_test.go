@@ -280,7 +280,10 @@ func TestArchive_BucketWithoutObjectLockIsRefused(t *testing.T) {
 	}
 	l := newTestLog(t, "telltale/site-c")
 	l.exchanges(t, 3)
-	if _, err := archive.New(l.st, b, archive.Options{}).Step(ctx); err != nil {
-		t.Fatalf("unlocked push: %v", err)
+	if _, err := archive.New(l.st, b, archive.Options{Mode: archive.Compliance}).Step(ctx); !errors.Is(err, archive.ErrUnlocked) {
+		t.Fatalf("push to an unlocked bucket: got %v, want ErrUnlocked", err)
+	}
+	if _, err := archive.New(l.st, b, archive.Options{Mode: archive.Compliance, AllowUnlocked: true}).Step(ctx); err != nil {
+		t.Fatalf("unlocked push, allowed: %v", err)
 	}
 }

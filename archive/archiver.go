@@ -24,6 +24,10 @@ type Options struct {
 	// Mode is Compliance or Governance; "" writes no retention (a bucket
 	// without Object Lock, allowed by the configuration).
 	Mode string
+	// AllowUnlocked lets the first step archive to a bucket without
+	// Object Lock (writing no retention) instead of refusing it
+	// (CheckBucket).
+	AllowUnlocked bool
 	// VerifierKey is the log's verifier key, written as log.pub.
 	VerifierKey string
 	// Chunk is how many records a step pushes before it saves its place;
@@ -49,6 +53,9 @@ type Archiver struct {
 	status Status
 
 	sent map[string]bool // bodies known to be in the bucket, this process
+	// checked is set once Check has found the bucket fit; until then
+	// each step checks first.
+	checked bool
 }
 
 // Status is how far the archive is behind the log.
@@ -105,6 +112,24 @@ func CheckBucket(ctx context.Context, b *Bucket, mode string, allowUnlocked bool
 		"or set archive.allow_unlocked: true to archive without it", ErrUnlocked, b.Name())
 }
 
+// Check asks the bucket whether it has Object Lock (CheckBucket) and
+// sets the mode to write with; Step calls it until it succeeds. Call it
+// before Run, or not at all.
+func (a *Archiver) Check(ctx context.Context) error {
+	if a.checked {
+		return nil
+	}
+	mode, err := CheckBucket(ctx, a.b, a.opts.Mode, a.opts.AllowUnlocked)
+	if err != nil {
+		return err
+	}
+	if mode == "" && a.opts.Mode != "" {
+		a.log.Warn().Str("bucket", a.b.Name()).Msg("archive: the bucket has no Object Lock; objects are written without retention")
+	}
+	a.opts.Mode, a.checked = mode, true
+	return nil
+}
+
 // Status returns the latest status.
 func (a *Archiver) Status() Status {
 	a.mu.Lock()
@@ -127,6 +152,9 @@ func (a *Archiver) Step(ctx context.Context) (int, error) {
 }
 
 func (a *Archiver) step(ctx context.Context) (int, error) {
+	if err := a.Check(ctx); err != nil {
+		return 0, err
+	}
 	state, err := a.st.ArchiveState()
 	if err != nil {
 		return 0, err

@@ -51,6 +51,7 @@ type Config struct {
 	Evidence  Evidence  `yaml:"evidence"`
 	Licenses  Licenses  `yaml:"licenses"` // licenses.go
 	Limits    Limits    `yaml:"limits"`   // limits.go
+	Archive   Archive   `yaml:"archive"`  // archive.go
 }
 
 // Admin is the admin API listener; admin.go has its TLS.
@@ -185,6 +186,7 @@ func (c *Config) Validate() error {
 		c.checkAllowLocal,
 		c.checkLimits,
 		c.checkClientRefusal,
+		c.checkArchive,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

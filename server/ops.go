@@ -46,6 +46,9 @@ type operations struct {
 	started   time.Time
 	// firstPrune is how long after start retention first runs.
 	firstPrune time.Duration
+	// keepUnarchived: an archive is configured, so retention keeps the
+	// bodies it does not hold yet (store.Retention.KeepUnarchived).
+	keepUnarchived bool
 
 	// source reads the configuration again for a reload (reload.go); nil
 	// when there is nothing to reload from. Set before Run.
@@ -76,6 +79,7 @@ func newOperations(cfg *configs.Config, log zerolog.Logger, sink alert.Sink, cli
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	o.keepUnarchived = cfg.Archive.Enabled()
 	o.Alerts = alert.New(alert.Options{
 		Webhook:    cfg.Alerts.Webhook,
 		DeadLetter: filepath.Join(cfg.DataDir, DeadLetterFile),
@@ -231,7 +235,8 @@ func (o *operations) prune(ctx context.Context, st *store.Store) {
 	if !r.Enabled() {
 		return
 	}
-	res, err := st.Prune(ctx, store.Retention{MaxAge: time.Duration(r.MaxAge), MaxBytes: int64(r.MaxBytes)})
+	res, err := st.Prune(ctx, store.Retention{MaxAge: time.Duration(r.MaxAge), MaxBytes: int64(r.MaxBytes),
+		KeepUnarchived: o.keepUnarchived})
 	o.Metrics.Pruned(res)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		o.log.Error().Err(err).Msg("retention failed; it will run again at the next interval")

@@ -40,6 +40,9 @@ type Server struct {
 	// adminTLS is the admin listener's TLS; nil for plain HTTP (admintls.go).
 	adminTLS *adminTLS
 	ckpt     *checkpointer // signs checkpoints of the log (checkpointer.go)
+	// archiver pushes the log to the object-store archive; nil without
+	// one (archive.go).
+	archiver *archiver
 	// ops is metrics, alerts, retention and the health routes (ops.go,
 	// health.go); started is set once Run has started its loop.
 	ops     *operations
@@ -131,6 +134,9 @@ func (s *Server) open(o Options) error {
 		return fmt.Errorf("open log key: %w", err)
 	}
 	if err := s.openAnchors(); err != nil {
+		return err
+	}
+	if err := s.openArchiver(); err != nil {
 		return err
 	}
 	if err := s.openAnalyzer(); err != nil {
@@ -247,6 +253,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); errc <- serveHTTP(s.admin, s.adminLn) }()
 	s.ckpt.start()
 	s.ops.start(s.Store)
+	s.archiver.start()
 	s.started = true
 	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
 	if w := s.cfg.ExposedProxy(); w != "" {
@@ -261,6 +268,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	err = errors.Join(err, s.proxy.Shutdown(sctx), s.admin.Shutdown(sctx))
 	err = errors.Join(err, s.ckpt.Close()) // after the proxy drained: the last checkpoint covers every exchange
+	s.archiver.stop()                      // the next start pushes that checkpoint
 	s.analyzer.Close()                     // raises no alert after the alerts below are delivered; it catches up at next start
 	s.ops.close(true)                      // delivers the alerts still queued
 	wg.Wait()
@@ -295,6 +303,7 @@ func (s *Server) Close() error {
 		s.ops.close(s.started)
 	}
 	s.analyzer.Close() // before the store it reads
+	s.archiver.stop()
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}

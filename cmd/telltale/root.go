@@ -56,6 +56,7 @@ func newRoot() *cobra.Command {
 		newCheckpointCmd(), newVerifyCmd(), newExportCmd(), newUICmd(), newReportCmd())
 	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd(), newPositionCmd(), newPersonalCmd())
 	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newRecoverCmd(), newServiceCmd())
+	root.AddCommand(newArchiveCmd())
 	wrapAll(root)
 	return root
 }
