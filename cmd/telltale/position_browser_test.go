@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,18 @@ func TestBrowser_Position(t *testing.T) {
 	want := []string{usage(10) + " CAG_AAC_CCU.CountUsedMax", usage(20) + " " + testbed.NewFeatureID + ".CountUsedMax"}
 	if strings.Join(found, "|") != strings.Join(want, "|") {
 		t.Errorf("mismatches: got %q, want exactly %q", found, want)
+	}
+	// Only the disagreements, each naming its capture by number.
+	b.run("only disagreements", chromedp.Click(chromedp.CSS("#reconcile-only-bad")),
+		waitJS(`document.querySelectorAll('#reconcile-rows tbody tr').length === 2`))
+	links := eval[[]string](b, `[...document.querySelectorAll('#reconcile-rows tbody tr td:last-child a')].map(a => a.textContent + ' ' + a.getAttribute('href'))`)
+	for _, l := range links {
+		if !regexp.MustCompile(`^no\. (\d+) #/capture/no\.(\d+)$`).MatchString(l) {
+			t.Errorf("only disagreements: a capture named %q, not by its number", l)
+		}
+	}
+	if len(links) != 2 {
+		t.Errorf("only disagreements: %d capture links, want 2", len(links))
 	}
 
 	// The CLI tells the same position.

@@ -1,6 +1,6 @@
 // Small SVG charts, drawn by hand: a line chart of a figure over time and a
 // strip of uploads over time.
-import {bytes, hashFor, localTime, s} from './util.js';
+import {bytes, captureName, hashFor, localTime, s} from './util.js';
 
 const PAD = {l: 52, r: 14, t: 12, b: 26};
 
@@ -79,7 +79,7 @@ export function lineChart({points, measured = [], mismatches = [], width = 560, 
   for (const p of points) {
     g.push(s('a', {href: hashFor('capture', [p.id])},
       s('circle', {class: 'pt', cx: x(p.t), cy: y(p.v), r: 3}),
-      s('title', {}, `${p.label || ''}${p.v}${unit ? ' ' + unit : ''} — ${localTime(new Date(p.t).toISOString())} (capture ${p.id})`)));
+      s('title', {}, `${p.label || ''}${p.v}${unit ? ' ' + unit : ''} — ${localTime(new Date(p.t).toISOString())} (capture ${captureName(p.id)})`)));
   }
   for (const m of mismatches) {
     const cy = m.v === null || m.v === undefined ? height - PAD.b : y(m.v);
@@ -107,7 +107,7 @@ export function uploadStrip(items, width = 560, height = 120) {
     const yy = y(it.request_bytes);
     g.push(s('a', {href: hashFor('capture', [it.id])},
       s('rect', {class: 'up' + (bad ? ' bad' : ''), x: x(ts[i]) - bw / 2, y: yy, width: bw, height: Math.max(1, height - PAD.b - yy)}),
-      s('title', {}, `capture ${it.id} — ${localTime(it.time)} — ${bytes(it.request_bytes)} sent, status ${it.status || 'none'}`)));
+      s('title', {}, `capture ${captureName(it.id)} — ${localTime(it.time)} — ${bytes(it.request_bytes)} sent, status ${it.status || 'none'}`)));
   });
   return s('svg', {class: 'chart', viewBox: `0 0 ${W} ${height}`, width: W, height, role: 'img'}, g);
 }

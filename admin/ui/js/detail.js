@@ -72,7 +72,7 @@ function overview(c, item) {
   const endpoint = item.endpoint;
   return h('div.card', h('h3', 'Capture'), h('dl.kv',
     item.number ? row('Number', String(item.number)) : null,
-    row('ID', h('span.mono', c.id)),
+    row('Evidence id', h('span.mono.muted', {title: 'The id the evidence bundle and telltale show --id use'}, c.id)),
     row('Time', time(c.time, true)),
     row('Kind', c.kind),
     row('Client', h('span.mono', c.client)),

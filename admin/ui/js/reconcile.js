@@ -8,7 +8,7 @@
 // it is said so, not counted as a disagreement.
 import {api} from './api.js';
 import {lineChart, sized} from './chart.js';
-import {h, hashFor, num, put} from './util.js';
+import {captureName, h, hashFor, num, put} from './util.js';
 
 const st = {csv: '', file: '', map: {date: '', value: '', figure: ''}, tolerance: '0', endpoint: null, result: null, error: '', onlyBad: false};
 
@@ -124,7 +124,7 @@ function results(points) {
         h('td', x.date), h('td.mono', x.name), h('td', lic(x)), h('td.num', x.reported ?? '–'), h('td.num', x.measured ?? '–'),
         h('td.num', x.reported !== null && x.measured !== null ? (x.difference > 0 ? '+' : '') + x.difference : ''),
         h('td', x.status === 'agree' ? h('span.ok-text', 'agree') : x.status === 'unmatched' ? h('span.muted', STATUS[x.status]) : h('span.err-text', STATUS[x.status])),
-        h('td', x.id ? h('a', {href: hashFor('capture', [x.id])}, 'open') : '')))))),
+        h('td', x.id ? h('a', {href: hashFor('capture', [x.id])}, captureName(x.id)) : '')))))),
     charts(r, points));
 }
 
@@ -146,7 +146,7 @@ function charts(r, points) {
 function download(r) {
   const esc = v => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
   const lines = ['date,figure,reported,measured,difference,result,capture'];
-  for (const x of r.rows) lines.push([x.date, x.name, x.reported, x.measured, x.reported !== null && x.measured !== null ? x.difference : '', x.status, x.id].map(esc).join(','));
+  for (const x of r.rows) lines.push([x.date, x.name, x.reported, x.measured, x.reported !== null && x.measured !== null ? x.difference : '', x.status, x.id ? captureName(x.id) : ''].map(esc).join(','));
   const a = h('a', {href: URL.createObjectURL(new Blob([lines.join('\n') + '\n'], {type: 'text/csv'})), download: 'telltale-reconcile.csv'});
   document.body.append(a);
   a.click();

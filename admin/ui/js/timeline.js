@@ -2,7 +2,7 @@
 // reported, with the buyer's own measurements reconciled against them.
 import {api} from './api.js';
 import {lineChart, sized, uploadStrip} from './chart.js';
-import {h, put, hashFor, num, time} from './util.js';
+import {captureName, h, put, hashFor, num, time} from './util.js';
 
 const rec = {csv: '', tolerance: '0', result: null, error: ''};
 
@@ -112,7 +112,7 @@ function figureCharts(points) {
     rec.result ? h('div.legend', h('span', h('i'), 'reported'), h('span', h('i.meas'), 'measured'), h('span', h('i.mis'), 'mismatch')) : null,
     h('div.charts', cards),
     texts.size ? [h('h3', 'Text figures (latest)'), h('table.hdrs', [...texts].map(([n, p]) =>
-      h('tr', h('td', n), h('td', String(p.value), ' ', h('a', {href: hashFor('capture', [p.id])}, `capture ${p.id}`)))))] : null);
+      h('tr', h('td', n), h('td', String(p.value), ' ', h('a', {href: hashFor('capture', [p.id])}, `capture ${captureName(p.id)}`)))))] : null);
 }
 
 function reconcileCard(ep, redraw) {
@@ -152,5 +152,5 @@ function result() {
     r.mismatches.length ? h('table.hdrs', r.mismatches.slice(0, 200).map(m => h('tr',
       h('td', `${m.date} ${m.name}`),
       h('td', m.kind.replaceAll('_', ' '), `: reported ${m.reported ?? '—'}, measured ${m.measured ?? '—'}`,
-        m.id ? [' ', h('a', {href: hashFor('capture', [m.id])}, `capture ${m.id}`)] : null)))) : null);
+        m.id ? [' ', h('a', {href: hashFor('capture', [m.id])}, `capture ${captureName(m.id)}`)] : null)))) : null);
 }

@@ -130,6 +130,13 @@ export function setNumbering(fn) {
   numbering = fn;
 }
 
+// captureName names a capture for people, as the list and the CLI do:
+// "no. 12"; by its id only while it has no number yet.
+export function captureName(id) {
+  const n = numbering(id);
+  return n.startsWith('no.') ? 'no. ' + n.slice(3) : 'id ' + n;
+}
+
 export function hashFor(page, args = [], query) {
   if (page === 'capture' || page === 'diff') args = args.map(a => numbering(a));
   let out = '#/' + [page, ...args.map(encodeURIComponent)].join('/');
