@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +149,23 @@ func (s *Server) ArchiveStatus() (archive.Status, bool) {
 		return archive.Status{}, false
 	}
 	return s.archiver.a.Status(), true
+}
+
+// ArchiveHealth is what GET /archivez answers: how far the archive is
+// behind, no traffic and no bucket details.
+type ArchiveHealth struct {
+	Configured bool    `json:"configured"`
+	Archived   uint64  `json:"archived"`
+	Size       uint64  `json:"size"`
+	Checkpoint uint64  `json:"checkpoint"`
+	LagSeconds float64 `json:"lag_seconds"`
+	Failing    bool    `json:"failing"`
+}
+
+// archivez answers the archive's lag, for doctor while serve holds the
+// store. No token, like /readyz: it says nothing about the traffic.
+func (s *Server) archivez(w http.ResponseWriter, _ *http.Request) {
+	st, ok := s.ArchiveStatus()
+	writeHealth(w, http.StatusOK, ArchiveHealth{Configured: ok, Archived: st.Archived, Size: st.Size, Checkpoint: st.Checkpoint,
+		LagSeconds: st.Lag(time.Now()).Seconds(), Failing: st.Err != ""})
 }

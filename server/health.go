@@ -31,6 +31,7 @@ func (s *Server) routes(api http.Handler, token string) http.Handler {
 		writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /archivez", s.archivez) // archive.go
 	mux.Handle("GET /metrics", bearer(token, s.ops.Metrics.Handler()))
 	mux.Handle("POST /-/reload", bearer(token, http.HandlerFunc(s.reloadHTTP)))
 	mux.Handle("/", api)

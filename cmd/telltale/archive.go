@@ -72,4 +72,3 @@ every archive.interval until interrupted.`,
 	f.BoolVar(&once, "once", false, "push what there is and exit")
 	return cmd
 }
-

@@ -84,6 +84,9 @@ func TestArchive_ServeCapturesArchivedLockedOnceAndByServe(t *testing.T) {
 	if out, _, code := cli(t, "archive", "--once", "-c", cfg); code != 0 || !strings.Contains(out, "0 objects written") {
 		t.Errorf("second archive --once: exit %d, %s; want nothing written", code, out)
 	}
+	if out, _, _ := cli(t, "doctor", "-c", cfg); !strings.Contains(out, "Object Lock on") || !strings.Contains(out, "6 of 6 records archived") {
+		t.Errorf("doctor says nothing of the archive:\n%s", out)
+	}
 
 	// More captures; serve's archiver pushes them (and the checkpoint
 	// the stop signed) when it next starts.
@@ -97,6 +100,14 @@ func TestArchive_ServeCapturesArchivedLockedOnceAndByServe(t *testing.T) {
 	for !strings.Contains(strings.Join(listKeys(t, srv, "evidence", logDir), "\n"), logDir+"tile/entries/000.p/8") {
 		if time.Now().After(deadline) {
 			t.Fatalf("serve's archiver did not push the new captures:\n%s", strings.Join(listKeys(t, srv, "evidence", logDir), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// doctor asks the serve that holds the store (GET /archivez).
+	deadline = time.Now().Add(10 * time.Second)
+	for out, _, _ := cli(t, "doctor", "-c", cfg); !strings.Contains(out, "8 of 8 records archived"); out, _, _ = cli(t, "doctor", "-c", cfg) {
+		if time.Now().After(deadline) {
+			t.Fatalf("doctor while serving:\n%s", out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
