@@ -68,7 +68,7 @@ func Run(o Options) error {
 	d.checkProxy()
 	d.checkAlerts(o.SendAlert)
 	d.checkAnchors()
-	d.checkArchive() // archive.go
+	d.checkArchive()  // archive.go
 	d.checkRefusals() // refusals.go
 	if d.failed {
 		return ErrChecksFailed
