@@ -24,6 +24,13 @@ import (
 // be tested against it, and the exporter can later prove who a pseudonym
 // is by giving the value and its salt (PseudonymSalt).
 //
+// What the copy cannot hide: a body that was not sealed when it was
+// logged (a store seals only bodies with secrets) has its plain SHA-256
+// in the leaf, which the bundle needs to prove it. Whoever can rebuild
+// the rest of such a body byte for byte from its copy can test a guessed
+// identifier against that hash; the withholding says so
+// (ReasonUnsealedHash), as the exporter prints.
+//
 // Pseudonyms are HMAC-SHA256 under Key: the same person gets the same
 // pseudonym in every bundle exported with the same key, so that counts
 // and the license position can be checked across bundles by someone who
@@ -47,6 +54,11 @@ type PseudonymInfo struct {
 	Category   string `json:"category"`
 	Commitment string `json:"commitment"` // SHA-256(salt || ns(category) || ns(value)), hex
 }
+
+// ReasonUnsealedHash is added to the reason of a pseudonymised body
+// whose leaf holds its plain hash.
+const ReasonUnsealedHash = "the leaf holds the body's plain SHA-256 (it was not sealed when logged): " +
+	"whoever can rebuild the rest of the body byte for byte can test a guessed identifier against it"
 
 // FormatPseudonymised is the format of a pseudonymised copy.
 const FormatPseudonymised = "telltale-pseudonymised-fields/v1"
@@ -111,6 +123,7 @@ func (x *exporter) pseudonymise(e *Entry, r *store.Record, w Withheld, files map
 		e.Withheld = append(e.Withheld, w)
 		return true, nil
 	}
+	w.Reason += "; " + ReasonUnsealedHash
 	c := pseudonymCopy{Format: FormatPseudonymised, Fields: replaceIdentifiers(fields, names, x.secretFields(fields))}
 	b, err := json.Marshal(c)
 	if err != nil {

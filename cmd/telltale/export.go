@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telltale/telltale/analysis"
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/evidence"
 	"github.com/telltale/telltale/server"
@@ -165,9 +166,14 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 	}
 	if len(m.Pseudonyms) > 0 {
 		fmt.Fprintf(w, "pseudonymised %d identifiers of users and devices (listed with salted commitments in manifest.json)\n", len(m.Pseudonyms))
+		if n := unsealedPseudonymised(m.Withheld); n > 0 {
+			fmt.Fprintf(w, "note: %d of the bodies that carry them were logged unsealed: their leaves hold each body's plain SHA-256, "+
+				"so whoever can rebuild the rest of such a body from its copy can test a guessed identifier against it\n", n)
+		}
 	}
 	if len(m.Withheld) > 0 {
-		fmt.Fprintf(w, "withheld %d parts (listed in manifest.json): %s\n", len(m.Withheld), withheldSummary(m.Withheld))
+		nums, _ := analysis.CaptureNumbers(st)
+		fmt.Fprintf(w, "withheld %d parts (listed in manifest.json): %s\n", len(m.Withheld), withheldSummary(m.Withheld, nums))
 	}
 	if skipped > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "telltale: note: %d captures newer than the checkpoint were left out; export again to include them\n", skipped)
@@ -202,10 +208,24 @@ func writeBundle(path string, st *store.Store, opts evidence.ExportOptions) (*ev
 	return m, skipped, nil
 }
 
-func withheldSummary(ws []evidence.Withheld) string {
+// unsealedPseudonymised counts the pseudonymised bodies whose leaves hold
+// their plain hash.
+func unsealedPseudonymised(ws []evidence.Withheld) int {
+	n := 0
+	for _, w := range ws {
+		if strings.HasPrefix(w.Reason, evidence.ReasonPseudonymised) && strings.Contains(w.Reason, evidence.ReasonUnsealedHash) {
+			n++
+		}
+	}
+	return n
+}
+
+func withheldSummary(ws []evidence.Withheld, nums *analysis.Numbers) string {
 	var parts []string
 	for _, w := range ws {
-		parts = append(parts, fmt.Sprintf("capture %s %s (%s)", w.Capture, w.Part, strings.SplitN(w.Reason, ":", 2)[0]))
+		why, _, _ := strings.Cut(w.Reason, ":")
+		why, _, _ = strings.Cut(why, ";")
+		parts = append(parts, fmt.Sprintf("capture %s %s (%s)", captureName(nums, w.Capture, false), w.Part, why))
 	}
 	if len(parts) > 5 {
 		parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,6 +72,20 @@ func TestCLI_Export_Pseudonymise(t *testing.T) {
 				t.Errorf("capture %s %s is withheld but ships as bodies/%s", w.Capture, w.Part, w.SHA256)
 			}
 		}
+	}
+	// A body logged unsealed has its plain hash in the leaf: the bundle
+	// says so of each, and the exporter counts them.
+	unsealed := 0
+	for _, w := range m.Withheld {
+		if strings.HasPrefix(w.Reason, evidence.ReasonPseudonymised) && strings.Contains(w.Reason, evidence.ReasonUnsealedHash) {
+			unsealed++
+		}
+	}
+	if unsealed == 0 || !strings.Contains(out, fmt.Sprintf("note: %d of the bodies that carry them were logged unsealed", unsealed)) {
+		t.Errorf("export --pseudonymise: %d bodies withheld with their plain hash in the leaf; the exporter says:\n%s", unsealed, out)
+	}
+	if !regexp.MustCompile(`withheld \d+ parts \(listed in manifest.json\): capture no\. \d+ `).MatchString(out) {
+		t.Errorf("export names the withheld parts' captures otherwise than by number:\n%s", out)
 	}
 	if withheld < 4*3 { // at least the compliance, usage and CEIP uploads of each day
 		t.Errorf("%d bodies withheld as pseudonymised, want every upload that carried identifiers", withheld)
