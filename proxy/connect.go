@@ -64,13 +64,14 @@ func splitTarget(target, defaultPort string) (host, port string, err error) {
 func (p *Proxy) deny(r *http.Request, why string) {
 	host, port, _ := splitTarget(r.Host, "80")
 	rec := &store.Record{
-		Kind:   store.KindDenied,
-		Time:   p.now(),
-		Client: r.RemoteAddr,
-		Host:   host,
-		Port:   port,
-		Error:  why,
-		Head:   &store.Head{Method: r.Method, URL: deniedURL(r), Proto: r.Proto},
+		Kind:    store.KindDenied,
+		Time:    p.now(),
+		Client:  r.RemoteAddr,
+		Process: sentBy(r.Context()),
+		Host:    host,
+		Port:    port,
+		Error:   why,
+		Head:    &store.Head{Method: r.Method, URL: deniedURL(r), Proto: r.Proto},
 	}
 	id, err := p.opts.Recorder.Append(r.Context(), rec, nil)
 	if err != nil {
@@ -102,7 +103,7 @@ func (p *Proxy) serveTunnel(nc net.Conn, host, port, pass string) {
 	defer nc.Close()
 	c.setActive(true)
 	start := p.now()
-	rec := &store.Record{Kind: store.KindTunnel, Client: nc.RemoteAddr().String(), Host: host, Port: port,
+	rec := &store.Record{Kind: store.KindTunnel, Client: nc.RemoteAddr().String(), Process: senderOf(nc).process(), Host: host, Port: port,
 		Head: &store.Head{Method: http.MethodConnect, URL: net.JoinHostPort(host, port)}}
 	up, err := p.dialUpstream(net.JoinHostPort(host, port))
 	var le *LocalError

@@ -21,11 +21,12 @@ import (
 // outbound is one intercepted request on its way upstream, from either the
 // MITM loop or the plain-HTTP path.
 type outbound struct {
-	client string // ip:port
-	scheme string // https or http
-	host   string // lowercase, no port
-	port   string
-	in     *inRequest
+	client  string         // ip:port
+	process *store.Process // the program on this host that sent it (sender.go); nil: a remote client
+	scheme  string         // https or http
+	host    string         // lowercase, no port
+	port    string
+	in      *inRequest
 
 	start   time.Time
 	capture uint64      // Seq of the request record
@@ -106,11 +107,12 @@ func (p *Proxy) writeAhead(ctx context.Context, o *outbound) error {
 	}
 	o.overflow = rest != nil
 	rec := &store.Record{
-		Kind:   store.KindRequest,
-		Time:   o.start,
-		Client: o.client,
-		Host:   o.host,
-		Port:   o.port,
+		Kind:    store.KindRequest,
+		Time:    o.start,
+		Client:  o.client,
+		Process: o.process,
+		Host:    o.host,
+		Port:    o.port,
 		Head: &store.Head{
 			Method:   o.in.Method,
 			URL:      o.capturedURL(),

@@ -259,6 +259,9 @@ func (p *Proxy) denyTunnel(nc net.Conn, host, port string, le *LocalError) {
 	target := net.JoinHostPort(host, port)
 	r := &http.Request{Method: http.MethodConnect, Host: target, URL: &url.URL{Host: target},
 		Proto: "HTTP/1.1", RemoteAddr: nc.RemoteAddr().String(), Header: http.Header{}}
+	if s := senderOf(nc); s != nil {
+		r = r.WithContext(context.WithValue(context.Background(), senderKey{}, s))
+	}
 	p.deny(r, le.Error())
 	msg := "telltale: " + le.Error() + "\n"
 	fmt.Fprintf(nc, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(msg), msg)

@@ -40,7 +40,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if l.open.Add(1) <= l.max {
 			lc := &limitedConn{Conn: c, release: func() { l.open.Add(-1) }}
 			if l.p != nil {
-				lc.sniff = &headSniffer{p: l.p, remote: c.RemoteAddr().String()}
+				lc.sender = l.p.startSender(c)
+				lc.sniff = &headSniffer{p: l.p, remote: c.RemoteAddr().String(), sender: lc.sender}
 			}
 			return lc, nil
 		}
@@ -81,6 +82,7 @@ type limitedConn struct {
 	once    sync.Once
 	release func()
 	sniff   *headSniffer // nil: not watched
+	sender  *sender      // the lookup of the process that opened it; nil: a remote client
 }
 
 func (c *limitedConn) Close() error {

@@ -30,6 +30,7 @@ const maxSniffed = maxHeadBytes + 4<<10
 type headSniffer struct {
 	p      *Proxy
 	remote string
+	sender *sender
 
 	mu  sync.Mutex
 	buf []byte
@@ -80,7 +81,7 @@ func (s *headSniffer) wrote(b []byte) {
 	head := append([]byte(nil), s.buf...)
 	s.mu.Unlock()
 	_, msg, _ := bytes.Cut(b, []byte("\r\n\r\n"))
-	s.p.recordMalformed(s.remote, head, strings.TrimSpace(string(msg)))
+	s.p.recordMalformed(s.remote, s.sender.process(), head, strings.TrimSpace(string(msg)))
 }
 
 // netHTTPRefusal reports whether b is the answer net/http writes to a
@@ -94,9 +95,9 @@ func netHTTPRefusal(b []byte) bool {
 }
 
 // recordMalformed records the head net/http refused as a denied capture.
-func (p *Proxy) recordMalformed(client string, head []byte, msg string) {
+func (p *Proxy) recordMalformed(client string, proc *store.Process, head []byte, msg string) {
 	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
-	rec := &store.Record{Kind: store.KindDenied, Time: p.now(), Client: client,
+	rec := &store.Record{Kind: store.KindDenied, Time: p.now(), Client: client, Process: proc,
 		Error: "malformed request: net/http refused it (" + msg + ")", Head: &store.Head{}}
 	if f := strings.SplitN(lines[0], " ", 3); len(f) == 3 {
 		rec.Head.Method, rec.Head.URL, rec.Head.Proto = quoteTarget(f[0]), quoteTarget(truncate(f[1], 2048)), quoteTarget(f[2])

@@ -96,7 +96,7 @@ func (p *Proxy) serveMITM(nc net.Conn, host, port string) {
 	tc.SetDeadline(p.now().Add(p.opts.HeadTimeout))
 	if err := tc.Handshake(); err != nil {
 		if alert, ok := clientRefusal(err, hc); ok {
-			p.refusedTLS(nc.RemoteAddr().String(), host, port, alert)
+			p.refusedTLS(nc.RemoteAddr().String(), senderOf(nc).process(), host, port, alert)
 			return
 		}
 		p.log.Warn().Err(err).Str("client", nc.RemoteAddr().String()).Str("host", host).
@@ -107,7 +107,7 @@ func (p *Proxy) serveMITM(nc net.Conn, host, port string) {
 		p.refusals.accepted(k)
 	}
 	tc.SetDeadline(time.Time{})
-	s := &session{p: p, c: c, tc: tc, host: host, port: port, client: nc.RemoteAddr().String(),
+	s := &session{p: p, c: c, tc: tc, host: host, port: port, client: nc.RemoteAddr().String(), sender: senderOf(nc),
 		br: bufio.NewReaderSize(tc, 16<<10), bw: bufio.NewWriterSize(tc, 16<<10)}
 	for s.next() {
 	}
@@ -123,6 +123,7 @@ type session struct {
 	host   string
 	port   string
 	client string
+	sender *sender // nil: a remote client
 }
 
 // next serves one exchange and reports whether the connection stays open.
@@ -168,7 +169,8 @@ func (s *session) next() bool {
 }
 
 func (s *session) outbound(in *inRequest) *outbound {
-	return &outbound{client: s.client, scheme: "https", host: s.host, port: s.port, in: in, aborted: s.c.wasAborted}
+	return &outbound{client: s.client, process: s.sender.process(), scheme: "https", host: s.host, port: s.port, in: in,
+		aborted: s.c.wasAborted}
 }
 
 // drained reports whether the request body was read to its end, so that the

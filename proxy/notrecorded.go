@@ -32,7 +32,7 @@ var markEvery = 5 * time.Second
 // 0 if the store refused that too. The client gets its 502 either way.
 func (p *Proxy) recordRefused(o *outbound, err error) uint64 {
 	rec := &store.Record{
-		Kind: store.KindDenied, Time: p.now(), Client: o.client, Host: o.host, Port: o.port,
+		Kind: store.KindDenied, Time: p.now(), Client: o.client, Process: o.process, Host: o.host, Port: o.port,
 		Error: store.RequestNotRecorded + ": not forwarded, because the store refused its record: " + err.Error(),
 		Head:  &store.Head{Method: o.in.Method, URL: o.capturedURL(), Proto: o.in.Proto, Headers: o.in.Fields},
 	}

@@ -33,7 +33,7 @@ func (p *Proxy) handlePlain(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Reque
 	}
 	switch {
 	case p.current().intercept.match(host):
-		o := &outbound{client: r.RemoteAddr, scheme: "http", host: host, port: port, in: plainRequest(r)}
+		o := &outbound{client: r.RemoteAddr, process: sentBy(r.Context()), scheme: "http", host: host, port: port, in: plainRequest(r)}
 		return r, p.forward(r.Context(), o)
 	case p.current().deny:
 		p.deny(r, "host not intercepted and others: deny")
@@ -85,7 +85,7 @@ func originForm(r *http.Request) string {
 // intercepted, without storing its content, and records it as a tunnel.
 func (p *Proxy) passThrough(r *http.Request, host, port string) *http.Response {
 	start := p.now()
-	rec := &store.Record{Kind: store.KindTunnel, Client: r.RemoteAddr, Host: host, Port: port,
+	rec := &store.Record{Kind: store.KindTunnel, Client: r.RemoteAddr, Process: sentBy(r.Context()), Host: host, Port: port,
 		Head: &store.Head{Method: r.Method, URL: r.URL.String(), Proto: r.Proto}}
 	ctx, cancel := p.upstreamContext(r.Context())
 	out := r.Clone(ctx)

@@ -18,6 +18,7 @@ import (
 	"github.com/elazarl/goproxy"
 	"github.com/rs/zerolog"
 
+	"github.com/telltale/telltale/proxy/owner"
 	"github.com/telltale/telltale/store"
 )
 
@@ -77,6 +78,12 @@ type Options struct {
 	// long. 0: 10m.
 	TunnelIdleTimeout time.Duration
 
+	// SenderWait bounds how long the record that opens a capture waits
+	// for the lookup of the process on this host that sent it, counted
+	// from the connection's accept (sender.go); 0: DefaultSenderWait;
+	// negative: no lookup, and no process recorded.
+	SenderWait time.Duration
+
 	// Observe, when set, receives every finished exchange, tunnel and
 	// refusal (metrics, alerts).
 	Observe func(Event)
@@ -85,6 +92,9 @@ type Options struct {
 	Now    func() time.Time // nil: time.Now
 
 	lookupIP func(ctx context.Context, host string) ([]netip.Addr, error) // tests: the guard's DNS; nil: the system's
+	// tests: the sender lookup (sender.go); nil: owner.Lookup and owner.OnThisHost
+	lookupOwner func(ctx context.Context, client, server netip.AddrPort) store.Process
+	onThisHost  func(client, local netip.Addr) bool
 }
 
 // Proxy is the forward proxy: goproxy parses proxy requests and CONNECT,
@@ -100,6 +110,8 @@ type Proxy struct {
 	policy   atomic.Pointer[policy] // see Reload
 	guard    *guard                 // refuses upstreams on this host (guard.go)
 	refusals *refusals              // clients that refused the certificate (refusal.go)
+	// senderSlots holds a token per sender lookup running (sender.go).
+	senderSlots chan struct{}
 
 	// conns tracks hijacked connections, which http.Server.Shutdown does
 	// not see.
@@ -120,6 +132,8 @@ func New(opts Options) (*Proxy, error) {
 		log:   opts.Logger.With().Str("component", "proxy").Logger(),
 		now:   opts.Now,
 		conns: make(map[*conn]struct{}),
+
+		senderSlots: make(chan struct{}, maxSenderLookups),
 	}
 	p.Reload(Policy{Intercept: opts.Intercept, Deny: opts.Deny, Allow: opts.Allow, AllowLocal: opts.AllowLocal,
 		Refusal: opts.ClientRefusal})
@@ -136,7 +150,7 @@ func New(opts Options) (*Proxy, error) {
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    maxHeadBytes,
 		ErrorLog:          newStdLogger(p.log),
-		ConnContext:       sniffContext, // malformed.go
+		ConnContext:       connContext, // malformed.go, sender.go
 	}
 	return p, nil
 }
@@ -162,6 +176,15 @@ func setDefaults(o *Options) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.SenderWait == 0 {
+		o.SenderWait = DefaultSenderWait
+	}
+	if o.lookupOwner == nil {
+		o.lookupOwner = owner.Lookup
+	}
+	if o.onThisHost == nil {
+		o.onThisHost = owner.OnThisHost
 	}
 }
 

@@ -292,7 +292,7 @@ func clientRefusal(err error, h *handshakeConn) (string, bool) {
 
 // refusedTLS records and reports a client's refused handshake with host,
 // and starts a pass-through when the policy says so.
-func (p *Proxy) refusedTLS(client, host, port, alert string) {
+func (p *Proxy) refusedTLS(client string, proc *store.Process, host, port, alert string) {
 	target := net.JoinHostPort(host, port)
 	pol := p.current().refusal
 	now := p.now()
@@ -312,7 +312,7 @@ func (p *Proxy) refusedTLS(client, host, port, alert string) {
 		why += "; every connection is refused the same way until the client trusts the CA " +
 			"(intercept.on_client_refusal: tunnel would pass the host through uninspected)"
 	}
-	rec := &store.Record{Kind: store.KindDenied, Time: now, Client: client, Host: host, Port: port, Error: why,
+	rec := &store.Record{Kind: store.KindDenied, Time: now, Client: client, Process: proc, Host: host, Port: port, Error: why,
 		Head: &store.Head{Method: http.MethodConnect, URL: target, Proto: "HTTP/1.1"}}
 	id, err := p.opts.Recorder.Append(context.Background(), rec, nil)
 	if err != nil {

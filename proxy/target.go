@@ -97,13 +97,14 @@ func targetURL(scheme, authority, target string) (*url.URL, error) {
 // went anywhere (a bad target, two Host fields), and reports it.
 func (p *Proxy) refuseRequest(o *outbound, why string) {
 	rec := &store.Record{
-		Kind:   store.KindDenied,
-		Time:   p.now(),
-		Client: o.client,
-		Host:   o.host,
-		Port:   o.port,
-		Error:  why,
-		Head:   &store.Head{Method: o.in.Method, URL: refusedURL(o), Proto: o.in.Proto, Headers: o.in.Fields},
+		Kind:    store.KindDenied,
+		Time:    p.now(),
+		Client:  o.client,
+		Process: o.process,
+		Host:    o.host,
+		Port:    o.port,
+		Error:   why,
+		Head:    &store.Head{Method: o.in.Method, URL: refusedURL(o), Proto: o.in.Proto, Headers: o.in.Fields},
 	}
 	id, err := p.opts.Recorder.Append(context.Background(), rec, nil)
 	if err != nil {
