@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +171,69 @@ func TestArchive_KillNineMidPushResumes(t *testing.T) {
 	bundles := listKeys(t, srv, "evidence", logDir+"tile/entries/")
 	if want := []string{logDir + "tile/entries/000", logDir + "tile/entries/001", logDir + "tile/entries/002", logDir + "tile/entries/003.p/32"}; fmt.Sprint(bundles) != fmt.Sprint(want) {
 		t.Errorf("entry bundles after resume: %v, want %v", bundles, want)
+	}
+}
+
+// archiveSite runs serve on a data dir of its own, makes n captures, stops
+// it and archives the log under prefix; it returns the log's verifier key
+// and the data dir.
+func archiveSite(t *testing.T, srv *versitygw.Server, prefix string, n int) (vkey, data string) {
+	t.Helper()
+	v := newVendor(t)
+	cfg, data := writeConfig(t, v, archiveConfig(srv, "evidence", prefix))
+	addr, stop := startServeStop(t, "-c", cfg)
+	c := proxyClient(t, addr, data)
+	for i := range n {
+		post(t, c, "https://las.cloud.com/upload", fmt.Sprint(i), fmt.Sprintf(`{"site":%q,"upload":%d}`, prefix, i))
+	}
+	waitComplete(t, n, "--data", data)
+	stop()
+	if out, errOut, code := cli(t, "archive", "--once", "-c", cfg); code != 0 {
+		t.Fatalf("archive %s: exit %d\n%s%s", prefix, code, out, errOut)
+	}
+	key, err := os.ReadFile(filepath.Join(data, "ca", "log.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(key)), data
+}
+
+func TestEstate_TwoLicenseServersReviewedAndExportedAfterOneIsGone(t *testing.T) {
+	srv := versitygw.Start(t)
+	srv.Bucket(t, "evidence", true)
+	versitygw.Env(t, "TT_S3_ACCESS", "TT_S3_SECRET")
+	keyA, dataA := archiveSite(t, srv, "fra", 2)
+	keyB, _ := archiveSite(t, srv, "iad", 3)
+	estateYAML := filepath.Join(t.TempDir(), "estate.yaml")
+	os.WriteFile(estateYAML, []byte(fmt.Sprintf(`archive:
+  endpoint: %s
+  bucket: evidence
+  access_key_env: TT_S3_ACCESS
+  secret_key_env: TT_S3_SECRET
+logs:
+  - {name: Frankfurt, key: %q, prefix: fra}
+  - {name: Virginia, key: %q, prefix: iad}
+`, srv.Endpoint, keyA, keyB)), 0o644)
+
+	// Frankfurt's license server is rebuilt: its data dir is gone.
+	if err := os.RemoveAll(dataA); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := cli(t, "estate", "-c", estateYAML)
+	if code != 0 || strings.Count(out, "verified") != 2 || !strings.Contains(out, "Frankfurt") || !strings.Contains(out, "Virginia") {
+		t.Fatalf("estate: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`Frankfurt\s+\S+\s+4\s+1\s`).MatchString(out) || !regexp.MustCompile(`Virginia\s+\S+\s+6\s+1\s`).MatchString(out) {
+		t.Errorf("estate lists the wrong records or checkpoints:\n%s", out)
+	}
+	zipPath := filepath.Join(t.TempDir(), "fra.zip")
+	if out, errOut, code := cli(t, "estate", "export", "-c", estateYAML, "--log", "Frankfurt", "-o", zipPath); code != 0 {
+		t.Fatalf("estate export: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := cli(t, "estate", "verify", zipPath, "--key", keyA, "--prefix", "fra"); code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("estate verify of the export: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, _, code := cli(t, "estate", "verify", zipPath, "--key", keyB, "--prefix", "fra"); code == 0 {
+		t.Error("the export verifies with another log's key")
 	}
 }

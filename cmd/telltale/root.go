@@ -56,7 +56,7 @@ func newRoot() *cobra.Command {
 		newCheckpointCmd(), newVerifyCmd(), newExportCmd(), newUICmd(), newReportCmd())
 	root.AddCommand(newDiffCmd(), newDriftCmd(), newFiguresCmd(), newReconcileCmd(), newEndpointsCmd(), newPositionCmd(), newPersonalCmd())
 	root.AddCommand(newDoctorCmd(), newBackupCmd(), newCompactCmd(), newRecoverCmd(), newServiceCmd())
-	root.AddCommand(newArchiveCmd())
+	root.AddCommand(newArchiveCmd(), newEstateCmd())
 	wrapAll(root)
 	return root
 }

@@ -1,0 +1,411 @@
+package estate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/telltale/telltale/archive"
+	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/store"
+)
+
+// Log is one log an estate trusts.
+type Log struct {
+	Name string // a label (the license server); "" uses the origin
+	Key  string // the log's verifier key; its name is the origin
+	// Prefix, when set, is this log's key prefix instead of the
+	// estate's (a tenant archived under its own prefix).
+	Prefix string
+}
+
+// VerifyOptions say what else to trust.
+type VerifyOptions struct {
+	// Witnesses are the cosignature/v1 verifier keys whose cosignatures
+	// are checked; others are counted as unknown.
+	Witnesses []string
+	// TSARoots, when set, are the roots RFC 3161 timestamps must chain to.
+	TSARoots *x509.CertPool
+	// SkipBodies checks the bodies' presence by listing only, not their
+	// bytes: faster, for a large estate reviewed often.
+	SkipBodies bool
+}
+
+// LogReport is what Verify found in one log's archive.
+type LogReport struct {
+	Name, Origin string
+	Checkpoints  int       // archived checkpoints that verify
+	Size         uint64    // tree size of the latest
+	Root         tlog.Hash // its root
+	Latest       time.Time // its time: the license server's last upload
+	LastCapture  time.Time // time of the newest archived record
+	Records      uint64    // records checked against their leaves
+	Bodies       int       // bodies checked against their hashes
+	Missing      int       // bodies the leaves name that the archive lacks
+	Timestamps   int       // RFC 3161 timestamps that check
+	Cosigned     map[string]int
+	// Problems are what does not verify: a gap, a fork, a tampered
+	// object. A log with none verifies.
+	Problems []string
+}
+
+// OK reports whether the log verified.
+func (r *LogReport) OK() bool { return len(r.Problems) == 0 }
+
+func (r *LogReport) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Verify checks one log under prefix in src against its verifier key. An
+// error means the archive could not be read; what does not verify is in
+// the report's Problems.
+func Verify(ctx context.Context, src Source, prefix string, l Log, o VerifyOptions) (*LogReport, error) {
+	v, err := note.NewVerifier(l.Key)
+	if err != nil {
+		return nil, fmt.Errorf("log key %q: %w", l.Key, err)
+	}
+	r := &LogReport{Name: l.Name, Origin: v.Name(), Cosigned: map[string]int{}}
+	if r.Name == "" {
+		r.Name = r.Origin
+	}
+	if l.Prefix != "" {
+		prefix = l.Prefix
+	}
+	dir := archive.LogPrefix(prefix, v.Name())
+	keys, err := src.List(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		r.problem("nothing archived under %s", dir)
+		return r, nil
+	}
+	cps := r.checkpoints(ctx, src, dir, keys, v)
+	if len(cps) == 0 {
+		r.problem("no archived checkpoint verifies")
+		return r, nil
+	}
+	tiles := &tileReader{ctx: ctx, src: src, dir: dir}
+	head, hr := r.tree(cps, tiles)
+	if hr == nil {
+		return r, nil
+	}
+	latest := cps[head]
+	r.Size, r.Root, r.Latest = latest.Size, latest.Root, latest.Time
+	r.consistency(cps, head, hr)
+	r.anchors(ctx, src, dir, keys, cps, o)
+	if err := r.leaves(ctx, src, dir, keys, hr, o); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// signed is an archived checkpoint that verified.
+type signed struct {
+	evidence.Checkpoint
+	index uint64
+	note  []byte
+}
+
+// checkpoints opens every archived checkpoint, in index order, and
+// reports a gap in the indexes, one that goes back in size or time, and a
+// checkpoint object that is not the latest.
+func (r *LogReport) checkpoints(ctx context.Context, src Source, dir string, keys []string, v note.Verifier) []signed {
+	var indexes []uint64
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, dir+"checkpoints/")
+		if !ok || strings.Contains(rest, "/") {
+			continue
+		}
+		if n, err := strconv.ParseUint(rest, 10, 64); err == nil {
+			indexes = append(indexes, n)
+		}
+	}
+	slices.Sort(indexes)
+	var out []signed
+	for i, index := range indexes {
+		if i > 0 && index != indexes[i-1]+1 {
+			r.problem("gap: checkpoints %d to %d are not in the archive", indexes[i-1]+1, index-1)
+		}
+		msg, err := src.Get(ctx, dir+archive.CheckpointPath(index))
+		if err != nil {
+			r.problem("checkpoint %d: %v", index, err)
+			continue
+		}
+		c, err := evidence.Open(msg, v)
+		if err != nil {
+			r.problem("checkpoint %d does not verify with the log key: %v", index, err)
+			continue
+		}
+		if len(out) > 0 {
+			prev := out[len(out)-1]
+			if c.Size < prev.Size {
+				r.problem("fork: checkpoint %d signs %d records, fewer than checkpoint %d (%d)", index, c.Size, prev.index, prev.Size)
+			}
+			if c.Time.Before(prev.Time) {
+				r.problem("checkpoint %d is dated %s, before checkpoint %d (%s)", index, c.Time.Format(time.RFC3339), prev.index, prev.Time.Format(time.RFC3339))
+			}
+		}
+		out = append(out, signed{Checkpoint: c, index: index, note: msg})
+	}
+	r.Checkpoints = len(out)
+	if len(out) > 0 {
+		head, err := src.Get(ctx, dir+archive.KeyCheckpoint)
+		if err == nil && !bytes.Equal(head, out[len(out)-1].note) {
+			r.problem("the checkpoint object is not the latest archived checkpoint (%d)", out[len(out)-1].index)
+		}
+	}
+	return out
+}
+
+// tree picks the newest checkpoint whose root the archived hash tiles
+// make, and returns its position and a hash reader of its tree. A newer
+// checkpoint, signed by the log key over a tree the archive does not
+// hold, is a fork (or a push that stopped between its tiles and its
+// checkpoint, which the archiver never does: checkpoints go last).
+func (r *LogReport) tree(cps []signed, tiles *tileReader) (int, tlog.HashReader) {
+	for i := len(cps) - 1; i >= 0; i-- {
+		c := cps[i]
+		hr := tlog.TileHashReader(tlog.Tree{N: int64(c.Size), Hash: c.Root}, tiles)
+		if _, err := tlog.TreeHash(int64(c.Size), hr); err != nil {
+			r.problem("fork: checkpoint %d signs %d records with a root the archived tiles do not make (%v)", c.index, c.Size, err)
+			continue
+		}
+		return i, hr
+	}
+	r.problem("no archived checkpoint matches the archived tiles")
+	return 0, nil
+}
+
+// consistency checks every other checkpoint against the tree of
+// checkpoint cps[head].
+func (r *LogReport) consistency(cps []signed, head int, hr tlog.HashReader) {
+	latest := cps[head]
+	for _, c := range cps[:head] {
+		if c.Size == latest.Size {
+			if c.Root != latest.Root {
+				r.problem("fork: checkpoints %d and %d sign different roots for %d records", c.index, latest.index, c.Size)
+			}
+			continue
+		}
+		proof, err := tlog.ProveTree(int64(latest.Size), int64(c.Size), hr)
+		if err != nil {
+			r.problem("checkpoint %d: the archived tiles do not match checkpoint %d's root: %v", c.index, latest.index, err)
+			return
+		}
+		if err := tlog.CheckTree(proof, int64(latest.Size), latest.Root, int64(c.Size), c.Root); err != nil {
+			r.problem("fork: checkpoint %d (%d records) is not a prefix of checkpoint %d: %v", c.index, c.Size, latest.index, err)
+		}
+	}
+}
+
+// anchors checks each archived timestamp and cosignature of a verified
+// checkpoint: its name is its hash, and it vouches for that checkpoint.
+func (r *LogReport) anchors(ctx context.Context, src Source, dir string, keys []string, cps []signed, o VerifyOptions) {
+	byIndex := map[uint64]signed{}
+	for _, c := range cps {
+		byIndex[c.index] = c
+	}
+	var witnesses []note.Verifier
+	for _, k := range o.Witnesses {
+		if w, err := evidence.ParseWitnessKey(k); err == nil {
+			witnesses = append(witnesses, w)
+		}
+	}
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, dir+"checkpoints/")
+		head, sum, ok2 := strings.Cut(rest, "/")
+		idx, kind, ok3 := strings.Cut(head, ".")
+		if !ok || !ok2 || !ok3 {
+			continue
+		}
+		index, _ := strconv.ParseUint(idx, 10, 64)
+		c, known := byIndex[index]
+		data, err := src.Get(ctx, k)
+		if err != nil {
+			r.problem("%s: %v", k, err)
+			continue
+		}
+		if s := sha256.Sum256(data); hex.EncodeToString(s[:]) != sum {
+			r.problem("tampered: %s does not hash to its name", k)
+			continue
+		}
+		if !known {
+			continue
+		}
+		switch kind {
+		case store.AnchorTimestamp:
+			st, err := evidence.CheckTimestamp(data, c.note, o.TSARoots)
+			if err != nil {
+				r.problem("checkpoint %d: timestamp: %v", index, err)
+			} else if st.Time.Before(c.Time.Add(-time.Minute)) {
+				r.problem("checkpoint %d is timestamped %s, before it says it was signed", index, st.Time.Format(time.RFC3339))
+			} else {
+				r.Timestamps++
+			}
+		case store.AnchorCosignatures:
+			r.cosignatures(c, data, witnesses)
+		}
+	}
+}
+
+// cosignatures counts the cosignature lines of known witnesses that
+// verify over checkpoint c.
+func (r *LogReport) cosignatures(c signed, lines []byte, witnesses []note.Verifier) {
+	text, _, _ := strings.Cut(string(c.note), "\n\n")
+	for _, line := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+		for _, w := range witnesses {
+			msg := []byte(text + "\n\n" + line + "\n")
+			if n, err := note.Open(msg, note.VerifierList(w)); err == nil && len(n.Sigs) == 1 {
+				r.Cosigned[w.Name()]++
+			}
+		}
+	}
+}
+
+// tileReader reads hash tiles from the archive for tlog.TileHashReader,
+// which checks them against the tree's root.
+type tileReader struct {
+	ctx context.Context
+	src Source
+	dir string
+}
+
+func (t *tileReader) Height() int { return archive.TileHeight }
+
+func (t *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, tile := range tiles {
+		data, err := t.src.Get(t.ctx, t.dir+archive.TilePath(tile))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+func (t *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
+
+// leaves checks every entry bundle against the verified leaf hashes,
+// every record against its leaf, and every body a leaf names against its
+// hash.
+func (r *LogReport) leaves(ctx context.Context, src Source, dir string, keys []string, hr tlog.HashReader, o VerifyOptions) error {
+	present := map[string]bool{}
+	for _, k := range keys {
+		if sum, ok := strings.CutPrefix(k, dir+"blobs/sha256/"); ok {
+			present[sum] = true
+		}
+	}
+	checked := map[string]bool{}
+	for start := uint64(0); start < r.Size; start += 256 {
+		n, w := int64(start/256), int(min(256, r.Size-start))
+		entries, recs, err := r.bundles(ctx, src, dir, n, w)
+		if err != nil {
+			r.problem("%v", err)
+			continue
+		}
+		indexes := make([]int64, w)
+		for i := range indexes {
+			indexes[i] = tlog.StoredHashIndex(0, int64(start)+int64(i))
+		}
+		hashes, err := hr.ReadHashes(indexes)
+		if err != nil {
+			r.problem("leaves %d to %d: %v", start+1, start+uint64(w), err)
+			continue
+		}
+		for i, leaf := range entries {
+			seq := start + uint64(i) + 1
+			if tlog.RecordHash(leaf) != hashes[i] {
+				r.problem("tampered: entry %d does not hash to its leaf in the tree", seq)
+				continue
+			}
+			rec, ok := r.record(seq, leaf, recs[i])
+			if !ok {
+				continue
+			}
+			r.Records++
+			if rec.Time.After(r.LastCapture) {
+				r.LastCapture = rec.Time
+			}
+			r.body(ctx, src, dir, leaf, present, checked, o)
+		}
+	}
+	return nil
+}
+
+// bundles reads entry bundle n and its records bundle, width w.
+func (r *LogReport) bundles(ctx context.Context, src Source, dir string, n int64, w int) ([][]byte, [][]byte, error) {
+	tile := tlog.Tile{H: archive.TileHeight, L: -1, N: n, W: w}
+	eb, err := src.Get(ctx, dir+archive.TilePath(tile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("gap: entry bundle %s: %w", archive.TilePath(tile), err)
+	}
+	rb, err := src.Get(ctx, dir+archive.RecordsPath(n, w))
+	if err != nil {
+		return nil, nil, fmt.Errorf("gap: records %s: %w", archive.RecordsPath(n, w), err)
+	}
+	entries, err := archive.ReadEntries(eb)
+	if err != nil || len(entries) != w {
+		return nil, nil, fmt.Errorf("tampered: entry bundle %s holds %d entries, want %d (%v)", archive.TilePath(tile), len(entries), w, err)
+	}
+	recs, err := archive.ReadRecords(rb)
+	if err != nil || len(recs) != w {
+		return nil, nil, fmt.Errorf("tampered: records %s holds %d records, want %d (%v)", archive.RecordsPath(n, w), len(recs), w, err)
+	}
+	return entries, recs, nil
+}
+
+// record decodes a stored record and checks that it makes its leaf.
+func (r *LogReport) record(seq uint64, leaf, value []byte) (*store.Record, bool) {
+	var rec store.Record
+	if err := json.Unmarshal(value, &rec); err != nil {
+		r.problem("tampered: record %d does not decode: %v", seq, err)
+		return nil, false
+	}
+	data, err := store.LeafData(&rec)
+	if err != nil || !bytes.Equal(data, leaf) || rec.Seq != seq {
+		r.problem("tampered: record %d does not match its leaf", seq)
+		return nil, false
+	}
+	return &rec, true
+}
+
+// body checks the stored bytes a leaf names, once each.
+func (r *LogReport) body(ctx context.Context, src Source, dir string, leaf []byte, present, checked map[string]bool, o VerifyOptions) {
+	l, err := store.ParseLeaf(leaf)
+	if err != nil || l.StoredSHA256 == "" || checked[l.StoredSHA256] {
+		return
+	}
+	key := l.StoredSHA256
+	checked[key] = true
+	if !present[key] {
+		r.Missing++
+		return
+	}
+	if o.SkipBodies {
+		r.Bodies++
+		return
+	}
+	data, err := src.Get(ctx, dir+archive.BlobPath(key))
+	if err != nil {
+		r.problem("body %s: %v", key, err)
+		return
+	}
+	if s := sha256.Sum256(data); hex.EncodeToString(s[:]) != key || int64(len(data)) != l.StoredSize {
+		r.problem("tampered: body %s does not hash to its name", key)
+		return
+	}
+	r.Bodies++
+}
