@@ -209,7 +209,7 @@ func checkDay12Diff(t *testing.T, s *server.Server, rep testbed.Report, data str
 	o12, _ := rep.Feature(testbed.NewFeatureDay, "CAG_AAC_CCU")
 	added := fmt.Sprintf("  %s added: %d in use\n", testbed.NewFeatureID, nf.CountUsedMax)
 	changed := fmt.Sprintf("  CAG_AAC_CCU CountUsedMax %d → %d (%+d)\n", o11.CountUsedMax, o12.CountUsedMax, o12.CountUsedMax-o11.CountUsedMax)
-	if !strings.HasPrefix(out, "Compliance upload: capture "+day12.ID) || !strings.Contains(out, "Summary:\n"+added) || !strings.Contains(out, changed) ||
+	if !strings.HasPrefix(out, "Compliance upload: capture no. ") || !strings.Contains(out, ", id "+day12.ID+" (") || !strings.Contains(out, "Summary:\n"+added) || !strings.Contains(out, changed) ||
 		strings.Index(out, "Summary:") > strings.Index(out, "@@") || !strings.Contains(out, "volatile changes hidden") || strings.Contains(out, "$.UTCDate") {
 		t.Errorf("diff: want the summary first (%q, %q) and volatile hidden:\n%.1500s", added, changed, out)
 	}

@@ -80,6 +80,20 @@ func TestCLI_CaptureNumbers(t *testing.T) {
 		}
 	}
 
+	// The analysis commands name captures by number too.
+	out, _, _ = cli(t, "figures", "--name", "*.CountUsedMax", "--data", dir)
+	if !regexp.MustCompile(`(?m)\sno\. ` + num + `$`).MatchString(out) || regexp.MustCompile(`(?m)\s`+id+`$`).MatchString(out) {
+		t.Errorf("figures: want capture no. %s in the CAPTURE column, not its id %s:\n%.400s", num, id, out)
+	}
+	out, _, _ = cli(t, "endpoints", "--data", dir)
+	if !strings.Contains(out, "(capture no. ") || regexp.MustCompile(`\(capture \d`).MatchString(out) {
+		t.Errorf("endpoints: want captures named by number:\n%.400s", out)
+	}
+	out, _, _ = cli(t, "drift", "--data", dir)
+	if !regexp.MustCompile(`(?m)^\S+\s+no\. \d+\s+new_endpoint`).MatchString(out) {
+		t.Errorf("drift: want captures named by number:\n%.400s", out)
+	}
+
 	out, _, _ = cli(t, "position", "--data", dir)
 	refs := regexp.MustCompile(`\(captures? ([^)]*)\)`).FindAllStringSubmatch(out, -1)
 	if len(refs) < 5 {

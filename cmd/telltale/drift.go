@@ -46,14 +46,18 @@ alerts.repeat).`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), driftEventsJSON(events))
 			}
+			nums, err := numbersOf(a)
+			if err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tID\tKIND\tENDPOINT\tSIDE\tPATH\tTYPES")
+			fmt.Fprintln(tw, "TIME\tCAPTURE\tKIND\tENDPOINT\tSIDE\tPATH\tTYPES")
 			for _, d := range events {
 				types := d.New
 				if d.Old != "" {
 					types = d.Old + " -> " + d.New
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(d.Time), d.ID, d.Kind, d.Endpoint, d.Side, d.Path, types)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", timeMS(d.Time), captureName(nums, d.ID, false), d.Kind, d.Endpoint, d.Side, d.Path, types)
 			}
 			return tw.Flush()
 		},

@@ -36,7 +36,11 @@ data is still personal data). --json adds each endpoint's learnt shape.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), endpointsJSON(eps))
 			}
-			printEndpoints(cmd.OutOrStdout(), eps)
+			nums, err := numbersOf(a)
+			if err != nil {
+				return err
+			}
+			printEndpoints(cmd.OutOrStdout(), eps, nums)
 			return nil
 		},
 	}
@@ -45,13 +49,13 @@ data is still personal data). --json adds each endpoint's learnt shape.`,
 	return cmd
 }
 
-func printEndpoints(w io.Writer, eps []analysis.EndpointInfo) {
+func printEndpoints(w io.Writer, eps []analysis.EndpointInfo, nums *analysis.Numbers) {
 	for i, e := range eps {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s\n  %d %s, first %s (capture %s), last %s (capture %s)\n",
-			e.Endpoint, e.Captures, plural(e.Captures, "capture"), timeMS(e.FirstTime), e.FirstID, timeMS(e.LastTime), e.LastID)
+			e.Endpoint, e.Captures, plural(e.Captures, "capture"), timeMS(e.FirstTime), captureName(nums, e.FirstID, false), timeMS(e.LastTime), captureName(nums, e.LastID, false))
 		if len(e.Personal) == 0 {
 			fmt.Fprintln(w, "  personal data: none found")
 			continue

@@ -58,7 +58,11 @@ CHANGE column is the difference from the same figure's previous value.
 			case asCSV:
 				return report.WriteFiguresCSV(out, pts)
 			}
-			return writeFiguresTable(out, pts)
+			nums, err := numbersOf(a)
+			if err != nil {
+				return err
+			}
+			return writeFiguresTable(out, pts, nums)
 		},
 	}
 	f.add(cmd)
@@ -71,12 +75,13 @@ CHANGE column is the difference from the same figure's previous value.
 	return cmd
 }
 
-func writeFiguresTable(w io.Writer, pts []analysis.Point) error {
+func writeFiguresTable(w io.Writer, pts []analysis.Point, nums *analysis.Numbers) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USAGE OF\tSENT\tNAME\tVALUE\tCHANGE\tUNIT\tID")
+	fmt.Fprintln(tw, "USAGE OF\tSENT\tNAME\tVALUE\tCHANGE\tUNIT\tCAPTURE")
 	last := map[string]analysis.Point{}
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Date(), timeMS(p.Captured), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit, p.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Date(), timeMS(p.Captured), p.Name, formatValue(p.Value), change(last[p.Name], p), p.Unit,
+			captureName(nums, p.ID, false))
 		last[p.Name] = p
 	}
 	return tw.Flush()

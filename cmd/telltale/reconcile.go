@@ -69,7 +69,10 @@ names the line.`,
 			if asJSON {
 				err = writeJSON(cmd.OutOrStdout(), reconciliationJSON(res, format))
 			} else {
-				err = writeReconciliation(cmd.OutOrStdout(), res, format, cat)
+				var nums *analysis.Numbers
+				if nums, err = numbersOf(a); err == nil {
+					err = writeReconciliation(cmd.OutOrStdout(), res, format, cat, nums)
+				}
 			}
 			if err == nil && len(res.Mismatches) > 0 {
 				return fmt.Errorf("%d %s between what was reported and %s", len(res.Mismatches), plural(len(res.Mismatches), "mismatch"), measured)
@@ -116,7 +119,7 @@ var formatWords = map[string]string{
 	analysis.FormatPlain:      "a CSV of date, figure name, value",
 }
 
-func writeReconciliation(w io.Writer, r analysis.Reconciliation, format string, cat *analysis.Catalog) error {
+func writeReconciliation(w io.Writer, r analysis.Reconciliation, format string, cat *analysis.Catalog, nums *analysis.Numbers) error {
 	fmt.Fprintf(w, "Read as %s.\n", formatWords[format])
 	fmt.Fprintf(w, "%d figure-days (tolerance %s): %d agree, %d %s (%d reported higher, %d measured higher, %d reported but not measured, %d measured but not reported), %d matched no reported figure.\n",
 		r.Days, r.Tolerance, r.Counts[analysis.Agree], len(r.Mismatches), plural(len(r.Mismatches), "mismatch"),
@@ -142,9 +145,18 @@ func writeReconciliation(w io.Writer, r analysis.Reconciliation, format string, 
 			line = fmt.Sprint(m.Line)
 		}
 		subj, _, _ := strings.Cut(m.Name, ".")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Date, m.Name, m.Kind, optional(m.Reported), optional(m.Measured), diff, m.ID, line, cat.Describe(subj).Name())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Date, m.Name, m.Kind, optional(m.Reported), optional(m.Measured), diff, mismatchCapture(nums, m.ID), line, cat.Describe(subj).Name())
 	}
 	return tw.Flush()
+}
+
+// mismatchCapture names a mismatch's capture by number; "" when the
+// figure was never reported.
+func mismatchCapture(nums *analysis.Numbers, id string) string {
+	if id == "" {
+		return ""
+	}
+	return captureName(nums, id, false)
 }
 
 func optional(v *float64) string {
