@@ -82,7 +82,7 @@ func TestCLI_CaptureNumbers(t *testing.T) {
 
 	// The analysis commands name captures by number too.
 	out, _, _ = cli(t, "figures", "--name", "*.CountUsedMax", "--data", dir)
-	if !regexp.MustCompile(`(?m)\sno\. ` + num + `$`).MatchString(out) || regexp.MustCompile(`(?m)\s`+id+`$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)\sno\. `+num+`$`).MatchString(out) || regexp.MustCompile(`(?m)\s`+id+`$`).MatchString(out) {
 		t.Errorf("figures: want capture no. %s in the CAPTURE column, not its id %s:\n%.400s", num, id, out)
 	}
 	out, _, _ = cli(t, "endpoints", "--data", dir)
