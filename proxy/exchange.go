@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/telltale/telltale/store"
@@ -422,14 +424,50 @@ func tlsInfo(cs *tls.ConnectionState) *store.TLSInfo {
 	info := &store.TLSInfo{
 		ServerName:  cs.ServerName,
 		Version:     tls.VersionName(cs.Version),
-		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
+		CipherSuite: cipherSuiteName(cs.CipherSuite),
 		ALPN:        cs.NegotiatedProtocol,
 	}
 	if len(cs.PeerCertificates) > 0 {
-		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
-		info.LeafSHA256 = hex.EncodeToString(sum[:])
+		info.LeafSHA256 = leafSHA256(cs.PeerCertificates[0])
 	}
 	return info
+}
+
+// cipherSuiteNames is tls.CipherSuiteName's table, made once: the function
+// builds its list of suites anew at each call.
+var cipherSuiteNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+})
+
+func cipherSuiteName(id uint16) string {
+	if name, ok := cipherSuiteNames()[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id)
+}
+
+// lastLeaf is the upstream certificate last hashed with its hash: every
+// response on a kept-alive connection carries the same one.
+var lastLeaf atomic.Pointer[leafHash]
+
+type leafHash struct {
+	cert *x509.Certificate
+	sum  string
+}
+
+// leafSHA256 is the hex SHA-256 of an upstream leaf certificate.
+func leafSHA256(c *x509.Certificate) string {
+	if l := lastLeaf.Load(); l != nil && l.cert == c {
+		return l.sum
+	}
+	sum := sha256.Sum256(c.Raw)
+	l := &leafHash{cert: c, sum: hex.EncodeToString(sum[:])}
+	lastLeaf.Store(l)
+	return l.sum
 }
 
 // copyBufs are io.Copy buffers: one per exchange and direction would

@@ -48,8 +48,16 @@ func newTransport(opts Options) *http.Transport {
 func (p *Proxy) upstreamContext(ctx context.Context) (context.Context, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	d := p.opts.UpstreamTimeout
-	ctx, stop := context.WithTimeoutCause(ctx, d, fmt.Errorf("no complete response within upstream.timeout (%s)", d))
+	ctx, stop := context.WithTimeoutCause(ctx, d, upstreamTimeout(d))
 	return ctx, func(cause error) { cancel(cause); stop() }
+}
+
+// upstreamTimeout is why a round trip ended at upstream.timeout d; its
+// text is made only if it is read.
+type upstreamTimeout time.Duration
+
+func (d upstreamTimeout) Error() string {
+	return fmt.Sprintf("no complete response within upstream.timeout (%s)", time.Duration(d))
 }
 
 // roundTrip sends out once (the pool never retries) and, while the head is

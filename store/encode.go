@@ -23,16 +23,15 @@ type encoded struct {
 
 // preEncode encodes r, whose Seq is still 0.
 func preEncode(r *Record) (*encoded, error) {
-	value, err := json.Marshal(r)
+	value, err := marshalRecord(r, false)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	m := MetaOf(r)
-	meta, err := json.Marshal(&m)
+	meta, err := marshalRecord(r, true)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	head, err := HeadHash(r)
+	head, err := headHash(r)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +50,15 @@ func (e *encoded) finish(r *Record) (value, leaf []byte, ok bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	meta, ok := e.splice(e.meta, r)
+	prefix, rest, ok := e.spliced(e.meta, r)
 	if !ok {
 		return nil, nil, false
 	}
-	sum := sha256.Sum256(meta)
+	h := sha256.New()
+	h.Write(prefix)
+	h.Write(rest)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	l := Leaf{Version: leafVersion(r), Seq: r.Seq, Capture: r.Capture, Kind: r.Kind, Meta: hex.EncodeToString(sum[:]), Head: e.head}
 	l.setBody(r.Body, e.sealed)
 	return value, l.Encode(), true
@@ -63,15 +66,42 @@ func (e *encoded) finish(r *Record) (value, leaf []byte, ok bool) {
 
 // splice replaces the leading {"seq":0,"capture":N, of b with r's numbers.
 func (e *encoded) splice(b []byte, r *Record) ([]byte, bool) {
-	old := append(append([]byte(`{"seq":0,"capture":`), strconv.FormatUint(e.capture, 10)...), ',')
-	if !bytes.HasPrefix(b, old) {
+	prefix, rest, ok := e.spliced(b, r)
+	if !ok {
 		return nil, false
 	}
-	out := make([]byte, 0, len(b)+32)
-	out = append(out, `{"seq":`...)
-	out = strconv.AppendUint(out, r.Seq, 10)
-	out = append(out, `,"capture":`...)
-	out = strconv.AppendUint(out, r.Capture, 10)
-	out = append(out, ',')
-	return append(out, b[len(old):]...), true
+	return append(append(make([]byte, 0, len(prefix)+len(rest)), prefix...), rest...), true
+}
+
+// spliced is splice in two parts: r's new prefix and the rest of b.
+func (e *encoded) spliced(b []byte, r *Record) (prefix, rest []byte, ok bool) {
+	var buf [48]byte
+	old := strconv.AppendUint(append(buf[:0], `{"seq":0,"capture":`...), e.capture, 10)
+	old = append(old, ',')
+	if !bytes.HasPrefix(b, old) {
+		return nil, nil, false
+	}
+	rest = b[len(old):]
+	prefix = append(make([]byte, 0, 48), `{"seq":`...)
+	prefix = strconv.AppendUint(prefix, r.Seq, 10)
+	prefix = append(prefix, `,"capture":`...)
+	prefix = strconv.AppendUint(prefix, r.Capture, 10)
+	return append(prefix, ','), rest, true
+}
+
+// marshalRecord is json.Marshal(r), or with meta set of MetaOf(r): by
+// appendRecordJSON while it knows every field (handJSON). Only the write
+// path takes it; verification recomputes the meta hash with encoding/json
+// (MetaHash), so every verify also checks this encoder.
+func marshalRecord(r *Record, meta bool) ([]byte, error) {
+	if handJSON {
+		if b, err := appendRecordJSON(make([]byte, 0, 1024), r, meta); err == nil {
+			return b, nil
+		}
+	}
+	if meta {
+		m := MetaOf(r)
+		return json.Marshal(&m)
+	}
+	return json.Marshal(r)
 }

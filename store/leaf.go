@@ -152,15 +152,28 @@ func jsonHash(v any) (string, error) {
 
 // Encode returns the leaf data. It is the inverse of ParseLeaf.
 func (l Leaf) Encode() []byte {
-	b := make([]byte, 0, 320)
-	b = fmt.Appendf(b, "%s\nseq %d\ncapture %d\nkind %s\nmeta %s\nhead %s\n",
-		l.versionLine(), l.Seq, l.Capture, l.Kind, l.Meta, dash(l.Head))
+	b := make([]byte, 0, 400)
+	b = append(append(b, l.versionLine()...), "\nseq "...)
+	b = append(strconv.AppendUint(b, l.Seq, 10), "\ncapture "...)
+	b = append(strconv.AppendUint(b, l.Capture, 10), "\nkind "...)
+	b = append(append(b, l.Kind...), "\nmeta "...)
+	b = append(append(b, l.Meta...), "\nhead "...)
+	b = append(append(b, dash(l.Head)...), '\n')
 	if l.Sealed != "" {
-		return fmt.Appendf(b, "body sealed %s\nstored sealed\n", l.Sealed)
+		return append(append(append(b, "body sealed "...), l.Sealed...), "\nstored sealed\n"...)
 	}
-	b = fmt.Appendf(b, "body %s\nstored %s\n",
-		part(l.BodySHA256, l.BodySize), part(l.StoredSHA256, l.StoredSize))
-	return b
+	b = appendLeafPart(append(b, "body "...), l.BodySHA256, l.BodySize)
+	b = appendLeafPart(append(b, "\nstored "...), l.StoredSHA256, l.StoredSize)
+	return append(b, '\n')
+}
+
+// appendLeafPart appends a body or stored line's value: "<sha256> <size>",
+// or "-" when sum is "".
+func appendLeafPart(b []byte, sum string, size int64) []byte {
+	if sum == "" {
+		return append(b, '-')
+	}
+	return strconv.AppendInt(append(append(b, sum...), ' '), size, 10)
 }
 
 func (l Leaf) versionLine() string {
@@ -175,13 +188,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func part(sum string, size int64) string {
-	if sum == "" {
-		return "-"
-	}
-	return sum + " " + strconv.FormatInt(size, 10)
 }
 
 // ParseLeaf decodes leaf data. It accepts only the canonical encoding:
