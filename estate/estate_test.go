@@ -121,6 +121,33 @@ func TestEstate_TwoLicenseServersVerifyThenTamperAndForkAreFound(t *testing.T) {
 		t.Errorf("review:\n%s", out.String())
 	}
 
+	// Restore Frankfurt's log into a store of its own: the same tree,
+	// records and bodies, and evidence.Verify (telltale verify) passes.
+	restored, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if _, err := estate.Restore(ctx, b, "p", e.Logs[0], restored, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := restored.Size(); n != 290 {
+		t.Fatalf("restored %d records, want 290", n)
+	}
+	want, _ := a.st.TreeHash(290)
+	if got, err := restored.TreeHash(290); err != nil || got != want {
+		t.Fatalf("restored root %v (%v), want %v", got, err, want)
+	}
+	first, _ := a.st.Record(1)
+	if got, err := restored.Record(1); err != nil || got.Head.URL != first.Head.URL || got.Body != first.Body {
+		t.Fatalf("restored record 1: %+v (%v), want %+v", got, err, first)
+	}
+	v, _ := note.NewVerifier(a.vkey)
+	vr, err := evidence.Verify(restored, evidence.VerifyOptions{Verifier: v})
+	if err != nil || !vr.OK() {
+		t.Fatalf("evidence.Verify of the restored store: %+v, %v", vr, err)
+	}
+
 	// Export one log; the zip verifies alone, even once its license
 	// server's store is gone.
 	var zipped bytes.Buffer

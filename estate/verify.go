@@ -58,6 +58,9 @@ type LogReport struct {
 	// Problems are what does not verify: a gap, a fork, a tampered
 	// object. A log with none verifies.
 	Problems []string
+
+	dir      string   // the log's key prefix
+	verified []signed // the checkpoints up to the tree's, in order
 }
 
 // OK reports whether the log verified.
@@ -103,6 +106,7 @@ func Verify(ctx context.Context, src Source, prefix string, l Log, o VerifyOptio
 	}
 	latest := cps[head]
 	r.Size, r.Root, r.Latest = latest.Size, latest.Root, latest.Time
+	r.dir, r.verified = dir, cps[:head+1]
 	r.consistency(cps, head, hr)
 	r.anchors(ctx, src, dir, keys, cps, o)
 	if err := r.leaves(ctx, src, dir, keys, hr, o); err != nil {

@@ -74,7 +74,7 @@ estate.yaml:
 		},
 	}
 	cmd.PersistentFlags().StringVarP(&file, "config", "c", "estate.yaml", "estate file")
-	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd())
+	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd(), newEstateRestoreCmd(&file), newEstatePositionCmd(&file))
 	return cmd
 }
 
