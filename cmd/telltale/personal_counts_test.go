@@ -26,7 +26,8 @@ func countsOf(c analysis.IdentityCounts) personalCounts {
 
 // TestBrowser_PersonalCountsAgree computes every personal-data count
 // shown on more than one surface, on the demo, and asserts they are
-// equal: the Personal data page, report.html and `telltale personal` for
+// equal: the Personal data page (its counts on the first screen),
+// report.html and `telltale personal` for
 // every capture; a capture page and `telltale personal --capture N` for
 // one CEIP upload and one usage upload. A CEIP upload's people are its
 // users, each counted once over the five hashes it sends of them.
@@ -48,7 +49,8 @@ func TestBrowser_PersonalCountsAgree(t *testing.T) {
 
 	// The page.
 	b.run("sign in", chromedp.Navigate(loginURL(t, data)), visible("#position-answers"))
-	b.run("personal", chromedp.Navigate(base+"/#/personal"), visible("#personal-counts"))
+	b.run("personal", chromedp.Navigate(base+"/#/personal"))
+	onFirstScreen(t, b, "personal counts on the first screen", "#personal-counts")
 	if got := pageCounts(t, b, "#personal-counts"); got != want {
 		t.Errorf("Personal data page: got %+v, want the CLI's %+v", got, want)
 	}
