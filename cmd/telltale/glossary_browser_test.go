@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,7 +32,7 @@ const cutTables = `[...document.querySelectorAll('main table')].filter(t => {
 // table or scrolls sideways.
 func TestBrowser_GlossaryAnd800px(t *testing.T) {
 	b := newBrowser(t)
-	s, _, _ := demoRun(t, 3)
+	s, _, rep := demoRun(t, 3)
 	completeCaptures(t, s.Store, testbed.Expected(3))
 	flushAnalysis(t, s)
 	base := "http://" + s.AdminAddr()
@@ -59,6 +61,19 @@ func TestBrowser_GlossaryAnd800px(t *testing.T) {
 		if cut := eval[[]string](b, cutTables); len(cut) > 0 {
 			t.Errorf("at 800 px %s cuts tables %q", page, cut)
 		}
+	}
+	// Reconcile's results table, with a row per figure-day, fits too.
+	file := filepath.Join(t.TempDir(), "HistoricalUse.csv")
+	os.WriteFile(file, testbed.HistoricalUse(rep, nil), 0o644)
+	b.run("reconcile at 800 px", chromedp.Navigate(base+"/#/reconcile"), visible("#measured-file"),
+		chromedp.SetUploadFiles(chromedp.CSS("#measured-file"), []string{file}),
+		waitJS(`document.querySelector('#measured-csv').value.length > 0`),
+		chromedp.Click(chromedp.CSS("#reconcile-run")), visible("#reconcile-rows tbody tr"))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 800 {
+		t.Errorf("at 800 px reconcile's results are %d px wide", w)
+	}
+	if cut := eval[[]string](b, cutTables); len(cut) > 0 {
+		t.Errorf("at 800 px reconcile's results cut tables %q", cut)
 	}
 	b.run("glossary", chromedp.Navigate(base+"/#/position"), visible("#position-answers"),
 		chromedp.Click(chromedp.CSS("#glossary-link")), visible("#glossary"))
