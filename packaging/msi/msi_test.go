@@ -105,9 +105,9 @@ func TestMSI_Tables(t *testing.T) {
 }
 
 // checkSequence checks when the actions run: the old version goes before
-// anything is installed (a late RemoveExistingProducts would delete the
-// service just installed), CONFIG's default is set once directories are
-// known, and `service configure` runs after the files and the service are
+// anything is installed (WiX's default for a major upgrade; left alone,
+// wixl 0.101 puts RemoveExistingProducts after InstallServices), CONFIG's
+// default is set once directories are known, and `service configure` runs after the files and the service are
 // there and before the service starts, on install and repair, not removal.
 func (m *msiTables) checkSequence(t *testing.T) {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -28,20 +29,38 @@ import (
 // What Wine does not show: Wine keeps no access lists, so the lockdown is
 // exercised but not checked (acl_windows.go skips the check under Wine
 // and says so); Wine's msiexec writes the service's ImagePath without
-// quotes around the program's path, which Windows Installer quotes; and
-// Wine refuses the failure-actions flag ("Invalid level"), as for
-// `service install` (cmd/telltale/service_wine_test.go).
+// quotes around the program's path (whether Windows Installer quotes it
+// was not checked); and Wine refuses the failure-actions flag ("Invalid
+// level"), as for `service install` (cmd/telltale/service_wine_test.go).
 func TestMSI_InstallUnderWine(t *testing.T) {
 	wine.Require(t)
-	pkg := buildMSI(t, "")
+	old, pkg := buildMSI(t, "0.1.1"), buildMSI(t, "0.1.2")
 	w := newPrefix(t)
 	proxyPort, adminPort, configPort := freePort(t), freePort(t), freePort(t)
 	w.writeFile(t, `telltale-conf\telltale.yaml`, fmt.Sprintf("listen: 127.0.0.1:%d\nadmin:\n  listen: 127.0.0.1:%d\n", configPort, adminPort))
+	install := func(pkg string) string {
+		out := w.mustRun(t, "msiexec", "/i", wine.Path(pkg), "/qn", "/l*v", wine.Path(filepath.Join(w.dir, "install.log")),
+			fmt.Sprintf("LISTEN=127.0.0.1:%d", proxyPort), `CONFIG=C:\telltale-conf\telltale.yaml`)
+		if !strings.Contains(out, `configured the Telltale service: C:\ProgramData\Telltale locked down`) {
+			t.Errorf("msiexec output %q: want `service configure`'s, for the data dir", out)
+		}
+		return out
+	}
+	admin := fmt.Sprintf("http://127.0.0.1:%d/healthz", adminPort)
 
-	out := w.mustRun(t, "msiexec", "/i", wine.Path(pkg), "/qn", "/l*v", wine.Path(filepath.Join(w.dir, "install.log")),
-		fmt.Sprintf("LISTEN=127.0.0.1:%d", proxyPort), `CONFIG=C:\telltale-conf\telltale.yaml`)
-	if !strings.Contains(out, `configured the Telltale service: C:\ProgramData\Telltale locked down`) {
-		t.Errorf("msiexec output %q: want `service configure`'s, for the data dir", out)
+	// The older version first, then the newer over it: a major upgrade
+	// removes the old product (and its service) and keeps the data dir.
+	install(old)
+	waitFor(t, "the first version's admin API", func() bool { return get(admin) == http.StatusOK })
+	caBefore := w.readDir(t, `ProgramData\Telltale\ca`)
+	install(pkg)
+	uninstallKey := `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\`
+	if out, err := w.run(t, "reg", "query", uninstallKey+openMSI(t, old).row(t, "Property", "Property", "ProductCode")["Value"]); err == nil {
+		t.Errorf("after the upgrade the old version is still installed:\n%s", out)
+	}
+	w.reg(t, uninstallKey+openMSI(t, pkg).row(t, "Property", "Property", "ProductCode")["Value"])
+	if caAfter := w.readDir(t, `ProgramData\Telltale\ca`); len(caBefore) == 0 || !maps.EqualFunc(caBefore, caAfter, bytes.Equal) {
+		t.Errorf("the CA changed across the upgrade: %d files before, %d after", len(caBefore), len(caAfter))
 	}
 	exe := filepath.Join(w.driveC, "Program Files", "Telltale", "telltale.exe")
 	if _, err := os.Stat(exe); err != nil {
@@ -63,7 +82,6 @@ func TestMSI_InstallUnderWine(t *testing.T) {
 		}
 	}
 
-	admin := fmt.Sprintf("http://127.0.0.1:%d/healthz", adminPort)
 	waitFor(t, "the service's admin API", func() bool { return get(admin) == http.StatusOK })
 	if code := get(fmt.Sprintf("http://127.0.0.1:%d/", proxyPort)); code == 0 {
 		t.Errorf("nothing answers on LISTEN's port %d", proxyPort)
@@ -190,6 +208,23 @@ func (w *prefix) writeFile(t *testing.T, name, text string) {
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readDir is every file of a folder of drive C, by name.
+func (w *prefix) readDir(t *testing.T, name string) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join(w.driveC, filepath.FromSlash(strings.ReplaceAll(name, `\`, "/")))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+			files[e.Name()] = b
+		}
+	}
+	return files
 }
 
 func (w *prefix) wantSameFile(t *testing.T, got, want string) {
