@@ -78,9 +78,13 @@ func TestBrowser_ReviewFlow(t *testing.T) {
 			t.Errorf("diff row %s: got %q, want %q", path, got, want)
 		}
 	}
-	// Addresses name captures by their numbers, as the list does.
+	// Addresses name captures by their numbers, as the list does, and so
+	// does the page.
 	if loc := get(b, "location", chromedp.Location()); !strings.HasSuffix(loc, "#/diff/no.1/no.2") {
 		t.Errorf("diff deep link: got %s, want captures no. 1 and 2 (ids %s and %s)", loc, oldest, newest)
+	}
+	if head := b.text(".diff-head"); !strings.Contains(head, "capture no. 1") || !strings.Contains(head, "capture no. 2") {
+		t.Errorf("diff page: the captures are named %q, not no. 1 and no. 2", head)
 	}
 
 	// Filter: free text in the bodies, then a status that matches nothing.

@@ -1,7 +1,7 @@
 // Diff: what changed from one capture to another, by path.
 import {api} from './api.js';
 import {resolve} from './numbers.js';
-import {h, put, hashFor, time} from './util.js';
+import {captureName, h, put, hashFor, time} from './util.js';
 
 const view = {hideVolatile: true, side: 'request', tab: 'changes'};
 
@@ -21,7 +21,7 @@ export async function mount(main, route) {
     history.replaceState(null, '', hashFor('diff', [from, to]));
   }
   if (route.query.get('side')) view.side = route.query.get('side');
-  main.replaceChildren(h('p.muted', `Comparing capture ${from} with ${to}…`));
+  main.replaceChildren(h('p.muted', `Comparing capture ${captureName(from)} with ${captureName(to)}…`));
   const q = new URLSearchParams({from, to, side: 'both', headers: '1'});
   const [cmp, ra, rb] = await Promise.all([
     api('/api/licensing?' + q),
@@ -65,7 +65,7 @@ function summary(ctx) {
 
 function side(label, id, t, rel) {
   return h('div.card', h('h3', label),
-    h('div', h('a.mono', {href: hashFor('capture', [id])}, `capture ${rel && rel.item.number ? rel.item.number : id}`), '  ', time(t)),
+    h('div', h('a.mono', {href: hashFor('capture', [id])}, `capture ${rel && rel.item.number ? 'no. ' + rel.item.number : captureName(id)}`), '  ', time(t)),
     rel ? h('div.mono.muted', rel.item.endpoint) : null);
 }
 
@@ -159,7 +159,7 @@ function sideBySide(ctx, body, draw) {
     return h('p.muted', 'Decoding both captures…');
   }
   const sides = view.side === 'both' ? ['request', 'response'] : [view.side];
-  const out = h('div.sbs', h('div.hd', `capture ${ctx.from}`), h('div.hd', `capture ${ctx.to}`));
+  const out = h('div.sbs', h('div.hd', `capture ${captureName(ctx.from)}`), h('div.hd', `capture ${captureName(ctx.to)}`));
   // A removed path is in the old document, an added one in the new; a
   // changed one in both.
   const olds = new Map();

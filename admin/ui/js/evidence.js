@@ -1,7 +1,7 @@
 // Evidence: the signed checkpoint, a whole-log verify, and the export
 // bundle that `telltale export` writes.
 import {api} from './api.js';
-import {bytes, h, put, localInputToISO, num, time} from './util.js';
+import {bytes, captureName, h, put, localInputToISO, num, time} from './util.js';
 
 let poll = 0;
 let last = null; // the last export, shown again when coming back
@@ -163,6 +163,6 @@ function result(x, ev) {
       row('Withheld', x.withheld.length ? `${x.withheld.length} parts (listed in manifest.json)` : 'nothing'),
       x.pseudonyms ? row('Pseudonymised', `${num(x.pseudonyms)} identifiers of people and devices, each shown as a stable pseudonym`) : null),
     x.withheld.length ? h('details', h('summary', 'What was withheld'), h('ul.verify-list', x.withheld.slice(0, 100).map(w =>
-      h('li', `capture ${w.capture} ${w.part}: ${w.reason}${w.fields ? ' (' + w.fields.join(', ') + ')' : ''}`)))) : null,
+      h('li', `capture ${captureName(w.capture)} ${w.part}: ${w.reason}${w.fields ? ' (' + w.fields.join(', ') + ')' : ''}`)))) : null,
     h('p.help', 'Check it anywhere: ', h('code', `telltale verify ${x.name}${ev.key ? ` --key '${ev.key}'` : ''}`)));
 }
