@@ -18,6 +18,9 @@ type Estate struct {
 	// the review flags the license server as behind; 0 means a day.
 	LagWarn time.Duration
 	Now     func() time.Time
+	// Since are the trees the last review verified, by log key: each log
+	// is then checked from there (VerifyOptions.From).
+	Since map[string]Trusted
 }
 
 // Report is a review of every log of an estate.
@@ -51,16 +54,33 @@ func (e *Estate) Review(ctx context.Context, progress func(done, total int, name
 	}
 	rep := &Report{Time: now(), LagWarn: lag}
 	for i, l := range e.Logs {
-		lr, err := Verify(ctx, e.Source, e.Prefix, l, e.Verify)
+		o := e.Verify
+		if t, ok := e.Since[l.Key]; ok {
+			o.From = &t
+		}
+		lr, err := Verify(ctx, e.Source, e.Prefix, l, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.Name, err)
 		}
+		lr.key = l.Key
 		rep.Logs = append(rep.Logs, lr)
 		if progress != nil {
 			progress(i+1, len(e.Logs), lr.Name)
 		}
 	}
 	return rep, nil
+}
+
+// Trusted are the trees of the logs that verified, by log key, for the
+// next review's Since.
+func (r *Report) Trusted() map[string]Trusted {
+	out := map[string]Trusted{}
+	for _, l := range r.Logs {
+		if l.OK() && l.Size > 0 {
+			out[l.key] = Trusted{Size: l.Size, Root: l.Root}
+		}
+	}
+	return out
 }
 
 // Print writes the review as a table, then every problem.
@@ -81,10 +101,13 @@ func (r *Report) Print(w io.Writer) {
 			}
 		}
 		bodies := fmt.Sprint(l.Bodies)
+		if l.From > 0 {
+			status += fmt.Sprintf(" (from %d)", l.From)
+		}
 		if l.Missing > 0 {
 			bodies += fmt.Sprintf(" (%d not archived)", l.Missing)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", l.Name, l.Origin, l.Records, l.Checkpoints, last, lag, bodies, status)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", l.Name, l.Origin, l.Size, l.Checkpoints, last, lag, bodies, status)
 	}
 	tw.Flush()
 	for _, l := range r.Logs {

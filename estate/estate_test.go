@@ -121,6 +121,33 @@ func TestEstate_TwoLicenseServersVerifyThenTamperAndForkAreFound(t *testing.T) {
 		t.Errorf("review:\n%s", out.String())
 	}
 
+	// The next review checks only what was archived since: Virginia's
+	// tree from the last review is proven a prefix of the new one, and
+	// only the leaves of the tiles after it are read.
+	c.capture(t, 20)
+	if _, err := archive.New(c.st, b, archive.Options{Prefix: "p", Retention: 48 * time.Hour, Mode: archive.Compliance}).Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.Since = rep.Trusted()
+	if len(e.Since) != 2 {
+		t.Fatalf("trusted trees: %+v", e.Since)
+	}
+	again, err := e.Review(ctx, nil)
+	if err != nil || !again.OK() {
+		t.Fatalf("incremental review: %+v, %v", again, err)
+	}
+	if v := again.Logs[1]; v.From != 290 || v.Size != 330 || v.Records != 330-256 {
+		t.Errorf("incremental review of Virginia: from %d, size %d, %d records checked; want from 290, size 330, 74 checked", v.From, v.Size, v.Records)
+	}
+	if f := again.Logs[0]; f.From != 290 || f.Records != 290-256 {
+		t.Errorf("incremental review of Frankfurt (unchanged): from %d, %d records checked", f.From, f.Records)
+	}
+	e.Since = map[string]estate.Trusted{c.vkey: {Size: 290, Root: tlog.Hash{9}}}
+	if forked, err := e.Review(ctx, nil); err != nil || forked.Logs[1].OK() || !strings.Contains(strings.Join(forked.Logs[1].Problems, "\n"), "fork") {
+		t.Errorf("a review from a tree that is not the archive's prefix: %+v, %v; want a fork", forked.Logs[1].Problems, err)
+	}
+	e.Since = nil
+
 	// Restore Frankfurt's log into a store of its own: the same tree,
 	// records and bodies, and evidence.Verify (telltale verify) passes.
 	restored, err := store.Open(t.TempDir(), store.Options{})

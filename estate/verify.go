@@ -40,6 +40,17 @@ type VerifyOptions struct {
 	// SkipBodies checks the bodies' presence by listing only, not their
 	// bytes: faster, for a large estate reviewed often.
 	SkipBodies bool
+	// From is a tree of this log verified before (Trusted, from the last
+	// review): Verify proves it consistent with the newest checkpoint and
+	// then checks only the leaves added since, so a review costs in
+	// proportion to what was archived since the last.
+	From *Trusted
+}
+
+// Trusted is a verified tree of one log, kept between reviews.
+type Trusted struct {
+	Size uint64    `json:"size"`
+	Root tlog.Hash `json:"root"`
 }
 
 // LogReport is what Verify found in one log's archive.
@@ -55,10 +66,15 @@ type LogReport struct {
 	Missing      int       // bodies the leaves name that the archive lacks
 	Timestamps   int       // RFC 3161 timestamps that check
 	Cosigned     map[string]int
+	// From is the size of the tree a previous review verified, whose
+	// leaves this one did not check again (VerifyOptions.From); 0 when
+	// every leaf was checked.
+	From uint64
 	// Problems are what does not verify: a gap, a fork, a tampered
 	// object. A log with none verifies.
 	Problems []string
 
+	key      string   // the log's verifier key
 	dir      string   // the log's key prefix
 	verified []signed // the checkpoints up to the tree's, in order
 }
@@ -86,7 +102,7 @@ func Verify(ctx context.Context, src Source, prefix string, l Log, o VerifyOptio
 		prefix = l.Prefix
 	}
 	dir := archive.LogPrefix(prefix, v.Name())
-	keys, err := src.List(ctx, dir)
+	keys, err := src.List(ctx, dir+"checkpoints/")
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +124,9 @@ func Verify(ctx context.Context, src Source, prefix string, l Log, o VerifyOptio
 	r.Size, r.Root, r.Latest = latest.Size, latest.Root, latest.Time
 	r.dir, r.verified = dir, cps[:head+1]
 	r.consistency(cps, head, hr)
+	from := r.since(o.From, hr)
 	r.anchors(ctx, src, dir, keys, cps, o)
-	if err := r.leaves(ctx, src, dir, keys, hr, o); err != nil {
-		return nil, err
-	}
+	r.leaves(ctx, src, dir, from, hr, o)
 	return r, nil
 }
 
@@ -171,6 +186,29 @@ func (r *LogReport) checkpoints(ctx context.Context, src Source, dir string, key
 		}
 	}
 	return out
+}
+
+// since checks a tree verified before against the newest checkpoint's
+// and returns the first leaf to check: the start of the tile holding its
+// last leaf, or 0 without one (or when it does not check, a fork).
+func (r *LogReport) since(t *Trusted, hr tlog.HashReader) uint64 {
+	if t == nil || t.Size == 0 {
+		return 0
+	}
+	if t.Size > r.Size {
+		r.problem("fork: the last review verified %d records, the archive's newest checkpoint signs %d", t.Size, r.Size)
+		return 0
+	}
+	proof, err := tlog.ProveTree(int64(r.Size), int64(t.Size), hr)
+	if err == nil {
+		err = tlog.CheckTree(proof, int64(r.Size), r.Root, int64(t.Size), t.Root)
+	}
+	if err != nil {
+		r.problem("fork: the tree of %d records the last review verified is not a prefix of the archive's: %v", t.Size, err)
+		return 0
+	}
+	r.From = t.Size
+	return (t.Size - 1) / 256 * 256
 }
 
 // tree picks the newest checkpoint whose root the archived hash tiles
@@ -305,15 +343,9 @@ func (t *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 // leaves checks every entry bundle against the verified leaf hashes,
 // every record against its leaf, and every body a leaf names against its
 // hash.
-func (r *LogReport) leaves(ctx context.Context, src Source, dir string, keys []string, hr tlog.HashReader, o VerifyOptions) error {
-	present := map[string]bool{}
-	for _, k := range keys {
-		if sum, ok := strings.CutPrefix(k, dir+"blobs/sha256/"); ok {
-			present[sum] = true
-		}
-	}
+func (r *LogReport) leaves(ctx context.Context, src Source, dir string, from uint64, hr tlog.HashReader, o VerifyOptions) {
 	checked := map[string]bool{}
-	for start := uint64(0); start < r.Size; start += 256 {
+	for start := from; start < r.Size; start += 256 {
 		n, w := int64(start/256), int(min(256, r.Size-start))
 		entries, recs, err := r.bundles(ctx, src, dir, n, w)
 		if err != nil {
@@ -343,10 +375,9 @@ func (r *LogReport) leaves(ctx context.Context, src Source, dir string, keys []s
 			if rec.Time.After(r.LastCapture) {
 				r.LastCapture = rec.Time
 			}
-			r.body(ctx, src, dir, leaf, present, checked, o)
+			r.body(ctx, src, dir, leaf, checked, o)
 		}
 	}
-	return nil
 }
 
 // bundles reads entry bundle n and its records bundle, width w.
@@ -387,22 +418,30 @@ func (r *LogReport) record(seq uint64, leaf, value []byte) (*store.Record, bool)
 }
 
 // body checks the stored bytes a leaf names, once each.
-func (r *LogReport) body(ctx context.Context, src Source, dir string, leaf []byte, present, checked map[string]bool, o VerifyOptions) {
+func (r *LogReport) body(ctx context.Context, src Source, dir string, leaf []byte, checked map[string]bool, o VerifyOptions) {
 	l, err := store.ParseLeaf(leaf)
 	if err != nil || l.StoredSHA256 == "" || checked[l.StoredSHA256] {
 		return
 	}
 	key := l.StoredSHA256
 	checked[key] = true
-	if !present[key] {
-		r.Missing++
-		return
-	}
 	if o.SkipBodies {
-		r.Bodies++
+		keys, err := src.List(ctx, dir+archive.BlobPath(key))
+		switch {
+		case err != nil:
+			r.problem("body %s: %v", key, err)
+		case len(keys) == 0:
+			r.Missing++
+		default:
+			r.Bodies++
+		}
 		return
 	}
 	data, err := src.Get(ctx, dir+archive.BlobPath(key))
+	if notFound(err) {
+		r.Missing++
+		return
+	}
 	if err != nil {
 		r.problem("body %s: %v", key, err)
 		return

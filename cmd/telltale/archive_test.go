@@ -226,6 +226,16 @@ logs:
 	if !regexp.MustCompile(`Frankfurt\s+\S+\s+4\s+1\s`).MatchString(out) || !regexp.MustCompile(`Virginia\s+\S+\s+6\s+1\s`).MatchString(out) {
 		t.Errorf("estate lists the wrong records or checkpoints:\n%s", out)
 	}
+	// With --state the next review starts from the trees this one verified.
+	state := filepath.Join(t.TempDir(), "state.json")
+	for range 2 {
+		if out, errOut, code := cli(t, "estate", "-c", estateYAML, "--state", state); code != 0 || strings.Count(out, "verified") != 2 {
+			t.Fatalf("estate --state: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+	if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"size": 4`) || !strings.Contains(string(b), `"size": 6`) {
+		t.Errorf("state file: %s (%v)", b, err)
+	}
 	zipPath := filepath.Join(t.TempDir(), "fra.zip")
 	if out, errOut, code := cli(t, "estate", "export", "-c", estateYAML, "--log", "Frankfurt", "-o", zipPath); code != 0 {
 		t.Fatalf("estate export: exit %d\n%s%s", code, out, errOut)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +34,7 @@ type estateFile struct {
 }
 
 func newEstateCmd() *cobra.Command {
-	var file string
+	var file, state string
 	cmd := &cobra.Command{
 		Use:   "estate",
 		Short: "Verify and review the archived logs of several license servers (estate.yaml)",
@@ -62,11 +63,21 @@ estate.yaml:
 			if err != nil {
 				return err
 			}
+			if state != "" {
+				if e.Since, err = readTrusted(state); err != nil {
+					return err
+				}
+			}
 			rep, err := e.Review(cmd.Context(), estateProgress(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
 			rep.Print(cmd.OutOrStdout())
+			if state != "" {
+				if err := writeTrusted(state, e.Since, rep.Trusted()); err != nil {
+					return err
+				}
+			}
 			if !rep.OK() {
 				return errors.New("estate: some logs do not verify (above)")
 			}
@@ -74,6 +85,7 @@ estate.yaml:
 		},
 	}
 	cmd.PersistentFlags().StringVarP(&file, "config", "c", "estate.yaml", "estate file")
+	cmd.Flags().StringVar(&state, "state", "", "file of the trees the last review verified: check only what was archived since, and update it")
 	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd(), newEstateRestoreCmd(&file), newEstatePositionCmd(&file))
 	return cmd
 }
@@ -209,4 +221,40 @@ func estateProgress(w io.Writer) func(done, total int, name string) {
 			fmt.Fprintln(w)
 		}
 	}
+}
+
+// readTrusted reads --state; a file not there yet is an empty state.
+func readTrusted(path string) (map[string]estate.Trusted, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var t map[string]estate.Trusted
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("--state %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// writeTrusted writes --state: the trees verified now over those before.
+func writeTrusted(path string, old, now map[string]estate.Trusted) error {
+	all := map[string]estate.Trusted{}
+	for k, v := range old {
+		all[k] = v
+	}
+	for k, v := range now {
+		all[k] = v
+	}
+	data, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
