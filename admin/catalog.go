@@ -33,6 +33,7 @@ type entry struct {
 	end      int64 // unix nanoseconds of the response record; 0 without one
 	kind     string
 	client   string
+	process  *store.Process // the program on this host that sent it; nil: a remote client
 	method   string
 	host     string // lowercase
 	url      string
@@ -154,7 +155,7 @@ func (c *catalog) apply(r *store.Record) *entry {
 		}
 		return e
 	}
-	e := &entry{seq: r.Seq, time: r.Time.UnixNano(), client: r.Client, host: c.intern(strings.ToLower(r.Host)), err: r.Error}
+	e := &entry{seq: r.Seq, time: r.Time.UnixNano(), client: r.Client, process: r.Process, host: c.intern(strings.ToLower(r.Host)), err: r.Error}
 	if r.Head != nil {
 		e.method, e.url = c.intern(r.Head.Method), r.Head.URL
 		e.req = c.bodyInfo(r.Head, r.Body)
@@ -256,6 +257,7 @@ func (e *entry) item() Item {
 		ID:            strconv.FormatUint(e.seq, 10),
 		Time:          timeString(e.time),
 		Client:        e.client,
+		Process:       e.process,
 		Kind:          e.kind,
 		Method:        e.method,
 		Host:          e.host,

@@ -26,7 +26,7 @@ const (
 // the catalog; without any of them it answers as it always did (Store.List:
 // host, since, until, the newest limit, oldest first).
 var pageParams = []string{"offset", "cursor", "order", "sort", "method", "status", "kind", "q", "changed", "drift", "endpoint",
-	"usage_since", "usage_until"}
+	"usage_since", "usage_until", "sent_by"}
 
 func paged(v url.Values) bool {
 	for _, p := range pageParams {
@@ -50,6 +50,8 @@ type filter struct {
 	reported               map[uint64]string
 	q                      string
 	changed, drift         bool
+	// sentBy matches the program that sent a capture (store.Process.Matches).
+	sentBy string
 
 	desc   bool
 	sort   string // a column (sortKeys); "" or "time": the log's order
@@ -72,6 +74,7 @@ func parseFilter(v url.Values) (filter, error) {
 	f.kinds = splitList(strings.ToLower(v.Get("kind")))
 	f.endpoints = nonEmpty(v["endpoint"])
 	f.q = strings.ToLower(strings.TrimSpace(v.Get("q")))
+	f.sentBy = strings.TrimSpace(v.Get("sent_by"))
 	for _, k := range f.kinds {
 		if k != store.CaptureExchange && k != store.CaptureTunnel && k != store.CaptureDenied && k != store.CaptureLost {
 			return f, fmt.Errorf("kind: %q is not exchange, tunnel, denied or lost", k)
@@ -234,6 +237,8 @@ func (f *filter) matchMeta(e *entry, drifted map[uint64]int) bool {
 		len(f.endpoints) > 0 && !contains(f.endpoints, e.endpoint):
 		return false
 	case f.changed && !e.changed, !f.matchUsage(e):
+		return false
+	case f.sentBy != "" && !e.process.Matches(f.sentBy):
 		return false
 	case f.drift && drifted[e.seq] == 0:
 		return false

@@ -66,6 +66,9 @@ type Admin struct {
 // Clients says who may use the proxy.
 type Clients struct {
 	Allow []string `yaml:"allow"`
+	// SentByWait bounds how long a capture from a client on this host
+	// waits for the lookup of the program that sent it; 0: no lookup.
+	SentByWait Duration `yaml:"sent_by_wait"`
 }
 
 // Intercept lists the hosts whose TLS is opened and recorded.
@@ -246,8 +249,15 @@ func (c *Config) checkClients() error {
 			return &KeyError{fmt.Sprintf("clients.allow[%d]", i), fmt.Sprintf("%q is not a CIDR or IP address (example: 10.0.0.0/8)", s)}
 		}
 	}
+	if d := time.Duration(c.Clients.SentByWait); d < 0 || d > maxSentByWait {
+		return &KeyError{"clients.sent_by_wait", fmt.Sprintf("%s: must be 0s (no lookup) to %s; a capture waits this long at most (example: 100ms)", d, maxSentByWait)}
+	}
 	return nil
 }
+
+// maxSentByWait caps clients.sent_by_wait: the lookup must not hold an
+// exchange for long.
+const maxSentByWait = 5 * time.Second
 
 // parsePrefix accepts a CIDR or a single address.
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -121,6 +121,10 @@ type Endpoint struct {
 	First, Last        string
 	BytesUp, BytesDown int64
 	Statuses           string // "200 ×28, 503 ×2"
+	// SentBy names the programs on the proxy's host that sent them:
+	// "CitrixLicensingTelemetry.exe (service CitrixLicensingTelemetry) ×28";
+	// "" when every client was on another host.
+	SentBy string
 }
 
 // Build gathers the report of caps (oldest first) from src.
@@ -162,13 +166,14 @@ func Build(src Source, caps []store.Capture, o Options) (*Report, error) {
 func endpoints(caps []store.Capture, templates analysis.Templates, r *Report) []Endpoint {
 	byName := map[string]*Endpoint{}
 	statuses := map[string]map[int]int{}
+	senders := map[string]*counts{}
 	var order []string
 	for _, c := range caps {
 		name := endpointName(c, templates)
 		e := byName[name]
 		if e == nil {
 			e = &Endpoint{Name: name, First: c.Time}
-			byName[name], statuses[name] = e, map[int]int{}
+			byName[name], statuses[name], senders[name] = e, map[int]int{}, &counts{}
 			order = append(order, name)
 		}
 		e.Captures++
@@ -176,6 +181,9 @@ func endpoints(caps []store.Capture, templates analysis.Templates, r *Report) []
 		e.BytesUp += max(c.RequestBytes, 0)
 		e.BytesDown += max(c.ResponseBytes, 0)
 		statuses[name][c.Status]++
+		if c.Process != nil {
+			senders[name].add(c.Process.Program())
+		}
 		r.BytesUp += max(c.RequestBytes, 0)
 		r.BytesDown += max(c.ResponseBytes, 0)
 	}
@@ -186,6 +194,7 @@ func endpoints(caps []store.Capture, templates analysis.Templates, r *Report) []
 	for _, name := range order {
 		e := byName[name]
 		e.Statuses = statusText(statuses[name])
+		e.SentBy = senders[name].String()
 		out = append(out, *e)
 	}
 	slices.SortStableFunc(out, func(a, b Endpoint) int { return b.Captures - a.Captures })
@@ -199,6 +208,30 @@ func endpointName(c store.Capture, templates analysis.Templates) string {
 		return c.Kind + " " + strings.ToLower(c.Host)
 	}
 	return analysis.EndpointOf(c.Method, c.Host, c.URL, templates).String()
+}
+
+// counts counts strings in the order first seen: "a ×2, b ×1".
+type counts struct {
+	order []string
+	n     map[string]int
+}
+
+func (c *counts) add(s string) {
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if c.n[s] == 0 {
+		c.order = append(c.order, s)
+	}
+	c.n[s]++
+}
+
+func (c *counts) String() string {
+	parts := make([]string, len(c.order))
+	for i, s := range c.order {
+		parts[i] = fmt.Sprintf("%s ×%d", s, c.n[s])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func statusText(m map[int]int) string {

@@ -178,6 +178,7 @@ func (s *Server) newProxy() error {
 		IdleTimeout:       time.Duration(s.cfg.Limits.IdleTimeout),
 		MaxClientConns:    s.maxClientConns(), // limits.go
 		TunnelIdleTimeout: time.Duration(s.cfg.Limits.TunnelIdleTimeout),
+		SenderWait:        senderWait(s.cfg.Clients.SentByWait),
 	})
 	return err
 }
@@ -327,4 +328,13 @@ func adminToken(dir string) (string, error) {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return token, nil
+}
+
+// senderWait is proxy.Options.SenderWait for clients.sent_by_wait, whose
+// 0s turns the lookup off.
+func senderWait(d configs.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return time.Duration(d)
 }

@@ -36,6 +36,38 @@ func (p *Process) String() string {
 	return name + " (" + strings.Join(parts, ", ") + ")"
 }
 
+// Program names the program without what changes from one run to the
+// next (PID, user): "CitrixLicensingTelemetry.exe (service
+// CitrixLicensingTelemetry)", "curl", "unknown". The report sums captures
+// by it.
+func (p *Process) Program() string {
+	if p == nil {
+		return ""
+	}
+	name := p.Name
+	if name == "" {
+		name = "unknown"
+	}
+	if len(p.Services) > 0 {
+		name += " (service " + strings.Join(p.Services, ", ") + ")"
+	}
+	return name
+}
+
+// Short is the list's column: "curl[4242]", "unknown", or "-" for a
+// client on another host.
+func (p *Process) Short() string {
+	switch {
+	case p == nil:
+		return "-"
+	case p.Name == "":
+		return "unknown"
+	case p.PID == 0:
+		return p.Name
+	}
+	return p.Name + "[" + strconv.Itoa(p.PID) + "]"
+}
+
 // Matches reports whether the process answers a "sent by" filter: q, in
 // any case, within its name, image path, a service name, the user or its
 // PID (in full). A nil Process matches nothing.

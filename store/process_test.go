@@ -88,6 +88,17 @@ func TestProcess_StringAndMatches(t *testing.T) {
 			t.Errorf("Matches(%q): got %v, want %v", tc.q, got, tc.want)
 		}
 	}
+	for p, want := range map[*Process][2]string{
+		nil:                                 {"", "-"},
+		svc:                                 {"lmadmin.exe (service Citrix Licensing)", "lmadmin.exe[2212]"},
+		{PID: 9, Name: "curl"}:              {"curl", "curl[9]"},
+		{Unknown: "closed"}:                 {"unknown", "unknown"},
+		{Name: "java.exe", Unknown: "pid?"}: {"java.exe", "java.exe"},
+	} {
+		if got := [2]string{p.Program(), p.Short()}; got != want {
+			t.Errorf("Program, Short of %+v: got %q, want %q", p, got, want)
+		}
+	}
 	if (*Process)(nil).Matches("") || (*Process)(nil).Matches("x") {
 		t.Error("a nil process (a remote client) matched a sent-by filter")
 	}

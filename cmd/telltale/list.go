@@ -21,6 +21,7 @@ import (
 type listFlags struct {
 	data, config                            string
 	host, method, kind, status, endpoint, q string
+	sentBy                                  string
 	times                                   timeRange
 	usageDay, usageSince, usageUntil        string
 	limit, offset                           int
@@ -45,7 +46,9 @@ June reports 1 June), --usage-day one day: captures that report no usage
 day are left out. --host citrix.com matches citrix.com and its
 subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 (--status 4xx,5xx) are alternatives. --q searches URLs and decoded bodies
-(inside gzip, zip, base64).`,
+(inside gzip, zip, base64). SENT BY is the program on the proxy's own host
+that opened the connection, name[pid] ("-": a client on another host);
+--sent-by matches its name, image path, service, user or PID.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runList(cmd, fl) },
 	}
 	f := cmd.Flags()
@@ -57,6 +60,7 @@ subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 	f.StringVar(&fl.status, "status", "", "only these statuses: a code (200), a class (4xx), none or error")
 	f.StringVar(&fl.endpoint, "endpoint", "", `only this endpoint, as list --json and telltale endpoints name it ("POST cis.citrix.com /api/upload/{id}")`)
 	f.StringVar(&fl.q, "q", "", "only captures whose URL or decoded body holds this text (any case)")
+	f.StringVar(&fl.sentBy, "sent-by", "", "only captures sent by this program on the proxy's host: a name, image path, service or user (any case), or a PID")
 	fl.times.add(cmd, captureTime)
 	f.StringVar(&fl.usageDay, "usage-day", "", "only captures that report on this usage day, YYYY-MM-DD")
 	f.StringVar(&fl.usageSince, "usage-since", "", "only captures that report on this usage day or later, YYYY-MM-DD")
@@ -70,7 +74,7 @@ subdomains (cis.citrix.com); --host .citrix.com only the subdomains. Lists
 
 // catalogOnly reports whether a filter needs the admin API's catalog.
 func (fl listFlags) catalogOnly() bool {
-	return fl.host != "" || fl.method != "" || fl.kind != "" || fl.status != "" || fl.endpoint != "" || fl.q != "" || fl.offset > 0 ||
+	return fl.host != "" || fl.method != "" || fl.kind != "" || fl.status != "" || fl.endpoint != "" || fl.q != "" || fl.sentBy != "" || fl.offset > 0 ||
 		fl.usageSince != "" || fl.usageUntil != ""
 }
 
@@ -120,7 +124,7 @@ func runList(cmd *cobra.Command, fl listFlags) error {
 func (fl listFlags) listCatalog(since, until time.Time, cfg *configs.Config) ([]admin.Item, error) {
 	v := url.Values{}
 	for k, s := range map[string]string{"host": fl.host, "method": fl.method, "kind": fl.kind, "status": fl.status, "endpoint": fl.endpoint, "q": fl.q,
-		"usage_since": fl.usageSince, "usage_until": fl.usageUntil} {
+		"usage_since": fl.usageSince, "usage_until": fl.usageUntil, "sent_by": fl.sentBy} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -194,10 +198,10 @@ func printList(w io.Writer, items []admin.Item, withID bool) error {
 		}
 		return ""
 	}
-	fmt.Fprintln(tw, "NO\t"+id("ID")+"TIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tERROR")
+	fmt.Fprintln(tw, "NO\t"+id("ID")+"TIME\tKIND\tMETHOD\tSTATUS\tREQ\tRESP\tURL\tSENT BY\tERROR")
 	for _, c := range items {
-		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", c.Number, id(c.ID), timeMS(c.Time), c.Kind, c.Method, c.Status,
-			c.RequestBytes, c.ResponseBytes, c.URL, c.Error)
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Number, id(c.ID), timeMS(c.Time), c.Kind, c.Method, c.Status,
+			c.RequestBytes, c.ResponseBytes, c.URL, c.Process.Short(), c.Error)
 	}
 	return tw.Flush()
 }

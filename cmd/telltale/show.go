@@ -148,6 +148,12 @@ func writeBody(w io.Writer, c captures, capt *store.Capture, side string) error 
 
 func printCapture(w io.Writer, c *store.Capture, name string) {
 	fmt.Fprintf(w, "Capture %s  %s  %s  client %s\n", name, timeMS(c.Time), c.Kind, c.Client)
+	if p := c.Process; p != nil {
+		fmt.Fprintf(w, "Sent by: %s\n", p)
+		if p.Image != "" {
+			fmt.Fprintf(w, "  image %s\n", p.Image)
+		}
+	}
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", c.Error)
 	}

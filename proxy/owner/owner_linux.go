@@ -52,8 +52,11 @@ func procSocketOf(client, server netip.AddrPort) (procSocket, error) {
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(proc, "net", f))
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) && f == "tcp6" {
 			continue // no IPv6 in this kernel
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return procSocket{}, fmt.Errorf("no %s: this process's /proc shows no socket table (systemd's ProcSubset=pid hides it)", filepath.Join(proc, "net", f))
 		}
 		if err != nil {
 			return procSocket{}, fmt.Errorf("read socket table: %w", err)

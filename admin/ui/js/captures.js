@@ -6,7 +6,7 @@ import {highlight, nearHit, pane, shortType} from './listpane.js';
 
 const PAGE = 200;
 const ROW = 28;
-const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'usage_since', 'usage_until', 'changed', 'drift', 'sort', 'order'];
+const FILTERS = ['q', 'host', 'method', 'status', 'kind', 'endpoint', 'since', 'until', 'usage_since', 'usage_until', 'sent_by', 'changed', 'drift', 'sort', 'order'];
 // COLUMNS: [sort key, label, class]; a key of '' does not sort.
 const COLUMNS = [['number', 'No.', 'num c-no'], ['time', 'Captured', 'c-time'], ['reported', 'Usage day', 'c-rep'],
   ['name', 'Endpoint', 'c-ep'], ['host', 'Host', 'c-host'], ['status', 'Status', 'c-st'], ['kind', 'Kind', 'c-kind'],
@@ -101,6 +101,11 @@ function build(main) {
   v.method = sel('method', 'All methods', []);
   v.status = sel('status', 'Any status', [['2xx', '2xx'], ['3xx', '3xx'], ['4xx', '4xx'], ['5xx', '5xx'], ['none', 'no response'], ['error', 'error']]);
   v.kind = sel('kind', 'All kinds', [['exchange', 'exchange'], ['tunnel', 'tunnel'], ['denied', 'denied']]);
+  // The program on the proxy's own host that opened the connection: its
+  // name, image path, service, user or PID.
+  v.sentBy = h('input.sentby', {type: 'search', id: 'f-sent-by', placeholder: 'Sent by…', 'aria-label': 'Sent by',
+    title: "Only captures sent by this program on the proxy's host: a name, image path, service or user, or a PID",
+    value: st.filters.sent_by || '', oninput: debounce(e => setFilter('sent_by', e.target.value.trim()), 350)});
   v.since = h('input', {type: 'datetime-local', 'aria-label': 'From', value: isoToLocalInput(st.filters.since),
     onchange: e => setFilter('since', localInputToISO(e.target.value))});
   v.until = h('input', {type: 'datetime-local', 'aria-label': 'Until', value: isoToLocalInput(st.filters.until),
@@ -116,7 +121,7 @@ function build(main) {
   v.count = h('span.count', {'aria-live': 'polite'});
   v.endpoint = st.filters.endpoint ? h('span.tag', {title: 'Only this endpoint'}, st.filters.endpoint, ' ',
     h('a', {href: '#', onclick: e => { e.preventDefault(); setFilter('endpoint', ''); }}, '×')) : null;
-  const filters = h('div.filters', v.q, v.host, v.method, v.status, v.kind,
+  const filters = h('div.filters', v.q, v.host, v.method, v.status, v.kind, v.sentBy,
     h('span.range', {title: 'When the capture was made'}, 'Captured ', v.since, '–', v.until),
     h('span.range', {title: 'The usage day the payload reports on; captures that report none are left out'}, 'Usage day ', v.usageSince, '–', v.usageUntil),
     chip('changed', 'Changed', 'Only captures whose request changed in a field that is not volatile since the previous capture of the same endpoint'),

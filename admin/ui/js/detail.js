@@ -7,6 +7,7 @@ import {renderBody} from './body.js';
 import {reportedCard} from './reported.js';
 import {headerValue, loadSecrets, revealed, setReveal} from './secrets.js';
 import {bytes, h, put, hashFor, ms, statusBadge, time} from './util.js';
+import {sentBy} from './listpane.js';
 
 let tab = 'payload';
 let shown = ''; // the capture the tab belongs to: another opens on its payload
@@ -76,6 +77,8 @@ function overview(c, item) {
     row('Time', time(c.time, true)),
     row('Kind', c.kind),
     row('Client', h('span.mono', c.client)),
+    c.process ? row('Sent by', h('span', {id: 'sent-by', title: c.process.image || ''}, sentBy(c.process), ' ',
+      c.process.name ? h('a.small', {href: hashFor('captures', [], new URLSearchParams({sent_by: c.process.name}))}, 'all from this program') : null)) : null,
     row('Host', c.host),
     endpoint ? row('Endpoint', h('a.mono', {href: hashFor('timeline', [], new URLSearchParams({endpoint}))}, endpoint)) : null,
     row('Sent', bytes(c.request_bytes)),

@@ -42,6 +42,20 @@ const loadFigures = debounce(async (el, it) => {
     pii.length ? h('p', h('span.tag.warn', `${pii.length} personal-data field${pii.length > 1 ? 's' : ''}`)) : null);
 }, 120);
 
+// sentBy names the program on the proxy's host that sent a capture, as
+// telltale show does: "curl (pid 4242, user alice)"; null for a client on
+// another host.
+export function sentBy(p) {
+  if (!p) return null;
+  const parts = [];
+  if (p.pid) parts.push('pid ' + p.pid);
+  if (p.services && p.services.length) parts.push('service ' + p.services.join(', '));
+  if (p.user) parts.push('user ' + p.user);
+  if (p.unknown) parts.push(p.unknown);
+  const name = p.name || 'unknown';
+  return parts.length ? `${name} (${parts.join(', ')})` : name;
+}
+
 // pane shows one capture of the list: what it is, what it reported, and
 // the ways on.
 export function pane(el, it) {
@@ -53,6 +67,7 @@ export function pane(el, it) {
       row('Endpoint', h('span.mono', it.endpoint)),
       row('Usage day', it.reported_for ? `usage of ${it.reported_for}, sent ${localTime(it.time).slice(0, 10)}` : null),
       row('Captured', time(it.time, true)),
+      row('Sent by', sentBy(it.process)),
       row('Status', statusBadge(it)),
       row('Sent', `${bytes(it.request_bytes)}${it.content_type ? ' · ' + it.content_type : ''}`),
       row('Received', bytes(it.response_bytes)),
