@@ -32,9 +32,15 @@ type Options struct {
 	VerifierKey string
 	// Chunk is how many records a step pushes before it saves its place;
 	// rounded up to whole tiles. Default 4096.
-	Chunk  uint64
-	Logger zerolog.Logger
-	Now    func() time.Time
+	Chunk uint64
+	// Parallel is how many bodies are uploaded at once; default 8.
+	Parallel int
+	// Progress, when set, is told after each chunk how many records the
+	// archive holds of how many this step pushes to (a terminal's
+	// progress line for a first push).
+	Progress func(archived, target uint64)
+	Logger   zerolog.Logger
+	Now      func() time.Time
 }
 
 // minRetain is the least time from now an object is locked for: S3 takes
@@ -52,7 +58,8 @@ type Archiver struct {
 	mu     sync.Mutex // guards status
 	status Status
 
-	sent map[string]bool // bodies known to be in the bucket, this process
+	sentMu sync.Mutex      // guards sent
+	sent   map[string]bool // bodies known to be in the bucket, this process
 	// checked is set once Check has found the bucket fit; until then
 	// each step checks first.
 	checked bool
@@ -89,6 +96,9 @@ func New(st *store.Store, b *Bucket, o Options) *Archiver {
 	o.Chunk = (o.Chunk + tileWidth - 1) / tileWidth * tileWidth
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 8
 	}
 	return &Archiver{st: st, b: b, opts: o, log: o.Logger.With().Str("component", "archive").Logger(), sent: map[string]bool{}}
 }
@@ -188,6 +198,9 @@ func (a *Archiver) step(ctx context.Context) (int, error) {
 			return p.n, err
 		}
 		a.log.Debug().Uint64("archived", next).Uint64("target", latest.Size).Msg("archive: records pushed")
+		if a.opts.Progress != nil {
+			a.opts.Progress(next, latest.Size)
+		}
 	}
 	if err := p.checkpoints(ctx, cps, &state); err != nil {
 		return p.n, err
@@ -227,7 +240,9 @@ func noteOrigin(note []byte) (string, error) {
 type push struct {
 	a   *Archiver
 	dir string
-	n   int
+
+	mu sync.Mutex // guards n: bodies go up in parallel
+	n  int
 }
 
 // lock is the retention of an object whose newest capture is at t.
@@ -256,7 +271,9 @@ func (p *push) once(ctx context.Context, key string, data []byte, t time.Time) e
 		}
 	})
 	if wrote {
+		p.mu.Lock()
 		p.n++
+		p.mu.Unlock()
 	}
 	return nil
 }
@@ -265,7 +282,10 @@ func (p *push) once(ctx context.Context, key string, data []byte, t time.Time) e
 // already. Bytes retention deleted are skipped: the leaf still commits to
 // their hash.
 func (p *push) body(ctx context.Context, key string, t time.Time) error {
-	if key == "" || p.a.sent[key] {
+	p.a.sentMu.Lock()
+	sent := key == "" || p.a.sent[key]
+	p.a.sentMu.Unlock()
+	if sent {
 		return nil
 	}
 	rc, _, err := p.a.st.OpenBody(key)
@@ -287,6 +307,8 @@ func (p *push) body(ctx context.Context, key string, t time.Time) error {
 	if err := p.once(ctx, BlobPath(key), data, t); err != nil {
 		return err
 	}
+	p.a.sentMu.Lock()
+	defer p.a.sentMu.Unlock()
 	if len(p.a.sent) > 1<<16 {
 		clear(p.a.sent)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -95,14 +96,54 @@ func (p *push) dataTile(ctx context.Context, start, end uint64) (time.Time, erro
 	if err := p.once(ctx, RecordsPath(n, w), records, newest); err != nil {
 		return time.Time{}, err
 	}
+	if err := p.bodies(ctx, recs); err != nil {
+		return time.Time{}, err
+	}
+	return newest, nil
+}
+
+// bodies uploads the bodies recs name, Options.Parallel at a time, each
+// once; the first error stops the rest.
+func (p *push) bodies(ctx context.Context, recs []*store.Record) error {
+	type job struct {
+		key string
+		t   time.Time
+	}
+	var jobs []job
+	seen := map[string]bool{}
 	for _, r := range recs {
 		for _, key := range bodyKeys(r) {
-			if err := p.body(ctx, key, r.Time); err != nil {
-				return time.Time{}, err
+			if !seen[key] {
+				seen[key] = true
+				jobs = append(jobs, job{key, r.Time})
 			}
 		}
 	}
-	return newest, nil
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan job)
+	var wg sync.WaitGroup
+	for range min(p.a.opts.Parallel, len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				if err := p.body(ctx, j.key, j.t); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
 }
 
 // bodyKeys are the content addresses of the stored bytes a record names.
@@ -141,7 +182,9 @@ func (p *push) checkpoints(ctx context.Context, cps []store.Checkpoint, state *s
 	if err := p.a.b.Put(ctx, p.dir+KeyCheckpoint, last.Note, p.lock(noteTime(last.Note, p.a.opts.Now()))); err != nil {
 		return err
 	}
+	p.mu.Lock()
 	p.n++
+	p.mu.Unlock()
 	return nil
 }
 

@@ -30,7 +30,7 @@ type site struct {
 	now    time.Time
 }
 
-func newSite(t *testing.T, name string) *site {
+func newSite(t testing.TB, name string) *site {
 	t.Helper()
 	s := &site{now: time.Now().UTC().Add(-time.Hour)}
 	st, err := store.Open(t.TempDir(), store.Options{InlineMax: 64, Now: func() time.Time { return s.now }})
@@ -49,7 +49,7 @@ func newSite(t *testing.T, name string) *site {
 	return s
 }
 
-func (s *site) capture(t *testing.T, n int) {
+func (s *site) capture(t testing.TB, n int) {
 	t.Helper()
 	for i := range n {
 		s.now = s.now.Add(time.Second)
@@ -63,7 +63,7 @@ func (s *site) capture(t *testing.T, n int) {
 	}
 }
 
-func (s *site) append(t *testing.T, r *store.Record, data string) uint64 {
+func (s *site) append(t testing.TB, r *store.Record, data string) uint64 {
 	t.Helper()
 	b := s.st.NewBody(0)
 	defer b.Close()
@@ -75,7 +75,7 @@ func (s *site) append(t *testing.T, r *store.Record, data string) uint64 {
 	return seq
 }
 
-func bucket(t *testing.T, srv *versitygw.Server) *archive.Bucket {
+func bucket(t testing.TB, srv *versitygw.Server) *archive.Bucket {
 	t.Helper()
 	versitygw.Env(t, "TT_TEST_ACCESS", "TT_TEST_SECRET")
 	b, err := archive.OpenBucket(context.Background(), archive.BucketOptions{Endpoint: srv.Endpoint, Bucket: "estate",

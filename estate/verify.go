@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -74,16 +75,30 @@ type LogReport struct {
 	// object. A log with none verifies.
 	Problems []string
 
-	key      string   // the log's verifier key
-	dir      string   // the log's key prefix
-	verified []signed // the checkpoints up to the tree's, in order
+	mu       sync.Mutex // guards Problems, Bodies and Missing while bodies are read
+	key      string     // the log's verifier key
+	dir      string     // the log's key prefix
+	verified []signed   // the checkpoints up to the tree's, in order
 }
 
 // OK reports whether the log verified.
 func (r *LogReport) OK() bool { return len(r.Problems) == 0 }
 
 func (r *LogReport) problem(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// count adds to Bodies (ok) or Missing, from a body worker.
+func (r *LogReport) count(ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ok {
+		r.Bodies++
+	} else {
+		r.Missing++
+	}
 }
 
 // Verify checks one log under prefix in src against its verifier key. An
@@ -361,6 +376,7 @@ func (r *LogReport) leaves(ctx context.Context, src Source, dir string, from uin
 			r.problem("leaves %d to %d: %v", start+1, start+uint64(w), err)
 			continue
 		}
+		var bodies []store.Leaf
 		for i, leaf := range entries {
 			seq := start + uint64(i) + 1
 			if tlog.RecordHash(leaf) != hashes[i] {
@@ -375,9 +391,35 @@ func (r *LogReport) leaves(ctx context.Context, src Source, dir string, from uin
 			if rec.Time.After(r.LastCapture) {
 				r.LastCapture = rec.Time
 			}
-			r.body(ctx, src, dir, leaf, checked, o)
+			if l, err := store.ParseLeaf(leaf); err == nil && l.StoredSHA256 != "" && !checked[l.StoredSHA256] {
+				checked[l.StoredSHA256] = true
+				bodies = append(bodies, l)
+			}
 		}
+		r.bodies(ctx, src, dir, bodies, o)
 	}
+}
+
+// bodyWorkers is how many bodies a review reads at once.
+const bodyWorkers = 8
+
+// bodies checks the stored bytes the leaves of one tile name, several at
+// once.
+func (r *LogReport) bodies(ctx context.Context, src Source, dir string, leaves []store.Leaf, o VerifyOptions) {
+	next := make(chan store.Leaf)
+	var wg sync.WaitGroup
+	for range min(bodyWorkers, len(leaves)) {
+		wg.Go(func() {
+			for l := range next {
+				r.body(ctx, src, dir, l, o)
+			}
+		})
+	}
+	for _, l := range leaves {
+		next <- l
+	}
+	close(next)
+	wg.Wait()
 }
 
 // bundles reads entry bundle n and its records bundle, width w.
@@ -418,28 +460,23 @@ func (r *LogReport) record(seq uint64, leaf, value []byte) (*store.Record, bool)
 }
 
 // body checks the stored bytes a leaf names, once each.
-func (r *LogReport) body(ctx context.Context, src Source, dir string, leaf []byte, checked map[string]bool, o VerifyOptions) {
-	l, err := store.ParseLeaf(leaf)
-	if err != nil || l.StoredSHA256 == "" || checked[l.StoredSHA256] {
-		return
-	}
+func (r *LogReport) body(ctx context.Context, src Source, dir string, l store.Leaf, o VerifyOptions) {
 	key := l.StoredSHA256
-	checked[key] = true
 	if o.SkipBodies {
 		keys, err := src.List(ctx, dir+archive.BlobPath(key))
 		switch {
 		case err != nil:
 			r.problem("body %s: %v", key, err)
 		case len(keys) == 0:
-			r.Missing++
+			r.count(false)
 		default:
-			r.Bodies++
+			r.count(true)
 		}
 		return
 	}
 	data, err := src.Get(ctx, dir+archive.BlobPath(key))
 	if notFound(err) {
-		r.Missing++
+		r.count(false)
 		return
 	}
 	if err != nil {
@@ -450,5 +487,5 @@ func (r *LogReport) body(ctx context.Context, src Source, dir string, leaf []byt
 		r.problem("tampered: body %s does not hash to its name", key)
 		return
 	}
-	r.Bodies++
+	r.count(true)
 }

@@ -26,7 +26,7 @@ const KindArchiveLag = "archive_lag"
 
 // OpenArchive builds the archiver of st from cfg's archive section; it
 // sends nothing. `telltale archive` and serve share it.
-func OpenArchive(ctx context.Context, cfg *configs.Config, st *store.Store, log zerolog.Logger) (*archive.Archiver, error) {
+func OpenArchive(ctx context.Context, cfg *configs.Config, st *store.Store, log zerolog.Logger, progress ...func(archived, target uint64)) (*archive.Archiver, error) {
 	a := cfg.ArchiveSettings()
 	b, err := archive.OpenBucket(ctx, archive.BucketOptions{Endpoint: a.Endpoint, Region: a.Region, Bucket: a.Bucket,
 		AccessKeyEnv: a.AccessKeyEnv, SecretKeyEnv: a.SecretKeyEnv, SessionTokenEnv: a.SessionTokenEnv})
@@ -37,8 +37,12 @@ func OpenArchive(ctx context.Context, cfg *configs.Config, st *store.Store, log 
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("archive: log key: %w", err)
 	}
-	return archive.New(st, b, archive.Options{Prefix: a.Prefix, Retention: time.Duration(a.Retention), Mode: a.Mode,
-		AllowUnlocked: a.AllowUnlocked, VerifierKey: strings.TrimSpace(string(vkey)), Logger: log}), nil
+	o := archive.Options{Prefix: a.Prefix, Retention: time.Duration(a.Retention), Mode: a.Mode,
+		AllowUnlocked: a.AllowUnlocked, VerifierKey: strings.TrimSpace(string(vkey)), Logger: log}
+	if len(progress) > 0 {
+		o.Progress = progress[0]
+	}
+	return archive.New(st, b, o), nil
 }
 
 // archiver runs serve's background archiver: it pushes every

@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -48,7 +51,7 @@ every archive.interval until interrupted.`,
 			}
 			defer st.Close()
 			log := zerolog.New(zerolog.ConsoleWriter{Out: cmd.ErrOrStderr(), NoColor: true}).Level(zerolog.InfoLevel).With().Timestamp().Logger()
-			a, err := server.OpenArchive(cmd.Context(), cfg, st, log)
+			a, err := server.OpenArchive(cmd.Context(), cfg, st, log, archiveProgress(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
@@ -71,4 +74,24 @@ every archive.interval until interrupted.`,
 	f.StringVar(&data, "data", "", "data dir (overrides data_dir)")
 	f.BoolVar(&once, "once", false, "push what there is and exit")
 	return cmd
+}
+
+// archiveProgress shows a terminal how far a push is, with its rate;
+// nothing when stderr is not a terminal.
+func archiveProgress(w io.Writer) func(archived, target uint64) {
+	f, ok := w.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return nil
+	}
+	start, first := time.Now(), uint64(0)
+	return func(archived, target uint64) {
+		if first == 0 {
+			first = archived
+		}
+		rate := float64(archived-first) / time.Since(start).Seconds()
+		fmt.Fprintf(w, "\rarchive: %d of %d records pushed (%.0f%%, %.0f records/s)\x1b[K", archived, target, 100*float64(archived)/float64(target), rate)
+		if archived == target {
+			fmt.Fprintln(w)
+		}
+	}
 }

@@ -27,7 +27,7 @@ func newDemoCmd() *cobra.Command {
 	var data string
 	var days int
 	var seed int64
-	var exit bool
+	var exit, estate bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run Telltale against a simulated Citrix cloud and License Server, with no network",
@@ -41,7 +41,11 @@ Everything the simulator does beyond Citrix's public documents is invented
 			if days < 1 || days > 3650 {
 				return usage(fmt.Errorf("--days must be from 1 to 3650"))
 			}
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), demoOptions{data: data, days: days, seed: seed, exit: exit})
+			o := demoOptions{data: data, days: days, seed: seed, exit: exit}
+			if estate { // demo_estate.go
+				return runDemoEstate(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			}
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -49,6 +53,7 @@ Everything the simulator does beyond Citrix's public documents is invented
 	f.IntVar(&days, "days", 30, "simulated days of traffic")
 	f.Int64Var(&seed, "seed", 1, "seed of the simulated site (same seed, same traffic)")
 	f.BoolVar(&exit, "exit", false, "stop after the drive instead of serving until Ctrl-C")
+	f.BoolVar(&estate, "estate", false, "two license servers archived to a local S3 server with Object Lock (versitygw) and reviewed together")
 	return cmd
 }
 
