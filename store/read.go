@@ -216,6 +216,9 @@ func skimRecord(v []byte) (*Record, error) {
 }
 
 func decodeRecord(v []byte) (*Record, error) {
+	if r, ok := parseRecordJSON(v); ok {
+		return r, nil
+	}
 	var r Record
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)

@@ -15,7 +15,10 @@ const DefaultSealMax = 64 << 10
 
 // Sealer finds the secrets of a body at capture time, in every layer it
 // can decode (evidence.Redactor.Seal). It returns nil when the body holds
-// none. It runs in the appending goroutine, before the commit.
+// none. It runs in the appending goroutine, before the commit. Its
+// verdict may depend on the body and on the head's Content-Type and
+// Content-Encoding fields, nothing else: the store does not ask again
+// about a body it found none in under the same two fields (sealMisses).
 type Sealer func(h *Head, body []byte) *Sealing
 
 // Sealing is what a Sealer found in a body.
@@ -95,8 +98,13 @@ func (s *Store) sealBody(r *Record, stored *inlineBody) (*inlineBody, error) {
 		r.Body.Size == 0 || r.Body.Size > s.opts.SealMax {
 		return nil, nil
 	}
+	miss := sealMissKey(r.Head, stored.key)
+	if s.sealMisses.has(miss) {
+		return nil, nil
+	}
 	found := s.opts.Seal(r.Head, stored.data)
 	if found == nil || len(found.Secrets) == 0 {
+		s.sealMisses.add(miss)
 		return nil, nil
 	}
 	salts := make([]byte, (1+len(found.Secrets))*SaltSize)

@@ -68,3 +68,39 @@ func TestStore_Append_SealsBodiesWithSecrets(t *testing.T) {
 		t.Errorf("ParseLeaf: a sealed v1 leaf parses")
 	}
 }
+
+// TestStore_Append_SealerAskedOncePerPlainBody: a body the Sealer found
+// no secret in is not scanned again under the same Content-Type and
+// Content-Encoding; another type, or a body with secrets, is, and every
+// record of a body with secrets is sealed with salts of its own.
+func TestStore_Append_SealerAskedOncePerPlainBody(t *testing.T) {
+	calls := 0
+	s := mustOpen(t, newTestDir(t), Options{Now: testClock(), Seal: fakeSealer(&calls), SealMax: 64})
+	typed := func(ctype string) *Record {
+		r := request("example.com", "/upload")
+		r.Head.Headers = append(r.Head.Headers, Header{Name: "content-type", Value: ctype})
+		return r
+	}
+	for range 3 {
+		mustAppend(t, s, typed("application/json"), []byte(`{"CountUsedMax":42}`))
+	}
+	if calls != 1 {
+		t.Errorf("sealer calls for one plain body appended three times: got %d, want 1", calls)
+	}
+	mustAppend(t, s, typed("text/plain"), []byte(`{"CountUsedMax":42}`))
+	if calls != 2 {
+		t.Errorf("sealer calls after the same body as another type: got %d, want 2", calls)
+	}
+	var salts [][]byte
+	for range 2 {
+		r := typed("application/x-www-form-urlencoded")
+		mustAppend(t, s, r, []byte("user=a&secret=4821"))
+		if r.Seal == nil {
+			t.Fatalf("a body with a secret is not sealed")
+		}
+		salts = append(salts, r.Salts.Secrets)
+	}
+	if calls != 4 || bytes.Equal(salts[0], salts[1]) {
+		t.Errorf("a body with secrets appended twice: %d sealer calls, salts %x: want 4 calls and salts of its own each", calls, salts)
+	}
+}

@@ -30,8 +30,10 @@ const (
 	DefaultMaxBody   = 64 << 20
 	DefaultMaxBatch  = 256
 	DefaultLazyDelay = 5 * time.Millisecond
-	// DefaultIndexDelay: at most about a hundred indexer commits a second.
-	DefaultIndexDelay = 10 * time.Millisecond
+	// DefaultIndexDelay: at most about twenty indexer commits a second,
+	// unless readers wait (each bbolt commit costs two flushes and the
+	// rewrite of every bucket's last pages, whatever it holds).
+	DefaultIndexDelay = 50 * time.Millisecond
 )
 
 // MaxInlineMax is the largest InlineMax Open accepts: a record's frame
@@ -200,6 +202,8 @@ type Store struct {
 	opts Options
 	db   *bolt.DB
 	log  zerolog.Logger
+
+	sealMisses sealMisses // bodies the Sealer found no secret in
 
 	// mu is held for reading while an Append hands its record to the commit
 	// loop, so that Close can close queue once no sender is left.
