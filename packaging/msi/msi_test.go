@@ -25,6 +25,7 @@ func TestMSI_Tables(t *testing.T) {
 	m.wantRow(t, "Property", "Property", "ProductVersion", map[string]string{"Value": "1.2.3"})
 	m.wantRow(t, "Property", "Property", "ALLUSERS", map[string]string{"Value": "1"}) // per machine
 	m.wantRow(t, "Property", "Property", "UpgradeCode", map[string]string{"Value": "{67635d88-aa04-4c8d-bb08-955b4439b9b9}"})
+	m.wantRow(t, "LaunchCondition", "Condition", "VersionNT64", nil)
 	secure := strings.Split(m.row(t, "Property", "Property", "SecureCustomProperties")["Value"], ";")
 	for _, p := range []string{"LISTEN", "CONFIG", "DATADIR", "WIX_UPGRADE_DETECTED"} {
 		if !slices.Contains(secure, p) {
