@@ -86,7 +86,7 @@ estate.yaml:
 	}
 	cmd.PersistentFlags().StringVarP(&file, "config", "c", "estate.yaml", "estate file")
 	cmd.Flags().StringVar(&state, "state", "", "file of the trees the last review verified: check only what was archived since, and update it")
-	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd(), newEstateRestoreCmd(&file), newEstatePositionCmd(&file))
+	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd(), newEstateRestoreCmd(&file), newEstatePositionCmd(&file), newEstateUICmd(&file))
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,51 +150,66 @@ func positionOf(dir string, days int) (analysis.Position, error) {
 	return analysis.ComputePosition(pts, o), nil
 }
 
-// writeEstatePosition prints one block per license: the sums, then each
-// server.
-func writeEstatePosition(w io.Writer, per []serverPosition) {
-	type row struct {
-		server               string
-		installed, peak      float64
-		knownInst, knownPeak bool
-	}
-	rows := map[string][]row{}
-	names := map[string]string{}
+// posRow is one license server's figures for one license.
+type posRow struct {
+	server               string
+	installed, peak      float64
+	knownInst, knownPeak bool
+}
+
+// licenseSum is one license over the estate: the sums and each server.
+type licenseSum struct {
+	code, name      string
+	installed, peak float64
+	rows            []posRow
+}
+
+// sumPositions sums each license's installed count and peak over the
+// license servers that report it, in license code order.
+func sumPositions(per []serverPosition) []licenseSum {
+	byCode := map[string]*licenseSum{}
 	for _, s := range per {
 		for _, l := range s.pos.Licenses {
-			r := row{server: s.name}
+			r := posRow{server: s.name}
 			if l.Installed != nil {
 				r.installed, r.knownInst = l.Installed.Value, true
 			}
 			if l.Peak != nil {
 				r.peak, r.knownPeak = l.Peak.Value, true
 			}
-			rows[l.Code] = append(rows[l.Code], r)
-			names[l.Code] = l.Name()
+			sum := byCode[l.Code]
+			if sum == nil {
+				sum = &licenseSum{code: l.Code, name: l.Code + " " + l.Name()}
+				byCode[l.Code] = sum
+			}
+			sum.installed, sum.peak = sum.installed+r.installed, sum.peak+r.peak
+			sum.rows = append(sum.rows, r)
 		}
 	}
-	codes := slices.Sorted(func(yield func(string) bool) {
-		for c := range rows {
-			if !yield(c) {
-				return
-			}
-		}
-	})
-	if len(codes) == 0 {
+	var out []licenseSum
+	for _, c := range slices.Sorted(maps.Keys(byCode)) {
+		out = append(out, *byCode[c])
+	}
+	return out
+}
+
+// writeEstatePosition prints one block per license: the sums, then each
+// server.
+func writeEstatePosition(w io.Writer, per []serverPosition) {
+	sums := sumPositions(per)
+	if len(sums) == 0 {
 		fmt.Fprintln(w, "No license server of the estate has reported license usage yet.")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "LICENSE\tSERVER\tINSTALLED\tPEAK IN USE")
-	for _, c := range codes {
-		var inst, peak float64
+	for _, sum := range sums {
 		var servers []string
-		for _, r := range rows[c] {
-			inst, peak = inst+r.installed, peak+r.peak
+		for _, r := range sum.rows {
 			servers = append(servers, r.server)
 		}
-		fmt.Fprintf(tw, "%s %s\tall (%s)\t%g\t%g\n", c, names[c], strings.Join(servers, ", "), inst, peak)
-		for _, r := range rows[c] {
+		fmt.Fprintf(tw, "%s\tall (%s)\t%g\t%g\n", sum.name, strings.Join(servers, ", "), sum.installed, sum.peak)
+		for _, r := range sum.rows {
 			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", r.server, known(r.installed, r.knownInst), known(r.peak, r.knownPeak))
 		}
 	}
