@@ -213,9 +213,12 @@ func (s *session) refuse(in *inRequest, err error) {
 // the connection may be kept alive.
 func writeResponse(w *deadlineWriter, resp *http.Response, in *inRequest) (bool, error) {
 	keep := keepAlive(in) && !resp.Close && !hasConnClose(resp.Header)
-	fmt.Fprintf(w, "HTTP/1.1 %s\r\n", statusText(resp))
+	w.WriteString("HTTP/1.1 ")
+	w.WriteString(statusText(resp))
+	w.WriteString("\r\n")
 	conn := headerConnTokens(resp.Header)
-	keys := make([]string, 0, len(resp.Header))
+	var buf [16]string
+	keys := buf[:0]
 	for k := range resp.Header {
 		keys = append(keys, k)
 	}
@@ -225,7 +228,7 @@ func writeResponse(w *deadlineWriter, resp *http.Response, in *inRequest) (bool,
 			continue
 		}
 		for _, v := range resp.Header[k] {
-			fmt.Fprintf(w, "%s: %s\r\n", k, v)
+			writeField(w, k, v)
 		}
 	}
 	noBody := in.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
@@ -240,7 +243,7 @@ func writeResponse(w *deadlineWriter, resp *http.Response, in *inRequest) (bool,
 			fmt.Fprintf(w, "Transfer-Encoding: %s\r\n", strings.Join(resp.TransferEncoding, ", "))
 		}
 	case resp.ContentLength >= 0:
-		fmt.Fprintf(w, "Content-Length: %d\r\n", resp.ContentLength)
+		writeField(w, "Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	case in.Minor >= 1:
 		chunked = true
 		io.WriteString(w, "Transfer-Encoding: chunked\r\n")
@@ -264,6 +267,14 @@ func writeResponse(w *deadlineWriter, resp *http.Response, in *inRequest) (bool,
 		return keep, w.Flush()
 	}
 	return keep, writeBody(w, resp, chunked)
+}
+
+// writeField writes one header field, "name: value" and CRLF.
+func writeField(w *deadlineWriter, name, value string) {
+	w.WriteString(name)
+	w.WriteString(": ")
+	w.WriteString(value)
+	w.WriteString("\r\n")
 }
 
 func writeBody(w *deadlineWriter, resp *http.Response, chunked bool) error {

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -174,7 +172,11 @@ func (s *Salts) HeadSalt(i int) []byte {
 // newSalts draws the salts of a record about to be appended.
 func newSalts(r *Record) (*Salts, error) {
 	s := &Salts{}
-	if n := len(HeadFields(r.Head)); n > 0 {
+	n := 0
+	if r.Head != nil {
+		eachHeadField(r.Head, func(string, string, string) { n++ })
+	}
+	if n > 0 {
 		s.Head = make([]byte, n*SaltSize)
 		if _, err := rand.Read(s.Head); err != nil {
 			return nil, fmt.Errorf("salts: %w", err)
@@ -192,36 +194,34 @@ func headHash(r *Record) (string, error) {
 		return HeadHash(r)
 	}
 	salts := r.Salts.Head
-	line, field := sha256.New(), sha256.New()
-	var sum [sha256.Size]byte
-	var hexSum [2*sha256.Size + 1]byte
+	line := sha256.New()
+	hexSum := make([]byte, 2*sha256.Size+1)
+	field := make([]byte, 0, 256)
 	i := 0
 	eachHeadField(r.Head, func(kind, name, value string) {
 		if len(salts) >= (i+1)*SaltSize {
-			field.Reset()
-			field.Write(salts[i*SaltSize : (i+1)*SaltSize])
+			field = append(field[:0], salts[i*SaltSize:(i+1)*SaltSize]...)
 			for _, s := range [3]string{kind, name, value} {
-				writeNetstring(field, s)
+				field = appendNetstring(field, s)
 			}
-			hex.Encode(hexSum[:], field.Sum(sum[:0]))
+			sum := sha256.Sum256(field)
+			hex.Encode(hexSum, sum[:])
 			hexSum[len(hexSum)-1] = '\n'
-			line.Write(hexSum[:])
+			line.Write(hexSum)
 		}
 		i++
 	})
 	if len(salts) != i*SaltSize {
 		return HeadHash(r) // its error says what is wrong
 	}
-	return hex.EncodeToString(line.Sum(sum[:0])), nil
+	return hex.EncodeToString(line.Sum(hexSum[:0])), nil
 }
 
-// writeNetstring writes the netstring of s: its length in decimal, ':',
+// appendNetstring appends the netstring of s: its length in decimal, ':',
 // s, ','.
-func writeNetstring(h hash.Hash, s string) {
-	var n [24]byte
-	h.Write(append(strconv.AppendInt(n[:0], int64(len(s)), 10), ':'))
-	io.WriteString(h, s)
-	h.Write([]byte{','})
+func appendNetstring(b []byte, s string) []byte {
+	b = append(strconv.AppendInt(b, int64(len(s)), 10), ':')
+	return append(append(b, s...), ',')
 }
 
 // eachHeadField calls fn with the kind, name and value of each field of
