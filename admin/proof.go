@@ -278,7 +278,12 @@ func (h *Handler) evidenceStatus(w http.ResponseWriter, r *http.Request) {
 		Checkpoints int             `json:"checkpoints"`
 		Verify      verifyView      `json:"verify"`
 		CanExport   bool            `json:"can_export"`
+		Archive     *ArchiveView    `json:"archive,omitempty"` // archive.go
 	}{Verify: h.verify.view(), CanExport: h.opts.Evidence != nil}
+	if h.opts.Archive != nil {
+		a := h.opts.Archive()
+		out.Archive = &a
+	}
 	if h.opts.Evidence != nil {
 		out.Key = h.opts.Evidence.Key()
 		out.Fingerprint = evidence.Fingerprint(out.Key)

@@ -62,6 +62,9 @@ type Options struct {
 	TempDir string
 	// Now is the clock of sessions and exports; nil means time.Now.
 	Now func() time.Time
+	// Archive, when set, reports the object-store archive's lag for the
+	// evidence page (archive.go); nil: no archive is configured.
+	Archive func() ArchiveView
 }
 
 // Handler is the admin API and the review UI.

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/telltale/telltale/admin"
 	"github.com/telltale/telltale/alert"
 	"github.com/telltale/telltale/archive"
 	"github.com/telltale/telltale/configs"
@@ -172,4 +173,17 @@ func (s *Server) archivez(w http.ResponseWriter, _ *http.Request) {
 	st, ok := s.ArchiveStatus()
 	writeHealth(w, http.StatusOK, ArchiveHealth{Configured: ok, Archived: st.Archived, Size: st.Size, Checkpoint: st.Checkpoint,
 		LagSeconds: st.Lag(time.Now()).Seconds(), Failing: st.Err != ""})
+}
+
+// archiveView feeds the evidence page's archive line; nil without an
+// archive.
+func (s *Server) archiveView() func() admin.ArchiveView {
+	if s.archiver == nil {
+		return nil
+	}
+	return func() admin.ArchiveView {
+		st := s.archiver.a.Status()
+		return admin.ArchiveView{Bucket: s.archiver.a.Bucket().Name(), Archived: st.Archived, Size: st.Size, Checkpoint: st.Checkpoint,
+			LagSeconds: st.Lag(time.Now()).Seconds(), Error: st.Err}
+	}
 }

@@ -208,7 +208,7 @@ func (s *Server) listen() error {
 		Catalog: cat, Entitlements: ents, EntitlementsPath: filepath.Join(s.cfg.DataDir, admin.EntitlementsFile),
 		// Bundles wait under the data dir, which the service locks down
 		// (not in C:\Windows\Temp), and the store empties it when it opens.
-		TempDir: filepath.Join(s.cfg.DataDir, store.TmpDir)})
+		TempDir: filepath.Join(s.cfg.DataDir, store.TmpDir), Archive: s.archiveView()})
 	// routes adds /healthz, /readyz, /metrics and /-/reload (health.go).
 	idle := time.Duration(s.cfg.Limits.IdleTimeout)
 	s.admin = &http.Server{Handler: adminBusy(bodyDeadline(s.routes(h, token), idle)), ConnContext: adminConnContext,

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,6 +107,37 @@ func TestArchive_ServeCapturesArchivedLockedOnceAndByServe(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The review UI's evidence page shows the archive's line.
+	info, ok := server.ReadAdminInfo(data)
+	if !ok {
+		t.Fatal("no admin.json")
+	}
+	base, hc, err := info.Endpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	token, _ := os.ReadFile(filepath.Join(data, server.AdminTokenFile))
+	req, _ := http.NewRequest("GET", base+"/api/evidence", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Archive *struct {
+			Bucket   string `json:"bucket"`
+			Archived uint64 `json:"archived"`
+		} `json:"archive"`
+	}
+	json.NewDecoder(resp.Body).Decode(&ev)
+	resp.Body.Close()
+	if ev.Archive == nil || ev.Archive.Bucket != "evidence" || ev.Archive.Archived != 8 {
+		t.Errorf("GET /api/evidence archive: %+v, want bucket evidence with 8 records archived", ev.Archive)
+	}
+
 	// doctor asks the serve that holds the store (GET /archivez).
 	deadline = time.Now().Add(10 * time.Second)
 	for out, _, _ := cli(t, "doctor", "-c", cfg); !strings.Contains(out, "8 of 8 records archived"); out, _, _ = cli(t, "doctor", "-c", cfg) {

@@ -43,6 +43,14 @@ function howTo(ev) {
       last && last.report ? h('li', h('a', {href: last.report, id: 'report-link'}, 'Open the printable report'), ' of the last bundle.') : null));
 }
 
+// archiveLine says how far the S3 Object Lock archive is behind the log.
+function archiveLine(a) {
+  const behind = a.size - Math.min(a.archived, a.size);
+  const text = `s3://${a.bucket}: ${num(a.archived)} of ${num(a.size)} records, checkpoint ${num(a.checkpoint)}` +
+    (behind > 0 ? `; ${num(behind)} waiting, the oldest for ${Math.round(a.lag_seconds / 60)} min` : '; up to date');
+  return a.error ? h('span', {id: 'archive-line'}, text, ' ', h('span.tag.bad', 'failing: ' + a.error)) : h('span', {id: 'archive-line'}, text);
+}
+
 function checkpointCard(ev) {
   const ck = ev.checkpoint;
   const row = (k, v) => [h('dt', k), h('dd', v)];
@@ -59,7 +67,8 @@ function checkpointCard(ev) {
     row('Log', `${num(ev.log_size)} records, ${after > 0 ? num(after) + ' after this checkpoint (the next one covers them)' : 'all covered'}`),
     row('Checkpoints', num(ev.checkpoints)),
     ev.key ? row('Log key', h('span.hash', ev.key)) : null,
-    ev.fingerprint ? row('Fingerprint', h('span.hash', ev.fingerprint)) : null),
+    ev.fingerprint ? row('Fingerprint', h('span.hash', ev.fingerprint)) : null,
+    ev.archive ? row('Archive', archiveLine(ev.archive)) : null),
   h('p.help', 'Keep the log key outside this machine: whoever checks a bundle pins it with ', h('code', 'telltale verify FILE.zip --key KEY'), '.'));
 }
 
