@@ -1,10 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/telltale/telltale/internal/cputime"
 )
@@ -128,5 +133,60 @@ func BenchmarkLeafData_V2(b *testing.B) {
 		if _, err := LeafData(r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStore_BytesPerCapture is the store's growth per repeated small
+// capture, the telemetry shape: a 512-byte JSON POST with a client's
+// headers and its 28-byte answer with TLS and timings, the same bodies
+// each time. It reports the bytes bbolt uses per capture in each bucket
+// (records, tree hashes, indexes, bodies) and the file's size per
+// capture once its pages settle.
+func BenchmarkStore_BytesPerCapture(b *testing.B) {
+	dir := newTestDir(b)
+	s := mustOpen(b, dir, Options{})
+	reqBody := bytes.Repeat([]byte(`{"CountUsedMax":42,"id":"CAG_AAC_CCU"}`), 14)[:512]
+	respBody := []byte(`{"ok":true,"received":"yes"}`)
+	n := 0
+	for b.Loop() {
+		r := &Record{Kind: KindRequest, Client: "127.0.0.1:51234", Host: "localhost", Port: "44321",
+			Head: &Head{Method: "POST", URL: "https://localhost:44321/api/upload", Proto: "HTTP/1.1", Headers: []Header{
+				{"Host", "localhost:44321"}, {"User-Agent", "Go-http-client/1.1"}, {"Content-Length", "512"},
+				{"Content-Type", "application/json"}, {"Accept-Encoding", "gzip"}}}}
+		seq := mustAppend(b, s, r, reqBody)
+		now := time.Now()
+		resp := &Record{Kind: KindResponse, Capture: seq, Client: r.Client, Host: r.Host, Port: r.Port,
+			Head: &Head{Status: 200, Proto: "HTTP/1.1", Headers: []Header{{"Content-Length", "28"},
+				{"Content-Type", "application/json"}, {"Date", now.UTC().Format(http.TimeFormat)}}},
+			TLS: &TLSInfo{ServerName: "localhost", Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ALPN: "http/1.1",
+				LeafSHA256: strings.Repeat("ab", 32)},
+			Timings: &Timings{Start: now, Committed: now.Add(300 * time.Microsecond), FirstByte: now.Add(time.Millisecond), End: now.Add(time.Millisecond)}}
+		mustAppend(b, s, resp, respBody)
+		n++
+	}
+	b.StopTimer()
+	s.caughtUp()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, m := range []struct {
+			unit    string
+			buckets [][]byte
+		}{
+			{"records-B/capture", [][]byte{bucketRecords}},
+			{"hashes-B/capture", [][]byte{bucketHashes}},
+			{"indexes-B/capture", [][]byte{bucketByTime, bucketByHost, bucketResponses}},
+			{"bodies-B/capture", [][]byte{bucketBodies}},
+		} {
+			used := 0
+			for _, name := range m.buckets {
+				st := tx.Bucket(name).Stats()
+				used += st.LeafInuse + st.BranchInuse
+			}
+			b.ReportMetric(float64(used)/float64(n), m.unit)
+		}
+		b.ReportMetric(float64(tx.Size())/float64(n), "file-B/capture")
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }
