@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/telltale/telltale/store"
@@ -27,12 +28,15 @@ const DefaultSenderWait = 100 * time.Millisecond
 // connections must not become a burst of /proc scans.
 const maxSenderLookups = 4
 
+var busyReason = fmt.Sprintf("not looked up: %d other lookups were running", maxSenderLookups)
+
 // sender is the lookup of the process behind one client connection.
 type sender struct {
 	done     chan struct{}
 	wait     time.Duration // Options.SenderWait
 	deadline time.Time     // the accept plus wait
 	proc     store.Process // set before done is closed
+	started  atomic.Bool   // the lookup got a slot and runs
 }
 
 // startSender starts the lookup for a connection just accepted; nil for
@@ -54,9 +58,10 @@ func (p *Proxy) startSender(c net.Conn) *sender {
 		case p.senderSlots <- struct{}{}:
 			defer func() { <-p.senderSlots }()
 		case <-ctx.Done():
-			s.proc = store.Process{Unknown: fmt.Sprintf("not looked up: %d other lookups were running", maxSenderLookups)}
+			s.proc = store.Process{Unknown: busyReason}
 			return
 		}
+		s.started.Store(true)
 		s.proc = p.opts.lookupOwner(ctx, client, server)
 	}()
 	return s
@@ -77,6 +82,9 @@ func (s *sender) process() *store.Process {
 		select {
 		case <-s.done: // finished as the wait ended
 		default:
+			if !s.started.Load() {
+				return &store.Process{Unknown: busyReason}
+			}
 			return &store.Process{Unknown: fmt.Sprintf("lookup unfinished %s after the connection: not waited for", s.wait)}
 		}
 	}

@@ -184,3 +184,54 @@ func waitCaptures(t *testing.T, st *store.Store, n int) []store.Capture {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// At most maxSenderLookups lookups run at once: a burst of local
+// connections past it records "not looked up" instead of queueing scans,
+// and no exchange waits longer than SenderWait for any of them.
+func TestProxy_SentBy_BoundedLookupsAtOnce(t *testing.T) {
+	up := newUpstream(t, false, echo)
+	var lookups atomic.Int32
+	tp := newTestProxy(t, up, func(o *Options) {
+		o.SenderWait = 300 * time.Millisecond
+		o.lookupOwner = func(context.Context, netip.AddrPort, netip.AddrPort) store.Process {
+			lookups.Add(1)
+			time.Sleep(2 * time.Second)
+			return store.Process{PID: 1, Name: "late"}
+		}
+	})
+	const conns = maxSenderLookups + 2
+	errs := make(chan error, conns)
+	for range conns {
+		go func() {
+			c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(tp.URL), TLSClientConfig: &tls.Config{RootCAs: tp.pool()},
+				DisableKeepAlives: true}}
+			resp, err := c.Post("https://las.cloud.com/burst", "text/plain", strings.NewReader("x"))
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range conns {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	caps := waitCaptures(t, tp.Store, conns)
+	var busy, unfinished int
+	for _, c := range caps {
+		switch {
+		case c.Process != nil && strings.Contains(c.Process.Unknown, "other lookups were running"):
+			busy++
+		case c.Process != nil && strings.Contains(c.Process.Unknown, "not waited for"):
+			unfinished++
+		default:
+			t.Errorf("capture %s: sent by %+v, want unknown", c.ID, c.Process)
+		}
+	}
+	if busy != 2 || unfinished != maxSenderLookups || lookups.Load() != maxSenderLookups {
+		t.Errorf("%d connections: %d not looked up, %d unfinished, %d lookups; want 2, %d, %d",
+			conns, busy, unfinished, lookups.Load(), maxSenderLookups, maxSenderLookups)
+	}
+}

@@ -90,6 +90,9 @@ func describe(p *store.Process) {
 	}
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(p.PID))
 	if err != nil {
+		// A protected process (or, without administrator rights,
+		// another user's): the snapshot still names its image file.
+		p.Name = snapshotName(uint32(p.PID))
 		p.Unknown = "open process: " + err.Error()
 		return
 	}
@@ -100,6 +103,7 @@ func describe(p *store.Process) {
 		p.Image = windows.UTF16ToString(buf[:n])
 		p.Name = filepath.Base(p.Image)
 	} else {
+		p.Name = snapshotName(uint32(p.PID))
 		p.Unknown = join(p.Unknown, "image: "+err.Error())
 	}
 	if u, err := processUser(h); err == nil {
@@ -107,6 +111,24 @@ func describe(p *store.Process) {
 	} else {
 		p.Unknown = join(p.Unknown, "user: "+err.Error())
 	}
+}
+
+// snapshotName is the image file name the process snapshot
+// (CreateToolhelp32Snapshot) gives pid, which needs no access to the
+// process; "" when it is not there.
+func snapshotName(pid uint32) string {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPPROCESS, 0)
+	if err != nil {
+		return ""
+	}
+	defer windows.CloseHandle(snap)
+	e := windows.ProcessEntry32{Size: uint32(unsafe.Sizeof(windows.ProcessEntry32{}))}
+	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
+		if e.ProcessID == pid {
+			return windows.UTF16ToString(e.ExeFile[:])
+		}
+	}
+	return ""
 }
 
 // processUser is DOMAIN\name of the user in the process's token.

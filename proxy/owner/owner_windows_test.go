@@ -39,6 +39,10 @@ func TestLookup_Windows_OwnConnection(t *testing.T) {
 		t.Errorf("own connection: got %+v, want pid %d, name %s", p, os.Getpid(), baseName(exe))
 	}
 	t.Logf("own connection: %s", p.String())
+	// The fallback for a process Telltale may not open names it too.
+	if got := snapshotName(uint32(os.Getpid())); !strings.EqualFold(got, baseName(exe)) {
+		t.Errorf("snapshotName(own pid): got %q, want %s", got, baseName(exe))
+	}
 	if p := Lookup(ctx, netip.MustParseAddrPort("127.0.0.1:1"), server); p.PID != 0 || p.Unknown == "" {
 		t.Errorf("no such connection: got %+v, want no PID and a reason", p)
 	}
