@@ -235,3 +235,40 @@ func TestProxy_SentBy_BoundedLookupsAtOnce(t *testing.T) {
 			conns, busy, unfinished, lookups.Load(), maxSenderLookups, maxSenderLookups)
 	}
 }
+
+// A client connecting from another of this host's addresses (not
+// loopback) is on this host too: it is looked up and named. Outside
+// clients.allow it is refused, and the denied capture names it.
+func TestProxy_SentBy_OwnNonLoopbackAddress(t *testing.T) {
+	var local net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
+			local = ipn.IP
+			break
+		}
+	}
+	if local == nil {
+		t.Skip("this host has no non-loopback IPv4 address")
+	}
+	tp := newTestProxy(t, nil, waitLong)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}
+	c, err := d.Dial("tcp4", tp.URL.Host)
+	if err != nil {
+		t.Skipf("dial the proxy on loopback from %s: %v", local, err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET http://las.cloud.com/ HTTP/1.1\r\nHost: las.cloud.com\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("client from %s: got %d, want 403 (not in clients.allow)", local, resp.StatusCode)
+	}
+	caps := waitCaptures(t, tp.Store, 1)
+	if p := caps[0].Process; caps[0].Kind != store.CaptureDenied || p == nil || p.PID != os.Getpid() {
+		t.Errorf("denied capture from %s: %s sent by %+v, want this process (%d)", local, caps[0].Kind, p, os.Getpid())
+	}
+}
