@@ -287,3 +287,31 @@ func TestArchive_BucketWithoutObjectLockIsRefused(t *testing.T) {
 		t.Fatalf("unlocked push, allowed: %v", err)
 	}
 }
+
+func TestArchive_BodyConflictReportedAndTheRestGoesOn(t *testing.T) {
+	srv := versitygw.Start(t)
+	srv.Bucket(t, "evidence", true)
+	b := openBucket(t, srv, "evidence", http.DefaultTransport)
+	ctx := context.Background()
+	l := newTestLog(t, "telltale/site-d")
+	l.exchanges(t, 5)
+	r, err := l.st.Record(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone put other bytes under the name of the first request's body.
+	planted := "telltale/site-d/" + archive.BlobPath(r.Body.StoredKey())
+	if _, err := b.PutOnce(ctx, planted, []byte("not the body"), archive.Lock{}); err != nil {
+		t.Fatal(err)
+	}
+	a := archive.New(l.st, b, archive.Options{Retention: retention, Mode: archive.Compliance})
+	if _, err := a.Step(ctx); err != nil {
+		t.Fatalf("a body conflict stopped the push: %v", err)
+	}
+	if st := a.Status(); st.Conflicts != 1 || st.Archived != 10 || st.Checkpoint != 1 {
+		t.Fatalf("status: %+v; want one conflict reported and every record archived", st)
+	}
+	if got, _ := b.Get(ctx, planted); string(got) != "not the body" {
+		t.Errorf("the planted object was overwritten: %q", got)
+	}
+}

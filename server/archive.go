@@ -94,6 +94,8 @@ func (r *archiver) register(reg *prometheus.Registry) {
 		func(s archive.Status) float64 { return float64(s.Size - min(s.Archived, s.Size)) })
 	gauge("telltale_archive_archived_records", "Records of the log in the object-store archive.",
 		func(s archive.Status) float64 { return float64(s.Archived) })
+	gauge("telltale_archive_conflicts", "Bodies already in the bucket with other bytes (tampered, or another log's), reported and left as they are.",
+		func(s archive.Status) float64 { return float64(s.Conflicts) })
 	gauge("telltale_archive_failing", "1 when the archiver's last push failed.",
 		func(s archive.Status) float64 {
 			if s.Err != "" {
@@ -117,7 +119,9 @@ func (r *archiver) start() {
 
 // watch alerts when the archive falls behind archive.alert_after.
 func (r *archiver) watch(ctx context.Context) {
-	t := time.NewTicker(checkEvery)
+	// Check at least twice within alert_after, and at most every
+	// minute.
+	t := time.NewTicker(min(checkEvery, max(r.alertAfter/2, time.Second)))
 	defer t.Stop()
 	for {
 		select {

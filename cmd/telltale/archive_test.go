@@ -280,3 +280,45 @@ logs:
 		t.Error("the export verifies with another log's key")
 	}
 }
+
+func TestArchive_BucketDownAtStart_CaptureGoesOnLagAlertedAndInMetrics(t *testing.T) {
+	srv := versitygw.Start(t)
+	versitygw.Env(t, "TT_S3_ACCESS", "TT_S3_SECRET")
+	v := newVendor(t)
+	hook := newWebhook(t)
+	// The bucket does not exist yet: the archiver cannot check it at
+	// start, serve starts anyway and captures; the archive falls behind.
+	cfg, data := writeConfig(t, v, archiveConfig(srv, "later", "x")+"  alert_after: 2s\nalerts:\n  webhook: "+hook.URL+"\n")
+	allowLocal(t, cfg, hook.URL)
+	addr, stop := startServeStop(t, "-c", cfg)
+	defer stop()
+	post(t, proxyClient(t, addr, data), "https://las.cloud.com/upload", "a", `{"n":1}`)
+	waitComplete(t, 1, "--data", data)
+	if _, _, code := cli(t, "checkpoint", "--data", data); code != 0 {
+		t.Fatal("checkpoint failed")
+	}
+	a := hook.wait(t, server.KindArchiveLag)
+	if !strings.Contains(fmt.Sprint(a["detail"]), "records wait") {
+		t.Errorf("archive_lag alert: %v", a)
+	}
+	base, hc, token := adminAPI(t, data)
+	_, metrics := adminDo(t, hc, "GET", base+"/metrics", token)
+	if metricValue(t, metrics, "telltale_archive_failing") != 1 || metricValue(t, metrics, "telltale_archive_unarchived_records") < 2 ||
+		metricValue(t, metrics, "telltale_archive_lag_seconds") < 2 {
+		t.Errorf("archive metrics while the bucket is missing:\n%s", metrics)
+	}
+
+	// Once the bucket is there, the archiver catches up on its own.
+	srv.Bucket(t, "later", true)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, metrics = adminDo(t, hc, "GET", base+"/metrics", token)
+		if metricValue(t, metrics, "telltale_archive_unarchived_records") == 0 && metricValue(t, metrics, "telltale_archive_failing") == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the archiver did not catch up once the bucket existed:\n%s", metrics)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
