@@ -148,6 +148,9 @@ func (c *catalog) refresh() error {
 
 // apply adds an opening record or completes its capture; c.mu is held.
 func (c *catalog) apply(r *store.Record) *entry {
+	if r.Kind == store.KindIndex {
+		return nil // the log's capture index, not a capture
+	}
 	if r.Kind == store.KindResponse {
 		e := c.bySeq[r.Capture]
 		if e != nil {

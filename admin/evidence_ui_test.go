@@ -81,7 +81,7 @@ func TestInclusion_ProvenPendingAndUnsigned(t *testing.T) {
 	}
 	second := appendExchange(t, st, exchange{host: "las.cloud.com", path: "/b", status: 200, at: day(1), body: []byte("{}")})
 	call(t, "GET", srv.URL+"/api/captures/1/inclusion", nil, &a)
-	if a.Checkpoint == nil || a.Checkpoint.TreeSize != 2 || a.Checkpoint.Signature != "ok" {
+	if a.Checkpoint == nil || a.Checkpoint.TreeSize != 3 || a.Checkpoint.Signature != "ok" { // the exchange and its index record
 		t.Fatalf("checkpoint: got %+v", a.Checkpoint)
 	}
 	for _, l := range a.Leaves {
@@ -89,8 +89,8 @@ func TestInclusion_ProvenPendingAndUnsigned(t *testing.T) {
 			t.Errorf("capture %d leaf %d: got %+v, want included", first, l.Index, l)
 		}
 	}
-	call(t, "GET", srv.URL+"/api/captures/3/inclusion", nil, &a)
-	if a.Leaves[0].Status != "pending" || second != 3 {
+	call(t, "GET", srv.URL+"/api/captures/4/inclusion", nil, &a)
+	if a.Leaves[0].Status != "pending" || second != 4 {
 		t.Errorf("after the checkpoint: got %+v, want pending", a.Leaves)
 	}
 	// A checkpoint signed by another key does not prove anything.

@@ -63,8 +63,8 @@ func NumbersOf(ids []uint64) *Numbers {
 }
 
 // Opens reports whether a record opens a capture (a request, a tunnel, a
-// refusal) rather than completing one.
-func Opens(r *store.Record) bool { return r.Kind != store.KindResponse }
+// refusal) rather than completing one or indexing the log.
+func Opens(r *store.Record) bool { return r.Kind != store.KindResponse && r.Kind != store.KindIndex }
 
 // Skimmer reads records' identities in log order; *store.Store is one.
 type Skimmer interface {

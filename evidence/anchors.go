@@ -25,6 +25,9 @@ type AnchorReport struct {
 	// Completeness says what the bundle's capture index proves about
 	// what the selection left out (bundle only; index.go).
 	Completeness string
+	// IndexLeaf says from which checkpoint on the capture index is a leaf
+	// of the log (index_leaf.go), and which checkpoints predate it.
+	IndexLeaf string
 	// Cosigned are the checkpoints with witnesses' cosignatures, and
 	// which of the witnesses given vouch for each (cosign_verify.go).
 	Cosigned []CosignedCheckpoint

@@ -30,6 +30,10 @@ func (v *bundleVerifier) checkpoint() {
 		return
 	}
 	v.rep.Checkpoint = ck
+	if (ck.IndexLeaf != nil) != (v.m.Format == BundleFormatV4) {
+		v.fail(FileManifest, "format %q, but the checkpoint's last leaf is an index record: %v (only %s bundles end with one)",
+			v.m.Format, ck.IndexLeaf != nil, BundleFormatV4)
+	}
 	if ck.Size != mc.TreeSize || ck.Root != mc.RootHash || ck.Origin != v.m.Log.Origin ||
 		ck.Time.UTC().Format(store.TimeFormat) != mc.Time {
 		v.fail(FileManifest, "describes checkpoint %s %d %s %s, but checkpoint.txt signs %s %d %s %s",
@@ -64,6 +68,7 @@ func (v *bundleVerifier) earlier() {
 			}
 		}
 		v.proofs[ck.Size] = provenCheckpoint{ck.Root, cl.Proof}
+		v.known = append(v.known, namedCheckpoint{where, ck})
 		v.rep.Earlier++
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Limits on what VerifyBundle reads, against a hostile zip.
@@ -119,8 +120,8 @@ func VerifyBundle(ctx context.Context, ra io.ReaderAt, size int64, opts BundleOp
 	// Past a failed signature nothing is proven, and a forger chooses
 	// every size and count: stop there.
 	steps := []func(){func() { v.manifestSig(mb) }, v.listed, v.keyFile, v.checkpoint,
-		v.earlier, v.captures, func() { v.anchors(opts.TSARoots, opts.MaxLag) }, v.captureIndex, v.sumsFile,
-		func() { v.kept(opts.Earlier) }}
+		v.earlier, v.captures, func() { v.anchors(opts.TSARoots, opts.MaxLag) }, v.captureIndex, v.whole, v.sumsFile,
+		func() { v.kept(opts.Earlier) }, func() { v.indexLeafCheckpoints(v.known) }}
 	for _, step := range steps {
 		if step(); v.stopped || ctx.Err() != nil {
 			break
@@ -152,6 +153,11 @@ type bundleVerifier struct {
 	// leaves counts the records of each leaf index, to tell whether a
 	// bundle of the whole log holds all of it.
 	leaves map[uint64]int
+	// known are the earlier and kept checkpoints whose signature
+	// verified; indexLeaves the SHA-256 of each proven index record's
+	// text, by seq (index_leaf_bundle.go).
+	known       []namedCheckpoint
+	indexLeaves map[uint64]tlog.Hash
 	// stopped is set by a signature that fails: nothing after it is
 	// checked.
 	stopped bool
@@ -185,8 +191,8 @@ func (v *bundleVerifier) manifest(mb []byte) bool {
 		v.fail(FileManifest, "not a bundle manifest: %v (the file was changed or is not from Telltale)", err)
 		return false
 	}
-	if m.Format != BundleFormat && m.Format != BundleFormatV1 && m.Format != BundleFormatV3 {
-		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormat)
+	if m.Format != BundleFormat && m.Format != BundleFormatV1 && m.Format != BundleFormatV3 && m.Format != BundleFormatV4 {
+		v.fail(FileManifest, "format %q, want %q: a newer Telltale may read it", m.Format, BundleFormatV4)
 		return false
 	}
 	v.m, v.rep.Manifest = &m, &m

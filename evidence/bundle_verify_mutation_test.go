@@ -513,8 +513,8 @@ func TestVerifyBundle_CheckpointChecks(t *testing.T) {
 	signTree(t, st, k)
 	cps := mustCheckpoints(t, st)
 	later, same := cps[len(cps)-1], cps[len(cps)-2]
-	if same.Size != mc.TreeSize || later.Size != mc.TreeSize+1 {
-		t.Fatalf("checkpoints of size %d and %d, want %d and one more", same.Size, later.Size, mc.TreeSize)
+	if same.Size != mc.TreeSize || later.Size != mc.TreeSize+2 {
+		t.Fatalf("checkpoints of size %d and %d, want %d and two more (a request, its index)", same.Size, later.Size, mc.TreeSize)
 	}
 	cpLine := func(c store.Checkpoint, i uint64) []byte {
 		return append(must(json.Marshal(CheckpointLine{Index: i, Note: string(c.Note)})), '\n')
@@ -612,7 +612,7 @@ func TestVerifyBundle_V2HeadFieldChecks(t *testing.T) {
 		}, at + "head: missing"},
 		{"fields of no head", func(t *testing.T, f map[string][]byte) {
 			editEntry(t, f, 3, 1, func(_ *Line, r *Entry) { r.HeadFields = e.HeadFields[:1] })
-		}, "captures.jsonl line 4, capture 7, record 8: head: fields of a head the leaf does not have"},
+		}, "captures.jsonl line 4, capture 8, record 9: head: fields of a head the leaf does not have"},
 		{"a salt in upper case", func(t *testing.T, f map[string][]byte) {
 			editEntry(t, f, 0, 0, func(_ *Line, e *Entry) { e.HeadFields[0].Salt = strings.ToUpper(salt) })
 		}, at + fmt.Sprintf("head field 0: salt %q is not %d bytes in lowercase hex", strings.ToUpper(salt), store.SaltSize)},

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,6 +43,11 @@ type Checkpoint struct {
 	// Index is the capture index's root (IndexRoot); nil for a checkpoint
 	// signed without one.
 	Index *tlog.Hash
+	// IndexLeaf is the SHA-256 of the index text of the index record that
+	// is the tree's last leaf (index_leaf.go); nil for a checkpoint signed
+	// before the index was a leaf. At most one of Index and IndexLeaf is
+	// set.
+	IndexLeaf *tlog.Hash
 }
 
 // Body is the note text that is signed.
@@ -51,6 +57,9 @@ func (c Checkpoint) Body() []byte {
 	if c.Index != nil {
 		b = fmt.Appendf(b, "%s%s\n", indexPrefix, *c.Index)
 	}
+	if c.IndexLeaf != nil {
+		b = fmt.Appendf(b, "%s%s\n", indexLeafPrefix, *c.IndexLeaf)
+	}
 	return b
 }
 
@@ -59,7 +68,7 @@ func (c Checkpoint) Body() []byte {
 func ParseCheckpoint(body string) (Checkpoint, error) {
 	lines := strings.Split(body, "\n")
 	if (len(lines) != 5 && len(lines) != 6) || lines[len(lines)-1] != "" {
-		return Checkpoint{}, fmt.Errorf("checkpoint: want 4 or 5 lines (origin, size, root hash, time, index), got %q", body)
+		return Checkpoint{}, fmt.Errorf("checkpoint: want 4 or 5 lines (origin, size, root hash, time, index or index-leaf), got %q", body)
 	}
 	var c Checkpoint
 	var err error
@@ -82,11 +91,19 @@ func ParseCheckpoint(body string) (Checkpoint, error) {
 	}
 	if len(lines) == 6 {
 		idx, ok := strings.CutPrefix(lines[4], indexPrefix)
-		h, err := tlog.ParseHash(idx)
-		if !ok || err != nil || h.String() != idx {
-			return Checkpoint{}, fmt.Errorf("checkpoint: want an %q line with a base64 hash, got %q", indexPrefix, lines[4])
+		leaf, isLeaf := strings.CutPrefix(lines[4], indexLeafPrefix)
+		if isLeaf {
+			idx = leaf
 		}
-		c.Index = &h
+		h, err := tlog.ParseHash(idx)
+		if (!ok && !isLeaf) || err != nil || h.String() != idx {
+			return Checkpoint{}, fmt.Errorf("checkpoint: want an %q or %q line with a base64 hash, got %q", indexPrefix, indexLeafPrefix, lines[4])
+		}
+		if isLeaf {
+			c.IndexLeaf = &h
+		} else {
+			c.Index = &h
+		}
 	}
 	return c, nil
 }
@@ -127,7 +144,12 @@ func SignTree(st *store.Store, signer note.Signer, now time.Time) (store.Checkpo
 // SignTree is evidence.SignTree over the cache's store, reading for the
 // capture index only the records appended since the cache's last use. A
 // long-running signer (serve's checkpointer) keeps one cache.
+//
+// It appends the capture index of the log as it stands as an index
+// record (index_leaf.go) and signs the tree that ends with that record.
 func (c *IndexCache) SignTree(signer note.Signer, now time.Time) (store.Checkpoint, bool, error) {
+	c.mu.Lock() // one index record per checkpoint
+	defer c.mu.Unlock()
 	st := c.st
 	size, err := st.Size()
 	if err != nil {
@@ -142,21 +164,41 @@ func (c *IndexCache) SignTree(signer note.Signer, now time.Time) (store.Checkpoi
 	case size == 0:
 		return store.Checkpoint{}, false, ErrEmptyLog
 	}
-	root, err := st.TreeHash(size)
+	x, err := c.at(size)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	idx, err := c.Root(size)
+	text := x.Text(size)
+	seq, err := appendIndex(st, text, now)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: size, Root: root, Time: now, Index: &idx}, signer)
+	root, err := st.TreeHash(seq)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
-	cp, err := st.AppendCheckpoint(size, msg)
+	leaf := indexTextHash(text)
+	msg, err := Sign(Checkpoint{Origin: signer.Name(), Size: seq, Root: root, Time: now, IndexLeaf: &leaf}, signer)
+	if err != nil {
+		return store.Checkpoint{}, false, err
+	}
+	cp, err := st.AppendCheckpoint(seq, msg)
 	if err != nil {
 		return store.Checkpoint{}, false, err
 	}
 	return cp, true, nil
+}
+
+// appendIndex appends an index record with the index text as its body.
+func appendIndex(st *store.Store, text []byte, now time.Time) (uint64, error) {
+	body := st.NewBody(int64(len(text)) + 1)
+	defer body.Close()
+	if _, err := body.Write(text); err != nil {
+		return 0, fmt.Errorf("index record: %w", err)
+	}
+	seq, err := st.Append(context.Background(), &store.Record{Kind: store.KindIndex, Time: now}, body)
+	if err != nil {
+		return 0, fmt.Errorf("index record: %w", err)
+	}
+	return seq, nil
 }

@@ -51,7 +51,7 @@ func TestCosignLatest_Litewitness(t *testing.T) {
 	}
 	b := export(t, lost, k, Selection{})
 	brep := verifyWitnessed(t, b, k, w.Key)
-	if !brep.OK() || brep.Manifest.Format != BundleFormatV3 || len(brep.Anchors.Cosigned) != 1 || brep.Anchors.Cosigned[0].Size != mustSize(t, lost) {
+	if !brep.OK() || brep.Manifest.Format != BundleFormatV4 || len(brep.Anchors.Cosigned) != 1 || brep.Anchors.Cosigned[0].Size != mustSize(t, lost) {
 		t.Fatalf("bundle with --witness: %v, format %s, cosigned %+v", findingStrings(brep.Failures), brep.Manifest.Format, brep.Anchors.Cosigned)
 	}
 

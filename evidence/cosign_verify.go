@@ -88,8 +88,12 @@ func (x *exporter) cosignatures() error {
 	return nil
 }
 
-// bundleFormat is BundleFormatV3 for a bundle with cosignatures.
-func bundleFormat(anchors []AnchorInfo) string {
+// bundleFormat is BundleFormatV4 for a bundle whose checkpoint ends with
+// an index record, else BundleFormatV3 for a bundle with cosignatures.
+func bundleFormat(anchors []AnchorInfo, indexLeaf bool) string {
+	if indexLeaf {
+		return BundleFormatV4
+	}
 	for _, a := range anchors {
 		if a.Kind == AnchorCosignature {
 			return BundleFormatV3
@@ -100,7 +104,7 @@ func bundleFormat(anchors []AnchorInfo) string {
 
 // cosignature checks one cosignature file against the note it names.
 func (v *bundleVerifier) cosignature(an AnchorInfo, earlier map[uint64][]byte) {
-	if an.File != cosignatureFile(an.Checkpoint) || v.m.Format != BundleFormatV3 {
+	if an.File != cosignatureFile(an.Checkpoint) || (v.m.Format != BundleFormatV3 && v.m.Format != BundleFormatV4) {
 		v.fail(FileManifest, "anchor %s of checkpoint %d in %s: not an anchor an export writes in a %s bundle", an.Kind, an.Checkpoint, an.File, v.m.Format)
 		return
 	}

@@ -21,15 +21,22 @@
 //	1234                          tree size
 //	3q2+7w...=                    root hash, base64
 //	time 2026-04-15T10:00:00.000000000Z
-//	index 9Fx1...=                capture index root, base64 (index.go)
+//	index-leaf 9Fx1...=           SHA-256 of the index record's text, base64
 //
 //	— telltale/licsrv01 AbCd...   signature line(s)
 //
-// The index line signs, per host and per endpoint, how many captures the
-// tree holds and a hash of their numbers and times, so that a bundle of
-// one host, endpoint or time range proves it left none out. Checkpoints
-// signed before it existed have four lines and still verify; those whose
-// index covers hosts only (telltale-index/v1) verify too.
+// Before it signs, SignTree appends the capture index to the log as a
+// record of its own (store.KindIndex, index_leaf.go): per host and per
+// endpoint, how many captures the log holds and the Merkle root of their
+// numbers and times, so that a bundle of one host, endpoint or time range
+// proves it left none out, and the index is covered by the tree, every
+// consistency proof, timestamp and witness. The checkpoint's tree ends
+// with that record; its index-leaf line names it. Successive index
+// records extend each other: a capture once listed never leaves its list.
+// Checkpoints signed before the index was a leaf have four lines, or an
+// "index <root>" line that signs the index without logging it (index.go,
+// telltale-index/v1 and v2), and still verify; no two checkpoints of one
+// tree size may differ.
 //
 // `telltale serve` signs one at start (when the log grew while it was
 // down), once new captures settle (evidence.checkpoint_debounce), every

@@ -106,7 +106,7 @@ func (x *exporter) checkpoints() error {
 }
 
 func (x *exporter) fillManifest() {
-	x.m.Format, x.m.Tool, x.m.ExportedAt = bundleFormat(x.m.Anchors), x.opts.Tool, x.now.Format(store.TimeFormat)
+	x.m.Format, x.m.Tool, x.m.ExportedAt = bundleFormat(x.m.Anchors, x.ck.IndexLeaf != nil), x.opts.Tool, x.now.Format(store.TimeFormat)
 	x.m.Selection = x.opts.Selection
 	if x.m.Selection.Redact {
 		x.m.Selection.RedactFields, x.m.Selection.RedactHeaders = x.opts.Redactor.fields(), x.opts.Redactor.headers()

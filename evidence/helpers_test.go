@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/telltale/telltale/store"
 )
@@ -230,6 +231,44 @@ func signTree(tb testing.TB, st *store.Store, k testKey) store.Checkpoint {
 	return cp
 }
 
+// signTreeV2 signs a checkpoint of the whole log as Telltale did before
+// the index was a leaf: the capture index's root in its fifth line, no
+// index record.
+func signTreeV2(tb testing.TB, st *store.Store, k testKey) store.Checkpoint {
+	tb.Helper()
+	size, err := st.Size()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	root, err := st.TreeHash(size)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	idx, err := IndexRoot2(st, size)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	when := time.Date(2026, 4, 15, 10, 0, 0, 0, time.UTC).Add(time.Duration(len(mustCheckpoints(tb, st))) * time.Minute)
+	msg, err := Sign(Checkpoint{Origin: k.signer.Name(), Size: size, Root: root, Time: when, Index: &idx}, k.signer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cp, err := st.AppendCheckpoint(size, msg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cp
+}
+
+// IndexRoot2 is the telltale-index/v2 root of the first size records.
+func IndexRoot2(st *store.Store, size uint64) (tlog.Hash, error) {
+	x, err := IndexOf(st, size, nil)
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	return x.Root(), nil
+}
+
 func mustCheckpoints(tb testing.TB, st *store.Store) []store.Checkpoint {
 	cps, err := st.Checkpoints()
 	if err != nil {
@@ -417,4 +456,19 @@ func hasFinding(tb testing.TB, got []Finding, want string) {
 		}
 	}
 	tb.Errorf("findings:\n  got  %s\n  want among them: %s", strings.Join(findingStrings(got), "\n       "), want)
+}
+
+// mustBody reads a stored body whole.
+func mustBody(tb testing.TB, st *store.Store, key string) []byte {
+	tb.Helper()
+	rc, _, err := st.OpenBody(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -61,11 +61,14 @@ type Index struct {
 	hosts, endpoints map[string]*listIndex
 	// keep, when set, says which lists to keep the captures of (Kept).
 	keep func(kind, key string) bool
+	// records are the seqs of the index records IndexOf read.
+	records []uint64
 }
 
 type listIndex struct {
 	count uint64
 	h     hash.Hash // the running hash of the list, title and key line first
+	tree  listTree  // the Merkle tree of the list (IndexFormatV3)
 	kept  []store.Opening
 }
 
@@ -98,6 +101,7 @@ func (x *Index) add(m map[string]*listIndex, kind, key string, seq uint64, nanos
 	}
 	li.count++
 	fmt.Fprintf(li.h, "%d %d\n", seq, nanos)
+	li.tree.add(seq, nanos)
 	if x.keep != nil && x.keep(kind, key) {
 		li.kept = append(li.kept, store.Opening{Seq: seq, Time: nanos})
 	}
@@ -242,6 +246,9 @@ func IndexOf(st *store.Store, size uint64, keep func(kind, key string) bool) (*I
 		if r.Seq > size {
 			return errIndexed
 		}
+		if r.Kind == store.KindIndex {
+			x.records = append(x.records, r.Seq)
+		}
 		x.addEndpoint(r)
 		return nil
 	})
@@ -270,13 +277,22 @@ func NewIndexCache(st *store.Store) *IndexCache { return &IndexCache{st: st} }
 func (c *IndexCache) Root(size uint64) (tlog.Hash, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	x, err := c.at(size)
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	return x.Root(), nil
+}
+
+// at is the index of the first size records; c.mu is held.
+func (c *IndexCache) at(size uint64) (*Index, error) {
 	if c.x == nil || size < c.size {
 		x, err := IndexOf(c.st, size, nil)
 		if err != nil {
-			return tlog.Hash{}, err
+			return nil, err
 		}
 		c.x, c.size = x, size
-		return x.Root(), nil
+		return x, nil
 	}
 	err := c.st.Records(c.size+1, func(r *store.Record) error {
 		if r.Seq > size {
@@ -288,18 +304,22 @@ func (c *IndexCache) Root(size uint64) (tlog.Hash, error) {
 	})
 	if err != nil && !errors.Is(err, errIndexed) {
 		c.x = nil // part-way: start afresh next time
-		return tlog.Hash{}, fmt.Errorf("capture index: %w", err)
+		return nil, fmt.Errorf("capture index: %w", err)
 	}
 	if c.size != size {
 		c.x = nil
-		return tlog.Hash{}, fmt.Errorf("capture index: the log has %d records, not %d", c.size, size)
+		return nil, fmt.Errorf("capture index: the log has %d records, not %d", c.size, size)
 	}
-	return c.x.Root(), nil
+	return c.x, nil
 }
 
 // addRecord adds one record, in Seq order: an opening record to its
-// host's list, a request also to its endpoint's.
+// host's list, a request also to its endpoint's. An index record is in
+// no list.
 func (x *Index) addRecord(r *store.Record) {
+	if r.Kind == store.KindIndex {
+		return
+	}
 	if r.Kind != store.KindResponse {
 		x.Add(r.Host, r.Seq, store.IndexNanos(r.Time))
 	}

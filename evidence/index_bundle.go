@@ -21,9 +21,14 @@ const FileIndex = "capture-index.json"
 
 // CaptureIndex is capture-index.json.
 type CaptureIndex struct {
-	Format   string    `json:"format"` // IndexFormat, or IndexFormatV1 (no endpoints)
+	Format   string    `json:"format"` // IndexFormatV3, IndexFormat, or IndexFormatV1 (no endpoints)
 	TreeSize uint64    `json:"tree_size"`
-	Root     tlog.Hash `json:"root"` // the checkpoint's index line
+	Root     tlog.Hash `json:"root"` // the checkpoint's index or index-leaf line
+	// Indexed is the records an IndexFormatV3 index covers: 1 to Indexed.
+	Indexed uint64 `json:"indexed,omitempty"`
+	// Records are, for IndexFormatV3, every index record of the log up
+	// to TreeSize, by seq; the last is record TreeSize, the checkpoint's.
+	Records []IndexRecord `json:"records,omitempty"`
 	// Hosts and Endpoints are every host and endpoint of the tree, sorted.
 	Hosts     []IndexedHost     `json:"hosts"`
 	Endpoints []IndexedEndpoint `json:"endpoints,omitempty"`
@@ -55,34 +60,47 @@ func (s Selection) covers(host string) bool {
 	return s.Host == "" || strings.EqualFold(s.Host, host)
 }
 
-// captureIndex writes capture-index.json, when the checkpoint signs one.
+// captureIndex writes capture-index.json, when the checkpoint signs one
+// or ends with an index record.
 func (x *exporter) captureIndex() error {
-	if x.ck.Index == nil || len(x.opts.Selection.IDs) > 0 {
-		return nil
-	}
 	sel := x.opts.Selection
-	idx, err := IndexOf(x.st, x.ck.Size, func(kind, key string) bool {
+	keep := func(kind, key string) bool {
 		if kind == kindEndpoint {
 			return sel.Endpoint == key
 		}
 		return sel.covers(key)
-	})
-	if err != nil {
-		return err
 	}
-	ci := CaptureIndex{Format: idx.Format(*x.ck.Index), TreeSize: x.ck.Size, Root: *x.ck.Index}
-	if ci.Format == "" {
-		return fmt.Errorf("checkpoint %d signs capture index %s but the store's records give %s: run `telltale verify`",
-			x.cp.Index, *x.ck.Index, idx.Root())
+	var ci *CaptureIndex
+	var idx *Index
+	var err error
+	hosts, endpoints := []IndexHost(nil), []IndexEndpoint(nil)
+	switch {
+	case x.ck.IndexLeaf != nil:
+		if ci, idx, err = x.indexLeafIndex(keep); err != nil {
+			return err
+		}
+		hosts, endpoints = idx.IndexLinesV3()
+	case x.ck.Index == nil || len(sel.IDs) > 0:
+		return nil
+	default:
+		if idx, err = IndexOf(x.st, x.ck.Size, keep); err != nil {
+			return err
+		}
+		ci = &CaptureIndex{Format: idx.Format(*x.ck.Index), TreeSize: x.ck.Size, Root: *x.ck.Index}
+		if ci.Format == "" {
+			return fmt.Errorf("checkpoint %d signs capture index %s but the store's records give %s: run `telltale verify`",
+				x.cp.Index, *x.ck.Index, idx.Root())
+		}
+		hosts, endpoints = idx.Hosts(), idx.Endpoints()
 	}
-	for _, h := range idx.Hosts() {
+	for _, h := range hosts {
 		ih := IndexedHost{IndexHost: h}
 		for _, o := range idx.Kept(kindHost, h.Host) {
 			ih.Seqs, ih.Times = append(ih.Seqs, o.Seq), append(ih.Times, o.Time)
 		}
 		ci.Hosts = append(ci.Hosts, ih)
 	}
-	for _, e := range idx.Endpoints() {
+	for _, e := range endpoints {
 		if ci.Format == IndexFormatV1 {
 			break
 		}
@@ -106,10 +124,10 @@ func (v *bundleVerifier) captureIndex() {
 	sel := v.m.Selection
 	filtered := sel.filtered()
 	switch {
-	case len(sel.IDs) > 0:
+	case len(sel.IDs) > 0 && v.ck.IndexLeaf == nil:
 		v.rep.Anchors.Completeness = "not claimed: the bundle holds captures chosen by id"
 		return
-	case v.ck.Index == nil:
+	case v.ck.Index == nil && v.ck.IndexLeaf == nil:
 		if v.files[FileIndex] != nil {
 			v.fail(FileIndex, "the checkpoint signs no capture index")
 		}
@@ -119,6 +137,10 @@ func (v *bundleVerifier) captureIndex() {
 		return
 	}
 	ci, ok := v.readIndex()
+	if ok && len(sel.IDs) > 0 {
+		v.rep.Anchors.Completeness = "not claimed: the bundle holds captures chosen by id"
+		return
+	}
 	if !ok || !v.endpointIndexed(ci, sel) {
 		return
 	}
@@ -126,7 +148,7 @@ func (v *bundleVerifier) captureIndex() {
 	if !ok {
 		return
 	}
-	v.matchCaptures(want, sel)
+	v.matchCaptures(want, sel, ci.covered())
 	if !filtered {
 		return
 	}
@@ -143,8 +165,12 @@ func (v *bundleVerifier) captureIndex() {
 	if sel.Until != "" {
 		what += " until " + sel.Until
 	}
-	v.rep.Anchors.Completeness = fmt.Sprintf("%s in the log up to tree size %d: %d, all in this bundle (by the capture index the checkpoint signs)",
-		what, ci.TreeSize, len(want))
+	by := "the capture index the checkpoint signs"
+	if ci.Format == IndexFormatV3 {
+		by = fmt.Sprintf("the capture index logged as record %d", ci.TreeSize)
+	}
+	v.rep.Anchors.Completeness = fmt.Sprintf("%s in the log up to tree size %d: %d, all in this bundle (by %s)",
+		what, ci.covered(), len(want), by)
 }
 
 // indexSelected is the captures the selection must hold, by seq, with their
@@ -208,7 +234,7 @@ func selectionRange(sel Selection) (lo, hi int64, err error) {
 
 // matchCaptures checks captures.jsonl against the captures the index
 // selects: each one there, at its indexed time, and nothing else.
-func (v *bundleVerifier) matchCaptures(want map[uint64]int64, sel Selection) {
+func (v *bundleVerifier) matchCaptures(want map[uint64]int64, sel Selection, covered uint64) {
 	seen := map[uint64]bool{}
 	v.lines(FileCaptures, func(n int, b []byte) {
 		var line Line
@@ -222,7 +248,8 @@ func (v *bundleVerifier) matchCaptures(want map[uint64]int64, sel Selection) {
 		where := fmt.Sprintf("%s line %d", FileCaptures, n)
 		t, ok := want[r.Seq]
 		switch {
-		case !ok && sel.holds(r.Host, &line.Capture) && !outside(r.Time.UTC().Format(store.TimeFormat), sel.Since, sel.Until):
+		case !ok && sel.holds(r.Host, &line.Capture) && !outside(r.Time.UTC().Format(store.TimeFormat), sel.Since, sel.Until) &&
+			r.Seq <= covered:
 			v.fail(where, "capture %d is in the selection, but the signed capture index does not list it there", r.Seq)
 		case ok && t != store.IndexNanos(r.Time):
 			v.fail(where, "capture %d: its time is not the one the signed capture index lists", r.Seq)
@@ -247,4 +274,13 @@ func (v *bundleVerifier) matchCaptures(want map[uint64]int64, sel Selection) {
 		v.fail(FileIndex, "the signed capture index lists captures of the selection that the bundle leaves out: %s",
 			strings.Join(missing, ", "))
 	}
+}
+
+// covered is the records the index covers: its tree's, or for an
+// IndexFormatV3 index those it says it indexed.
+func (ci *CaptureIndex) covered() uint64 {
+	if ci.Format == IndexFormatV3 {
+		return ci.Indexed
+	}
+	return ci.TreeSize
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/telltale/telltale/store"
 )
 
@@ -51,14 +53,19 @@ func (v *bundleVerifier) readIndex() (*CaptureIndex, bool) {
 	var ci CaptureIndex
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ci); err != nil || (ci.Format != IndexFormat && ci.Format != IndexFormatV1) ||
-		(ci.Format == IndexFormatV1 && ci.Endpoints != nil) {
-		v.fail(FileIndex, "not a capture index (%v)", err)
+	v3 := v.ck.IndexLeaf != nil
+	if err := dec.Decode(&ci); err != nil || (ci.Format != IndexFormat && ci.Format != IndexFormatV1 && ci.Format != IndexFormatV3) ||
+		(ci.Format == IndexFormatV1 && ci.Endpoints != nil) || v3 != (ci.Format == IndexFormatV3) || (!v3 && (ci.Records != nil || ci.Indexed != 0)) {
+		v.fail(FileIndex, "not a capture index of this checkpoint (%v)", err)
 		return nil, false
 	}
-	if ci.TreeSize != v.ck.Size || ci.Root != *v.ck.Index {
+	signed := v.ck.Index
+	if v3 {
+		signed = v.ck.IndexLeaf
+	}
+	if ci.TreeSize != v.ck.Size || ci.Root != *signed {
 		v.fail(FileIndex, "is the index of tree size %d, root %s; the checkpoint signs tree size %d, index %s",
-			ci.TreeSize, ci.Root, v.ck.Size, *v.ck.Index)
+			ci.TreeSize, ci.Root, v.ck.Size, *signed)
 		return nil, false
 	}
 	hosts, ok := v.hostLines(&ci)
@@ -69,9 +76,19 @@ func (v *bundleVerifier) readIndex() (*CaptureIndex, bool) {
 	if !ok {
 		return nil, false
 	}
-	got := IndexRoot(hosts, endpoints)
-	if ci.Format == IndexFormatV1 {
+	var got tlog.Hash
+	switch ci.Format {
+	case IndexFormatV3:
+		text := IndexTextOf(ci.Indexed, hosts, endpoints)
+		texts, ok := v.indexRecords(&ci, text)
+		if !ok || !v.extended(&ci, texts) {
+			return nil, false
+		}
+		got = indexTextHash(text)
+	case IndexFormatV1:
 		got = IndexRootV1(hosts)
+	default:
+		got = IndexRoot(hosts, endpoints)
 	}
 	if got != ci.Root {
 		v.fail(FileIndex, "its lines hash to %s, but the checkpoint signs %s: the index was changed", got, ci.Root)
@@ -89,7 +106,7 @@ func (v *bundleVerifier) hostLines(ci *CaptureIndex) ([]IndexHost, bool) {
 			v.fail(FileIndex, "hosts are not sorted and unique at %q", h.Host)
 			return nil, false
 		}
-		if h.Seqs != nil && !v.list(kindHost, h.Host, h.Count, h.Hash, h.Seqs, h.Times, ci.TreeSize) {
+		if h.Seqs != nil && !v.list(ci, kindHost, h.Host, h.Count, h.Hash, h.Seqs, h.Times) {
 			return nil, false
 		}
 	}
@@ -105,7 +122,7 @@ func (v *bundleVerifier) endpointLines(ci *CaptureIndex) ([]IndexEndpoint, bool)
 			v.fail(FileIndex, "endpoints are not sorted and unique at %q", e.Endpoint)
 			return nil, false
 		}
-		if e.Seqs != nil && !v.list(kindEndpoint, e.Endpoint, e.Count, e.Hash, e.Seqs, e.Times, ci.TreeSize) {
+		if e.Seqs != nil && !v.list(ci, kindEndpoint, e.Endpoint, e.Count, e.Hash, e.Seqs, e.Times) {
 			return nil, false
 		}
 	}
@@ -113,7 +130,8 @@ func (v *bundleVerifier) endpointLines(ci *CaptureIndex) ([]IndexEndpoint, bool)
 }
 
 // list checks one host's or endpoint's full list against its line.
-func (v *bundleVerifier) list(kind, key string, count uint64, hash string, seqs []uint64, times []int64, size uint64) bool {
+func (v *bundleVerifier) list(ci *CaptureIndex, kind, key string, count uint64, hash string, seqs []uint64, times []int64) bool {
+	size := ci.covered()
 	n := len(seqs)
 	if len(times) != n || uint64(n) != count {
 		v.fail(FileIndex, "%s %q: %d seqs and %d times for a count of %d", kind, key, n, len(times), count)
@@ -125,7 +143,11 @@ func (v *bundleVerifier) list(kind, key string, count uint64, hash string, seqs 
 			return false
 		}
 	}
-	if got := listHash(kind, key, seqs, times); got != hash {
+	got := listHash(kind, key, seqs, times)
+	if ci.Format == IndexFormatV3 {
+		got = hexHash(ListRoot(seqs, times))
+	}
+	if got != hash {
 		v.fail(FileIndex, "%s %q: its captures hash to %s, but its line says %s: the list was changed", kind, key, got, hash)
 		return false
 	}

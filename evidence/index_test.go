@@ -24,8 +24,8 @@ func TestSignTree_SignsTheCaptureIndex(t *testing.T) {
 	}
 	cp := signTree(t, st, k)
 	ck, err := Open(cp.Note, k.verifier(t))
-	if err != nil || ck.Index == nil {
-		t.Fatalf("checkpoint: %v, index %v; want an index line", err, ck.Index)
+	if err != nil || ck.IndexLeaf == nil || ck.Size != 13 {
+		t.Fatalf("checkpoint: %v, size %d, index leaf %v; want an index-leaf line over 12 records and their index", err, ck.Size, ck.IndexLeaf)
 	}
 	// By hand: 6 exchanges over 3 hosts, requests at seqs 1, 3, 5, ...
 	x := NewIndex()
@@ -35,15 +35,19 @@ func TestSignTree_SignsTheCaptureIndex(t *testing.T) {
 		x.Add(strings.ToUpper(r.Host), r.Seq, r.Time.UnixNano())
 		x.AddEndpoint(EndpointOf(r.Head.Method, r.Head.URL), r.Seq, r.Time.UnixNano())
 	}
-	if hosts := x.Hosts(); len(hosts) != 3 || hosts[0].Host != "api.cloud.com" || hosts[0].Count != 2 || x.Root() != *ck.Index {
-		t.Errorf("index: got %+v root %s, signed %s", hosts, x.Root(), *ck.Index)
+	if hosts := x.Hosts(); len(hosts) != 3 || hosts[0].Host != "api.cloud.com" || hosts[0].Count != 2 || indexTextHash(x.Text(12)) != *ck.IndexLeaf {
+		t.Errorf("index: got %+v text %q, signed %s", hosts, x.Text(12), *ck.IndexLeaf)
+	}
+	rec, _ := st.Record(13)
+	if text := mustBody(t, st, rec.Body.SHA256); rec.Kind != store.KindIndex || string(text) != string(x.Text(12)) {
+		t.Errorf("record 13: %s %q, want the index record of %q", rec.Kind, text, x.Text(12))
 	}
 	again, err := ParseCheckpoint(string(ck.Body()))
-	if err != nil || *again.Index != *ck.Index {
+	if err != nil || again.IndexLeaf == nil || *again.IndexLeaf != *ck.IndexLeaf || again.Index != nil {
 		t.Errorf("round trip: %v", err)
 	}
-	for _, bad := range []string{"index x\n", "index " + tlog.Hash{}.String() + " \n", "size 1\n"} {
-		body := strings.TrimSuffix(string(ck.Body()), "index "+ck.Index.String()+"\n") + bad
+	for _, bad := range []string{"index-leaf x\n", "index-leaf " + tlog.Hash{}.String() + " \n", "index-leaf\n", "size 1\n"} {
+		body := strings.TrimSuffix(string(ck.Body()), "index-leaf "+ck.IndexLeaf.String()+"\n") + bad
 		if _, err := ParseCheckpoint(body); err == nil {
 			t.Errorf("ParseCheckpoint accepted a bad index line %q", bad)
 		}
@@ -87,9 +91,10 @@ func TestVerify_IndexLies(t *testing.T) {
 	if _, err := st.AppendCheckpoint(size, lie); err != nil {
 		t.Fatal(err)
 	}
+	// A second statement of one tree size is a fork, whatever it says.
 	rep, _ := Verify(st, VerifyOptions{Verifier: k.verifier(t)})
-	if len(rep.Failures) != 1 || rep.Failures[0].Checkpoint != 2 || !strings.Contains(rep.Failures[0].Msg, "capture index") {
-		t.Errorf("an index without capture 1: got %v, want checkpoint 2's index named", findingStrings(rep.Failures))
+	if len(rep.Failures) != 1 || rep.Failures[0].Checkpoint != 2 || !strings.Contains(rep.Failures[0].Msg, "FORKED: two checkpoints of tree size") {
+		t.Errorf("an index without capture 1: got %v, want checkpoint 2 FORKED", findingStrings(rep.Failures))
 	}
 }
 
@@ -143,14 +148,13 @@ func TestBundle_IndexCatchesALeftOutCapture(t *testing.T) {
 	for i, h := range ci.Hosts {
 		if h.Host == "las.cloud.com" {
 			ci.Hosts[i].Seqs, ci.Hosts[i].Times, ci.Hosts[i].Count = h.Seqs[1:], h.Times[1:], h.Count-1
-			ci.Hosts[i].Hash = HostHash(h.Host, h.Seqs[1:], h.Times[1:])
+			ci.Hosts[i].Hash = hexHash(ListRoot(h.Seqs[1:], h.Times[1:]))
 		}
 	}
 	both := maps.Clone(dropped)
 	both[FileIndex], _ = json.Marshal(ci)
 	rep = verifyBundle(t, resign(t, k, names, both), k.vkey)
-	hasFinding(t, rep.Failures, "capture-index.json: its lines hash to "+IndexRoot(hostLines(ci), endpointLines(ci)).String()+
-		", but the checkpoint signs "+ci.Root.String()+": the index was changed")
+	hasFinding(t, rep.Failures, "capture-index.json: does not carry the index record the checkpoint ends with (record 7), with the text its lines give")
 }
 
 func hostLines(ci CaptureIndex) []IndexHost {

@@ -32,6 +32,7 @@ func (v *bundleVerifier) kept(kept []KeptCheckpoint) {
 			v.fail(k.Name, "%v", err)
 			continue
 		}
+		v.known = append(v.known, namedCheckpoint{k.Name, ck})
 		v.rep.Kept++
 	}
 }
@@ -48,7 +49,7 @@ func (v *bundleVerifier) extends(old Checkpoint) error {
 		if old.Root != n.Root {
 			return forked(old, n.Root)
 		}
-		return nil
+		return nil // indexLeafCheckpoints compares the rest
 	case old.Size == 0:
 		return nil
 	}
@@ -78,6 +79,11 @@ func (v *verifier) kept(kept []KeptCheckpoint) {
 		ck, err := Open(k.Note, v.key)
 		if err == nil {
 			err = v.extends(ck)
+		}
+		for _, c := range v.cps {
+			if err == nil {
+				err = sameSize(ck, c.Checkpoint)
+			}
 		}
 		if err != nil {
 			v.rep.fail(Finding{File: k.Name, Msg: err.Error()})

@@ -11,12 +11,13 @@ import (
 )
 
 // forkedLogs are two logs signed by one key: a has grown on from a
-// checkpoint of 4 records; b is a second history of 4 records, its
+// checkpoint of 4 records and their index record; b is a second history
+// of 4 records and theirs, its
 // second exchange different, signed by the same key.
 type forkedLogs struct {
 	k             testKey
 	a             *store.Store
-	genuine, fork store.Checkpoint // both of tree size 4
+	genuine, fork store.Checkpoint // both of tree size 5
 }
 
 func newForkedLogs(t *testing.T) *forkedLogs {
@@ -60,7 +61,7 @@ func forkMsg(t *testing.T, f *forkedLogs, name string) string {
 		t.Fatal(err)
 	}
 	g, _ := Open(f.genuine.Note, f.k.verifier(t))
-	return fmt.Sprintf("%s: FORKED: it signs tree size 4 with root hash %s (signed %s), but the log has root hash %s at that size: "+
+	return fmt.Sprintf("%s: FORKED: it signs tree size 5 with root hash %s (signed %s), but the log has root hash %s at that size: "+
 		"the key signed two different histories, so the log was rewritten after that checkpoint",
 		name, ck.Root, ck.Time.UTC().Format(store.TimeFormat), g.Root)
 }
@@ -111,6 +112,6 @@ func TestVerify_Earlier(t *testing.T) {
 	wantFindings(t, rep.Failures, forkMsg(t, f, "forked.txt"))
 	beyond, _ := Sign(Checkpoint{Origin: "telltale/kept", Size: 12, Time: time.Now().UTC()}, f.k.signer)
 	rep = verify(KeptCheckpoint{"beyond.txt", beyond})
-	wantFindings(t, rep.Failures, "beyond.txt: cannot prove: it signs tree size 12, but this log holds only 8 records "+
+	wantFindings(t, rep.Failures, "beyond.txt: cannot prove: it signs tree size 12, but this log holds only 11 records "+
 		"(records deleted from its end, or a checkpoint of another copy of the log)")
 }

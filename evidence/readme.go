@@ -138,9 +138,31 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
 {{end}}{{if or .Selection.Host .Selection.Endpoint .Selection.Since .Selection.Until}}3b. Completeness of the selection. This bundle holds only the captures{{if .Selection.Host}}
    of host {{.Selection.Host}}{{end}}{{if .Selection.Endpoint}}
    of endpoint {{.Selection.Endpoint}}{{end}}{{if .Selection.Since}} from {{.Selection.Since}}{{end}}{{if .Selection.Until}} until {{.Selection.Until}}{{end}}.
-   A checkpoint with an "index <base64>" line signs the capture index of
-   the whole tree: for every host and endpoint, how many captures it
-   holds and the SHA-256 of their numbers and times:
+   A checkpoint with an "index-leaf <base64>" line ends with an index
+   record: the capture index is a leaf of the log itself, so the tree,
+   every consistency proof, timestamp and witness covers it. Its text is
+
+     telltale-index/v3
+     size <N>                                    it indexes records 1 to N
+     host <count> <list root, hex> <host>        per host, by host (bytes)
+     endpoint <count> <list root, hex> <endpoint>  per endpoint, by endpoint
+
+   where a list root is the RFC 6962 Merkle tree hash of the list's
+   captures by seq, leaf i being "<seq> <unix nanoseconds>\n" (hashed as
+   SHA-256(0x00 || leaf)). The line signs the SHA-256 of the text, base64.
+   capture-index.json carries it as "indexed" and the lines, and in
+   "records" every index record of the log up to the checkpoint, by seq
+   (seq, leaf, proof: its inclusion proof at leaf index seq-1 against the
+   checkpoint, meta: the JSON its leaf's meta line hashes, text: its
+   body; the leaf's kind is "index", its body and stored lines
+   "<SHA-256 of text, hex> <length>"); the last is the checkpoint's own
+   (its seq is the tree size). Each earlier index's list of a selected
+   host or endpoint (count c, root r) must be the first c captures of the
+   full list here (root r), and every later capture of it must have a
+   seq above that index's N: a capture once listed never leaves its list.
+   An older checkpoint's "index <base64>" line signs the capture index of
+   the whole tree instead, not logged: for every host and endpoint, how
+   many captures it holds and the SHA-256 of their numbers and times:
 
      host hash  SHA-256 of "telltale-host-index/v1\nhost <host>\n" and one
                 line "<seq> <unix nanoseconds>\n" per capture, by seq
@@ -164,11 +186,14 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
 
 {{end}}   capture-index.json holds every host's line, and the full list of the
    hosts this selection covers. Proven: every capture of the selection
-   that the checkpointed tree holds is in this bundle; none was left out
-   by whoever exported it. Not proven: that the index itself left no
-   capture out. It is signed by the same key as the tree, and its holder
-   could sign an index that omits one; "telltale verify" on the whole
-   log recomputes the index from the records and would show it. Not
+   that the indexed records hold is in this bundle; none was left out
+   by whoever exported it. With an index leaf, the index cannot be
+   rewritten without rewriting the log: a timestamp, a witness's
+   cosignature or a checkpoint you kept of an earlier tree shows it, and
+   a capture an earlier index record listed cannot leave a later one.
+   Not proven: that the first index left no capture out (its signer
+   could omit one); "telltale verify" on the whole log recomputes every
+   index from the records and would show it. Not
    covered either: captures logged after this checkpoint, traffic that
    never went through Telltale, and the clock: times are the proxy's.
    Without an index line (an older checkpoint) nothing proves the
@@ -180,16 +205,24 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
       if not s: return None
       main, frac = s.rstrip('Z').split('.')
       return calendar.timegm(time.strptime(main, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(frac)
+  def mth(hs):
+      k = 1
+      while k * 2 < len(hs): k *= 2
+      return hs[0] if len(hs) == 1 else hashlib.sha256(b'\1' + mth(hs[:k]) + mth(hs[k:])).digest()
   ci, cp = json.load(open('capture-index.json')), open('checkpoint.txt').read().split('\n')
-  lines = [ci['format']]
+  v3 = ci['format'] == 'telltale-index/v3'
+  lines = [ci['format']] + (['size %d' % ci['indexed']] if v3 else [])
   for kind in ('host', 'endpoint'):
       for h in ci.get(kind + 's', []):
           if 'seqs' in h:
               t = 'telltale-%s-index/v1\n%s %s\n' % (kind, kind, h[kind]) + ''.join('%d %d\n' % sn for sn in zip(h['seqs'], h['times']))
-              assert hashlib.sha256(t.encode()).hexdigest() == h['hash'] and len(h['seqs']) == h['count'], h[kind]
-          lines.append((kind + ' ' if ci['format'] == 'telltale-index/v2' else '') + '%d %s %s' % (h['count'], h['hash'], h[kind]))
-  root = base64.b64encode(hashlib.sha256(('\n'.join(lines) + '\n').encode()).digest()).decode()
-  assert cp[4] == 'index ' + root, 'the index is not the one the checkpoint signs'
+              got = mth([hashlib.sha256(b'\0' + ('%d %d\n' % sn).encode()).digest() for sn in zip(h['seqs'], h['times'])]).hex() if v3 else hashlib.sha256(t.encode()).hexdigest()
+              assert got == h['hash'] and len(h['seqs']) == h['count'], h[kind]
+          lines.append((kind + ' ' if ci['format'] != 'telltale-index/v1' else '') + '%d %s %s' % (h['count'], h['hash'], h[kind]))
+  text = '\n'.join(lines) + '\n'
+  root = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+  assert cp[4] == ('index-leaf ' if v3 else 'index ') + root, 'the index is not the one the checkpoint signs'
+  assert not v3 or ci['records'][-1]['text'] == text, 'the index record is not this index'
   sel = json.load(open('manifest.json'))['selection']
   host, ep, lo, hi = sel.get('host', '').lower(), sel.get('endpoint'), ns(sel.get('since')), ns(sel.get('until'))
   lists = [e for e in ci.get('endpoints', []) if e['endpoint'] == ep] if ep else [h for h in ci['hosts'] if not host or h['host'] == host]

@@ -41,8 +41,9 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    SHA-256 or size is not the listed one. SHA256SUMS is a line
    "<sha256>  <name>" per listed file but itself, in the same order.
 
-   manifest.json's other keys: "format" (telltale-bundle/v2; v3 when it
-   carries cosignatures (F11); v1 from earlier versions), "tool" and "exported_at" (who made it, when: not
+   manifest.json's other keys: "format" (telltale-bundle/v4 when its
+   checkpoint ends with an index record (F4, F12); else v3 when it
+   carries cosignatures (F11), v2; v1 from earlier versions), "tool" and "exported_at" (who made it, when: not
    proven), "selection" (what the export was asked for: "host", "since",
    "until" (RFC 3339), "ids", "redact", "redact_fields",
    "redact_headers"), "log" (F2), "checkpoint" (F4), "captures" and
@@ -82,8 +83,13 @@ F4. checkpoint.txt's text (C2SP tlog-checkpoint) is 4 or 5 lines:
      <root hash>         base64 of 32 bytes
      time <T>            when it was signed, UTC, with nine digits
                          after the point: 2006-01-02T15:04:05.000000000Z
-     index <base64>      the capture index root (F12); absent in
-                         checkpoints signed before Telltale had one
+     index-leaf <base64>  the SHA-256 of the text of the index record
+                         (F12) that is the tree's last leaf (leaf
+                         index tree size - 1): the capture index,
+                         logged. Checkpoints signed before the index
+                         was a leaf have instead
+     index <base64>      the capture index root (F12, v1 and v2), not
+                         logged; or, signed before that, no fifth line
    manifest.json "checkpoint" repeats it: "file" (checkpoint.txt),
    "tree_size", "root_hash" and "time", which must be the same.
 
@@ -97,7 +103,8 @@ F5. The tree (RFC 9162, as RFC 6962). leaf hash = SHA-256(0x00 || leaf
      note    its signed note (F3, F4), which must verify with the key
              and name the same origin
      proof   base64 hashes: the consistency proof (RFC 9162 2.1.4.2)
-             from its tree size to checkpoint.txt's; empty, with equal
+             (in the order the log signed them, oldest first) from its
+             tree size to checkpoint.txt's; empty, with equal
              root hashes, when both sizes are equal
    A line of a tree size above checkpoint.txt's, or whose proof fails,
    is a failure: the log forked or the bundle was edited.
@@ -307,11 +314,18 @@ F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    note's text (up to and including the newline before its blank line).
    Lines by witnesses you do not know prove nothing.
 
-F12. capture-index.json, in every bundle whose checkpoint has an index
-   line but one selected by capture ids: {"format": "telltale-index/v2"
-   (or "telltale-index/v1" from an older checkpoint: hosts only),
-   "tree_size" (the checkpoint's), "root" (base64: the checkpoint's index
-   line), "hosts": by host (bytewise), every host of the tree: {"host"
+   No two checkpoints of one tree size (checkpoint.txt, the lines of
+   checkpoints.jsonl, the ones you kept) may differ in any line: the key
+   signed two statements of one tree.
+
+F12. capture-index.json, in every bundle whose checkpoint has an
+   index-leaf line, and in every bundle whose checkpoint has an index
+   line but one selected by capture ids: {"format": "telltale-index/v3"
+   for an index-leaf line, else "telltale-index/v2" (or
+   "telltale-index/v1" from an older checkpoint: hosts only),
+   "tree_size" (the checkpoint's), "root" (base64: the checkpoint's
+   index-leaf or index line), "indexed" (v3: the index covers records 1
+   to indexed), "records" (v3, below), "hosts": by host (bytewise), every host of the tree: {"host"
    (lowercase, "" for records without one), "count", "hash" (hex), and
    for every host the selection covers, "seqs" and "times": its
    captures' opening seq and time (unix nanoseconds), by seq},
@@ -322,14 +336,38 @@ F12. capture-index.json, in every bundle whose checkpoint has an index
    lowercase ("POST cis.citrix.com/api/upload"; bytes below 0x20 and
    0x7f as %XX); tunnels and denied records have none.
 
-     hash    SHA-256 of "telltale-host-index/v1\nhost <host>\n" (or
+     hash    v3: the list root, hex: the RFC 9162 tree hash (F5) of the
+             captures by seq, leaf i being "<seq> <time>\n"
+             v1, v2: SHA-256 of "telltale-host-index/v1\nhost <host>\n" (or
              "telltale-endpoint-index/v1\nendpoint <endpoint>\n") and one
              line "<seq> <time>\n" per capture, by seq
-     root    v2: SHA-256 of "telltale-index/v2\n", one line
+     root    v3: SHA-256 of the index text, "telltale-index/v3\n",
+             "size <indexed>\n", one line "host <count> <hash> <host>\n"
+             per host, by host, then one "endpoint <count> <hash>
+             <endpoint>\n" per endpoint
+             v2: SHA-256 of "telltale-index/v2\n", one line
              "host <count> <hash> <host>\n" per host, by host, then one
              "endpoint <count> <hash> <endpoint>\n" per endpoint
              v1: SHA-256 of "telltale-index/v1\n" and one line
              "<count> <hash> <host>\n" per host, by host
+
+   v3 "records" are every index record of the log up to the
+   checkpoint, by seq, each {"seq", "leaf" (its leaf data, F6: kind
+   "index", capture its seq, head "-", body and stored "<hex SHA-256 of
+   text> <length of text>"), "proof" (its inclusion proof at leaf index
+   seq - 1, F5), "meta" (the JSON whose SHA-256 is the leaf's meta line,
+   with "seq" and "kind" "index"), "text" (its index text, as root
+   above, "size" below its seq)}. The last is the checkpoint's own: its
+   seq is the tree size and its text is the one this file's lines make.
+   Each record's size is at least the one before it. Each checkpoint
+   with an index-leaf line (checkpoint.txt, checkpoints.jsonl, the ones
+   you kept) names a record here at its tree size whose text hashes to
+   that line, and a checkpoint without one may not sign a larger tree
+   than one with one. For each host or endpoint with "seqs", and each
+   earlier record that lists it with count c and hash h: c is at most
+   the length of seqs, the tree hash of the first c captures is h, and
+   every later capture's seq is above that record's size: a capture
+   once listed never leaves its list.
 
    A selection covers its --host, or its --endpoint, or every host when
    it selects by time or not at all; a selection by capture ids covers
@@ -337,7 +375,9 @@ F12. capture-index.json, in every bundle whose checkpoint has an index
    under a v1 index proves nothing either. For each covered host or
    endpoint, the captures in seqs whose time is in the selection's range
    [since, until) are exactly its captures in captures.jsonl, with those
-   times (their opening record's time in unix nanoseconds).
+   times (their opening record's time in unix nanoseconds); under v3,
+   of its captures with a seq up to "indexed" (later ones, logged
+   while the index was made, are not covered).
 
 F13. What a bundle does not prove. That the key is the log's: only you
    can tell (F2). Anything after checkpoint.txt's time. Traffic that did
@@ -348,7 +388,10 @@ F13. What a bundle does not prove. That the key is the log's: only you
    a checkpoint you kept, or an outside timestamp, pins it. And for a
    filtered bundle (--host, --since, --until, ids): nothing about the
    captures it leaves out but the signed index's counts and hashes; that
-   the index itself is complete (it is signed by the same key; the
-   whole-log "telltale verify" recomputes it); completeness at all for a
-   selection by ids or a checkpoint without an index line.
+   the first index itself is complete (it is signed by the same key; the
+   whole-log "telltale verify" recomputes it); that the key holder did
+   not rebuild the log with other index records, unless a timestamp,
+   a witness's cosignature or a checkpoint you kept pins an earlier one
+   (an index record's lists must then extend it); completeness at all
+   for a selection by ids or a checkpoint without an index line.
 `))

@@ -77,6 +77,7 @@ func Verify(st *store.Store, opts VerifyOptions) (*Report, error) {
 	v.rep.Root = v.tree.root()
 	v.checkCheckpoints()
 	v.checkIndexes()
+	v.checkIndexLeaves()
 	if err := v.checkTimestamps(opts.TSARoots, opts.MaxLag); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -111,6 +112,10 @@ type verifier struct {
 	index      *Index
 	indexRoots map[uint64][2]tlog.Hash
 	firstBad   uint64 // the first record that failed; 0 when none did
+	// indexLeaves are the SHA-256 of each index record's text, by seq;
+	// lastIndexed the size the latest one indexed (verify_index_leaf.go).
+	indexLeaves map[uint64]tlog.Hash
+	lastIndexed uint64
 }
 
 type verifiedCheckpoint struct {
@@ -216,6 +221,9 @@ func (v *verifier) record(raw rawRecord, logged []byte) tlog.Hash {
 		return h
 	}
 	v.track(&r)
+	if r.Kind == store.KindIndex {
+		v.indexRecord(&r)
+	}
 	v.index.addRecord(&r)
 	data, err := store.LeafData(&r)
 	if err != nil {

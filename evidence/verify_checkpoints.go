@@ -42,6 +42,10 @@ func (v *verifier) checkpoint(c store.Checkpoint) {
 	}
 	if n := len(v.cps); n > 0 {
 		prev := v.cps[n-1]
+		if err := sameSize(prev.Checkpoint, ck); err != nil {
+			fail("%v (checkpoint %d)", err, prev.index)
+			return
+		}
 		if ck.Size < prev.Size {
 			fail("tree size %d is below checkpoint %d's %d (out of order)", ck.Size, prev.index, prev.Size)
 			return

@@ -68,8 +68,9 @@ func TestVerify_BigStoreIsClean(t *testing.T) {
 		t.Fatalf("failures: %v", findingStrings(rep.Failures))
 	}
 	want, _ := st.TreeHash(rep.Size)
-	if rep.Size != 2*fixtureExchanges+7 || rep.Records != rep.Size || rep.Root != want {
-		t.Errorf("got size %d, records %d, root %v; want %d, %d, %v", rep.Size, rep.Records, rep.Root, 2*fixtureExchanges+7, rep.Size, want)
+	const indexRecords = 3 // one per checkpoint
+	if rep.Size != 2*fixtureExchanges+7+indexRecords || rep.Records != rep.Size || rep.Root != want {
+		t.Errorf("got size %d, records %d, root %v; want %d, %d, %v", rep.Size, rep.Records, rep.Root, 2*fixtureExchanges+7+indexRecords, rep.Size, want)
 	}
 	if rep.Checkpoints != 3 || rep.Latest == nil || rep.Latest.Size != rep.Size {
 		t.Errorf("checkpoints: got %d, latest %+v; want 3, the latest covering all", rep.Checkpoints, rep.Latest)
@@ -100,9 +101,9 @@ func newSmall(t *testing.T) *small {
 	s.seqs["req1"] = appendRecord(t, st, request("las.cloud.com", "POST", "https://las.cloud.com/a",
 		"Content-Type", "application/json", "X-Id", "alpha"), []byte(`{"inline":"body one"}`))
 	s.seqs["resp2"] = appendRecord(t, st, response(1, 200, "Content-Type", "text/plain"), bytes.Repeat([]byte("blob "), 400))
-	signTree(t, st, s.key)
+	signTreeV2(t, st, s.key) // as an older Telltale did: record seqs stay 1-5
 	s.seqs["req3"] = appendRecord(t, st, request("cis.citrix.com", "POST", "https://cis.citrix.com/b"), []byte(`{"inline":"body three"}`))
-	s.seqs["resp4"] = appendRecord(t, st, response(3, 204), nil)
+	s.seqs["resp4"] = appendRecord(t, st, response(s.seqs["req3"], 204), nil)
 	s.seqs["tunnel5"] = appendRecord(t, st, &store.Record{Kind: store.KindTunnel, Client: "127.0.0.1:1", Host: "example.org",
 		Port: "443", Head: &store.Head{Method: "CONNECT", URL: "example.org:443"}}, nil)
 	signTree(t, st, s.key)
@@ -157,7 +158,8 @@ func sumHex(b []byte) string {
 func TestVerify_CleanSmallStore(t *testing.T) {
 	s := newSmall(t)
 	rep := s.verify(t)
-	if !rep.OK() || rep.Size != 5 || rep.Checkpoints != 2 || rep.Bodies != 3 || len(rep.Notes) != 0 {
+	if !rep.OK() || rep.Size != 6 || rep.Checkpoints != 2 || rep.Bodies != 4 || len(rep.Notes) != 0 ||
+		rep.Anchors.IndexLeaf != "the capture index is a leaf of the log from checkpoint 2 (tree size 6) on; checkpoints 1-1 predate the index leaf" {
 		t.Fatalf("got %+v, failures %v, notes %v", rep, findingStrings(rep.Failures), findingStrings(rep.Notes))
 	}
 }
@@ -232,7 +234,7 @@ func TestVerify_Tamper(t *testing.T) {
 			})
 		}, func(s *small) []string {
 			return []string{"stored tree hash 5 (level 1, records 3-4) does not match the records (the hashes were edited)",
-				"checkpoint 1: not consistent with checkpoint 2 (tree size 5): invalid transparency proof"}
+				"checkpoint 1: not consistent with checkpoint 2 (tree size 6): invalid transparency proof"}
 		}},
 		{"time index", func(t *testing.T, s *small) {
 			s.edit(t, func(tx *bolt.Tx) error {
@@ -280,8 +282,8 @@ func TestVerify_CrashLeftovers(t *testing.T) {
 	os.WriteFile(filepath.Join(s.dir, store.TmpDir, "body-123"), []byte("half a body"), 0o600)
 	rep := s.verify(t)
 	wantFindings(t, rep.Failures)
-	if rep.Size != 5 || rep.Bodies != 3 {
-		t.Errorf("got size %d, %d bodies; want 5 and 3", rep.Size, rep.Bodies)
+	if rep.Size != 6 || rep.Bodies != 4 { // the index record and its text too
+		t.Errorf("got size %d, %d bodies; want 6 and 4", rep.Size, rep.Bodies)
 	}
 }
 

@@ -143,6 +143,10 @@ func canonicalize(r *Record) error {
 // a response's link to its request.
 func checkRecord(r *Record) error {
 	switch r.Kind {
+	case KindIndex:
+		if r.Capture != 0 || r.Head != nil {
+			return fmt.Errorf("index record with capture %d or a head: %w", r.Capture, ErrInvalid)
+		}
 	case KindRequest, KindTunnel, KindDenied:
 		if r.Capture != 0 {
 			return fmt.Errorf("%s record with capture %d: %w", r.Kind, r.Capture, ErrInvalid)

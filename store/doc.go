@@ -106,7 +106,7 @@
 //	bodies     hex SHA-256 of stored bytes -> the bytes, for bodies of at
 //	           most InlineMax bytes; each stored once
 //	by_time    time ‖ Seq -> empty, for every record that opens a capture
-//	           (request, tunnel, denied)
+//	           (request, tunnel, denied; not an index record, KindIndex)
 //	by_host    lowercase host ‖ 0x00 ‖ time ‖ Seq -> empty, for opening
 //	           records with a Host
 //	responses  capture Seq -> Seq of the response record that completed it

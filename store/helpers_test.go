@@ -106,7 +106,7 @@ func checkLog(tx *bolt.Tx) error {
 		if err != nil || r.Seq != n || seqOfIndexKey(k) != n {
 			return errors.Join(err, errors.New("records not dense"))
 		}
-		if r.Kind != KindResponse {
+		if r.Kind != KindResponse && r.Kind != KindIndex {
 			opening++
 			if tx.Bucket(bucketByTime).Get(timeKey(r.Time, r.Seq)) == nil {
 				return errors.New("record missing from by_time")

@@ -19,6 +19,13 @@ const (
 	// KindDenied is a refused connection or request. It opens and completes a
 	// capture.
 	KindDenied Kind = "denied"
+	// KindIndex is the capture index of the records before it (package
+	// evidence, index_leaf.go), appended at each checkpoint so that the log
+	// itself commits to which captures each host and endpoint holds. Its
+	// body is the index text; it has no head and opens no capture: it is
+	// in no index (by_time, by_host), List and Capture never return it,
+	// and retention keeps its body.
+	KindIndex Kind = "index"
 )
 
 // Header is one header field as it crossed the wire: the name keeps its

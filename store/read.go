@@ -47,7 +47,8 @@ func (s *Store) Skim(from uint64, fn func(*Record) error) error {
 // Seq order, as Records does, and with the full capture (as Capture
 // returns it) of each record that opens one; c is nil for a response.
 // Each record is decoded once: a response is read with its request and
-// handed to fn again when its turn comes. For scans that look at every
+// handed to fn again when its turn comes (c is nil for an index record
+// too). For scans that look at every
 // capture (the analysis worker); an error from fn stops it.
 func (s *Store) Captures(from uint64, fn func(r *Record, c *Capture) error) error {
 	type item struct {
@@ -66,7 +67,7 @@ func (s *Store) Captures(from uint64, fn func(r *Record, c *Capture) error) erro
 			return item{}, false, fmt.Errorf("record %d: %w", seq, err)
 		}
 		s.markPruned(tx, r)
-		if r.Kind == KindResponse {
+		if r.Kind == KindResponse || r.Kind == KindIndex {
 			return item{r: r}, true, nil
 		}
 		resp, err := responseOf(tx, seq)
@@ -171,8 +172,8 @@ func loadCapture(tx *bolt.Tx, seq uint64, full bool) (Capture, error) {
 	if err != nil {
 		return Capture{}, err
 	}
-	if open.Kind == KindResponse {
-		return Capture{}, fmt.Errorf("record %d is a response: %w", seq, ErrNotFound)
+	if open.Kind == KindResponse || open.Kind == KindIndex {
+		return Capture{}, fmt.Errorf("record %d is a %s: %w", seq, open.Kind, ErrNotFound)
 	}
 	resp, err := responseOf(tx, seq)
 	if err != nil {

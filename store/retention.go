@@ -302,6 +302,9 @@ func scanUsesChunk(tx *bolt.Tx, from uint64, n int, use func(key string, opened 
 			return from, fmt.Errorf("record %d: %w", seqOfIndexKey(k), err)
 		}
 		opened := r.Time
+		if r.Kind == KindIndex {
+			opened = maxTime // the log's own evidence: kept
+		}
 		if r.Kind == KindResponse {
 			var open useRecord
 			if err := json.Unmarshal(records.Get(seqKey(r.Capture)), &open); err == nil {

@@ -126,8 +126,11 @@ func (w *txWriter) putHashes(n uint64, leaf []byte) error {
 }
 
 func (w *txWriter) putIndexes(e *walEntry) error {
-	if e.kind == KindResponse {
+	switch e.kind {
+	case KindResponse:
 		return w.responses.Put(seqKey(e.capture), seqKey(e.seq))
+	case KindIndex:
+		return nil // not a capture
 	}
 	if err := w.byTime.Put(timeKey(e.time, e.seq), empty); err != nil {
 		return err

@@ -80,7 +80,7 @@ func TestServe_Anchors_TSADownThenRetriedAndWitnessed(t *testing.T) {
 	addr, stop := serveLogged(t, cfg)
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"n":1}`)
 	waitComplete(t, 1, "--data", data)
-	if out, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 || !strings.Contains(out, "\n2\n") {
+	if out, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 || !strings.Contains(out, "\n3\n") { // and the index record
 		t.Fatalf("checkpoint with the TSA down: exit %d %q %s; want it signed", code, out, errOut)
 	}
 	if a := hook.wait(t, "anchor_failed"); !strings.Contains(fmt.Sprint(a["detail"]), "503") {
@@ -193,7 +193,7 @@ func TestCLI_Checkpoint_TimestampsWithoutServe(t *testing.T) {
 	os.WriteFile(tsaCfg, []byte("evidence:\n  tsa_url: "+tsa.URL()+"\n  tsa_ca_file: "+tsaCA+"\n"+allowLocalYAML(tsa.URL())), 0o644)
 	tsa.SetDown(true)
 	out, errOut, code := cli(t, "checkpoint", "--data", data, "-c", tsaCfg)
-	if code != 0 || !strings.Contains(out, "\n2\n") || !strings.Contains(errOut, "warning: checkpoint 1: timestamp from") {
+	if code != 0 || !strings.Contains(out, "\n3\n") || !strings.Contains(errOut, "warning: checkpoint 1: timestamp from") {
 		t.Errorf("TSA down: exit %d %q %s; want the checkpoint and a warning", code, out, errOut)
 	}
 	tsa.SetDown(false)

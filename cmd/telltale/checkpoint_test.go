@@ -73,8 +73,8 @@ func TestCLI_Checkpoint_SignedLoggedAndConsistentAcrossRestarts(t *testing.T) {
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/a", "a", `{"n":1}`)
 	waitComplete(t, 1, "--data", data)
 	notes := loggedCheckpoints(t, stop())
-	if len(notes) != 1 || !strings.Contains(notes[0], "\n2\n") {
-		t.Fatalf("logged checkpoints: %q, want the shutdown one of tree size 2", notes)
+	if len(notes) != 1 || !strings.Contains(notes[0], "\n3\n") {
+		t.Fatalf("logged checkpoints: %q, want the shutdown one of tree size 3 (an exchange, its index record)", notes)
 	}
 	out, errOut, code := cli(t, "checkpoint", "--data", data)
 	if code != 0 || out != notes[0] {
@@ -84,11 +84,11 @@ func TestCLI_Checkpoint_SignedLoggedAndConsistentAcrossRestarts(t *testing.T) {
 	addr, stop = serveLogged(t, cfg)
 	post(t, proxyClient(t, addr, data), "https://las.cloud.com/b", "b", `{"n":2}`)
 	waitComplete(t, 2, "--data", data)
-	if notes := loggedCheckpoints(t, stop()); len(notes) != 1 || !strings.Contains(notes[0], "\n4\n") {
-		t.Errorf("second run: logged %q, want one checkpoint of tree size 4", notes)
+	if notes := loggedCheckpoints(t, stop()); len(notes) != 1 || !strings.Contains(notes[0], "\n6\n") {
+		t.Errorf("second run: logged %q, want one checkpoint of tree size 6 (two exchanges, two index records)", notes)
 	}
 	out, errOut, code = cli(t, "verify", "--data", data)
-	if code != 0 || !strings.Contains(out, "; 2 checkpoints consistent, the latest covers 4 records") {
+	if code != 0 || !strings.Contains(out, "; 2 checkpoints consistent, the latest covers 6 records") {
 		t.Errorf("verify after two runs: exit %d %q %s", code, out, errOut)
 	}
 }

@@ -161,14 +161,16 @@ func TestCLI_Doctor_FailsOnTamperedStoreLowDiskAndDeadWebhook(t *testing.T) {
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(b, "alerts:\n  webhook: "+dead.URL+"\n  min_free_bytes: 1000TB\n"...), 0o644)
 
-	// Edit one byte of the newest record, as someone covering tracks would.
+	// Edit one byte of the newest capture record, as someone covering tracks would.
 	db, err := bolt.Open(filepath.Join(data, store.DBFile), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("records"))
-		k, v := b.Cursor().Last()
+		c := b.Cursor()
+		c.Last()
+		k, v := c.Prev() // the response; the last is the checkpoint's index record
 		return b.Put(k, bytes.Replace(v, []byte(`"status":200`), []byte(`"status":201`), 1))
 	})
 	db.Close()

@@ -96,7 +96,7 @@ func TestOutsiderVerifier_PassesDemoBundles(t *testing.T) {
 		want []string
 	}{
 		{"full, redacted by default", nil, []string{"earlier checkpoints: 1,", "timestamps/2.tsr", "3 host(s) covered",
-			`"redact": true`, "format telltale-bundle/v2"}},
+			`"redact": true`, "format telltale-bundle/v4"}},
 		{"full, not redacted", []string{"--no-redact"}, []string{" 0 parts withheld", `"redact": false`}},
 		{"host", []string{"--host", "LAS.cloud.com"}, []string{"1 host(s) covered", `"host": "LAS.cloud.com"`}},
 		{"host, not redacted", []string{"--host", "cis.citrix.com", "--no-redact"}, []string{"1 host(s) covered"}},

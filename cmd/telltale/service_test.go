@@ -134,8 +134,8 @@ func TestServiceLoop_RunsServeAndStopsGracefully(t *testing.T) {
 	if items := listJSON(t, "--data", data); len(items) != 1 || !items[0].Complete {
 		t.Errorf("after stop: got %+v, want the one complete capture", items)
 	}
-	if out, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 || !strings.Contains(out, "\n2\n") {
-		t.Errorf("checkpoint after stop: exit %d %q %s, want one of tree size 2 (request and response)", code, out, errOut)
+	if out, errOut, code := cli(t, "checkpoint", "--data", data); code != 0 || !strings.Contains(out, "\n3\n") {
+		t.Errorf("checkpoint after stop: exit %d %q %s, want one of tree size 3 (request, response, index record)", code, out, errOut)
 	}
 	log := string(mustRead(t, logFile))
 	if !strings.Contains(log, `"control":"stop"`) || !strings.Contains(log, "service: stop requested; draining") {

@@ -44,9 +44,9 @@ func TestCLI_Verify_EarlierAndTrustedKeys(t *testing.T) {
 		want string
 	}{
 		{"bundle, genuine", []string{bundle, "--key", vkey, "--earlier", genuine}, 0, "  kept        1 checkpoints you kept (--earlier), each extended by this one\n"},
-		{"bundle, forked", []string{bundle, "--key", vkey, "--earlier", forked}, 1, "FAIL " + forked + ": FORKED: it signs tree size 4 with root hash "},
+		{"bundle, forked", []string{bundle, "--key", vkey, "--earlier", forked}, 1, "FAIL " + forked + ": FORKED: it signs tree size 6 with root hash "},
 		{"store, genuine", []string{"--data", data, "--earlier", genuine}, 0, "; 1 kept checkpoints (--earlier) extended by the log\n"},
-		{"store, forked", []string{"--data", data, "--earlier", forked}, 1, "FAIL " + forked + ": FORKED: it signs tree size 4 with root hash "},
+		{"store, forked", []string{"--data", data, "--earlier", forked}, 1, "FAIL " + forked + ": FORKED: it signs tree size 6 with root hash "},
 		{"bundle, trusted_keys", []string{bundle, "-c", trusted}, 0, "ok: " + bundle + " verifies\n"},
 	}
 	for _, tc := range cases {

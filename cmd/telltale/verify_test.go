@@ -32,18 +32,18 @@ func TestCLI_Evidence_EndToEnd(t *testing.T) {
 	waitComplete(t, 3, "--data", data)
 
 	out, errOut, code := cli(t, "checkpoint", "--data", data)
-	if code != 0 || !regexp.MustCompile(`^telltale/\S+\n6\n\S{44}\ntime \S+\nindex \S{44}\n\n— telltale/\S+ \S+\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^telltale/\S+\n7\n\S{44}\ntime \S+\nindex-leaf \S{44}\n\n— telltale/\S+ \S+\n$`).MatchString(out) {
 		t.Fatalf("checkpoint while serving: exit %d, %q %s", code, out, errOut)
 	}
 	out, errOut, code = cli(t, "verify", "--data", data)
-	if code != 0 || !regexp.MustCompile(`^ok: tree size 6, root hash \S{44}; 1 checkpoints consistent, the latest covers 6 records \(signed \S+\)\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^ok: tree size 7, root hash \S{44}; 1 checkpoints consistent, the latest covers 7 records \(signed \S+\)\n$`).MatchString(out) {
 		t.Fatalf("verify while serving: exit %d, %q %s", code, out, errOut)
 	}
 	stop()
 
 	bundle := filepath.Join(t.TempDir(), "evidence.zip")
 	out, errOut, code = cli(t, "export", "-o", bundle, "--data", data)
-	if code != 0 || !strings.HasPrefix(out, "wrote "+bundle+": 3 captures (6 records), proven against the checkpoint of tree size 6") {
+	if code != 0 || !strings.HasPrefix(out, "wrote "+bundle+": 3 captures (6 records), proven against the checkpoint of tree size 7") {
 		t.Fatalf("export: exit %d, %q %s", code, out, errOut)
 	}
 	key, _ := os.ReadFile(filepath.Join(data, "ca", "log.pub"))

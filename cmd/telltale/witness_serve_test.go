@@ -81,9 +81,9 @@ func TestServe_DebouncedCheckpoint_StampedAndCosignedByLitewitness(t *testing.T)
 	post(t, c, "https://las.cloud.com/ccid/upload", "b", `{"n":2}`)
 	waitComplete(t, 2, "--data", data)
 	// Nothing but the debounce signs within the hour.
-	out := waitVerify(t, "the latest covers 4 records", "--data", data, "--witness", w.Key, "--tsa-ca", tsaCA)
+	out := waitVerify(t, "the latest covers 5 records", "--data", data, "--witness", w.Key, "--tsa-ca", tsaCA)
 	for _, want := range []string{"proven no later than", "TSA trusted",
-		"(tree size 4): 1 of 1 independent witnesses you named vouch for it (" + w.Name + ")"} {
+		"(tree size 5): 1 of 1 independent witnesses you named vouch for it (" + w.Name + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify --data --witness: lacks %q:\n%s", want, out)
 		}

@@ -122,12 +122,42 @@ def parse_checkpoint(body, key, what):
     need(len(b64(lines[2])) == 32, '%s: bad root', what)
     need(re.fullmatch(r'time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z', lines[3]) is not None,
          '%s: bad time line %r', what, lines[3])
-    index = None
-    if len(lines) == 6:
+    index = index_leaf = None
+    if len(lines) == 6 and lines[4].startswith('index-leaf '):
+        need(len(b64(lines[4][11:])) == 32, '%s: bad index-leaf line', what)
+        index_leaf = lines[4][11:]
+    elif len(lines) == 6:
         need(lines[4].startswith('index ') and len(b64(lines[4][6:])) == 32, '%s: bad index line', what)
         index = lines[4][6:]
-    return {'size': int(lines[1]), 'root': b64(lines[2]), 'root64': lines[2],
-            'time': lines[3][5:], 'index': index}
+    c = {'size': int(lines[1]), 'root': b64(lines[2]), 'root64': lines[2],
+         'time': lines[3][5:], 'index': index, 'index_leaf': index_leaf, 'body': body}
+    CHECKPOINTS.append((what, c))
+    return c
+
+
+# F5, F12: every checkpoint seen (checkpoint.txt, checkpoints.jsonl, kept).
+CHECKPOINTS = []
+
+
+def check_checkpoint_set(bd, say):
+    by = {}
+    for what, c in CHECKPOINTS:
+        o = by.setdefault(c['size'], (what, c))
+        need(o[1]['body'] == c['body'], 'FORKED: %s and %s sign tree size %d differently', o[0], what, c['size'])
+    leaves = {}
+    if 'capture-index.json' in bd.files:
+        ci = json.loads(bd.get('capture-index.json'))
+        leaves = {r['seq']: base64.b64encode(sha(r['text'].encode())).decode() for r in ci.get('records', [])}
+    first = None
+    for size in sorted(by):
+        what, c = by[size]
+        if c['index_leaf'] is None:
+            need(first is None, '%s: tree size %d without an index leaf after %s, which has one', what, size, first)
+            continue
+        first = first or what
+        need(leaves.get(size) == c['index_leaf'], '%s: its index record (record %d) is not in capture-index.json', what, size)
+    say('checkpoints: %d tree sizes, no two statements of one; %s' % (
+        len(by), 'the index a leaf from %s on' % first if first else 'all predate the index leaf'))
 
 
 # F5: RFC 9162 2.1.3.2 and 2.1.4.2.
@@ -749,35 +779,96 @@ def endpoint_of(method, url):
     return ''.join('%%%02X' % ord(c) if ord(c) < 0x20 or ord(c) == 0x7f else c for c in e)
 
 
+def merkle(hs):
+    if len(hs) == 1:
+        return hs[0]
+    k = 1
+    while k * 2 < len(hs):
+        k *= 2
+    return node(merkle(hs[:k]), merkle(hs[k:]))
+
+
+def list_root(seqs, times):
+    return merkle([sha(b'\0' + ('%d %d\n' % x).encode()) for x in zip(seqs, times)]).hex()
+
+
+def parse_index_text(t):
+    lines = t.split('\n')
+    need(len(lines) >= 3 and lines[0] == 'telltale-index/v3' and lines[-1] == '' and lines[1].startswith('size '),
+         'index text is not telltale-index/v3')
+    out = {}
+    for l in lines[2:-1]:
+        kind, count, root, key = l.split(' ', 3)
+        need(kind in ('host', 'endpoint') and HEX64.match(root) and int(count) > 0, 'index text line %r', l)
+        out[(kind, key)] = (int(count), root)
+    return int(lines[1][5:]), out
+
+
+# F12: the index records (telltale-index/v3), each a leaf proven under the root.
+def check_index_records(ci, cp, text, lists):
+    recs = ci['records']
+    need(recs and recs[-1]['seq'] == cp['size'] and recs[-1]['text'] == text,
+         'capture-index.json does not carry the checkpoint\'s index record, with its lines\' text')
+    texts, last = [], 0
+    for r in recs:
+        what = 'index record %d' % r['seq']
+        lf, t = leaf_lines(r['leaf']), r['text'].encode()
+        need(lf['kind'] == 'index' and lf['seq'] == lf['capture'] == str(r['seq']) and lf['head'] == '-' and
+             lf['body'] == lf['stored'] == '%s %d' % (shahex(t), len(t)), '%s: not an index leaf with its text', what)
+        need(shahex(r['meta'].encode()) == lf['meta'] and json.loads(r['meta'])['kind'] == 'index', '%s: meta', what)
+        need(r['seq'] > last and r['seq'] <= cp['size'], '%s: out of order', what)
+        need(check_inclusion(sha(b'\0' + r['leaf'].encode()), r['seq'] - 1, cp['size'], [b64(p) for p in r['proof']],
+                             cp['root']), '%s: inclusion proof', what)
+        size, lines = parse_index_text(r['text'])
+        need(size < r['seq'] and (not texts or size >= texts[-1][0]), '%s: indexes %d records', what, size)
+        texts.append((size, lines))
+        last = r['seq']
+    for kind, key, seqs, times in lists:
+        for size, lines in texts[:-1]:
+            count, root = lines.get((kind, key), (0, None))
+            need(count <= len(seqs) and (count == 0 or list_root(seqs[:count], times[:count]) == root) and
+                 all(s > size for s in seqs[count:]), '%s %r: does not extend the index of the first %d records', kind, key, size)
+
+
 def index_lists(ci, kind, idx, v2):
     keys = [h[kind] for h in ci.get(kind + 's', [])]
     need(keys == sorted(keys, key=lambda k: k.encode()) and len(set(keys)) == len(keys), 'index %ss not sorted', kind)
     for h in ci.get(kind + 's', []):
         if 'seqs' in h:
             t = 'telltale-%s-index/v1\n%s %s\n' % (kind, kind, h[kind]) + ''.join('%d %d\n' % x for x in zip(h['seqs'], h['times']))
-            need(shahex(t.encode()) == h['hash'] and len(h['seqs']) == h['count'] == len(h['times']), 'index of %s %r', kind, h[kind])
+            got = list_root(h['seqs'], h['times']) if ci['format'] == 'telltale-index/v3' else shahex(t.encode())
+            need(got == h['hash'] and len(h['seqs']) == h['count'] == len(h['times']), 'index of %s %r', kind, h[kind])
         idx.append((kind + ' ' if v2 else '') + '%d %s %s' % (h['count'], h['hash'], h[kind]))
 
 
 def check_index(bd, m, cp, lines, say):
     sel = m['selection']
-    if sel.get('ids'):
+    if sel.get('ids') and cp['index_leaf'] is None:
         need('capture-index.json' not in bd.files, 'capture-index.json in a selection by ids')
         say('completeness: a selection by capture ids; nothing proves it complete')
         return
     if 'capture-index.json' not in bd.files:
-        need(cp['index'] is None, 'the checkpoint signs an index, but capture-index.json is missing')
+        need(cp['index'] is None and cp['index_leaf'] is None, 'the checkpoint signs an index, but capture-index.json is missing')
         say('completeness: the checkpoint has no index line; nothing proves the selection complete')
         return
     ci = json.loads(bd.get('capture-index.json'))
-    v2 = ci['format'] == 'telltale-index/v2'
-    need((v2 or ci['format'] == 'telltale-index/v1' and 'endpoints' not in ci) and ci['tree_size'] == cp['size'],
-         'capture-index.json is not the checkpoint\'s')
-    idx = [ci['format']]
+    v3 = ci['format'] == 'telltale-index/v3'
+    v2 = ci['format'] == 'telltale-index/v2' or v3
+    need((v2 or ci['format'] == 'telltale-index/v1' and 'endpoints' not in ci) and ci['tree_size'] == cp['size'] and
+         v3 == (cp['index_leaf'] is not None), 'capture-index.json is not the checkpoint\'s')
+    idx = [ci['format']] + (['size %d' % ci['indexed']] if v3 else [])
     index_lists(ci, 'host', idx, v2)
     index_lists(ci, 'endpoint', idx, v2)
-    root = base64.b64encode(sha(('\n'.join(idx) + '\n').encode())).decode()
-    need(root == ci['root'] and root == cp['index'], 'capture-index.json is not the index the checkpoint signs')
+    text = '\n'.join(idx) + '\n'
+    root = base64.b64encode(sha(text.encode())).decode()
+    need(root == ci['root'] and root == (cp['index_leaf'] if v3 else cp['index']), 'capture-index.json is not the index the checkpoint signs')
+    if v3:
+        check_index_records(ci, cp, text, [(k, h[k], h['seqs'], h['times']) for k in ('host', 'endpoint')
+                                           for h in ci.get(k + 's', []) if 'seqs' in h])
+        say('index leaf: %d index records proven in the log, each extended by the next' % len(ci['records']))
+        if sel.get('ids'):
+            say('completeness: a selection by capture ids; nothing proves it complete')
+            return
     ep = sel.get('endpoint')
     if ep and not v2:
         say('completeness: the checkpoint\'s index has no endpoints; nothing proves the selection complete')
@@ -797,7 +888,7 @@ def check_index(bd, m, cp, lines, say):
     for h in covered:
         need('seqs' in h, 'capture-index.json: covered %s %r has no seqs', kind, h[kind])
         want = {s: n for s, n in zip(h['seqs'], h['times']) if (lo is None or n >= lo) and (hi is None or n < hi)}
-        got = {s: n for s, (hh, n) in have.items() if hh == h[kind]}
+        got = {s: n for s, (hh, n) in have.items() if hh == h[kind] and (not v3 or s <= ci['indexed'])}
         need(want == got, '%s %r: the bundle has captures %s, the signed index %s',
              kind, h[kind], sorted(got), sorted(want))
     say('completeness: %d %s(s) covered, every capture the signed index lists for the selection is here, no other'
@@ -827,6 +918,7 @@ def main(argv=None):
         check_har(bd, lines, say)
         check_timestamps(bd, m, notes, say)
         check_index(bd, m, cp, lines, say)
+        check_checkpoint_set(bd, say)
     except (Failed, KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as e:
         print('FAIL ' + (str(e) if isinstance(e, Failed) else '%s: %s' % (type(e).__name__, e)))
         return 1

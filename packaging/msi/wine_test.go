@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,13 +19,16 @@ import (
 )
 
 // TestMSI_InstallUnderWine installs telltale.msi with Wine 8's msiexec,
-// silently, with LISTEN and CONFIG, in a Wine prefix of its own: the
-// program lands in Program Files and the default config in ProgramData,
-// the service is registered with the properties on its command line and
-// the event log source with it, `service configure` runs (its output is
-// msiexec's), and the service runs: the admin API answers on the config's
-// port and the proxy on LISTEN's. Uninstall then removes the program, the
-// service and the event source, and leaves the data dir with the store.
+// silently, with LISTEN and CONFIG, in a Wine prefix of its own. With
+// LISTEN's port taken the service cannot start and the install rolls
+// back. Then version 0.1.1, upgraded to 0.1.2 while its service runs (the
+// old product gone, the CA kept): the program lands in Program Files and
+// the default config in ProgramData, the service is registered with the
+// properties on its command line and the event log source with it,
+// `service configure` runs (its output is msiexec's), and the service
+// runs: the admin API answers on the config's port and the proxy on
+// LISTEN's. Uninstall then removes the program, the service and the event
+// source, and leaves the data dir with the store.
 //
 // What Wine does not show: Wine keeps no access lists, so the lockdown is
 // exercised but not checked (acl_windows.go skips the check under Wine
@@ -47,6 +51,29 @@ func TestMSI_InstallUnderWine(t *testing.T) {
 		return out
 	}
 	admin := fmt.Sprintf("http://127.0.0.1:%d/healthz", adminPort)
+
+	// With LISTEN's port taken the service cannot start: the install
+	// fails and rolls back, the program and the service gone again.
+	held, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := filepath.Join(w.dir, "failed.log")
+	if out, err := w.run(t, "msiexec", "/i", wine.Path(old), "/qn", "/l*v", wine.Path(failed),
+		fmt.Sprintf("LISTEN=127.0.0.1:%d", proxyPort), `CONFIG=C:\telltale-conf\telltale.yaml`); err == nil {
+		t.Errorf("install with LISTEN's port taken succeeded:\n%s", out)
+	}
+	held.Close()
+	// Wine logs a failed action's return value as 0, Windows as 3.
+	if l := w.log(failed); !regexp.MustCompile(`StartServices\. Return value [03]`).MatchString(l) {
+		t.Errorf("the failed install's log does not say StartServices failed:\n%s", l)
+	}
+	if _, err := os.Stat(filepath.Join(w.driveC, "Program Files", "Telltale", "telltale.exe")); !os.IsNotExist(err) {
+		t.Errorf("after a failed install, telltale.exe: %v, want it rolled back", err)
+	}
+	if out, err := w.run(t, "reg", "query", `HKLM\System\CurrentControlSet\Services\Telltale`); err == nil {
+		t.Errorf("after a failed install the service is registered:\n%s", out)
+	}
 
 	// The older version first, then the newer over it: a major upgrade
 	// removes the old product (and its service) and keeps the data dir.
@@ -91,6 +118,12 @@ func TestMSI_InstallUnderWine(t *testing.T) {
 		t.Errorf("the config's listen port %d is open: LISTEN should have replaced it", configPort)
 	}
 
+	// The upgrade above stopped and removed a running service; here the
+	// service is stopped first. Wine's StopServices returns when the
+	// service reports stopped, not when its process has ended, and Wine's
+	// RemoveFiles then at times leaves the program behind, still in use.
+	w.mustRun(t, "sc", "stop", "Telltale")
+	waitFor(t, "the service's process to end", func() bool { return get(admin) == 0 && !running(`C:\telltale-conf\telltale.yaml`) })
 	w.mustRun(t, "msiexec", "/x", wine.Path(pkg), "/qn", "/l*v", wine.Path(filepath.Join(w.dir, "uninstall.log")))
 	if _, err := os.Stat(exe); !os.IsNotExist(err) {
 		t.Errorf("after uninstall, telltale.exe: %v, want it gone", err)
@@ -99,9 +132,6 @@ func TestMSI_InstallUnderWine(t *testing.T) {
 		if out, err := w.run(t, "reg", "query", key); err == nil {
 			t.Errorf("after uninstall, %s is still there:\n%s", key, out)
 		}
-	}
-	if get(admin) != 0 {
-		t.Error("after uninstall the admin API still answers: the service was not stopped")
 	}
 	for _, f := range []string{"telltale.yaml", "telltale.db", `ca`} {
 		if _, err := os.Stat(filepath.Join(w.driveC, "ProgramData", "Telltale", f)); err != nil {
@@ -122,15 +152,21 @@ func newPrefix(t *testing.T) *prefix {
 	w := &prefix{dir: root, driveC: filepath.Join(root, "prefix", "drive_c")}
 	w.mustRun(t, "cmd", "/c", "exit") // makes the prefix and the stand-in DLL
 	t.Cleanup(func() { w.env(exec.Command(wineServer(), "-k")).Run() })
-	// The first run's wineserver lingers a few seconds; end it, then start
-	// one that stays.
+	w.boot(t)
+	return w
+}
+
+// boot ends every process of the prefix and starts it again, as Windows
+// boots: with a wineserver that stays, and services.exe running from now
+// on.
+func (w *prefix) boot(t *testing.T) {
+	t.Helper()
 	w.env(exec.Command(wineServer(), "-k")).Run()
 	w.env(exec.Command(wineServer(), "-w")).Run()
 	if err := w.env(exec.Command(wineServer(), "-p")).Run(); err != nil {
 		t.Fatalf("wineserver -p: %v", err)
 	}
-	w.mustRun(t, "cmd", "/c", "exit") // boots the prefix: services.exe, from now on
-	return w
+	w.mustRun(t, "cmd", "/c", "exit")
 }
 
 func (w *prefix) env(cmd *exec.Cmd) *exec.Cmd {
@@ -177,17 +213,19 @@ func (w *prefix) mustRun(t *testing.T, exe string, args ...string) string {
 
 // logTail is the end of the last msiexec log, which says why it failed.
 func (w *prefix) logTail() string {
-	var b []byte
+	var l string
 	for _, name := range []string{"install.log", "uninstall.log"} {
-		if l, err := os.ReadFile(filepath.Join(w.dir, name)); err == nil {
-			b = l
+		if s := w.log(filepath.Join(w.dir, name)); s != "" {
+			l = s
 		}
 	}
-	b = bytes.ReplaceAll(b, []byte("\x00"), nil) // the log is UTF-16 on Windows
-	if len(b) > 6000 {
-		b = b[len(b)-6000:]
-	}
-	return string(b)
+	return l[max(0, len(l)-6000):]
+}
+
+// log is an msiexec log (UTF-16 on Windows, here as bytes).
+func (w *prefix) log(name string) string {
+	b, _ := os.ReadFile(name)
+	return string(bytes.ReplaceAll(b, []byte("\x00"), nil))
 }
 
 func (w *prefix) reg(t *testing.T, key string) string {
@@ -244,6 +282,17 @@ func wineServer() string {
 		return p
 	}
 	return "/usr/lib/wine/wineserver"
+}
+
+// running reports whether a process runs whose command line holds arg.
+func running(arg string) bool {
+	lines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range lines {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(arg)) {
+			return true
+		}
+	}
+	return false
 }
 
 // get is url's status, 0 when nothing answers.
