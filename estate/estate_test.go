@@ -3,9 +3,9 @@ package estate_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"os"
