@@ -32,6 +32,7 @@ type Body struct {
 	mem    []byte    // the kept bytes, while they fit in InlineMax
 	file   *os.File  // the kept bytes, beyond InlineMax
 	big    bool      // Expect said the kept bytes will not fit in InlineMax
+	held   int64     // bytes above InlineMax kept in mem, of the store's bigMem
 	pend   *[]byte   // with file: kept bytes not yet written to it (fileBufs)
 	path   string    // of file: in DATA/tmp, or its blob once Append moved it
 	temp   bool      // path is ours to remove
@@ -87,11 +88,45 @@ func (b *Body) Expect(n int64) {
 	keep := min(n, b.limit)
 	switch {
 	case b.n > 0 || keep <= 0:
+	case keep > b.s.opts.InlineMax && keep <= maxBigMem && b.s.bigMem.take(keep):
+		// Kept in memory: forwarded from there, and written only as a
+		// blob, once, when no blob holds the same bytes already.
+		b.mem, b.held = make([]byte, 0, keep), keep
 	case keep > b.s.opts.InlineMax:
 		b.big = true
 	case keep <= maxPrealloc:
 		b.mem = make([]byte, 0, keep)
 	}
+}
+
+// maxBigMem is the largest body above InlineMax that Expect keeps in
+// memory, within the store's budget for them all (bigMemBudget).
+const (
+	maxBigMem    = 4 << 20
+	bigMemBudget = 32 << 20
+)
+
+// memBudget is what bodies above InlineMax may hold in memory at once.
+type memBudget struct {
+	mu   sync.Mutex
+	used int64
+	max  int64
+}
+
+func (m *memBudget) take(n int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.used+n > m.max {
+		return false
+	}
+	m.used += n
+	return true
+}
+
+func (m *memBudget) give(n int64) {
+	m.mu.Lock()
+	m.used -= n
+	m.mu.Unlock()
 }
 
 // maxPrealloc bounds what Expect allocates before the bytes arrive: a
@@ -107,7 +142,7 @@ const fileBuf = 256 << 10
 // spool keeps p, moving the kept bytes to a temp file once they outgrow
 // InlineMax.
 func (b *Body) spool(p []byte) error {
-	if b.file == nil && !b.big && b.kept+int64(len(p)) <= b.s.opts.InlineMax {
+	if b.file == nil && !b.big && b.kept+int64(len(p)) <= max(b.s.opts.InlineMax, b.held) {
 		b.mem = append(b.mem, p...)
 		return nil
 	}
@@ -120,6 +155,7 @@ func (b *Body) spool(p []byte) error {
 		b.pend = fileBufs.Get().(*[]byte)
 		*b.pend = append((*b.pend)[:0], b.mem...)
 		b.mem = nil
+		b.releaseMem()
 	}
 	if len(*b.pend)+len(p) > cap(*b.pend) {
 		if err := b.flushFile(); err != nil {
@@ -237,6 +273,7 @@ func (b *Body) Close() error {
 		return nil
 	}
 	b.closed, b.mem = true, nil
+	b.releaseMem()
 	if b.file == nil {
 		return nil
 	}
@@ -279,6 +316,9 @@ func (b *Body) seal(given BodyRef) (BodyRef, *inlineBody, error) {
 		return BodyRef{}, nil, fmt.Errorf("record body %+v does not describe the body: %w", given, ErrInvalid)
 	}
 	b.limit = b.kept
+	if b.file == nil && b.kept > b.s.opts.InlineMax {
+		return ref, nil, b.storeMemBlob(ref.StoredKey())
+	}
 	if b.file == nil {
 		return ref, &inlineBody{key: ref.StoredKey(), data: b.mem}, nil
 	}
@@ -286,4 +326,43 @@ func (b *Body) seal(given BodyRef) (BodyRef, *inlineBody, error) {
 		return BodyRef{}, nil, fmt.Errorf("body: %w", err)
 	}
 	return ref, nil, b.storeBlob(ref.StoredKey())
+}
+
+// releaseMem gives the memory budget back (the bytes moved to a file, or
+// the Body closed).
+func (b *Body) releaseMem() {
+	if b.held > 0 {
+		b.s.bigMem.give(b.held)
+		b.held = 0
+	}
+}
+
+// storeMemBlob makes the kept bytes, held in memory, durable as the blob
+// of key, unless a blob holds them already: then nothing is written.
+func (b *Body) storeMemBlob(key string) error {
+	if _, err := os.Stat(b.s.blobPath(key)); err == nil {
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Join(b.s.dir, TmpDir), "body-*")
+	if err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	path := f.Name()
+	if _, err = f.Write(b.mem); err == nil {
+		var moved bool
+		if f, moved, err = b.s.moveBlob(key, f); moved {
+			if err != nil {
+				return fmt.Errorf("store blob: %w", err)
+			}
+			return nil
+		}
+	}
+	_ = f.Close()
+	if rerr := os.Remove(path); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	return nil
 }

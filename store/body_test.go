@@ -243,11 +243,12 @@ func fileSize(tb testing.TB, path string) int64 {
 	return fi.Size()
 }
 
-// TestBody_Expect: a Body told its length keeps a body above InlineMax in
-// a file from the first byte and one below it in memory; either way
-// Stored, mid-body and at the end, and the blob Append makes hold every
-// byte, through the file buffer's flushes (bodies past fileBuf, writes
-// larger than it).
+// TestBody_Expect: a Body told its length keeps a body below InlineMax in
+// memory, one above it in memory too while it is at most maxBigMem and
+// the store's budget has room, else in a file from the first byte; either
+// way Stored, mid-body and at the end, and the blob Append makes hold
+// every byte, through the file buffer's flushes (bodies past fileBuf,
+// writes larger than it).
 func TestBody_Expect(t *testing.T) {
 	dir := newTestDir(t)
 	s := mustOpen(t, dir, Options{InlineMax: 1000})
@@ -257,14 +258,20 @@ func TestBody_Expect(t *testing.T) {
 	}{
 		{500, 500, 100, false},
 		{1000, 1000, 300, false},
-		{1001, 1001, 10, true},
+		{1001, 1001, 10, false},
 		{5000, -1, 300, false}, // unknown: memory until InlineMax
-		{600 << 10, 600 << 10, 7 << 10, true},
-		{700 << 10, 700 << 10, 300 << 10, true},
+		{600 << 10, 600 << 10, 7 << 10, false},
+		{700 << 10, 700 << 10, 300 << 10, false},
 		{300 << 10, -1, 16 << 10, true},
+		{maxBigMem + 1, maxBigMem + 1, 300 << 10, true},
+		{3 << 20, 3 << 20, 256 << 10, true}, // the budget is taken
 	} {
 		t.Run(fmt.Sprint(c.n, "/", c.expect, "/", c.chunk), func(t *testing.T) {
 			data := pattern(c.n, 3)
+			if c.n == 3<<20 { // other bodies hold all but 1 MiB of the budget
+				s.bigMem.take(bigMemBudget - 1<<20)
+				defer s.bigMem.give(bigMemBudget - 1<<20)
+			}
 			b := s.NewBody(0)
 			defer b.Close()
 			b.Expect(int64(c.expect))
@@ -298,5 +305,42 @@ func TestBody_Expect(t *testing.T) {
 				t.Errorf("stored body: got %d bytes, want the %d written", len(got), c.n)
 			}
 		})
+	}
+}
+
+// TestBody_ExpectedBigBodyDeduplicated: a body above InlineMax kept in
+// memory is written once, as its blob; the same bytes again write no
+// file at all, and the budget is free once the bodies are closed.
+func TestBody_ExpectedBigBodyDeduplicated(t *testing.T) {
+	dir := newTestDir(t)
+	s := mustOpen(t, dir, Options{InlineMax: 1000})
+	data := pattern(300<<10, 5)
+	for i := range 3 {
+		b := s.NewBody(0)
+		b.Expect(int64(len(data)))
+		if _, err := b.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(files(t, filepath.Join(dir, TmpDir))); got != 0 {
+			t.Errorf("append %d: tmp files: got %d, want 0", i, got)
+		}
+		seq, err := s.Append(context.Background(), request("example.com", "/"), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		r, err := s.Record(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, func() (io.ReadCloser, error) { rc, _, err := s.OpenBody(r.Body.StoredKey()); return rc, err }); !bytes.Equal(got, data) {
+			t.Errorf("append %d: stored body: got %d bytes, want %d", i, len(got), len(data))
+		}
+		if got := len(files(t, filepath.Join(dir, BlobsDir))); got != 1 {
+			t.Errorf("append %d: blob files: got %d, want 1", i, got)
+		}
+	}
+	if s.bigMem.used != 0 {
+		t.Errorf("memory budget held after Close: %d bytes", s.bigMem.used)
 	}
 }

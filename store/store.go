@@ -204,6 +204,7 @@ type Store struct {
 	log  zerolog.Logger
 
 	sealMisses sealMisses // bodies the Sealer found no secret in
+	bigMem     memBudget  // bodies above InlineMax held in memory (Body.Expect)
 
 	// mu is held for reading while an Append hands its record to the commit
 	// loop, so that Close can close queue once no sender is left.
@@ -255,7 +256,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	s := &Store{dir: dir, opts: opts}
+	s := &Store{dir: dir, opts: opts, bigMem: memBudget{max: bigMemBudget}}
 	s.log = opts.Logger.With().Str("component", "store").Logger()
 	if !opts.ReadOnly {
 		if err := makeDirs(dir); err != nil {
