@@ -48,3 +48,27 @@ func TestParse_ArchiveErrors_NameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// The commented archive section of the shipped example parses once
+// uncommented.
+func TestParse_ArchiveExampleInTheShippedConfig(t *testing.T) {
+	_, block, ok := strings.Cut(string(Default), "\n# archive:\n")
+	if !ok {
+		t.Fatal("configs/telltale.yaml has no commented archive section")
+	}
+	yaml := "archive:\n"
+	for line := range strings.SplitSeq(block, "\n") {
+		rest, ok := strings.CutPrefix(line, "#")
+		if !ok {
+			break
+		}
+		yaml += strings.TrimPrefix(rest, " ") + "\n"
+	}
+	c, err := Parse([]byte(yaml))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, yaml)
+	}
+	if a := c.ArchiveSettings(); a.Bucket != "telltale-evidence" || a.Mode != "COMPLIANCE" || a.AccessKeyEnv != "TT_S3_ACCESS" {
+		t.Errorf("got %+v", a)
+	}
+}
