@@ -3,6 +3,8 @@ package estate_test
 import (
 	"context"
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +116,53 @@ func TestEstate_TimestampsAndCosignaturesOfArchivedCheckpoints(t *testing.T) {
 	r, _ = estate.Verify(ctx, b, "", log, estate.VerifyOptions{Witnesses: []string{wvkey}, TSARoots: roots})
 	if r.OK() || !strings.Contains(strings.Join(r.Problems, "\n"), "timestamp") {
 		t.Errorf("a timestamp over another message: problems %v, want one about the timestamp", r.Problems)
+	}
+}
+
+func TestEstate_SealedBodyCopyArchivedAndChecked(t *testing.T) {
+	srv := versitygw.Start(t)
+	srv.Bucket(t, "estate", true)
+	b := bucket(t, srv)
+	ctx := context.Background()
+	s := &site{now: time.Now().UTC().Add(-time.Hour)}
+	st, err := store.Open(t.TempDir(), store.Options{InlineMax: 64, Now: func() time.Time { return s.now },
+		Seal: evidence.Redactor{Fields: []string{"clientSecret"}}.Seal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "telltale/sealed")
+	s.st, s.vkey = st, vkey
+	s.signer, _ = note.NewSigner(skey)
+	req := &store.Record{Kind: store.KindRequest, Host: "las.cloud.com", Port: "443", Time: s.now,
+		Head: &store.Head{Method: "POST", URL: "https://las.cloud.com/token", Proto: "HTTP/1.1", Headers: []store.Header{{Name: "Content-Type", Value: "application/json"}}}}
+	seq := s.append(t, req, `{"clientId":"abc","clientSecret":"hunter2-very-secret"}`)
+	rec, _ := st.Record(seq)
+	if rec.Seal == nil {
+		t.Fatal("the request body was not sealed")
+	}
+	s.append(t, &store.Record{Kind: store.KindResponse, Capture: seq, Time: s.now, Head: &store.Head{Status: 200, Proto: "HTTP/1.1"}}, `{"ok":true}`)
+	if _, _, err := evidence.SignTree(st, s.signer, s.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.New(st, b, archive.Options{Retention: 48 * time.Hour, Mode: archive.Compliance}).Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	copyKey := "telltale/sealed/" + archive.BlobPath(rec.Seal.Copy)
+	got, err := b.Get(ctx, copyKey)
+	if err != nil || strings.Contains(string(got), "hunter2") {
+		t.Fatalf("the archived copy: %q, %v; want the redacted copy", got, err)
+	}
+	r, err := estate.Verify(ctx, b, "", estate.Log{Key: vkey}, estate.VerifyOptions{})
+	if err != nil || !r.OK() || r.Missing != 0 {
+		t.Fatalf("verify: problems %v, %d missing, %v", r.Problems, r.Missing, err)
+	}
+	// The copy is checked against its hash like any body.
+	if err := os.WriteFile(filepath.Join(srv.Dir, "estate", copyKey), []byte(`{"clientId":"abc","clientSecret":"[changed]"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = estate.Verify(ctx, b, "", estate.Log{Key: vkey}, estate.VerifyOptions{})
+	if !strings.Contains(strings.Join(r.Problems, "\n"), "tampered: body "+rec.Seal.Copy) {
+		t.Errorf("an edited redacted copy: problems %v", r.Problems)
 	}
 }

@@ -68,6 +68,7 @@ estate.yaml:
 					return err
 				}
 			}
+			e.Verify.Progress = leafProgress(cmd.ErrOrStderr())
 			rep, err := e.Review(cmd.Context(), estateProgress(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
@@ -257,4 +258,21 @@ func writeTrusted(path string, old, now map[string]estate.Trusted) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// leafProgress shows a terminal how far the verification of one log is,
+// tile by tile, with its rate; nothing when stderr is not a terminal.
+func leafProgress(w io.Writer) func(done, total uint64) {
+	f, ok := w.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return nil
+	}
+	var start time.Time
+	return func(done, total uint64) {
+		if start.IsZero() || done <= 256 {
+			start = time.Now()
+		}
+		fmt.Fprintf(w, "\rverifying: %d of %d leaves (%.0f%%, %.0f leaves/s)\x1b[K", done, total,
+			100*float64(done)/float64(max(total, 1)), float64(done)/max(time.Since(start).Seconds(), 1e-3))
+	}
 }
