@@ -12,10 +12,11 @@
 //     a license server's table); QueryFullProcessImageName its image, its
 //     token its user, and the service control manager's process list
 //     (EnumServicesStatusEx) the services it hosts.
-//   - Linux: /proc/net/tcp and tcp6 give the socket's inode and user
-//     (procnet.go), the /proc/PID/fd links the process that holds the
-//     inode, /proc/PID/exe its image and /proc/PID/cgroup its systemd
-//     service.
+//   - Linux: sock_diag netlink gives the socket's inode and user by its
+//     four-tuple (sockdiag.go, as ss asks; /proc/net/tcp and tcp6 where
+//     netlink is not allowed, procnet.go), the /proc/PID/fd links the
+//     process that holds the inode, /proc/PID/exe its image and
+//     /proc/PID/cgroup its systemd service.
 //   - Other systems: nothing is looked up; the result says so.
 //
 // A lookup that finds only part says why in Process.Unknown and keeps

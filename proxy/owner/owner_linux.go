@@ -43,9 +43,17 @@ func lookup(ctx context.Context, client, server netip.AddrPort) store.Process {
 	return p
 }
 
-// procSocketOf finds the client's socket in /proc/net/tcp, then tcp6
-// (where a dual-stack socket's IPv4 connections are).
+// procSocketOf finds the client's socket through sock_diag, or where that
+// is not allowed in /proc/net/tcp, then tcp6 (where a dual-stack socket's
+// IPv4 connections are).
 func procSocketOf(client, server netip.AddrPort) (procSocket, error) {
+	s, err := diagSocketOf(client, server)
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, errNoSocket):
+		return procSocket{}, noSocket(client, server)
+	}
 	files := []string{"tcp6"}
 	if client.Addr().Is4() {
 		files = []string{"tcp", "tcp6"}
@@ -66,7 +74,11 @@ func procSocketOf(client, server netip.AddrPort) (procSocket, error) {
 			return s, err
 		}
 	}
-	return procSocket{}, fmt.Errorf("no socket of this host is %s to %s (the client had closed it, or runs in another network namespace)", client, server)
+	return procSocket{}, noSocket(client, server)
+}
+
+func noSocket(client, server netip.AddrPort) error {
+	return fmt.Errorf("no socket of this host is %s to %s (the client had closed it, or runs in another network namespace)", client, server)
 }
 
 // holderOf finds the process with a descriptor on the socket inode:

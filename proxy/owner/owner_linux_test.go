@@ -3,6 +3,7 @@ package owner
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -96,5 +97,31 @@ sys.stdin.read()`, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 	p = Lookup(context.Background(), client, addrPort(l.Addr()))
 	if p.PID != 0 || p.Unknown == "" {
 		t.Errorf("after the client closed: got %+v, want no PID and a reason", p)
+	}
+}
+
+// sock_diag and /proc/net/tcp, two ways into the kernel's socket table,
+// name the same socket for this test's own connections.
+func TestDiagSocketOf_AgreesWithProcNet(t *testing.T) {
+	for _, tc := range []struct{ network, addr, table string }{{"tcp4", "127.0.0.1:0", "tcp"}, {"tcp6", "[::1]:0", "tcp6"}} {
+		l := listen(t, tc.network, tc.addr)
+		c, err := net.Dial(tc.network, l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, server := addrPort(c.LocalAddr()), addrPort(c.RemoteAddr())
+		diag, err := diagSocketOf(client, server)
+		if err != nil {
+			t.Fatalf("%s: sock_diag: %v", tc.network, err)
+		}
+		table, _ := os.ReadFile("/proc/net/" + tc.table)
+		want, ok, err := findProcSocket(table, client, server)
+		if !ok || err != nil || diag.inode != want.inode || diag.uid != want.uid || diag.inode == 0 {
+			t.Errorf("%s: sock_diag %+v, /proc/net/%s %+v (%v, %v)", tc.network, diag, tc.table, want, ok, err)
+		}
+		if _, err := diagSocketOf(netip.AddrPortFrom(client.Addr(), 1), server); !errors.Is(err, errNoSocket) {
+			t.Errorf("%s: a port of no connection: got %v, want errNoSocket", tc.network, err)
+		}
+		c.Close()
 	}
 }
