@@ -59,6 +59,7 @@ func Run(o Options) error {
 	}
 	d.checkPorts()
 	d.checkClients()
+	d.checkSentBy() // sentby.go
 	ca := d.checkCA()
 	d.checkClock(ca)
 	d.checkStore()

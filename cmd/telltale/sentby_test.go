@@ -94,3 +94,15 @@ func TestBrowser_SentByFilter(t *testing.T) {
 		t.Errorf("detail's Sent by: got %q, want it to start %q", got, want)
 	}
 }
+
+// doctor tries a lookup of its own: it finds itself, or says captures
+// will name no program; 0s turns the lookup off, and doctor says so.
+func TestDoctor_SentBy(t *testing.T) {
+	v := newVendor(t)
+	cfg, _ := writeConfig(t, v, "")
+	lines, _ := doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "ok", "sent by", fmt.Sprintf(`program is found in .* \(this check's own connection: .* \(pid %d, `, os.Getpid()))
+	cfg, _ = writeConfig(t, v, "clients:\n  allow: [127.0.0.1]\n  sent_by_wait: 0s\n")
+	lines, _ = doctorLines(t, "-c", cfg)
+	wantLine(t, lines, "ok", "sent by", `off \(clients.sent_by_wait: 0s\)`)
+}
