@@ -54,6 +54,9 @@ func TestCosignLatest_Litewitness(t *testing.T) {
 	if !brep.OK() || brep.Manifest.Format != BundleFormatV4 || len(brep.Anchors.Cosigned) != 1 || brep.Anchors.Cosigned[0].Size != mustSize(t, lost) {
 		t.Fatalf("bundle with --witness: %v, format %s, cosigned %+v", findingStrings(brep.Failures), brep.Manifest.Format, brep.Anchors.Cosigned)
 	}
+	if out, ok := outsider(t, b, "--key", k.vkey, "--witness", w.Key); !ok || !strings.Contains(out, "1 of the witnesses you named vouch for it ("+w.Name+")") {
+		t.Errorf("the outsider verifier with --witness:\n%s", out)
+	}
 
 	// The key holder rewrites history: another log under the same key,
 	// longer than what the witness cosigned. The witness refuses it.
@@ -79,6 +82,9 @@ func TestCosignLatest_Litewitness(t *testing.T) {
 	hasFinding(t, frep.Failures, "no witness you named (--witness "+w.Name+") cosigned any checkpoint of this bundle: "+
 		"nothing outside the key holder vouches for this log (a log rewritten after a witness saw it gets no cosignature; "+
 		"ask the witness for its latest checkpoint of this log)")
+	if out, ok := outsider(t, fb, "--key", k.vkey, "--witness", w.Key); ok || !strings.Contains(out, "FAIL no witness you named cosigned") {
+		t.Errorf("the outsider verifier, forked log, --witness:\n%s", out)
+	}
 }
 
 func verifyWitnessed(t *testing.T, b []byte, k testKey, witness string) *BundleReport {

@@ -2,12 +2,14 @@ package evidence
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -205,7 +207,7 @@ func (x *exporter) selection() ([]store.Capture, error) {
 		if sel.Endpoint != "" {
 			caps = slices.DeleteFunc(caps, func(c store.Capture) bool { return !sel.holds(c.Host, &c) })
 		}
-		return caps, nil
+		return byID(caps), nil
 	}
 	var caps []store.Capture
 	seen := map[string]bool{}
@@ -220,7 +222,16 @@ func (x *exporter) selection() ([]store.Capture, error) {
 		}
 		caps = append(caps, *c)
 	}
-	return caps, nil
+	return byID(caps), nil
+}
+
+// byID orders captures by id, as captures.jsonl lists them (README.txt
+// F6): List orders them by time, which concurrent appends may give out
+// of seq order.
+func byID(caps []store.Capture) []store.Capture {
+	seq := func(c store.Capture) uint64 { n, _ := strconv.ParseUint(c.ID, 10, 64); return n }
+	slices.SortStableFunc(caps, func(a, b store.Capture) int { return cmp.Compare(seq(a), seq(b)) })
+	return caps
 }
 
 // capture adds one capture: its bodies to the zip, its line, HAR entry and

@@ -20,6 +20,7 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
      README.txt  SHA256SUMS  manifest.json  manifest.sig  log.pub
      checkpoint.txt  checkpoints.jsonl  captures.jsonl  capture.har
      summary.csv  capture-index.json  report.html  figures.csv
+     measured.csv
      timestamps/<n>.tsr (n decimal)  cosignatures/<n>.txt (v3)
      bodies/<64 hex>  redacted/<64 hex>
 
@@ -31,7 +32,11 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    0: local header, data, data descriptor, then the next.
 
    report.html and figures.csv (step 7) are signed like the rest, but
-   made by Telltale's analysis, which a verifier does not redo.
+   made by Telltale's analysis, which a verifier does not redo: they say
+   what the analysis made of the proven captures, nothing more (F13).
+   measured.csv is the buyer's own measurement, as it was given to the
+   export (export --measured): not from the log; manifest.json
+   "reconciliation" says how it compared with the reported figures.
 
    manifest.json "files" lists every file but manifest.json and
    manifest.sig, sorted by name (bytewise), each once, as {"name",
@@ -44,10 +49,20 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    manifest.json's other keys: "format" (telltale-bundle/v4 when its
    checkpoint ends with an index record (F4, F12); else v3 when it
    carries cosignatures (F11), v2; v1 from earlier versions), "tool" and "exported_at" (who made it, when: not
-   proven), "selection" (what the export was asked for: "host", "since",
-   "until" (RFC 3339), "ids", "redact", "redact_fields",
-   "redact_headers"), "log" (F2), "checkpoint" (F4), "captures" and
-   "records" (F6), "withheld" (F7), "anchors" (F11).
+   proven), "selection" (what the export was asked for: "host",
+   "endpoint" (F12), "since", "until" (RFC 3339), "ids", "redact",
+   "redact_fields", "redact_headers", "pseudonymise"), "log" (F2),
+   "checkpoint" (F4), "captures" and "records" (F6), "withheld" (F7),
+   "anchors" (F11); in a pseudonymised bundle "pseudonyms": each
+   {"pseudonym", "category", "commitment"}, the commitment being the hex
+   SHA-256 of a secret 16-byte salt, ns(category) and ns(the identifier)
+   (ns as in F6), so that whoever holds the identifier and the salt can
+   show which pseudonym stands for it, and nobody else can test a guess;
+   with a measurement, "reconciliation": {"measured": {"file"
+   (measured.csv), "name" (as it was given), "sha256" (of measured.csv),
+   "format", "values"}, "tolerance", "compared", "agreed", "counts" and
+   the rows that did not agree}: what the export found, signed, not
+   proven (Telltale's analysis made it).
 
 F2. The key. log.pub is one line and a newline, a note verifier key
    (golang.org/x/mod/sumdb/note): "<name>+<key id>+<key>", where
@@ -254,7 +269,11 @@ F9. summary.csv: CSV (RFC 4180, "\n" line ends) with the header line
    (<reason>)" for each withheld entry of its records, joined by "; ";
    leaves the leaf indexes joined by " ". A client, method, host, path or
    error that starts with = + - @, a tab or CR gets a "'" before it (a
-   spreadsheet would run it as a formula).
+   spreadsheet would run it as a formula). "telltale verify" remakes the
+   file and compares bytes (a field is quoted only when it holds a comma,
+   a double quote, CR or LF, or starts with a space; a quote inside is
+   doubled); a verifier of your own may parse both and compare them field
+   by field, row by row, as outsider/verify_bundle.py does.
 
 F10. capture.har: HAR 1.2, one entry per exchange (tunnels and denied
    captures are not HTTP and are left out), in captures.jsonl's order:
@@ -286,6 +305,11 @@ F10. capture.har: HAR 1.2, one entry per exchange (tunnels and denied
    size is then the decoded size), else as sent, with a comment; a
    truncated body is shown as stored, with a comment; a withheld body has
    no text, or its redacted copy's (a sealed body's too), with a comment.
+   The entries sit in {"log": {"version": "1.2", "creator", "entries"}}.
+   "telltale verify" remakes the file and compares bytes (Go's
+   encoding/json, compact); a verifier of your own may parse it
+   and compare each entry's fields above with the ones it makes, as
+   outsider/verify_bundle.py does, and ignore whitespace and key order.
 
 F11. Timestamps. manifest.json "anchors" lists each {"kind": "rfc3161",
    "checkpoint" (its number), "note" (checkpoint.txt, or

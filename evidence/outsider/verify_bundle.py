@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 HEX64 = re.compile(r'^[0-9a-f]{64}$')
 FIXED = {'README.txt', 'SHA256SUMS', 'manifest.json', 'manifest.sig', 'log.pub',
          'checkpoint.txt', 'checkpoints.jsonl', 'captures.jsonl', 'capture.har',
-         'summary.csv', 'capture-index.json', 'report.html', 'figures.csv'}
+         'summary.csv', 'capture-index.json', 'report.html', 'figures.csv', 'measured.csv'}
 REDACTED = '[REDACTED]'
 
 
@@ -68,6 +68,8 @@ def allowed_name(n):
     d, _, f = n.partition('/')
     if d in ('bodies', 'redacted'):
         return bool(HEX64.match(f))
+    if d == 'cosignatures':
+        return re.fullmatch(r'[1-9][0-9]*\.txt', f) is not None
     return d == 'timestamps' and re.fullmatch(r'[1-9][0-9]*\.tsr', f) is not None
 
 
@@ -79,7 +81,8 @@ class Key:
         self.name, self.id, k = line.split('+', 2)
         need(self.name and not re.search(r'[+\s]', self.name), 'bad key name %r', self.name)
         raw = b64(k)
-        need(len(raw) == 33 and raw[0] == 1, 'key is not 0x01 and 32 bytes (Ed25519)')
+        need(len(raw) == 33 and raw[0] in (1, 4), 'key is not 0x01 (Ed25519) or 0x04 (cosignature/v1) and 32 bytes')
+        self.cosigner = raw[0] == 4
         kid = sha(self.name.encode() + b'\n' + raw)[:4]
         need(self.id == kid.hex(), 'key id %s, but SHA-256(name, key) gives %s', self.id, kid.hex())
         self.kid, self.pub = kid, Ed25519PublicKey.from_public_bytes(raw[1:])
@@ -102,7 +105,7 @@ def open_note(msg, key, what):
         name, _, s = line[2:].partition(' ')
         raw = b64(s)
         need(len(raw) == 68, '%s: signature of %d bytes', what, len(raw))
-        by = [k for k in [key] + WITNESSES if k.name == name and k.kid == raw[:4]]
+        by = [k for k in [key] + WITNESSES if k.name == name and k.kid == raw[:4] and not k.cosigner]
         need(by, '%s: signed by %s+%s, neither the trusted key nor a witness', what, name, raw[:4].hex())
         try:
             by[0].pub.verify(raw[4:], body.encode())
@@ -244,6 +247,23 @@ def go_duration(ns):
     return sign + out + frac(s, 9) + 's'
 
 
+def strict_zip(data, infos):
+    """F1: the entries tile the file from byte 0 up to the central directory, which ends it."""
+    u16 = lambda o: int.from_bytes(data[o:o + 2], 'little')
+    u32 = lambda o: int.from_bytes(data[o:o + 4], 'little')
+    need(len(data) >= 22 and data[-22:-18] == b'PK\x05\x06', 'the zip does not end with its end of central directory record')
+    at = 0
+    for i in sorted(infos, key=lambda i: i.header_offset):
+        need(i.header_offset == at and data[at:at + 4] == b'PK\x03\x04', 'bytes before or between the zip\'s entries at %d', at)
+        n, e = u16(at + 26), u16(at + 28)
+        need(data[at + 30:at + 30 + n] == i.filename.encode(), 'local header name %r is not the central directory\'s %r',
+             data[at + 30:at + 30 + n], i.filename)
+        at += 30 + n + e + i.compress_size
+        if i.flag_bits & 8:
+            at += 16 if data[at:at + 4] == b'PK\x07\x08' else 12
+    need(at == u32(len(data) - 6), 'bytes between the last entry and the central directory')
+
+
 class Bundle:
     """The bundle's files, each checked against manifest.json (F1)."""
 
@@ -257,6 +277,9 @@ class Bundle:
                 need(not i.is_dir() and not n.startswith('/') and '\\' not in n
                      and '' not in n.split('/') and '..' not in n.split('/'), 'bad zip name %r', n)
             self.files = {i.filename: z.read(i) for i in infos}
+            need(z.comment == b'', 'the zip has an archive comment')
+        with open(path, 'rb') as f:
+            strict_zip(f.read(), infos)
 
     def get(self, name):
         need(name in self.files, '%s is missing', name)
@@ -751,20 +774,67 @@ def tst_info(tsr):
     return der_items(der_items(der_items(encap[1][1])[0][1])[0][1])
 
 
-def check_timestamps(bd, m, notes, say):
+def gen_time(s):
+    """A GeneralizedTime, YYYYMMDDhhmmss[.f*]Z, in unix nanoseconds."""
+    mt = re.fullmatch(r'(\d{14})(?:\.(\d+))?Z', s)
+    need(mt is not None, 'genTime %r', s)
+    frac = (mt.group(2) or '').ljust(9, '0')[:9]
+    return calendar.timegm(time.strptime(mt.group(1), '%Y%m%d%H%M%S')) * 10**9 + int(frac)
+
+
+def check_timestamps(bd, m, notes, say, max_lag):
+    cosigned = {}
     for a in m['anchors']:
-        need(a['kind'] == 'rfc3161' and a['file'] == 'timestamps/%d.tsr' % a['checkpoint'], 'anchor %r', a)
         note = bd.get('checkpoint.txt') if a['note'] == 'checkpoint.txt' else notes.get(a['checkpoint'])
         need(a['note'] in ('checkpoint.txt', 'checkpoints.jsonl') and note is not None, 'anchor %r: no note', a)
+        if a['kind'] == 'cosignature/v1':
+            need(m['format'] in ('telltale-bundle/v3', 'telltale-bundle/v4') and
+                 a['file'] == 'cosignatures/%d.txt' % a['checkpoint'], 'anchor %r', a)
+            cosigned[a['checkpoint']] = check_cosignatures(bd.get(a['file']), note, a['file'])
+            continue
+        need(a['kind'] == 'rfc3161' and a['file'] == 'timestamps/%d.tsr' % a['checkpoint'], 'anchor %r', a)
         info = tst_info(bd.get(a['file']))
         alg, digest = der_items(info[2][1])
         need(der_items(alg[1])[0][1] == SHA256_OID and digest[1] == sha(note),
              '%s is not over checkpoint %d\'s note', a['file'], a['checkpoint'])
-        say('timestamp %s: over checkpoint %d, genTime %s (imprint only; the TSA signature needs openssl ts -verify)'
-            % (a['file'], a['checkpoint'], info[4][1].decode()))
+        body = note.decode().split('\n')
+        claimed = nanos(body[3][5:])
+        lag = gen_time(info[4][1].decode()) - claimed
+        need(abs(lag) <= max_lag * 10**9, '%s: genTime %s is %.0f s from the time checkpoint %d claims (more than --max-lag %d s)',
+             a['file'], info[4][1].decode(), lag / 1e9, a['checkpoint'], max_lag)
+        say('timestamp %s: over checkpoint %d, genTime %s, %.0f s after its time (imprint only; the TSA signature needs openssl ts -verify)'
+            % (a['file'], a['checkpoint'], info[4][1].decode(), lag / 1e9))
     for f in bd.files:
-        if f.startswith('timestamps/'):
+        if f.startswith(('timestamps/', 'cosignatures/')):
             need(any(a['file'] == f for a in m['anchors']), '%s is in no anchor', f)
+    if any(w.cosigner for w in WITNESSES):
+        need(any(cosigned.values()), 'no witness you named cosigned any checkpoint of this bundle')
+    for cp, names in sorted(cosigned.items()):
+        say('cosignatures of checkpoint %d: %d of the witnesses you named vouch for it (%s)' % (cp, len(names), ', '.join(names) or 'none'))
+
+
+# F11: cosignature/v1 lines over a checkpoint's note.
+def check_cosignatures(b, note, what):
+    lines = b.decode().split('\n')
+    need(lines[-1] == '' and len(lines) > 1, '%s: not signature lines', what)
+    text = note.decode()
+    body = text[:text.rfind('\n\n') + 1]
+    names = []
+    for line in lines[:-1]:
+        need(line.startswith('\u2014 '), '%s: bad line %r', what, line)
+        name, _, sig = line[2:].partition(' ')
+        raw = b64(sig)
+        need(len(raw) == 76, '%s: a cosignature of %d bytes', what, len(raw))
+        by = [w for w in WITNESSES if w.cosigner and w.name == name and w.kid == raw[:4]]
+        if not by:
+            continue  # a witness you do not know proves nothing
+        t = int.from_bytes(raw[4:12], 'big')
+        try:
+            by[0].pub.verify(raw[12:], ('cosignature/v1\ntime %d\n' % t).encode() + body.encode())
+        except InvalidSignature:
+            raise Failed('%s: the cosignature by %s does not verify' % (what, name))
+        names.append(name)
+    return names
 
 
 # F12: the signed capture index and the selection's completeness.
@@ -901,6 +971,7 @@ def main(argv=None):
     ap.add_argument('--key', required=True, help='the log.pub line you trust (or a file holding it)')
     ap.add_argument('--witness', action='append', default=[], help='a witness key line whose cosignatures to accept')
     ap.add_argument('--earlier', action='append', default=[], help='a signed checkpoint you kept (a file)')
+    ap.add_argument('--max-lag', type=int, default=600, help='seconds a timestamp\'s genTime may be from its checkpoint\'s time')
     a = ap.parse_args(argv)
     keyline = lambda k: (open(k).read() if os.path.isfile(k) else k).strip()
     say = lambda s: print('ok  ' + s)
@@ -916,7 +987,7 @@ def main(argv=None):
         lines = check_captures(bd, m, cp, say)
         check_summary(bd, lines, say)
         check_har(bd, lines, say)
-        check_timestamps(bd, m, notes, say)
+        check_timestamps(bd, m, notes, say, a.max_lag)
         check_index(bd, m, cp, lines, say)
         check_checkpoint_set(bd, say)
     except (Failed, KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as e:
