@@ -91,8 +91,9 @@ func startAndWait(cmd *exec.Cmd) (string, error) {
 
 // startTelltale runs serve intercepting localhost; upstreamHost (the
 // upstream's localhost:port) is named in upstream.allow_local, since the
-// proxy refuses its own host otherwise. walDirect sets capture.wal_direct.
-func startTelltale(bin, work, upstreamCA, upstreamHost string, walDirect bool) (*proxyProc, error) {
+// proxy refuses its own host otherwise. walDirect sets capture.wal_direct;
+// profile, when set, is where the process writes its CPU profile.
+func startTelltale(bin, work, upstreamCA, upstreamHost string, walDirect bool, profile string) (*proxyProc, error) {
 	data := filepath.Join(work, "telltale-data")
 	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nadmin:\n  listen: 127.0.0.1:0\nintercept:\n  hosts: [localhost]\nupstream:\n  ca_file: %s\n  allow_local: [%q]\ncapture:\n  wal_direct: %t\nlog:\n  level: info\n  format: json\n",
 		data, upstreamCA, upstreamHost, walDirect)
@@ -101,6 +102,9 @@ func startTelltale(bin, work, upstreamCA, upstreamHost string, walDirect bool) (
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", "-c", path)
+	if profile != "" {
+		cmd.Env = append(os.Environ(), "TELLTALE_CPUPROFILE="+profile)
+	}
 	addr, err := startAndWait(cmd)
 	if err != nil {
 		return nil, err

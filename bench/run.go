@@ -26,6 +26,10 @@ type Config struct {
 	Modes       []string // default: all four
 	Workloads   []Workload
 	Log         io.Writer // progress
+	// ProfileDir, when set, receives a CPU profile of each telltale
+	// process, WORKLOAD-MODE.pprof, over its whole run (warm-up and
+	// shutdown included).
+	ProfileDir string
 	// OnResult, when set, receives the results so far after every
 	// measurement, so that a long run that is cut off loses nothing.
 	OnResult func([]Result)
@@ -111,7 +115,11 @@ func measure(ctx context.Context, cfg Config, up *upstream, mode string, w Workl
 	case ModeGoproxy:
 		p, err = startGoproxy(cfg.Self, work, up.caFile)
 	case ModeTelltale, ModeTelltaleDirect:
-		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile, up.host(), mode == ModeTelltaleDirect)
+		profile := ""
+		if cfg.ProfileDir != "" {
+			profile = filepath.Join(cfg.ProfileDir, w.Name+"-"+mode+".pprof")
+		}
+		p, err = startTelltale(cfg.TelltaleBin, work, up.caFile, up.host(), mode == ModeTelltaleDirect, profile)
 	case ModeMitmdump:
 		p, err = startMitmdump(work, up.caFile)
 	default:

@@ -40,6 +40,8 @@ func run() error {
 	modes := flag.String("modes", "direct,goproxy,telltale,mitmdump", "modes to measure")
 	only := flag.String("workloads", "", "comma-separated workload names (default: all but the 100 MiB one)")
 	big := flag.Bool("big", false, "also run 64 clients x 100 MiB uploads (the memory target)")
+	prebuilt := flag.String("telltale", "", "measure this telltale binary instead of building ./cmd/telltale (to compare two builds)")
+	profiles := flag.String("cpuprofile", "", "write a CPU profile of each telltale process to this directory (WORKLOAD-MODE.pprof)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -49,10 +51,21 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "telltale")
-	fmt.Fprintln(os.Stderr, "building telltale…")
-	if b, err := exec.Command("go", "build", "-o", bin, "./cmd/telltale").CombinedOutput(); err != nil {
-		return fmt.Errorf("build telltale (run from the repository root): %v\n%s", err, b)
+	bin := *prebuilt
+	if bin == "" {
+		bin = filepath.Join(work, "telltale")
+		fmt.Fprintln(os.Stderr, "building telltale…")
+		if b, err := exec.Command("go", "build", "-o", bin, "./cmd/telltale").CombinedOutput(); err != nil {
+			return fmt.Errorf("build telltale (run from the repository root): %v\n%s", err, b)
+		}
+	}
+	if *profiles != "" {
+		if err := os.MkdirAll(*profiles, 0o755); err != nil {
+			return err
+		}
+		if *profiles, err = filepath.Abs(*profiles); err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -70,7 +83,7 @@ func run() error {
 		}
 	}
 	res, err := bench.Run(ctx, bench.Config{TelltaleBin: bin, Self: self, WorkDir: work,
-		Modes: strings.Split(*modes, ","), Workloads: ws, Log: os.Stderr, OnResult: save})
+		Modes: strings.Split(*modes, ","), Workloads: ws, Log: os.Stderr, OnResult: save, ProfileDir: *profiles})
 	if err != nil {
 		return err
 	}
