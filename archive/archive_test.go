@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,10 +94,19 @@ type countingClient struct {
 	puts      atomic.Int64
 	stopAfter int64
 	cancel    context.CancelFunc
+
+	mu      sync.Mutex
+	headers map[string]http.Header // of each PUT, by path
 }
 
 func (c *countingClient) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodPut {
+		c.mu.Lock()
+		if c.headers == nil {
+			c.headers = map[string]http.Header{}
+		}
+		c.headers[r.URL.Path] = r.Header.Clone()
+		c.mu.Unlock()
 		if n := c.puts.Add(1); c.stopAfter > 0 && n > c.stopAfter {
 			c.cancel()
 			return nil, context.Canceled
@@ -181,6 +192,22 @@ func TestArchive_PushLocksEveryObjectAndResends_Nothing(t *testing.T) {
 			t.Errorf("%s: retain until %v, want capture time + %v", k, until, retention)
 		}
 	}
+	// Every PUT carries a SHA-256 checksum and its own retention, and all
+	// but the checkpoint's new version ask the server to write only a
+	// key that is not there.
+	for path, h := range cc.headers {
+		if h.Get("X-Amz-Checksum-Sha256") == "" || h.Get("X-Amz-Object-Lock-Mode") != "COMPLIANCE" || h.Get("X-Amz-Object-Lock-Retain-Until-Date") == "" {
+			t.Errorf("PUT %s: checksum %q, lock mode %q, retain until %q", path, h.Get("X-Amz-Checksum-Sha256"),
+				h.Get("X-Amz-Object-Lock-Mode"), h.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+		}
+		if once := h.Get("If-None-Match") == "*"; once == strings.HasSuffix(path, "/checkpoint") {
+			t.Errorf("PUT %s: If-None-Match %q", path, h.Get("If-None-Match"))
+		}
+	}
+	if len(cc.headers) < 250 {
+		t.Errorf("saw %d PUTs", len(cc.headers))
+	}
+
 	// A second run uploads nothing.
 	before := cc.puts.Load()
 	if n, err := a.Step(ctx); err != nil || n != 0 || cc.puts.Load() != before {
