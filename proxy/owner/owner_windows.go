@@ -70,7 +70,7 @@ func tcpTable(af uint32) ([]byte, error) {
 			0, uintptr(af), tcpTableOwnerPIDAll, 0)
 		switch windows.Errno(r) {
 		case 0:
-			return b[:size], nil
+			return b[:min(int(size), len(b))], nil
 		case windows.ERROR_INSUFFICIENT_BUFFER:
 			size += 4 << 10
 			continue
