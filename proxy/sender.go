@@ -24,6 +24,11 @@ import (
 // its sending process, counted from the connection's accept.
 const DefaultSenderWait = 100 * time.Millisecond
 
+// maxLookup bounds one lookup (a scan of every process's descriptors on
+// Linux stops there); the first record of its connection waits for it
+// only SenderWait.
+const maxLookup = 2 * time.Second
+
 // maxSenderLookups bounds the lookups running at once: a burst of local
 // connections must not become a burst of /proc scans.
 const maxSenderLookups = 4
@@ -52,16 +57,20 @@ func (p *Proxy) startSender(c net.Conn) *sender {
 	s := &sender{done: make(chan struct{}), wait: p.opts.SenderWait, deadline: time.Now().Add(p.opts.SenderWait)}
 	go func() {
 		defer close(s.done)
-		ctx, cancel := context.WithDeadline(context.Background(), s.deadline)
-		defer cancel()
+		slot := time.NewTimer(time.Until(s.deadline))
+		defer slot.Stop()
 		select {
 		case p.senderSlots <- struct{}{}:
 			defer func() { <-p.senderSlots }()
-		case <-ctx.Done():
+		case <-slot.C:
 			s.proc = store.Process{Unknown: busyReason}
 			return
 		}
 		s.started.Store(true)
+		// The lookup may go on past the first record's wait: the
+		// connection's later requests get what it finds.
+		ctx, cancel := context.WithTimeout(context.Background(), max(s.wait, maxLookup))
+		defer cancel()
 		s.proc = p.opts.lookupOwner(ctx, client, server)
 	}()
 	return s

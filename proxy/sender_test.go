@@ -120,10 +120,14 @@ func TestProxy_SentBy_SlowLookupHoldsNoExchange(t *testing.T) {
 	var lookups atomic.Int32
 	tp := newTestProxy(t, up, func(o *Options) {
 		o.SenderWait = 50 * time.Millisecond
-		o.lookupOwner = func(context.Context, netip.AddrPort, netip.AddrPort) store.Process {
+		o.lookupOwner = func(ctx context.Context, _, _ netip.AddrPort) store.Process {
 			lookups.Add(1)
-			time.Sleep(300 * time.Millisecond)
-			return store.Process{PID: 4242, Name: "slow.exe"}
+			select {
+			case <-time.After(300 * time.Millisecond):
+				return store.Process{PID: 4242, Name: "slow.exe"}
+			case <-ctx.Done(): // the lookup must outlive the first record's wait
+				return store.Process{Unknown: "cut at the first record's wait"}
+			}
 		}
 	})
 	// The CONNECT and the TLS handshake take a few milliseconds of the
