@@ -226,6 +226,9 @@ logs:
 	if !regexp.MustCompile(`Frankfurt\s+\S+\s+5\s+1\s`).MatchString(out) || !regexp.MustCompile(`Virginia\s+\S+\s+7\s+1\s`).MatchString(out) {
 		t.Errorf("estate lists the wrong records or checkpoints:\n%s", out)
 	}
+	if out, errOut, code := cli(t, "estate", "-c", estateYAML, "--skip-bodies"); code != 0 || strings.Count(out, "verified") != 2 {
+		t.Fatalf("estate --skip-bodies: exit %d\n%s%s", code, out, errOut)
+	}
 	// With --state the next review starts from the trees this one verified.
 	state := filepath.Join(t.TempDir(), "state.json")
 	for range 2 {

@@ -35,6 +35,7 @@ type estateFile struct {
 
 func newEstateCmd() *cobra.Command {
 	var file, state string
+	var skipBodies bool
 	cmd := &cobra.Command{
 		Use:   "estate",
 		Short: "Verify and review the archived logs of several license servers (estate.yaml)",
@@ -69,6 +70,7 @@ estate.yaml:
 				}
 			}
 			e.Verify.Progress = leafProgress(cmd.ErrOrStderr())
+			e.Verify.SkipBodies = skipBodies
 			rep, err := e.Review(cmd.Context(), estateProgress(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
@@ -86,6 +88,7 @@ estate.yaml:
 		},
 	}
 	cmd.PersistentFlags().StringVarP(&file, "config", "c", "estate.yaml", "estate file")
+	cmd.Flags().BoolVar(&skipBodies, "skip-bodies", false, "check that each body is in the archive (a listing) without reading and hashing its bytes")
 	cmd.Flags().StringVar(&state, "state", "", "file of the trees the last review verified: check only what was archived since, and update it")
 	cmd.AddCommand(newEstateExportCmd(&file), newEstateVerifyCmd(), newEstateRestoreCmd(&file), newEstatePositionCmd(&file), newEstateUICmd(&file))
 	return cmd
