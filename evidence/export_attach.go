@@ -17,6 +17,10 @@ const (
 	FileReport   = "report.html"  // the printable hand-over report
 	FileFigures  = "figures.csv"  // the figures the captures reported
 	FileMeasured = "measured.csv" // the buyer's own measurement, as given (export --measured)
+	// FileProfile is the analysis rules (the config's inspect section, as
+	// JSON) report.html and figures.csv were made with, so that a
+	// verifier can make them again from the proven captures.
+	FileProfile = "profile.json"
 	// FileReconciliation is not a file: an attachment of this name is
 	// JSON that goes into manifest.json as "reconciliation" (the
 	// measurement against the reported figures), signed with it.
@@ -40,14 +44,14 @@ type Attached struct {
 
 // Attachment is one file an Attach hook adds.
 type Attachment struct {
-	Name string // FileReport, FileFigures, FileMeasured or FileReconciliation
+	Name string // FileReport, FileFigures, FileMeasured, FileProfile or FileReconciliation
 	Data []byte
 }
 
 // attachable reports whether an Attach hook may add a file of this name.
 func attachable(name string) bool {
 	switch name {
-	case FileReport, FileFigures, FileMeasured:
+	case FileReport, FileFigures, FileMeasured, FileProfile:
 		return true
 	}
 	return false

@@ -395,8 +395,16 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    was sent per endpoint, the figures per day with charts, the personal
    data, the checkpoint and how to verify), and figures.csv holds every
    figure they reported. Both are listed and signed like every other
-   file, but Telltale's analysis makes them, which "telltale verify"
-   does not redo: check a figure against its capture in captures.jsonl.
+   file, and Telltale's analysis makes them with the rules in
+   profile.json (the config's inspect section, as JSON). "telltale
+   verify" makes figures.csv again: it analyses the proven exchanges
+   (each capture view's request and response, with its body file) with
+   profile.json's rules, writes their figures (by reported time, then
+   capture id), and fails when they differ from figures.csv by a byte.
+   It does so when no body is withheld (a redacted or pseudonymised body
+   would give other figures), and says so otherwise. report.html's
+   numbers are not remade yet: check a figure in it against figures.csv,
+   and against its capture in captures.jsonl.
 `))
 
 // readme renders README.txt for a manifest.

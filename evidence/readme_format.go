@@ -20,7 +20,7 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
      README.txt  SHA256SUMS  manifest.json  manifest.sig  log.pub
      checkpoint.txt  checkpoints.jsonl  captures.jsonl  capture.har
      summary.csv  capture-index.json  report.html  figures.csv
-     measured.csv
+     measured.csv  profile.json
      timestamps/<n>.tsr (n decimal)  cosignatures/<n>.txt (v3)
      bodies/<64 hex>  redacted/<64 hex>
 
@@ -32,8 +32,10 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    0: local header, data, data descriptor, then the next.
 
    report.html and figures.csv (step 7) are signed like the rest, but
-   made by Telltale's analysis, which a verifier does not redo: they say
-   what the analysis made of the proven captures, nothing more (F13).
+   made by Telltale's analysis with profile.json's rules: they say what
+   the analysis made of the proven captures, nothing more (F13).
+   "telltale verify" remakes figures.csv (step 7); a verifier of its own
+   need not.
    measured.csv is the buyer's own measurement, as it was given to the
    export (export --measured): not from the log; manifest.json
    "reconciliation" says how it compared with the reported figures.

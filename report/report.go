@@ -271,13 +271,19 @@ func points(src Source, caps []store.Capture) ([]analysis.Point, error) {
 			out = append(out, p)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b analysis.Point) int {
+	return SortPoints(out), nil
+}
+
+// SortPoints orders figures as the report and figures.csv list them: by
+// reported time, then capture id; a capture's own in the order given.
+func SortPoints(pts []analysis.Point) []analysis.Point {
+	slices.SortStableFunc(pts, func(a, b analysis.Point) int {
 		if c := strings.Compare(a.Time, b.Time); c != 0 {
 			return c
 		}
 		return cmpID(a.ID, b.ID)
 	})
-	return out, nil
+	return pts
 }
 
 func cmpID(a, b string) int {

@@ -84,7 +84,14 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 		if err := errors.Join(r.WriteHTML(&page), r.WriteFiguresCSV(&figures)); err != nil {
 			return nil, err
 		}
-		out := []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()}}
+		rules := cfg.Inspect
+		rules.Licenses = configs.Licenses{} // the position's, not the analysis's: local paths stay home
+		profile, err := json.Marshal(rules)
+		if err != nil {
+			return nil, err
+		}
+		out := []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()},
+			{Name: evidence.FileProfile, Data: append(profile, '\n')}}
 		if r.Reconciliation != nil {
 			rec, err := json.Marshal(bundleReconciliation(r.Reconciliation, b))
 			if err != nil {

@@ -177,10 +177,19 @@ func verifyBundle(cmd *cobra.Command, path string, fl verifyFlags, roots *x509.C
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	var derived string
+	if rep.OK() {
+		if derived, err = rederived(cmd.Context(), path); err != nil {
+			rep.Failures = append(rep.Failures, evidence.Finding{Msg: err.Error()})
+		}
+	}
 	if !rep.OK() {
 		return failed(cmd.OutOrStdout(), rep.Failures, "do not rely on this bundle; ask for a new export, and check it with the key you recorded (--key)")
 	}
 	printBundle(cmd.OutOrStdout(), path, rep)
+	if derived != "" {
+		fmt.Fprintf(cmd.OutOrStdout(), "  derived     %s\n", derived)
+	}
 	return nil
 }
 

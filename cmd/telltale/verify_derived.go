@@ -1,0 +1,197 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/report"
+	"github.com/telltale/telltale/server"
+	"github.com/telltale/telltale/store"
+)
+
+// A bundle's figures.csv is what Telltale's analysis made of its
+// captures. The bundle carries the rules it was analysed with
+// (profile.json), so verify makes the figures again from the captures
+// VerifyBundle proved, with those rules, and fails on any difference:
+// a figure edited and the bundle re-signed shows.
+
+// rederived says what remaking a verified bundle's derived files found:
+// a line for the report, or an error for a file that differs.
+func rederived(ctx context.Context, path string) (string, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return "", err
+	}
+	defer zr.Close()
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[f.Name] = f
+	}
+	if files[evidence.FileFigures] == nil {
+		return "", nil
+	}
+	if files[evidence.FileProfile] == nil {
+		return "not remade: the bundle carries no profile.json (an older Telltale); figures.csv is signed, not re-derived", nil
+	}
+	var m evidence.Manifest
+	var profile configs.Inspect
+	if err := readJSON(files[evidence.FileManifest], &m); err != nil {
+		return "", err
+	}
+	if err := readJSON(files[evidence.FileProfile], &profile); err != nil {
+		return "", fmt.Errorf("%s: %w", evidence.FileProfile, err)
+	}
+	if m.Selection.Pseudonymise || slices.ContainsFunc(m.Withheld, func(w evidence.Withheld) bool { return strings.Contains(w.Part, "body") }) {
+		return "not remade: the bundle withholds bodies the figures were made from (redacted or pseudonymised); figures.csv is signed, not re-derived", nil
+	}
+	got, err := remakeFigures(ctx, files, profile)
+	if err != nil {
+		return "", fmt.Errorf("remake %s: %w", evidence.FileFigures, err)
+	}
+	want, err := readAll(files[evidence.FileFigures])
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Equal(got, want) {
+		return "", fmt.Errorf("%s: says something other than the proven captures, analysed with the bundle's profile.json, make (remade, it differs): the file was changed after the analysis", evidence.FileFigures)
+	}
+	return "figures.csv remade from the proven captures with the bundle's profile.json: the same", nil
+}
+
+// remakeFigures analyses the bundle's exchanges in a store of their own
+// and writes their figures as the export did.
+func remakeFigures(ctx context.Context, files map[string]*zip.File, profile configs.Inspect) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "telltale-rederive-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ids, err := replay(ctx, st, files)
+	if err != nil {
+		return nil, err
+	}
+	a, err := analysis.New(st, server.AnalysisOptions(profile, zerolog.Nop()))
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	if err := a.Flush(ctx); err != nil {
+		return nil, err
+	}
+	pts, err := a.Figures(analysis.Query{})
+	if err != nil {
+		return nil, err
+	}
+	for i := range pts {
+		pts[i].ID = ids[pts[i].ID]
+	}
+	var b bytes.Buffer
+	err = report.WriteFiguresCSV(&b, report.SortPoints(pts))
+	return b.Bytes(), err
+}
+
+// replay appends each exchange of captures.jsonl to st, as its capture
+// view and body files show it, and maps st's ids to the bundle's.
+func replay(ctx context.Context, st *store.Store, files map[string]*zip.File) (map[string]string, error) {
+	ids := map[string]string{}
+	f := files[evidence.FileCaptures]
+	if f == nil {
+		return nil, fmt.Errorf("no %s", evidence.FileCaptures)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for dec.More() {
+		var line evidence.Line
+		if err := dec.Decode(&line); err != nil {
+			return nil, err
+		}
+		c := line.Capture
+		if c.Kind != store.CaptureExchange || c.Request == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, c.Time)
+		if err != nil {
+			return nil, err
+		}
+		req := &store.Record{Kind: store.KindRequest, Time: at, Client: c.Client, Host: c.Host,
+			Head: &store.Head{Method: c.Request.Method, URL: c.Request.URL, Proto: c.Request.Proto, Headers: c.Request.Headers}}
+		seq, err := appendWith(ctx, st, req, files, c.Request)
+		if err != nil {
+			return nil, fmt.Errorf("capture %s: %w", c.ID, err)
+		}
+		ids[fmt.Sprint(seq)] = c.ID
+		if c.Response == nil {
+			continue
+		}
+		resp := &store.Record{Kind: store.KindResponse, Capture: seq, Time: at,
+			Head: &store.Head{Status: c.Response.Status, Proto: c.Response.Proto, Headers: c.Response.Headers}}
+		if _, err := appendWith(ctx, st, resp, files, c.Response); err != nil {
+			return nil, fmt.Errorf("capture %s: %w", c.ID, err)
+		}
+	}
+	return ids, nil
+}
+
+// appendWith appends r with the body file of m, if it has one.
+func appendWith(ctx context.Context, st *store.Store, r *store.Record, files map[string]*zip.File, m *store.Message) (uint64, error) {
+	key := m.BodySHA256
+	if m.Truncated {
+		key = m.StoredSHA256
+	}
+	f := files[evidence.DirBodies+key]
+	if key == "" || f == nil {
+		return st.Append(ctx, r, nil)
+	}
+	data, err := readAll(f)
+	if err != nil {
+		return 0, err
+	}
+	body := st.NewBody(int64(len(data)) + 1)
+	defer body.Close()
+	if _, err := body.Write(data); err != nil {
+		return 0, err
+	}
+	return st.Append(ctx, r, body)
+}
+
+func readAll(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+func readJSON(f *zip.File, v any) error {
+	if f == nil {
+		return fmt.Errorf("missing")
+	}
+	b, err := readAll(f)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
