@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TempDir is t.TempDir, except under Wine, where it makes the directory
@@ -20,7 +21,17 @@ func TempDir(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		if err := removeAll(dir); err != nil {
+		// As testing's own TempDir does on Windows: a handle that a
+		// finished test's server goroutine is still closing keeps a file
+		// (a spooled body, a blob) from going for a moment ("Sharing
+		// violation"), so try again for a while before failing.
+		var err error
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if err = removeAll(dir); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
 			tb.Errorf("remove temp dir: %v", err)
 		}
 	})
