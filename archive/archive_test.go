@@ -371,3 +371,39 @@ func (l *testLog) distinctBodies(tb testing.TB) int {
 	}
 	return len(keys)
 }
+
+func TestArchive_AnchorStateStaysSmall(t *testing.T) {
+	srv := versitygw.Start(t)
+	srv.Bucket(t, "evidence", true)
+	b := openBucket(t, srv, "evidence", http.DefaultTransport)
+	ctx := context.Background()
+	l := newTestLog(t, "telltale/site-e")
+	for range 260 {
+		l.exchanges(t, 1) // a checkpoint each
+		cp, err := l.st.LatestCheckpoint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.st.PutAnchor(store.Anchor{Checkpoint: cp.Index, Kind: store.AnchorWitness, Data: fmt.Appendf(nil, `{"n":%d}`, cp.Index)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := archive.New(l.st, b, archive.Options{Retention: retention, Mode: archive.Compliance})
+	if _, err := a.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	state, _ := l.st.ArchiveState()
+	if state.Checkpoint != 260 || state.AnchorsFrom != 260-256+1 || len(state.Anchors) != 256 {
+		t.Fatalf("state: checkpoint %d, anchors from %d, %d anchors watched; want 260, 5, 256", state.Checkpoint, state.AnchorsFrom, len(state.Anchors))
+	}
+	if keys, _ := b.List(ctx, "telltale/site-e/checkpoints/1.witness/"); len(keys) != 1 {
+		t.Errorf("the first checkpoint's anchor: %v; want it archived before it left the window", keys)
+	}
+	// A cosignature of the newest checkpoint, later: a new object.
+	if err := l.st.PutAnchor(store.Anchor{Checkpoint: 260, Kind: store.AnchorWitness, Data: []byte(`{"n":260,"again":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Step(ctx); err != nil || n != 1 {
+		t.Fatalf("a changed anchor of the newest checkpoint: %d objects (%v), want 1", n, err)
+	}
+}

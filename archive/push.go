@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -201,7 +202,7 @@ func (p *push) anchors(ctx context.Context, state *store.ArchiveState) error {
 			return err
 		}
 		for index, data := range all {
-			if index > state.Checkpoint {
+			if index > state.Checkpoint || index < state.AnchorsFrom {
 				continue
 			}
 			sum := fmt.Sprintf("%x", sha256.Sum256(data))
@@ -218,10 +219,30 @@ func (p *push) anchors(ctx context.Context, state *store.ArchiveState) error {
 			state.Anchors[k], changed = sum, true
 		}
 	}
+	// Anchors of checkpoints anchorWindow behind the newest archived are
+	// final (serve timestamps and cosigns the newest ones): stop watching
+	// them, so that the state stays small over a year of checkpoints.
+	if floor := state.Checkpoint + 1 - min(state.Checkpoint+1, anchorWindow); floor > state.AnchorsFrom {
+		state.AnchorsFrom, changed = floor, true
+		for k := range state.Anchors {
+			if idx, _, _ := strings.Cut(k, "/"); parseIndex(idx) < floor {
+				delete(state.Anchors, k)
+			}
+		}
+	}
 	if !changed {
 		return nil
 	}
 	return p.a.st.SetArchiveState(*state)
+}
+
+// anchorWindow is how many of the newest archived checkpoints the
+// archiver watches for new or changed anchors.
+const anchorWindow = 256
+
+func parseIndex(s string) uint64 {
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
 }
 
 // noteTime is the time line of a signed checkpoint, or def.

@@ -22,6 +22,9 @@ type ArchiveState struct {
 	Size       uint64            `json:"size"`
 	Checkpoint uint64            `json:"checkpoint"`
 	Anchors    map[string]string `json:"anchors,omitempty"`
+	// AnchorsFrom is the first checkpoint index whose anchors are still
+	// watched for changes; those of earlier ones are archived and final.
+	AnchorsFrom uint64 `json:"anchors_from,omitempty"`
 	// Time is when the archive last moved forward.
 	Time time.Time `json:"time,omitzero"`
 }
