@@ -402,9 +402,17 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    profile.json's rules, writes their figures (by reported time, then
    capture id), and fails when they differ from figures.csv by a byte.
    It does so when no body is withheld (a redacted or pseudonymised body
-   would give other figures), and says so otherwise. report.html's
-   numbers are not remade yet: check a figure in it against figures.csv,
-   and against its capture in captures.jsonl.
+   would give other figures), and says so otherwise. report.html keeps
+   its numbers as JSON in <pre hidden id="telltale-derived"> (HTML-
+   escaped): "format" (telltale-derived/v1), "captures", "figures" (the
+   rows of figures.csv) and "figures_sha256" (its SHA-256, hex), and
+   "personal" {"counts" (distinct identifiers, by category, people,
+   devices, addresses), "fields" (each field that carried personal data:
+   category, endpoint, path, captures), "unreadable"}. "telltale verify"
+   makes them again from the same analysis and fails on a difference.
+   Not remade: the license position and the reconciliation, which need
+   the entitlements and the measurement the export was given; check the
+   page's text against this block.
 `))
 
 // readme renders README.txt for a manifest.

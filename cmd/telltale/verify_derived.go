@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func rederived(ctx context.Context, path string) (string, error) {
 	if m.Selection.Pseudonymise || slices.ContainsFunc(m.Withheld, func(w evidence.Withheld) bool { return strings.Contains(w.Part, "body") }) {
 		return "not remade: the bundle withholds bodies the figures were made from (redacted or pseudonymised); figures.csv is signed, not re-derived", nil
 	}
-	got, err := remakeFigures(ctx, files, profile)
+	got, derived, err := remake(ctx, files, profile)
 	if err != nil {
 		return "", fmt.Errorf("remake %s: %w", evidence.FileFigures, err)
 	}
@@ -68,44 +69,92 @@ func rederived(ctx context.Context, path string) (string, error) {
 	if !bytes.Equal(got, want) {
 		return "", fmt.Errorf("%s: says something other than the proven captures, analysed with the bundle's profile.json, make (remade, it differs): the file was changed after the analysis", evidence.FileFigures)
 	}
-	return "figures.csv remade from the proven captures with the bundle's profile.json: the same", nil
+	if files[evidence.FileReport] == nil {
+		return "figures.csv remade from the proven captures with the bundle's profile.json: the same", nil
+	}
+	if err := sameDerived(files[evidence.FileReport], derived, m.Captures); err != nil {
+		return "", err
+	}
+	return "figures.csv and report.html's numbers (figures, personal data) remade from the proven captures with the bundle's profile.json: the same", nil
 }
 
-// remakeFigures analyses the bundle's exchanges in a store of their own
-// and writes their figures as the export did.
-func remakeFigures(ctx context.Context, files map[string]*zip.File, profile configs.Inspect) ([]byte, error) {
+// sameDerived compares report.html's derived block with the one remade:
+// the figures and the personal-data numbers; the captures, with the
+// manifest's count.
+func sameDerived(f *zip.File, remade report.Derived, captures int) error {
+	page, err := readAll(f)
+	if err != nil {
+		return err
+	}
+	raw, err := report.ParseDerived(page)
+	if err != nil || raw == nil {
+		return fmt.Errorf("%s: no derived block (<pre hidden id=\"telltale-derived\">) to check its numbers by (%v)", evidence.FileReport, err)
+	}
+	var shown report.Derived
+	if err := json.Unmarshal(raw, &shown); err != nil {
+		return fmt.Errorf("%s: derived block: %w", evidence.FileReport, err)
+	}
+	remade.Captures = captures
+	a, b := canonical(shown), canonical(remade)
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("%s: its numbers (derived block) are not the ones the proven captures, analysed with the bundle's profile.json, make: the page was changed after the analysis", evidence.FileReport)
+	}
+	return nil
+}
+
+// canonical is v as JSON decodes it into any, for comparing.
+func canonical(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// remake analyses the bundle's exchanges in a store of their own and
+// writes their figures, and the report's derived block, as the export
+// did.
+func remake(ctx context.Context, files map[string]*zip.File, profile configs.Inspect) ([]byte, report.Derived, error) {
+	var none report.Derived
 	dir, err := os.MkdirTemp("", "telltale-rederive-")
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer os.RemoveAll(dir)
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer st.Close()
 	ids, err := replay(ctx, st, files)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	a, err := analysis.New(st, server.AnalysisOptions(profile, zerolog.Nop()))
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer a.Close()
 	if err := a.Flush(ctx); err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	pts, err := a.Figures(analysis.Query{})
+	caps, err := st.List(store.Query{})
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	for i := range pts {
-		pts[i].ID = ids[pts[i].ID]
+	r, err := report.Build(a, caps, report.Options{Templates: analysis.Templates(profile.Templates)})
+	if err != nil {
+		return nil, none, err
 	}
+	for i := range r.Points {
+		r.Points[i].ID = ids[r.Points[i].ID]
+	}
+	report.SortPoints(r.Points)
 	var b bytes.Buffer
-	err = report.WriteFiguresCSV(&b, report.SortPoints(pts))
-	return b.Bytes(), err
+	if err := r.WriteFiguresCSV(&b); err != nil {
+		return nil, none, err
+	}
+	d, err := r.Derived()
+	return b.Bytes(), d, err
 }
 
 // replay appends each exchange of captures.jsonl to st, as its capture
