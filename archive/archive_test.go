@@ -407,3 +407,27 @@ func TestArchive_AnchorStateStaysSmall(t *testing.T) {
 		t.Fatalf("a changed anchor of the newest checkpoint: %d objects (%v), want 1", n, err)
 	}
 }
+
+func TestArchive_LargeBody(t *testing.T) {
+	srv := versitygw.Start(t)
+	srv.Bucket(t, "evidence", true)
+	b := openBucket(t, srv, "evidence", http.DefaultTransport)
+	ctx := context.Background()
+	l := newTestLog(t, "telltale/site-f")
+	big := strings.Repeat("0123456789abcdef", 9<<16) // 9 MiB, above the one-at-a-time size
+	req := &store.Record{Kind: store.KindRequest, Host: "las.cloud.com", Port: "443", Time: l.now,
+		Head: &store.Head{Method: "POST", URL: "https://las.cloud.com/upload", Proto: "HTTP/1.1"}}
+	seq := l.append(t, req, big)
+	l.append(t, &store.Record{Kind: store.KindResponse, Capture: seq, Time: l.now, Head: &store.Head{Status: 200, Proto: "HTTP/1.1"}}, "ok")
+	if _, _, err := evidence.SignTree(l.st, l.signer, l.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.New(l.st, b, archive.Options{Retention: retention, Mode: archive.Compliance}).Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := l.st.Record(seq)
+	got, err := b.Get(ctx, "telltale/site-f/"+archive.BlobPath(r.Body.StoredKey()))
+	if err != nil || string(got) != big {
+		t.Fatalf("the large body in the archive: %d bytes (%v), want %d", len(got), err, len(big))
+	}
+}

@@ -43,6 +43,9 @@ type Options struct {
 	Now      func() time.Time
 }
 
+// bigBody is the size above which bodies are uploaded one at a time.
+const bigBody = 8 << 20
+
 // minRetain is the least time from now an object is locked for: S3 takes
 // no retain-until date in the past, and an old capture archived late is
 // still evidence.
@@ -58,6 +61,7 @@ type Archiver struct {
 	mu     sync.Mutex // guards status
 	status Status
 
+	bigMu  sync.Mutex      // held while a body over bigBody is uploaded
 	sentMu sync.Mutex      // guards sent
 	sent   map[string]bool // bodies known to be in the bucket, this process
 	// checked is set once Check has found the bucket fit; until then
@@ -291,7 +295,7 @@ func (p *push) body(ctx context.Context, key string, t time.Time) error {
 	if sent {
 		return nil
 	}
-	rc, _, err := p.a.st.OpenBody(key)
+	rc, size, err := p.a.st.OpenBody(key)
 	if errors.Is(err, store.ErrPruned) || errors.Is(err, store.ErrNotFound) {
 		p.a.log.Warn().Str("body", key).Err(err).Msg("archive: body not in the store; the archive holds its hash only")
 		return nil
@@ -299,7 +303,14 @@ func (p *push) body(ctx context.Context, key string, t time.Time) error {
 	if err != nil {
 		return err
 	}
-	data, err := io.ReadAll(rc)
+	if size > bigBody {
+		// One large body in memory at a time: eight of the capture limit
+		// (64 MiB by default) would be half a gigabyte.
+		p.a.bigMu.Lock()
+		defer p.a.bigMu.Unlock()
+	}
+	data := make([]byte, size)
+	_, err = io.ReadFull(rc, data)
 	rc.Close()
 	if err != nil {
 		return fmt.Errorf("body %s: %w", key, err)
