@@ -30,18 +30,20 @@ func (u Usage) Total() int64 { return u.DB + u.Blobs }
 // enough for once a minute, not for every request.
 func (s *Store) Usage() (Usage, error) {
 	var u Usage
-	fi, err := os.Stat(s.Path())
-	if err != nil {
-		return u, fmt.Errorf("usage: %w", err)
-	}
-	u.DBFile = fi.Size()
-	err = s.view(func(tx *bolt.Tx) error {
+	// The pages first (the read waits for the indexer), then the file,
+	// which only grows: a commit between the two cannot make DB exceed it.
+	err := s.view(func(tx *bolt.Tx) error {
 		u.DB = tx.Size()
 		return nil
 	})
 	if err != nil {
 		return u, fmt.Errorf("usage: %w", err)
 	}
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		return u, fmt.Errorf("usage: %w", err)
+	}
+	u.DBFile = fi.Size()
 	err = filepath.WalkDir(filepath.Join(s.dir, BlobsDir), func(_ string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // pruned under our feet

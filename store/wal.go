@@ -129,6 +129,9 @@ type segment struct {
 	size int64  // preallocated size
 	last uint64 // Seq of the last record written to it
 	tail []byte // with directIO: the bytes of the last, partial block
+	// zeroed is how far zeroes have been written ahead of the frames
+	// (zeroAhead).
+	zeroed int64
 }
 
 // wal is the set of segment files. Only the commit loop writes, and only
@@ -241,6 +244,9 @@ func (w *wal) flush(s *segment, frames []byte) error {
 			return fmt.Errorf("write wal (O_DIRECT): %w", err)
 		}
 		return nil
+	}
+	if err := zeroAhead(s, s.off+int64(len(frames))); err != nil {
+		return fmt.Errorf("write wal: %w", err)
 	}
 	if _, err := s.f.WriteAt(frames, s.off); err != nil {
 		return fmt.Errorf("write wal: %w", err)
@@ -414,3 +420,30 @@ func hasSegments(dir string) bool {
 	_, head, _ := readHead(dir)
 	return err != nil || len(nums) > 0 || head
 }
+
+// zeroAhead writes zeroes over the segment from where it last did through
+// end rounded up to zeroStep, before frames go there. Space preallocated
+// with fallocate is unwritten: the first write into each block changes
+// the file's extents, and the fdatasync after it must then commit the
+// file system's journal, for every group. Written zeroes (as PostgreSQL
+// fills its WAL segments) leave fdatasync only the data to flush, and the
+// journal commit once per zeroStep. A segment reads the same either way:
+// zeroes where no frame was written.
+func zeroAhead(s *segment, end int64) error {
+	step := int64(zeroStep)
+	if step == 0 || end <= s.zeroed {
+		return nil
+	}
+	to := min((end+step-1)/step*step, s.size)
+	for s.zeroed < to {
+		n := min(to-s.zeroed, int64(len(zeroes)))
+		if _, err := s.f.WriteAt(zeroes[:n], s.zeroed); err != nil {
+			return err
+		}
+		s.zeroed += n
+	}
+	return nil
+}
+
+// zeroes is what zeroAhead writes from.
+var zeroes = make([]byte, 256<<10)

@@ -16,6 +16,10 @@ func preallocate(f *os.File, size int64) error {
 	return err
 }
 
+// zeroStep is how far ahead of the frames zeroAhead writes zeroes over a
+// fallocated segment.
+const zeroStep = 1 << 20
+
 // datasync flushes f's data (and only the metadata needed to read it).
 func datasync(f *os.File) error {
 	for {
