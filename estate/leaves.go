@@ -70,8 +70,12 @@ func (r *LogReport) leaves(ctx context.Context, src Source, dir string, from uin
 	}
 }
 
-// bodyWorkers is how many bodies a review reads at once.
-const bodyWorkers = 8
+// bodyWorkers is how many bodies a review reads at once; bigBody the
+// size above which it reads them one at a time.
+const (
+	bodyWorkers = 8
+	bigBody     = 8 << 20
+)
 
 // bodies checks the stored bytes the leaves of one tile name, several at
 // once.
@@ -143,6 +147,12 @@ func (r *LogReport) body(ctx context.Context, src Source, dir string, l store.Le
 			r.count(true)
 		}
 		return
+	}
+	if l.StoredSize > bigBody {
+		// One large body in memory at a time (the capture limit is 64 MiB
+		// by default).
+		r.bigMu.Lock()
+		defer r.bigMu.Unlock()
 	}
 	data, err := src.Get(ctx, dir+archive.BlobPath(key))
 	if notFound(err) {

@@ -75,6 +75,7 @@ type LogReport struct {
 	Problems []string
 
 	mu       sync.Mutex // guards Problems, Bodies and Missing while bodies are read
+	bigMu    sync.Mutex // held while a body over bigBody is read
 	key      string     // the log's verifier key
 	dir      string     // the log's key prefix
 	verified []signed   // the checkpoints up to the tree's, in order
