@@ -137,7 +137,7 @@ const maxPrealloc = 64 << 10
 // large body costs a write per fileBuf, not one per read from the network.
 var fileBufs = sync.Pool{New: func() any { b := make([]byte, 0, fileBuf); return &b }}
 
-const fileBuf = 256 << 10
+const fileBuf = 64 << 10
 
 // spool keeps p, moving the kept bytes to a temp file once they outgrow
 // InlineMax.
