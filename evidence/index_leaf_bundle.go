@@ -235,7 +235,7 @@ func (v *bundleVerifier) indexLeafCheckpoints(cks []namedCheckpoint) {
 		}
 	}
 	if leafFrom == nil {
-		v.rep.Anchors.IndexLeaf = "predates the index leaf: the capture index is signed in the checkpoint only, not logged (an older Telltale)"
+		v.rep.Anchors.IndexLeaf = "this bundle predates the index leaf (an older Telltale): its capture index, if any, is signed in the checkpoint's index line only, not logged"
 		return
 	}
 	v.rep.Anchors.IndexLeaf = fmt.Sprintf("the capture index is a leaf of the log, proven and extended by each index record since tree size %d (%s)",

@@ -98,7 +98,7 @@ func (v *verifier) checkIndexLeaves() {
 			v.rep.Anchors.IndexLeaf += fmt.Sprintf("; checkpoints 1-%d predate the index leaf", first.index-1)
 		}
 	case len(v.cps) > 0:
-		v.rep.Anchors.IndexLeaf = "every checkpoint predates the index leaf: the capture index is signed in the checkpoints only"
+		v.rep.Anchors.IndexLeaf = "every checkpoint predates the index leaf (an older Telltale): the capture index, if any, is signed in the checkpoints' index lines only, not logged"
 	}
 }
 

@@ -176,6 +176,9 @@ func printBundleAnchors(w io.Writer, r *evidence.BundleReport) {
 	if a.Completeness != "" {
 		fmt.Fprintf(w, "  complete    %s\n", a.Completeness)
 	}
+	if a.IndexLeaf != "" {
+		fmt.Fprintf(w, "  index       %s\n", a.IndexLeaf)
+	}
 }
 
 // anchorExport timestamps the checkpoints export is about to prove

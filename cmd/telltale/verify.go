@@ -114,6 +114,9 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 	}
 	fmt.Fprintf(out, "ok: tree size %d, root hash %s; %s\n", rep.Size, rep.Root, latest)
 	printTimestamps(out, rep.Anchors, rep.Checkpoints)
+	if strings.Contains(rep.Anchors.IndexLeaf, "predate") {
+		fmt.Fprintf(out, "  index       %s\n", rep.Anchors.IndexLeaf)
+	}
 	printCosigned(out, rep.Anchors, len(witnesses))
 	return nil
 }

@@ -80,3 +80,14 @@ func TestCLI_Verify_RemakesFigures(t *testing.T) {
 		t.Errorf("verify of a redacted bundle: exit %d\n%s", code, out)
 	}
 }
+
+// TestCLI_Verify_OldBundleSaysItPredatesTheIndexLeaf: a bundle made
+// before the index was a leaf still verifies, and verify says so.
+func TestCLI_Verify_OldBundleSaysItPredatesTheIndexLeaf(t *testing.T) {
+	dir := filepath.Join("..", "..", "evidence", "testdata", "v1")
+	key := strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "v1.pub"))))
+	out, errOut, code := cli(t, "verify", filepath.Join(dir, "v1bundle.zip"), "--key", key)
+	if code != 0 || !strings.Contains(out, "  index       this bundle predates the index leaf (an older Telltale)") {
+		t.Errorf("verify of a v1 bundle: exit %d\n%s%s", code, out, errOut)
+	}
+}
