@@ -35,9 +35,9 @@ type Options struct {
 	Chunk uint64
 	// Parallel is how many bodies are uploaded at once; default 8.
 	Parallel int
-	// Progress, when set, is told after each chunk how many records the
-	// archive holds of how many this step pushes to (a terminal's
-	// progress line for a first push).
+	// Progress, when set, is told before the first chunk and after each
+	// how many records the archive holds of how many this step pushes to
+	// (a terminal's progress line for a first push).
 	Progress func(archived, target uint64)
 	Logger   zerolog.Logger
 	Now      func() time.Time
@@ -194,6 +194,9 @@ func (a *Archiver) step(ctx context.Context) (int, error) {
 		if err := p.once(ctx, KeyVerifier, []byte(a.opts.VerifierKey+"\n"), a.opts.Now()); err != nil {
 			return p.n, err
 		}
+	}
+	if a.opts.Progress != nil && state.Size < latest.Size {
+		a.opts.Progress(state.Size, latest.Size) // where this push starts
 	}
 	for state.Size < latest.Size {
 		next := min(latest.Size, (state.Size/a.opts.Chunk+1)*a.opts.Chunk)

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -79,19 +77,21 @@ every archive.interval until interrupted.`,
 // archiveProgress shows a terminal how far a push is, with its rate;
 // nothing when stderr is not a terminal.
 func archiveProgress(w io.Writer) func(archived, target uint64) {
-	f, ok := w.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
+	if !terminal(w) {
 		return nil
 	}
-	start, first := time.Now(), uint64(0)
+	var b *bar
+	var first uint64
 	return func(archived, target uint64) {
-		if first == 0 {
+		if b == nil {
+			// The records before are those a push before this one sent.
 			first = archived
+			b = newBar(w, int64(target-first), fmt.Sprintf("archive: pushing records from %d", first), "records", false)
 		}
-		rate := float64(archived-first) / time.Since(start).Seconds()
-		fmt.Fprintf(w, "\rarchive: %d of %d records pushed (%.0f%%, %.0f records/s)\x1b[K", archived, target, 100*float64(archived)/float64(target), rate)
+		b.setTotal(int64(target - first))
+		b.set(int64(archived - first))
 		if archived == target {
-			fmt.Fprintln(w)
+			b.end(true)
 		}
 	}
 }

@@ -37,7 +37,7 @@ FILE.blobs/ to DATA/blobs/.`,
 			if err := needStore(data); err != nil {
 				return err
 			}
-			size, err := snapshotTo(data, out)
+			size, err := snapshotTo(data, out, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -49,7 +49,7 @@ FILE.blobs/ to DATA/blobs/.`,
 			if noBlobs {
 				return nil
 			}
-			n, copied, err := copyBlobs(filepath.Join(data, store.BlobsDir), out+".blobs")
+			n, copied, err := copyBlobs(filepath.Join(data, store.BlobsDir), out+".blobs", cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -65,14 +65,21 @@ FILE.blobs/ to DATA/blobs/.`,
 }
 
 // snapshotTo writes the snapshot to out.tmp, fsyncs it and renames it to
-// out, so that out is never a partial copy.
-func snapshotTo(dir, out string) (int64, error) {
+// out, so that out is never a partial copy. A terminal at progress sees
+// the bytes copied of the database file's size.
+func snapshotTo(dir, out string, progress io.Writer) (int64, error) {
 	tmp := out + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	n, err := writeSnapshot(dir, f)
+	var size int64 = -1
+	if fi, err := os.Stat(filepath.Join(dir, store.DBFile)); err == nil {
+		size = fi.Size()
+	}
+	b := newBar(progress, size, "backup: copying "+store.DBFile, "", true)
+	n, err := writeSnapshot(dir, b.writer(f))
+	b.end(err == nil)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -126,8 +133,14 @@ func checkCopy(dir, file string) (uint64, error) {
 
 // copyBlobs copies the blob files that dst does not have yet. Blobs are
 // immutable and named by their SHA-256, so a file present with the same
-// size is the same file; one pruned meanwhile is skipped.
-func copyBlobs(src, dst string) (total, copied int, err error) {
+// size is the same file; one pruned meanwhile is skipped. A terminal at
+// progress sees the files looked at and their rate.
+func copyBlobs(src, dst string, progress io.Writer) (total, copied int, err error) {
+	var b *bar
+	if n := countFiles(src); n > 0 && terminal(progress) {
+		b = newBar(progress, n, "backup: blob files (copying those not there yet)", "files", false)
+		defer func() { b.end(err == nil) }()
+	}
 	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -138,6 +151,7 @@ func copyBlobs(src, dst string) (total, copied int, err error) {
 		rel, _ := filepath.Rel(src, path)
 		to := filepath.Join(dst, rel)
 		total++
+		b.add(1)
 		info, err := d.Info()
 		if err != nil {
 			return nil // pruned under our feet
@@ -155,6 +169,18 @@ func copyBlobs(src, dst string) (total, copied int, err error) {
 		return total, copied, fmt.Errorf("backup blobs: %w", err)
 	}
 	return total, copied, nil
+}
+
+// countFiles counts the files under dir, for a progress bar's total.
+func countFiles(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func copyFile(from, to string) error {

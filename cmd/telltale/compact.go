@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +30,9 @@ itself and refuses while serve runs; take a backup first if you like
 			if err := needStore(data); err != nil {
 				return err
 			}
+			stop := showCompact(cmd.ErrOrStderr(), data)
 			res, err := store.Compact(data, 500*time.Millisecond)
+			stop(err == nil)
 			if errors.Is(err, store.ErrLocked) {
 				return fmt.Errorf("%s is held by a running `telltale serve`%s: stop it first (compact needs the store to itself)", data, server.PIDNote(data))
 			}
@@ -41,4 +46,38 @@ itself and refuses while serve runs; take a backup first if you like
 	}
 	cmd.Flags().StringVar(&data, "data", defaultDataDir, "data dir")
 	return cmd
+}
+
+// showCompact shows a terminal how far compact's copy is: the size of
+// DATA/telltale.db.compact, looked at every 200 ms, of the database file's
+// (bbolt grows the copy in steps, so the bar moves in steps too; the copy
+// ends smaller than the file by the pages freed). stop ends it.
+func showCompact(w io.Writer, data string) (stop func(ok bool)) {
+	db := filepath.Join(data, store.DBFile)
+	fi, err := os.Stat(db)
+	if err != nil || !terminal(w) {
+		return func(bool) {}
+	}
+	b := newBar(w, fi.Size(), "compact: copying the pages in use", "", true)
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if fi, err := os.Stat(db + ".compact"); err == nil {
+					b.set(min(fi.Size(), b.pb.GetMax64()))
+				}
+			}
+		}
+	}()
+	return func(ok bool) {
+		close(quit)
+		<-done
+		b.end(ok)
+	}
 }

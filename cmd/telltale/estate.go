@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
@@ -69,9 +67,8 @@ estate.yaml:
 					return err
 				}
 			}
-			e.Verify.Progress = leafProgress(cmd.ErrOrStderr())
 			e.Verify.SkipBodies = skipBodies
-			rep, err := e.Review(cmd.Context(), estateProgress(cmd.ErrOrStderr()))
+			rep, err := e.Review(cmd.Context(), showReview(cmd.ErrOrStderr(), e))
 			if err != nil {
 				return err
 			}
@@ -211,22 +208,6 @@ func openEstate(cmd *cobra.Command, file string) (*estate.Estate, error) {
 	return e, nil
 }
 
-// estateProgress tells a terminal each log as the review finishes it; nothing
-// when stderr is not a terminal.
-func estateProgress(w io.Writer) func(done, total int, name string) {
-	f, ok := w.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return nil
-	}
-	start := time.Now()
-	return func(done, total int, name string) {
-		fmt.Fprintf(w, "\rverified %d/%d logs (%s, %.1f logs/s)\x1b[K", done, total, name, float64(done)/time.Since(start).Seconds())
-		if done == total {
-			fmt.Fprintln(w)
-		}
-	}
-}
-
 // readTrusted reads --state; a file not there yet is an empty state.
 func readTrusted(path string) (map[string]estate.Trusted, error) {
 	data, err := os.ReadFile(path)
@@ -261,21 +242,4 @@ func writeTrusted(path string, old, now map[string]estate.Trusted) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// leafProgress shows a terminal how far the verification of one log is,
-// tile by tile, with its rate; nothing when stderr is not a terminal.
-func leafProgress(w io.Writer) func(done, total uint64) {
-	f, ok := w.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return nil
-	}
-	var start time.Time
-	return func(done, total uint64) {
-		if start.IsZero() || done <= 256 {
-			start = time.Now()
-		}
-		fmt.Fprintf(w, "\rverifying: %d of %d leaves (%.0f%%, %.0f leaves/s)\x1b[K", done, total,
-			100*float64(done)/float64(max(total, 1)), float64(done)/max(time.Since(start).Seconds(), 1e-3))
-	}
 }

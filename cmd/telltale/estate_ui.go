@@ -95,7 +95,7 @@ type serverUI struct {
 // openEstateUI verifies and restores every log, computes the positions
 // and starts a review UI per log.
 func openEstateUI(cmd *cobra.Command, e *estate.Estate, data string, days int) (*estateUI, error) {
-	rep, err := e.Review(cmd.Context(), estateProgress(cmd.ErrOrStderr()))
+	rep, err := e.Review(cmd.Context(), showReview(cmd.ErrOrStderr(), e))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,7 +152,7 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 		return err
 	}
 	defer closeReport()
-	m, skipped, err := writeBundle(fl.out, st, opts)
+	m, skipped, err := writeBundle(fl.out, st, opts, cmd.ErrOrStderr())
 	if errors.Is(err, store.ErrNotFound) && len(fl.ids) > 0 {
 		return fmt.Errorf("export: %w: `telltale list` shows the capture ids", err)
 	}
@@ -186,13 +187,16 @@ func runExport(cmd *cobra.Command, fl exportFlags) error {
 
 // writeBundle writes the bundle to a temporary file beside path and
 // renames it into place, so that a failed export leaves no partial bundle.
-func writeBundle(path string, st *store.Store, opts evidence.ExportOptions) (*evidence.Manifest, int, error) {
+// A terminal at progress sees the bytes written and their rate.
+func writeBundle(path string, st *store.Store, opts evidence.ExportOptions, progress io.Writer) (*evidence.Manifest, int, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".telltale-export-*.zip")
 	if err != nil {
 		return nil, 0, usage(fmt.Errorf("-o %s: %w", path, err))
 	}
 	defer os.Remove(f.Name()) // after a successful rename, there is nothing left to remove
-	m, skipped, err := evidence.Export(f, st, opts)
+	b := newBar(progress, -1, "export: writing "+filepath.Base(path), "", true)
+	m, skipped, err := evidence.Export(b.writer(f), st, opts)
+	b.end(err == nil)
 	if err == nil {
 		err = f.Sync()
 	}

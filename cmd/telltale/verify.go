@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -88,7 +89,10 @@ func verifyStore(out, errOut io.Writer, fl verifyFlags, roots *x509.CertPool) er
 		return err
 	}
 	defer closeLog()
+	size, _ := st.Size()
+	b := newBar(errOut, -1, fmt.Sprintf("verify: every record, hash and checkpoint of a log of %d records", size), "", false)
 	rep, err := evidence.Verify(st, evidence.VerifyOptions{Verifier: v, Earlier: earlier, TSARoots: roots, MaxLag: fl.maxLag, Witnesses: witnesses})
+	b.end(err == nil)
 	if err != nil {
 		return err
 	}
@@ -173,7 +177,9 @@ func verifyBundle(cmd *cobra.Command, path string, fl verifyFlags, roots *x509.C
 		return err
 	}
 	opts.TSARoots, opts.MaxLag = roots, fl.maxLag
-	rep, err := evidence.VerifyBundle(cmd.Context(), f, fi.Size(), opts)
+	b := newBar(cmd.ErrOrStderr(), fi.Size(), "verify: reading "+filepath.Base(path), "", true)
+	rep, err := evidence.VerifyBundle(cmd.Context(), b.readerAt(f, fi.Size()), fi.Size(), opts)
+	b.end(err == nil)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: verification interrupted: the bundle was not fully checked", path)
 	}
