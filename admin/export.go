@@ -2,6 +2,7 @@ package admin
 
 import (
 	"archive/zip"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/telltale/telltale/evidence"
@@ -31,6 +33,8 @@ type exports struct {
 
 	mu    sync.Mutex
 	files map[string]*exportFile
+	// running are the exports being written, for the page's progress.
+	running map[*exportRun]bool
 	// held are the files of expired bundles that could not be deleted:
 	// Windows refuses while a download still reads one. Each sweep tries
 	// again.
@@ -47,7 +51,44 @@ func newExports(dir string, now func() time.Time) *exports {
 	if now == nil {
 		now = time.Now
 	}
-	return &exports{dir: dir, now: now, files: map[string]*exportFile{}}
+	return &exports{dir: dir, now: now, files: map[string]*exportFile{}, running: map[*exportRun]bool{}}
+}
+
+// exportRun is an export being written: its bytes so far, counted as
+// they go to the file, and when it began.
+type exportRun struct {
+	w       io.Writer
+	started time.Time
+	n       atomic.Int64
+}
+
+func (r *exportRun) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// exportProgress is GET /api/exports/running: each export being written,
+// the newest first, with its bytes so far and their rate (a bundle's size
+// is known only once it is written).
+type exportProgress struct {
+	Bytes          int64   `json:"bytes"`
+	Seconds        float64 `json:"seconds"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+}
+
+func (h *Handler) runningExports(w http.ResponseWriter, _ *http.Request) {
+	e := h.exports
+	out := []exportProgress{}
+	e.mu.Lock()
+	for r := range e.running {
+		s := max(e.now().Sub(r.started).Seconds(), 1e-3)
+		n := r.n.Load()
+		out = append(out, exportProgress{Bytes: n, Seconds: s, BytesPerSecond: float64(n) / s})
+	}
+	e.mu.Unlock()
+	slices.SortFunc(out, func(a, b exportProgress) int { return cmp.Compare(a.Seconds, b.Seconds) }) // the newest first
+	writeJSON(w, map[string]any{"running": out})
 }
 
 // sweep forgets expired bundles and deletes their files, those it could
@@ -165,8 +206,14 @@ func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	sum := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(f, sum)}
+	cw := &exportRun{w: io.MultiWriter(f, sum), started: e.now()}
+	e.mu.Lock()
+	e.running[cw] = true
+	e.mu.Unlock()
 	m, skipped, err := ev.Export(r.Context(), cw, sel)
+	e.mu.Lock()
+	delete(e.running, cw)
+	e.mu.Unlock()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -181,7 +228,7 @@ func (e *exports) write(r *http.Request, ev Evidence, sel evidence.Selection) (*
 	e.sweep()
 	e.files[id] = &exportFile{path: f.Name(), name: name, created: now}
 	e.mu.Unlock()
-	v := &exportView{ID: id, Name: name, Size: cw.n, SHA256: hex.EncodeToString(sum.Sum(nil)), Skipped: skipped,
+	v := &exportView{ID: id, Name: name, Size: cw.n.Load(), SHA256: hex.EncodeToString(sum.Sum(nil)), Skipped: skipped,
 		Captures: m.Captures, Records: m.Records, Withheld: m.Withheld, Checkpoint: m.Checkpoint, Pseudonyms: len(m.Pseudonyms),
 		Download: "/api/exports/" + id}
 	if v.Withheld == nil {

@@ -83,6 +83,7 @@ func (h *Handler) reviewRoutes() {
 	h.mux.HandleFunc("GET /api/evidence", h.evidenceStatus)
 	h.mux.HandleFunc("POST /api/verify", h.startVerify)
 	h.mux.HandleFunc("POST /api/exports", h.newExport)
+	h.mux.HandleFunc("GET /api/exports/running", h.runningExports)
 	h.mux.HandleFunc("GET /api/exports/{id}", h.download)
 	h.mux.HandleFunc("GET /api/exports/{id}/report", h.report)
 	h.mux.HandleFunc("POST /api/reconcile", h.reconcile)

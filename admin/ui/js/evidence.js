@@ -129,6 +129,19 @@ function exportCard(ev, facets, refresh) {
     }
     submit.disabled = true;
     submit.textContent = 'Exporting…';
+    // A large store's bundle takes minutes: show the bytes written so far
+    // and their rate, as the server counts them.
+    const shown = h('p.muted', {id: 'export-progress'}, 'Exporting…');
+    out.replaceChildren(shown);
+    const poll = setInterval(async () => {
+      try {
+        const {running} = await api('/api/exports/running');
+        if (running.length) {
+          const r = running[0];
+          shown.textContent = `Exporting: ${bytes(r.bytes)} written in ${Math.round(r.seconds)} s (${bytes(r.bytes_per_second)}/s)`;
+        }
+      } catch (_) { /* the export's own answer says what failed */ }
+    }, 500);
     try {
       last = await api('/api/exports', {method: 'POST', json: body});
       out.replaceChildren(result(last, ev));
@@ -136,6 +149,7 @@ function exportCard(ev, facets, refresh) {
     } catch (err) {
       out.replaceChildren(h('p.err-text', err.message));
     } finally {
+      clearInterval(poll);
       submit.disabled = false;
       submit.textContent = 'Export bundle';
     }
