@@ -202,7 +202,9 @@ func demoDrive(ctx context.Context, s *server.Server, o demoOptions) (testbed.Re
 // demoSettle waits for the analysis of everything driven, so that no log
 // line or drift comes after the guide, and writes DATA/demo.yaml.
 func demoSettle(ctx context.Context, s *server.Server, cfg *configs.Config) error {
-	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	// Minutes, not seconds: on a loaded disk (and under Wine, whose
+	// server does every flush) the indexer can stall a while.
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := s.FlushAnalysis(fctx); err != nil {
 		return fmt.Errorf("demo: wait for the analysis: %w", err)

@@ -79,8 +79,14 @@ func TestWine_Service(t *testing.T) {
 		t.Errorf("service log: want the stop request and then \"telltale stopped\" last; got\n%s", log)
 	}
 	// (Linux's `telltale checkpoint` would refuse the key Wine wrote 0644.)
-	if notes := loggedCheckpoints(t, lines); len(notes) == 0 || !strings.Contains(notes[len(notes)-1], "\n4\n") {
-		t.Errorf("logged checkpoints %q: want the last, signed at stop, of tree size 4 (two exchanges, each a request and a response)", notes)
+	// Each checkpoint appends its capture index as a leaf before it signs.
+	notes := loggedCheckpoints(t, lines)
+	indexes := 0
+	for _, n := range notes {
+		indexes += strings.Count(n, "\nindex-leaf ")
+	}
+	if want := fmt.Sprintf("\n%d\n", 4+indexes); len(notes) == 0 || !strings.Contains(notes[len(notes)-1], want) {
+		t.Errorf("logged checkpoints %q: want the last, signed at stop, of tree size %d (two exchanges, each a request and a response, and %d index leaves)", notes, 4+indexes, indexes)
 	}
 
 	w.autoStart(t, proxyAddr, data)
