@@ -165,6 +165,8 @@ func nonEmpty(ss ...string) []string {
 
 // ReadMeasurements reads a measurement file in whichever format it is:
 // through m when it maps columns, else the Historical Use export when
+// its header says so, else an administrator's usage script's CSV
+// (date-time, license, count, usage; its daily peak per license) when
 // its header says so, else date, figure name, value. A plain file may
 // name licenses by code or by name ("Citrix Virtual Apps and Desktops
 // Premium User/Device.CountUsedMax"); a name alone means its peak in use.
@@ -183,6 +185,13 @@ func ReadMeasurements(r io.Reader, m Mapping, cat *Catalog, known []string) ([]M
 		ms, err = ParseMapped(bytes.NewReader(b), m)
 	case IsHistoricalUse(b):
 		return historicalOf(b, cat, known)
+	case IsUsageScript(b):
+		rs, err := ParseUsageScript(bytes.NewReader(b))
+		if err != nil {
+			return nil, FormatUsageScript, err
+		}
+		ms = DailyPeaks(rs)
+		format = FormatUsageScript
 	default:
 		ms, err = ParseMeasurements(bytes.NewReader(b))
 	}
