@@ -122,6 +122,10 @@
 //	           Created by the first PutAnchor; not part of the Merkle tree.
 //	pruned     hex SHA-256 of stored bytes -> time retention deleted them;
 //	           created by the first Prune (retention.go), so it may be absent
+//	measurements  source ‖ 0x00 ‖ time (ns, big-endian) -> JSON of what
+//	           was measured then (measurements.go; "wmi": the License
+//	           Server's license pools, package measure). Created by the
+//	           first PutMeasurement; not records, not part of the tree.
 //
 // Derived buckets (derived.go) hold what package analysis learns from the
 // records. They are not log leaves, nothing in them is hashed, and they
