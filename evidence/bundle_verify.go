@@ -294,7 +294,7 @@ func knownFile(name string) bool {
 	switch name {
 	case FileReadme, FileKey, FileCheckpoint, FileCheckpoints, FileCaptures, FileSummary, FileHAR, FileSums:
 		return true
-	case FileReport, FileFigures, FileMeasured, FileProfile: // derived or given, added by ExportOptions.Attach
+	case FileReport, FileFigures, FileMeasured, FileProfile, FileLicenses: // derived or given, added by ExportOptions.Attach
 		return true
 	}
 	if isTimestampFile(name) || isCosignatureFile(name) || name == FileIndex {

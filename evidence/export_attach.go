@@ -21,6 +21,11 @@ const (
 	// JSON) report.html and figures.csv were made with, so that a
 	// verifier can make them again from the proven captures.
 	FileProfile = "profile.json"
+	// FileLicenses is what report.html's license position and
+	// reconciliation were worked out from besides the figures (the
+	// licenses section as used, how measured.csv was read: JSON, see
+	// report.Basis), so that a verifier can work them out again.
+	FileLicenses = "licenses.json"
 	// FileReconciliation is not a file: an attachment of this name is
 	// JSON that goes into manifest.json as "reconciliation" (the
 	// measurement against the reported figures), signed with it.
@@ -44,14 +49,14 @@ type Attached struct {
 
 // Attachment is one file an Attach hook adds.
 type Attachment struct {
-	Name string // FileReport, FileFigures, FileMeasured, FileProfile or FileReconciliation
+	Name string // FileReport, FileFigures, FileMeasured, FileProfile, FileLicenses or FileReconciliation
 	Data []byte
 }
 
 // attachable reports whether an Attach hook may add a file of this name.
 func attachable(name string) bool {
 	switch name {
-	case FileReport, FileFigures, FileMeasured, FileProfile:
+	case FileReport, FileFigures, FileMeasured, FileProfile, FileLicenses:
 		return true
 	}
 	return false

@@ -148,14 +148,7 @@ func Build(src Source, caps []store.Capture, o Options) (*Report, error) {
 	r.Groups = groups(r.Figures)
 	numberRows(r.Groups, o.Numbers)
 	r.numbers, r.Numbered = o.Numbers, o.Numbers != nil
-	r.position(pts, o)
-	if o.Measured != nil {
-		rec := analysis.Reconcile(analysis.WithOverdraft(pts), o.Measured, o.Tolerance)
-		slices.SortFunc(rec.Mismatches, func(a, b analysis.Mismatch) int {
-			return strings.Compare(a.Date+"\x00"+a.Name, b.Date+"\x00"+b.Name)
-		})
-		r.Reconciliation = &rec
-	}
+	r.Judge(o)
 	if err := r.personal(src, caps); err != nil {
 		return nil, err
 	}
@@ -319,7 +312,24 @@ type PositionRow struct {
 
 // position works out the position over every usage day the points
 // report (not only the last 30).
+// Judge works out the position, and with a measurement the
+// reconciliation, of r's figures (Points) with o's licenses and
+// measurement; Build does, and so does `telltale verify` over a bundle's
+// figures made again, with the bundle's licenses.json.
+func (r *Report) Judge(o Options) {
+	r.position(r.Points, o)
+	r.Reconciliation = nil
+	if o.Measured != nil {
+		rec := analysis.Reconcile(analysis.WithOverdraft(r.Points), o.Measured, o.Tolerance)
+		slices.SortFunc(rec.Mismatches, func(a, b analysis.Mismatch) int {
+			return strings.Compare(a.Date+"\x00"+a.Name, b.Date+"\x00"+b.Name)
+		})
+		r.Reconciliation = &rec
+	}
+}
+
 func (r *Report) position(pts []analysis.Point, o Options) {
+	r.PositionRows = nil
 	since := ""
 	for _, p := range pts {
 		if strings.HasSuffix(p.Name, ".CountUsedMax") && (since == "" || p.Date() < since) {

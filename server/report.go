@@ -42,6 +42,14 @@ type BundleReport struct {
 	MeasuredName   string
 	MeasuredFormat string
 	Tolerance      analysis.Tolerance
+	// MeasuredMap is the column mapping it was read with (export --map),
+	// MeasuredKnown the license codes the log's figures named then: with
+	// them licenses.json says how to read measured.csv again.
+	MeasuredMap   []string
+	MeasuredKnown []string
+	// Licenses is the licenses section Catalog and Entitlements come
+	// from; nil means the config's. Its parts go into licenses.json.
+	Licenses *configs.Licenses
 	// Numbers name the captures in the report by the numbers the list,
 	// the CLI and the review UI show (the log's, not the bundle's); nil
 	// names them by id.
@@ -65,7 +73,11 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 		if b.MeasuredName != "" && b.MeasuredName != evidence.FileMeasured {
 			o.MeasuredName += ", given as " + b.MeasuredName
 		}
-		o.Catalog, o.Entitlements = Licenses(cfg.LicenseSection())
+		section := cfg.LicenseSection()
+		if b.Licenses != nil {
+			section = *b.Licenses
+		}
+		o.Catalog, o.Entitlements = Licenses(section)
 		if b.Catalog != nil {
 			o.Catalog = b.Catalog
 		}
@@ -92,6 +104,11 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 		}
 		out := []evidence.Attachment{{Name: evidence.FileReport, Data: page.Bytes()}, {Name: evidence.FileFigures, Data: figures.Bytes()},
 			{Name: evidence.FileProfile, Data: append(profile, '\n')}}
+		basis, err := json.Marshal(reportBasis(section, o, b))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evidence.Attachment{Name: evidence.FileLicenses, Data: append(basis, '\n')})
 		if r.Reconciliation != nil {
 			rec, err := json.Marshal(bundleReconciliation(r.Reconciliation, b))
 			if err != nil {
@@ -102,6 +119,33 @@ func ReportAttacher(src report.Source, cfg *configs.Config, b BundleReport) func
 		}
 		return out, nil
 	}
+}
+
+// reportBasis is licenses.json: what the report's position and
+// reconciliation were worked out from besides the figures.
+func reportBasis(section configs.Licenses, o report.Options, b BundleReport) report.Basis {
+	parts := func(ns []configs.LicenseName) []analysis.LicensePart {
+		out := []analysis.LicensePart{}
+		for _, n := range ns {
+			out = append(out, analysis.LicensePart{Code: n.Code, Name: n.Name, Aliases: n.Aliases})
+		}
+		return out
+	}
+	basis := report.Basis{Format: report.BasisFormat, Products: parts(section.Products), Editions: parts(section.Editions),
+		Models: parts(section.Models), Entitlements: o.Entitlements}
+	if basis.Entitlements == nil {
+		basis.Entitlements = []analysis.Entitlement{}
+	}
+	if o.Measured != nil {
+		basis.Measured = &report.BasisMeasured{File: evidence.FileMeasured, Map: b.MeasuredMap, Known: b.MeasuredKnown, Tolerance: b.Tolerance}
+		if basis.Measured.Map == nil {
+			basis.Measured.Map = []string{}
+		}
+		if basis.Measured.Known == nil {
+			basis.Measured.Known = []string{}
+		}
+	}
+	return basis
 }
 
 // manifestReconciliation is the manifest's "reconciliation": the

@@ -45,7 +45,8 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 	if err := e.s.analyzer.Flush(ctx); err != nil {
 		return nil, 0, fmt.Errorf("export: wait for the analysis: %w", err)
 	}
-	cat, ents := Licenses(e.s.liveConfig().LicenseSection()) // as last reloaded
+	section := e.s.liveConfig().LicenseSection() // as last reloaded
+	cat, ents := Licenses(section)
 	entered, err := admin.ReadEntitlements(filepath.Join(e.s.cfg.DataDir, admin.EntitlementsFile))
 	if err != nil {
 		return nil, 0, fmt.Errorf("export: %w", err)
@@ -54,7 +55,8 @@ func (e reviewEvidence) Export(ctx context.Context, w io.Writer, sel evidence.Se
 	if err != nil {
 		return nil, 0, fmt.Errorf("export: number the captures: %w", err)
 	}
-	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg, BundleReport{Catalog: cat, Entitlements: admin.MergeEntitlements(ents, entered), Numbers: nums})
+	opts.Attach = ReportAttacher(e.s.analyzer, e.s.cfg, BundleReport{Catalog: cat, Entitlements: admin.MergeEntitlements(ents, entered), Numbers: nums,
+		Licenses: &section})
 	return evidence.Export(w, e.s.Store, opts)
 }
 

@@ -96,7 +96,8 @@ func attachReport(opts *evidence.ExportOptions, st *store.Store, fl exportFlags)
 	if fl.measured != "" {
 		pts, err := a.Figures(analysis.Query{})
 		if err == nil {
-			b.Measured, b.MeasuredFormat, err = readMeasurements(fl.measured, fl.maps, cat, analysis.KnownLicenses(pts))
+			b.MeasuredMap, b.MeasuredKnown = fl.maps, analysis.KnownLicenses(pts)
+			b.Measured, b.MeasuredFormat, err = readMeasurements(fl.measured, fl.maps, cat, b.MeasuredKnown)
 		}
 		if err == nil {
 			b.MeasuredFile, err = os.ReadFile(fl.measured)

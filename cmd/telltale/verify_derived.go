@@ -45,7 +45,7 @@ func rederived(ctx context.Context, path string) (string, error) {
 		return "", nil
 	}
 	if files[evidence.FileProfile] == nil {
-		return "not remade: the bundle carries no profile.json (an older Telltale); figures.csv is signed, not re-derived", nil
+		return "not remade: the bundle carries no profile.json (an older Telltale); figures.csv is signed, not re-derived; position not recomputed: bundle predates it", nil
 	}
 	var m evidence.Manifest
 	var profile configs.Inspect
@@ -58,30 +58,84 @@ func rederived(ctx context.Context, path string) (string, error) {
 	if m.Selection.Pseudonymise || slices.ContainsFunc(m.Withheld, func(w evidence.Withheld) bool { return strings.Contains(w.Part, "body") }) {
 		return "not remade: the bundle withholds bodies the figures were made from (redacted or pseudonymised); figures.csv is signed, not re-derived", nil
 	}
-	got, derived, err := remake(ctx, files, profile)
+	r, err := remake(ctx, files, profile)
 	if err != nil {
 		return "", fmt.Errorf("remake %s: %w", evidence.FileFigures, err)
+	}
+	var got bytes.Buffer
+	if err := r.WriteFiguresCSV(&got); err != nil {
+		return "", err
 	}
 	want, err := readAll(files[evidence.FileFigures])
 	if err != nil {
 		return "", err
 	}
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(got.Bytes(), want) {
 		return "", fmt.Errorf("%s: says something other than the proven captures, analysed with the bundle's profile.json, make (remade, it differs): the file was changed after the analysis", evidence.FileFigures)
 	}
 	if files[evidence.FileReport] == nil {
 		return "figures.csv remade from the proven captures with the bundle's profile.json: the same", nil
 	}
-	if err := sameDerived(files[evidence.FileReport], derived, m.Captures); err != nil {
+	judged, err := rejudge(r, files)
+	if err != nil {
 		return "", err
 	}
-	return "figures.csv and report.html's numbers (figures, personal data) remade from the proven captures with the bundle's profile.json: the same", nil
+	derived, err := r.Derived()
+	if err != nil {
+		return "", err
+	}
+	if err := sameDerived(files[evidence.FileReport], derived, m.Captures, judged); err != nil {
+		return "", err
+	}
+	if !judged {
+		return "figures.csv and report.html's numbers (figures, personal data) remade from the proven captures with the bundle's profile.json: the same; " +
+			"position not recomputed: bundle predates it (no licenses.json)", nil
+	}
+	what := "position"
+	if r.Reconciliation != nil {
+		what = "position, reconciliation with measured.csv"
+	}
+	return "figures.csv and report.html's numbers (figures, personal data, " + what + ") remade from the proven captures with the bundle's profile.json and licenses.json: the same", nil
+}
+
+// rejudge works r's position and reconciliation out again with the
+// bundle's licenses.json and measured.csv; false when the bundle carries
+// no licenses.json (an older Telltale).
+func rejudge(r *report.Report, files map[string]*zip.File) (bool, error) {
+	if files[evidence.FileLicenses] == nil {
+		return false, nil
+	}
+	var basis report.Basis
+	if err := readJSON(files[evidence.FileLicenses], &basis); err != nil {
+		return false, fmt.Errorf("%s: %w", evidence.FileLicenses, err)
+	}
+	if basis.Format != report.BasisFormat {
+		return false, fmt.Errorf("%s: format %q, want %q", evidence.FileLicenses, basis.Format, report.BasisFormat)
+	}
+	var measured []byte
+	if basis.Measured != nil {
+		f := files[basis.Measured.File]
+		if basis.Measured.File != evidence.FileMeasured || f == nil {
+			return false, fmt.Errorf("%s: the measurement %q is not the bundle's %s", evidence.FileLicenses, basis.Measured.File, evidence.FileMeasured)
+		}
+		var err error
+		if measured, err = readAll(f); err != nil {
+			return false, err
+		}
+	}
+	o, err := basis.Options(measured)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", evidence.FileLicenses, err)
+	}
+	r.Judge(o)
+	return true, nil
 }
 
 // sameDerived compares report.html's derived block with the one remade:
-// the figures and the personal-data numbers; the captures, with the
-// manifest's count.
-func sameDerived(f *zip.File, remade report.Derived, captures int) error {
+// the figures and the personal-data numbers, and when judged the
+// position and reconciliation; the captures, with the manifest's count.
+// Not judged (no licenses.json), the block must hold no position.
+func sameDerived(f *zip.File, remade report.Derived, captures int, judged bool) error {
 	page, err := readAll(f)
 	if err != nil {
 		return err
@@ -95,6 +149,12 @@ func sameDerived(f *zip.File, remade report.Derived, captures int) error {
 		return fmt.Errorf("%s: derived block: %w", evidence.FileReport, err)
 	}
 	remade.Captures = captures
+	if !judged {
+		if shown.Position != nil || shown.Reconciliation != nil {
+			return fmt.Errorf("%s: its derived block holds a position, but the bundle carries no %s to work it out from", evidence.FileReport, evidence.FileLicenses)
+		}
+		remade.Position, remade.Reconciliation = nil, nil
+	}
 	a, b := canonical(shown), canonical(remade)
 	if !reflect.DeepEqual(a, b) {
 		return fmt.Errorf("%s: its numbers (derived block) are not the ones the proven captures, analysed with the bundle's profile.json, make: the page was changed after the analysis", evidence.FileReport)
@@ -111,50 +171,45 @@ func canonical(v any) any {
 }
 
 // remake analyses the bundle's exchanges in a store of their own and
-// writes their figures, and the report's derived block, as the export
-// did.
-func remake(ctx context.Context, files map[string]*zip.File, profile configs.Inspect) ([]byte, report.Derived, error) {
-	var none report.Derived
+// makes their report as the export did, naming the captures by the
+// bundle's ids; the position and reconciliation are rejudge's.
+func remake(ctx context.Context, files map[string]*zip.File, profile configs.Inspect) (*report.Report, error) {
+	var none *report.Report
 	dir, err := os.MkdirTemp("", "telltale-rederive-")
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	defer os.RemoveAll(dir)
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	defer st.Close()
 	ids, err := replay(ctx, st, files)
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	a, err := analysis.New(st, server.AnalysisOptions(profile, zerolog.Nop()))
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	defer a.Close()
 	if err := a.Flush(ctx); err != nil {
-		return nil, none, err
+		return none, err
 	}
 	caps, err := st.List(store.Query{})
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	r, err := report.Build(a, caps, report.Options{Templates: analysis.Templates(profile.Templates)})
 	if err != nil {
-		return nil, none, err
+		return none, err
 	}
 	for i := range r.Points {
 		r.Points[i].ID = ids[r.Points[i].ID]
 	}
 	report.SortPoints(r.Points)
-	var b bytes.Buffer
-	if err := r.WriteFiguresCSV(&b); err != nil {
-		return nil, none, err
-	}
-	d, err := r.Derived()
-	return b.Bytes(), d, err
+	return r, nil
 }
 
 // replay appends each exchange of captures.jsonl to st, as its capture

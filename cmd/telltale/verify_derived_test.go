@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"html"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/telltale/telltale/certs"
 	"github.com/telltale/telltale/evidence"
+	"github.com/telltale/telltale/testbed"
 )
 
 // TestCLI_Verify_RemakesFigures: verify makes figures.csv again from the
@@ -21,7 +23,7 @@ func TestCLI_Verify_RemakesFigures(t *testing.T) {
 	dir, key := outsiderDemo(t)
 	bundle := outsiderExport(t, dir, "--no-redact")
 	out, errOut, code := cli(t, "verify", bundle, "--key", key)
-	if code != 0 || !strings.Contains(out, "  derived     figures.csv and report.html's numbers (figures, personal data) remade from the proven captures with the bundle's profile.json: the same\n") {
+	if code != 0 || !strings.Contains(out, "  derived     figures.csv and report.html's numbers (figures, personal data, position) remade from the proven captures with the bundle's profile.json and licenses.json: the same\n") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
 	files := readZip(t, bundle)
@@ -37,6 +39,10 @@ func TestCLI_Verify_RemakesFigures(t *testing.T) {
 		"the profile": "FAIL figures.csv: says something other than the proven captures, analysed with the bundle's profile.json, make",
 		"report.html's personal-data count": "FAIL report.html: its numbers (derived block) are not the ones the proven captures, " +
 			"analysed with the bundle's profile.json, make",
+		"report.html's peak":         "FAIL report.html: its numbers (derived block) are not the ones the proven captures",
+		"report.html's overuse days": "FAIL report.html: its numbers (derived block) are not the ones the proven captures",
+		"the entitlements":           "FAIL report.html: its numbers (derived block) are not the ones the proven captures",
+		"licenses.json left out":     "FAIL report.html: its derived block holds a position, but the bundle carries no licenses.json",
 	}
 	for name, change := range map[string]func(map[string][]byte){
 		"a figure": func(f map[string][]byte) {
@@ -50,19 +56,29 @@ func TestCLI_Verify_RemakesFigures(t *testing.T) {
 			f[evidence.FileProfile] = []byte(`{"HeuristicFigures":false}` + "\n")
 		},
 		"report.html's personal-data count": func(f map[string][]byte) {
-			page := string(f[evidence.FileReport])
-			block := regexp.MustCompile(`(?s)<pre hidden id="telltale-derived">(.*?)</pre>`).FindStringSubmatch(page)
-			if block == nil {
-				t.Fatal("report.html has no derived block")
-			}
-			var d map[string]any
-			if err := json.Unmarshal([]byte(html.UnescapeString(block[1])), &d); err != nil {
+			editDerived(t, f, func(d map[string]any) { d["personal"].(map[string]any)["unreadable"] = 7 })
+		},
+		"report.html's peak": func(f map[string][]byte) {
+			editDerived(t, f, func(d map[string]any) {
+				peak := d["position"].(map[string]any)["licenses"].([]any)[0].(map[string]any)["peak"].(map[string]any)
+				peak["value"] = peak["value"].(float64) + 1
+			})
+		},
+		"report.html's overuse days": func(f map[string][]byte) {
+			editDerived(t, f, func(d map[string]any) {
+				over := d["position"].(map[string]any)["licenses"].([]any)[0].(map[string]any)["overuse"].(map[string]any)
+				over["days"] = over["days"].(float64) + 1
+			})
+		},
+		"the entitlements": func(f map[string][]byte) {
+			var basis map[string]any
+			if err := json.Unmarshal(f[evidence.FileLicenses], &basis); err != nil {
 				t.Fatal(err)
 			}
-			d["personal"].(map[string]any)["unreadable"] = 7
-			edited, _ := json.Marshal(d)
-			f[evidence.FileReport] = []byte(strings.Replace(page, block[1], html.EscapeString(string(edited)), 1))
+			basis["entitlements"] = []any{map[string]any{"license": "XDT_PLT_UD", "quantity": 1}}
+			f[evidence.FileLicenses], _ = json.Marshal(basis)
 		},
+		"licenses.json left out": func(f map[string][]byte) { delete(f, evidence.FileLicenses) },
 	} {
 		changed := readZip(t, bundle)
 		change(changed)
@@ -73,6 +89,15 @@ func TestCLI_Verify_RemakesFigures(t *testing.T) {
 		if code != 1 || !strings.Contains(out, wants[name]) {
 			t.Errorf("%s changed and re-signed: exit %d\n%s", name, code, out)
 		}
+	}
+	older := readZip(t, bundle) // as an export before licenses.json made it
+	delete(older, evidence.FileLicenses)
+	editDerived(t, older, func(d map[string]any) { delete(d, "position") })
+	resignManifest(t, older, signer)
+	path := filepath.Join(t.TempDir(), "older.zip")
+	writeZip(t, path, older)
+	if out, _, code := cli(t, "verify", path, "--key", key); code != 0 || !strings.Contains(out, "position not recomputed: bundle predates it") {
+		t.Errorf("verify of a bundle without licenses.json: exit %d\n%s", code, out)
 	}
 	redacted := outsiderExport(t, dir)
 	if out, _, code := cli(t, "verify", redacted, "--key", key); code != 0 || !strings.Contains(out, "  derived     not remade: the bundle withholds bodies") &&
@@ -89,5 +114,82 @@ func TestCLI_Verify_OldBundleSaysItPredatesTheIndexLeaf(t *testing.T) {
 	out, errOut, code := cli(t, "verify", filepath.Join(dir, "v1bundle.zip"), "--key", key)
 	if code != 0 || !strings.Contains(out, "  index       this bundle predates the index leaf (an older Telltale)") {
 		t.Errorf("verify of a v1 bundle: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// editDerived changes the derived block of the bundle's report.html.
+func editDerived(t *testing.T, f map[string][]byte, change func(map[string]any)) {
+	t.Helper()
+	page := string(f[evidence.FileReport])
+	block := regexp.MustCompile(`(?s)<pre hidden id="telltale-derived">(.*?)</pre>`).FindStringSubmatch(page)
+	if block == nil {
+		t.Fatal("report.html has no derived block")
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(html.UnescapeString(block[1])), &d); err != nil {
+		t.Fatal(err)
+	}
+	change(d)
+	edited, _ := json.Marshal(d)
+	f[evidence.FileReport] = []byte(strings.Replace(page, block[1], html.EscapeString(string(edited)), 1))
+}
+
+// TestCLI_Verify_RemakesReconciliation: a bundle exported with
+// --measured verifies with its reconciliation worked out again from
+// measured.csv as licenses.json says to read it; a reconciliation row of
+// report.html's derived block changed, or the tolerance, and the bundle
+// re-signed, fails.
+func TestCLI_Verify_RemakesReconciliation(t *testing.T) {
+	s, _, rep := demoRun(t, 10)
+	completeCaptures(t, s.Store, testbed.Expected(10))
+	flushAnalysis(t, s)
+	data := s.Config().DataDir
+	measured := filepath.Join(t.TempDir(), "HistoricalUse.csv")
+	os.WriteFile(measured, testbed.HistoricalUse(rep, func(day int, id string) int {
+		if day == 5 && id == "CAG_AAC_CCU" {
+			return 7
+		}
+		return 0
+	}), 0o644)
+	bundle := filepath.Join(t.TempDir(), "b.zip")
+	if out, errOut, code := cli(t, "export", "-o", bundle, "--data", data, "--measured", measured, "--no-redact"); code != 0 {
+		t.Fatalf("export --measured: exit %d\n%s%s", code, out, errOut)
+	}
+	key := strings.TrimSpace(string(mustRead(t, filepath.Join(data, "ca", "log.pub"))))
+	out, errOut, code := cli(t, "verify", bundle, "--key", key)
+	if code != 0 || !strings.Contains(out, "(figures, personal data, position, reconciliation with measured.csv) remade from the proven captures "+
+		"with the bundle's profile.json and licenses.json: the same\n") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+	signer, _, _, err := certs.OpenSigner(filepath.Join(data, "ca"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func(map[string][]byte){
+		"a reconciliation row": func(f map[string][]byte) {
+			editDerived(t, f, func(d map[string]any) {
+				rows := d["reconciliation"].(map[string]any)["rows"].([]any)
+				row := rows[len(rows)-1].(map[string]any)
+				row["measured"] = row["measured"].(float64) + 3
+			})
+		},
+		"the tolerance": func(f map[string][]byte) {
+			var basis map[string]any
+			if err := json.Unmarshal(f[evidence.FileLicenses], &basis); err != nil {
+				t.Fatal(err)
+			}
+			basis["measured"].(map[string]any)["tolerance"] = map[string]any{"abs": 10}
+			f[evidence.FileLicenses], _ = json.Marshal(basis)
+		},
+	} {
+		changed := readZip(t, bundle)
+		change(changed)
+		resignManifest(t, changed, signer)
+		path := filepath.Join(t.TempDir(), "changed.zip")
+		writeZip(t, path, changed)
+		out, _, code := cli(t, "verify", path, "--key", key)
+		if code != 1 || !strings.Contains(out, "FAIL report.html: its numbers (derived block) are not the ones the proven captures") {
+			t.Errorf("%s changed and re-signed: exit %d\n%s", name, code, out)
+		}
 	}
 }

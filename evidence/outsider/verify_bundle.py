@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 HEX64 = re.compile(r'^[0-9a-f]{64}$')
 FIXED = {'README.txt', 'SHA256SUMS', 'manifest.json', 'manifest.sig', 'log.pub',
          'checkpoint.txt', 'checkpoints.jsonl', 'captures.jsonl', 'capture.har',
-         'summary.csv', 'capture-index.json', 'report.html', 'figures.csv', 'measured.csv', 'profile.json'}
+         'summary.csv', 'capture-index.json', 'report.html', 'figures.csv', 'measured.csv', 'profile.json', 'licenses.json'}
 REDACTED = '[REDACTED]'
 
 
