@@ -410,9 +410,35 @@ bundle (Linux, macOS, or Git Bash / WSL on Windows).
    devices, addresses), "fields" (each field that carried personal data:
    category, endpoint, path, captures), "unreadable"}. "telltale verify"
    makes them again from the same analysis and fails on a difference.
-   Not remade: the license position and the reconciliation, which need
-   the entitlements and the measurement the export was given; check the
-   page's text against this block.
+   The block also holds "position" (the license position the page opens
+   with: "from", "to", "latest" usage day, and per license its code and
+   name, "installed" and where from, the entitlement, "overdraft",
+   "peak", "today", "measured", "overuse" {"days", "highest", "first",
+   "last"}, "counted", "dormant", the daily "series", "projection",
+   "status", "missing"; the captures named by id, never by the log's
+   numbers) and, with a measurement, "reconciliation" ("tolerance",
+   "compared", "agreed", "days", "counts" and every figure-day in
+   "rows": date, name, reported, measured, difference, capture, the
+   measurement's line, status). They are worked out from the figures
+   above and licenses.json, signed: "products", "editions", "models"
+   (the license names added to Telltale's built-in catalog), the
+   "entitlements" as the export used them (the config's licenses
+   section with those entered in the review UI: license, quantity,
+   overdraft, end_date), and with a measurement "measured" {"file"
+   (measured.csv), "map" (export --map, as given), "known" (the license
+   codes the log's figures named, which a Historical Use export's
+   license names are matched to), "tolerance" {"abs", "rel"}}. To
+   recompute them, "telltale verify" reads measured.csv as "telltale
+   reconcile --measured measured.csv --map ..." reads it, with that
+   catalog; the position's period runs from the earliest to the latest
+   usage day of a *.CountUsedMax figure; an entitlement's quantity
+   stands for the installed count; reconciliation compares each
+   figure-day (a figure's last report on its UTC day, with overdraft
+   figures) with the measurement within the tolerance, as "telltale
+   reconcile" does. It fails on any difference from the block. A bundle
+   without licenses.json (made before it) says "position not
+   recomputed: bundle predates it", and fails if its block holds a
+   position.
 `))
 
 // readme renders README.txt for a manifest.

@@ -20,7 +20,7 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
      README.txt  SHA256SUMS  manifest.json  manifest.sig  log.pub
      checkpoint.txt  checkpoints.jsonl  captures.jsonl  capture.har
      summary.csv  capture-index.json  report.html  figures.csv
-     measured.csv  profile.json
+     measured.csv  profile.json  licenses.json
      timestamps/<n>.tsr (n decimal)  cosignatures/<n>.txt (v3)
      bodies/<64 hex>  redacted/<64 hex>
 
@@ -34,8 +34,11 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    report.html and figures.csv (step 7) are signed like the rest, but
    made by Telltale's analysis with profile.json's rules: they say what
    the analysis made of the proven captures, nothing more (F13).
-   "telltale verify" remakes figures.csv (step 7); a verifier of its own
-   need not.
+   "telltale verify" remakes figures.csv and the page's numbers, the
+   license position and reconciliation with them (step 7); a verifier
+   of its own need not. licenses.json is what the position and the
+   reconciliation were worked out from besides the figures (step 7):
+   signed, not proven (the export's config and entries).
    measured.csv is the buyer's own measurement, as it was given to the
    export (export --measured): not from the log; manifest.json
    "reconciliation" says how it compared with the reported figures.
