@@ -87,13 +87,18 @@ func rederived(ctx context.Context, path string) (string, error) {
 	if err := sameDerived(files[evidence.FileReport], derived, m.Captures, judged); err != nil {
 		return "", err
 	}
+	if judged {
+		if err := sameManifestReconciliation(m, r); err != nil {
+			return "", err
+		}
+	}
 	if !judged {
 		return "figures.csv and report.html's numbers (figures, personal data) remade from the proven captures with the bundle's profile.json: the same; " +
 			"position not recomputed: bundle predates it (no licenses.json)", nil
 	}
 	what := "position"
 	if r.Reconciliation != nil {
-		what = "position, reconciliation with measured.csv"
+		what = "position, reconciliation with measured.csv, as manifest.json has it too"
 	}
 	return "figures.csv and report.html's numbers (figures, personal data, " + what + ") remade from the proven captures with the bundle's profile.json and licenses.json: the same", nil
 }
@@ -129,6 +134,43 @@ func rejudge(r *report.Report, files map[string]*zip.File) (bool, error) {
 	}
 	r.Judge(o)
 	return true, nil
+}
+
+// sameManifestReconciliation compares what manifest.json says the
+// reconciliation found with the one worked out again: its tolerance,
+// counts, mismatches and unmatched names.
+func sameManifestReconciliation(m evidence.Manifest, r *report.Report) error {
+	type found struct {
+		Tolerance  string              `json:"tolerance"`
+		Compared   int                 `json:"compared"`
+		Agreed     int                 `json:"agreed"`
+		Counts     map[string]int      `json:"counts"`
+		Mismatches []analysis.Mismatch `json:"mismatches"`
+		Unmatched  []string            `json:"unmatched"`
+	}
+	switch {
+	case len(m.Reconciliation) == 0 && r.Reconciliation == nil:
+		return nil
+	case len(m.Reconciliation) == 0 || r.Reconciliation == nil:
+		return fmt.Errorf("%s: its reconciliation and %s's measurement do not go together (one without the other)", evidence.FileManifest, evidence.FileLicenses)
+	}
+	var shown found
+	if err := json.Unmarshal(m.Reconciliation, &shown); err != nil {
+		return fmt.Errorf("%s: reconciliation: %w", evidence.FileManifest, err)
+	}
+	rec := r.Reconciliation
+	remade := found{rec.Tolerance, rec.Compared, rec.Agreed, rec.Counts, rec.Mismatches, rec.Unmatched}
+	if remade.Mismatches == nil { // the manifest writes none as []
+		remade.Mismatches = []analysis.Mismatch{}
+	}
+	if remade.Unmatched == nil {
+		remade.Unmatched = []string{}
+	}
+	if !reflect.DeepEqual(canonical(shown), canonical(remade)) {
+		return fmt.Errorf("%s: its reconciliation is not the one the proven captures' figures and measured.csv, read as %s says, make: it was changed after the export",
+			evidence.FileManifest, evidence.FileLicenses)
+	}
+	return nil
 }
 
 // sameDerived compares report.html's derived block with the one remade:

@@ -157,7 +157,7 @@ func TestCLI_Verify_RemakesReconciliation(t *testing.T) {
 	}
 	key := strings.TrimSpace(string(mustRead(t, filepath.Join(data, "ca", "log.pub"))))
 	out, errOut, code := cli(t, "verify", bundle, "--key", key)
-	if code != 0 || !strings.Contains(out, "(figures, personal data, position, reconciliation with measured.csv) remade from the proven captures "+
+	if code != 0 || !strings.Contains(out, "(figures, personal data, position, reconciliation with measured.csv, as manifest.json has it too) remade from the proven captures "+
 		"with the bundle's profile.json and licenses.json: the same\n") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
@@ -172,6 +172,16 @@ func TestCLI_Verify_RemakesReconciliation(t *testing.T) {
 				row := rows[len(rows)-1].(map[string]any)
 				row["measured"] = row["measured"].(float64) + 3
 			})
+		},
+		"the manifest's mismatch": func(f map[string][]byte) {
+			var m map[string]any
+			if err := json.Unmarshal(f[evidence.FileManifest], &m); err != nil {
+				t.Fatal(err)
+			}
+			rec := m["reconciliation"].(map[string]any)
+			rec["mismatches"] = []any{}
+			rec["agreed"] = rec["compared"]
+			f[evidence.FileManifest], _ = json.Marshal(m)
 		},
 		"the tolerance": func(f map[string][]byte) {
 			var basis map[string]any
@@ -188,7 +198,11 @@ func TestCLI_Verify_RemakesReconciliation(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "changed.zip")
 		writeZip(t, path, changed)
 		out, _, code := cli(t, "verify", path, "--key", key)
-		if code != 1 || !strings.Contains(out, "FAIL report.html: its numbers (derived block) are not the ones the proven captures") {
+		want := "FAIL report.html: its numbers (derived block) are not the ones the proven captures"
+		if name == "the manifest's mismatch" {
+			want = "FAIL manifest.json: its reconciliation is not the one the proven captures' figures and measured.csv"
+		}
+		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("%s changed and re-signed: exit %d\n%s", name, code, out)
 		}
 	}
