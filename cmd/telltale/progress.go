@@ -143,7 +143,7 @@ func showReview(w io.Writer, e *estate.Estate) func(done, total int, name string
 		if b == nil || size != total {
 			b.end(false)
 			total = size
-			b = newBar(w, int64(size), fmt.Sprintf("log %d of %d (%s): leaves", logs+1, len(e.Logs), e.Logs[logs].Name), "leaves", false)
+			b = newBar(w, int64(size), fmt.Sprintf("estate: log %d of %d (%s), leaves verified", logs+1, len(e.Logs), e.Logs[logs].Name), "leaves", false)
 		}
 		b.set(int64(done))
 	}

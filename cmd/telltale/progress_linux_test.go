@@ -19,7 +19,7 @@ import (
 )
 
 // TestProgress_OnATerminalNotOnAPipe runs export, verify (of a bundle
-// and of a data dir), backup, compact and archive as child processes,
+// and of a data dir), backup, compact, archive and estate as child processes,
 // once with stderr to a pipe, where not a byte of progress may appear,
 // and once with stderr on a pseudo-terminal, where each shows its bar.
 func TestProgress_OnATerminalNotOnAPipe(t *testing.T) {
@@ -45,6 +45,16 @@ func TestProgress_OnATerminalNotOnAPipe(t *testing.T) {
 	os.WriteFile(archived, append(conf, archiveConfig(srv, "evidence", "tty")...), 0o644)
 	piped := filepath.Join(t.TempDir(), "data")
 	copyTree(t, data, piped)
+	key, _ := os.ReadFile(filepath.Join(data, "ca", "log.pub"))
+	estateYAML := filepath.Join(t.TempDir(), "estate.yaml")
+	os.WriteFile(estateYAML, []byte(fmt.Sprintf(`archive:
+  endpoint: %s
+  bucket: evidence
+  access_key_env: TT_S3_ACCESS
+  secret_key_env: TT_S3_SECRET
+logs:
+  - {name: Frankfurt, key: %q, prefix: tty}
+`, srv.Endpoint, strings.TrimSpace(string(key)))), 0o644)
 
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "b.zip")
@@ -58,6 +68,7 @@ func TestProgress_OnATerminalNotOnAPipe(t *testing.T) {
 		{[]string{"backup", "--data", data, "-o", filepath.Join(dir, "copy.db")}, "backup: copying telltale.db"},
 		{[]string{"compact", "--data", data}, "compact: copying the pages in use"},
 		{[]string{"archive", "--once", "-c", archived}, "archive: pushing records from 0"},
+		{[]string{"estate", "-c", estateYAML}, "estate: log 1 of 1 (Frankfurt), leaves verified"}, // the log the terminal's archive pushed
 	}
 	for _, s := range steps {
 		args := s.args
