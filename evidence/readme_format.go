@@ -67,7 +67,8 @@ F1. Files. The zip holds files only, each name once, relative, with "/"
    (measured.csv), "name" (as it was given), "sha256" (of measured.csv),
    "format", "values"}, "tolerance", "compared", "agreed", "counts" and
    the rows that did not agree}: what the export found, signed, not
-   proven (Telltale's analysis made it).
+   proven (Telltale's analysis made it); "telltale verify" works it
+   out again with licenses.json (step 7) and fails on a difference.
 
 F2. The key. log.pub is one line and a newline, a note verifier key
    (golang.org/x/mod/sumdb/note): "<name>+<key id>+<key>", where

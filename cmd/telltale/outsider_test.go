@@ -97,7 +97,7 @@ func TestOutsiderVerifier_PassesDemoBundles(t *testing.T) {
 	}{
 		{"full, redacted by default", nil, []string{"earlier checkpoints: 1,", "timestamps/2.tsr", "3 host(s) covered",
 			`"redact": true`, "format telltale-bundle/v4"}},
-		{"full, not redacted", []string{"--no-redact"}, []string{" 0 parts withheld", `"redact": false`}},
+		{"full, not redacted", []string{"--no-redact"}, []string{" 0 parts withheld", `"redact": false`, "derived inputs: licenses.json (0 entitlements) and report.html's derived block go together"}},
 		{"host", []string{"--host", "LAS.cloud.com"}, []string{"1 host(s) covered", `"host": "LAS.cloud.com"`}},
 		{"host, not redacted", []string{"--host", "cis.citrix.com", "--no-redact"}, []string{"1 host(s) covered"}},
 		{"ids", []string{"--id", ids}, []string{"records: 4 in 2 captures", "nothing proves it complete"}},

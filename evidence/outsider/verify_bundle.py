@@ -10,7 +10,11 @@ library plus `cryptography` (Ed25519 only).
 
 Exit 0 when every check holds, 1 otherwise; it prints what it checked.
 RFC 3161 timestamps are checked for their message imprint only (F11):
-the TSA's CMS signature needs `openssl ts -verify`.
+the TSA's CMS signature needs `openssl ts -verify`. report.html,
+figures.csv, profile.json, licenses.json and manifest.json's
+reconciliation are checked as signed files, and that they go together
+(step 7): remaking the figures, the license position and the
+reconciliation needs Telltale's analysis, which `telltale verify` runs.
 """
 
 import argparse
@@ -965,6 +969,38 @@ def check_index(bd, m, cp, lines, say):
         % (len(covered), kind))
 
 
+DERIVED = re.compile(r'<pre hidden id="telltale-derived">(.*?)</pre>', re.S)
+
+
+def check_derived_inputs(bd, m, say):
+    """licenses.json, measured.csv, the manifest's reconciliation and
+    report.html's derived block go together (step 7, F1); their numbers
+    are not remade here."""
+    import html
+    if 'licenses.json' not in bd.files:
+        return
+    basis = json.loads(bd.get('licenses.json'))
+    need(basis.get('format') == 'telltale-licenses/v1', 'licenses.json: format %r', basis.get('format'))
+    need(isinstance(basis.get('entitlements'), list), 'licenses.json: no entitlements list')
+    meas = basis.get('measured')
+    if meas is None:
+        need('reconciliation' not in m, 'manifest.json has a reconciliation but licenses.json no measurement')
+    else:
+        need(meas.get('file') == 'measured.csv', 'licenses.json: measured from %r, not measured.csv', meas.get('file'))
+        need('reconciliation' in m, 'licenses.json has a measurement but manifest.json no reconciliation')
+        need(m['reconciliation']['measured']['sha256'] == shahex(bd.get('measured.csv')),
+             'manifest.json reconciliation: not of the bundle\'s measured.csv')
+    block = None
+    if 'report.html' in bd.files:
+        hit = DERIVED.search(bd.get('report.html').decode())
+        need(hit is not None, 'report.html: no derived block')
+        block = json.loads(html.unescape(hit.group(1)))
+        need('position' in block, 'report.html: the derived block has no position')
+        need(('reconciliation' in block) == (meas is not None), 'report.html: the derived block\'s reconciliation and licenses.json do not go together')
+    say('derived inputs: licenses.json (%d entitlements%s)%s; position and reconciliation not remade here (telltale verify does)' % (
+        len(basis['entitlements']), ', measured.csv' if meas else '', ' and report.html\'s derived block go together' if block else ''))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Verify a Telltale evidence bundle from its README alone.')
     ap.add_argument('bundle')
@@ -990,6 +1026,7 @@ def main(argv=None):
         check_timestamps(bd, m, notes, say, a.max_lag)
         check_index(bd, m, cp, lines, say)
         check_checkpoint_set(bd, say)
+        check_derived_inputs(bd, m, say)
     except (Failed, KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as e:
         print('FAIL ' + (str(e) if isinstance(e, Failed) else '%s: %s' % (type(e).__name__, e)))
         return 1
