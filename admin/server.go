@@ -86,6 +86,7 @@ func NewHandler(opts Options) *Handler {
 	h.routeEvidence()
 	h.reviewRoutes()
 	h.routeAnalysis()
+	h.routeMeasurements() // measurements.go
 	return h
 }
 

@@ -52,6 +52,7 @@ type Config struct {
 	Licenses  Licenses  `yaml:"licenses"` // licenses.go
 	Limits    Limits    `yaml:"limits"`   // limits.go
 	Archive   Archive   `yaml:"archive"`  // archive.go
+	Measure   Measure   `yaml:"measure"`  // measure.go
 }
 
 // Admin is the admin API listener; admin.go has its TLS.
@@ -190,6 +191,7 @@ func (c *Config) Validate() error {
 		c.checkLimits,
 		c.checkClientRefusal,
 		c.checkArchive,
+		c.checkMeasure,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

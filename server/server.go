@@ -43,6 +43,9 @@ type Server struct {
 	// archiver pushes the log to the object-store archive; nil without
 	// one (archive.go).
 	archiver *archiver
+	// measurer samples the License Server's WMI license pools; nil
+	// without measure.wmi_interval (measure.go).
+	measurer *measurer
 	// ops is metrics, alerts, retention and the health routes (ops.go,
 	// health.go); started is set once Run has started its loop.
 	ops     *operations
@@ -139,6 +142,7 @@ func (s *Server) open(o Options) error {
 	if err := s.openArchiver(); err != nil {
 		return err
 	}
+	s.openMeasurer()
 	if err := s.openAnalyzer(); err != nil {
 		return err
 	}
@@ -255,6 +259,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ckpt.start()
 	s.ops.start(s.Store)
 	s.archiver.start()
+	s.measurer.start()
 	s.started = true
 	s.log.Info().Str("proxy", s.ProxyAddr()).Str("admin", s.AdminAddr()).Str("data", s.cfg.DataDir).Msg("telltale serving")
 	if w := s.cfg.ExposedProxy(); w != "" {
@@ -268,6 +273,7 @@ func (s *Server) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = errors.Join(err, s.proxy.Shutdown(sctx), s.admin.Shutdown(sctx))
+	s.measurer.stop()
 	err = errors.Join(err, s.ckpt.Close()) // after the proxy drained: the last checkpoint covers every exchange
 	s.archiver.stop()                      // the next start pushes that checkpoint
 	s.analyzer.Close()                     // raises no alert after the alerts below are delivered; it catches up at next start
@@ -305,6 +311,7 @@ func (s *Server) Close() error {
 	}
 	s.analyzer.Close() // before the store it reads
 	s.archiver.stop()
+	s.measurer.stop()
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/measure"
 )
 
 func newReconcileCmd() *cobra.Command {
@@ -19,7 +20,7 @@ func newReconcileCmd() *cobra.Command {
 	var maps []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "reconcile --measured FILE.csv",
+		Use:   "reconcile [--measured FILE.csv]",
 		Short: "Compare the figures the license server reported with your own measurement, day by day",
 		Long: `reconcile reads your measurement, a CSV of date,figure name,value (an
 optional header line; dates YYYY-MM-DD or RFC 3339; names as telltale
@@ -27,7 +28,9 @@ figures prints them, e.g. CAG_AAC_CCU.CountUsedMax, or a license's name
 such as "Citrix Virtual Apps and Desktops Premium User/Device"), or the
 Licensing Manager's Historical Use export, recognised from its header
 (Date, Product, Edition, Model, In Use, Overdraft; product names matched
-to feature codes; peak in use and overdraft compared apart), and compares
+to feature codes; peak in use and overdraft compared apart), or the CSV an
+administrator's usage script writes (date-time, license, count, usage,
+recognised from its header; each license's daily peak in use), and compares
 it with what was reported for that usage day (a compliance upload sent on
 2 June reports 1 June; the last report of a day counts). A measured figure
 the License Server never reported is listed as matching nothing, not as a
@@ -39,11 +42,12 @@ days you measured that figure) and measured_not_reported.
 Exit status: 0 when everything agrees, 1 when there are mismatches (the
 report is printed either way; any other failure also exits 1, with an
 error and no report), 2 for bad usage or a malformed CSV, whose error
-names the line.`,
+names the line.
+
+Without --measured, reconcile uses Telltale's own measurement: the
+samples of the License Server's WMI license pools that serve keeps
+(measure.wmi_interval), each license's daily peak in use.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if measured == "" {
-				return usage(fmt.Errorf("--measured FILE.csv is required: lines of date,figure name,value, or the Licensing Manager's Historical Use export"))
-			}
 			tol, err := analysis.ParseTolerance(tolerance)
 			if err != nil {
 				return usage(err)
@@ -61,7 +65,14 @@ names the line.`,
 			if err != nil {
 				return analysisErr(err)
 			}
-			m, format, err := readMeasurements(measured, maps, cat, analysis.KnownLicenses(pts))
+			var m []analysis.Measurement
+			var format string
+			if measured == "" {
+				m, err = storedMeasurements(a)
+				format, measured = formatWMI, "Telltale's WMI samples"
+			} else {
+				m, format, err = readMeasurements(measured, maps, cat, analysis.KnownLicenses(pts))
+			}
 			if err != nil {
 				return err
 			}
@@ -112,11 +123,40 @@ func readMeasurements(name string, maps []string, cat *analysis.Catalog, known [
 	return m, format, nil
 }
 
+// formatWMI is the format of the measurement reconcile takes without
+// --measured: the WMI samples serve keeps in the store.
+const formatWMI = "wmi"
+
+// storedMeasurements are the daily peaks of the WMI samples in the
+// store; none is a usage error that says how to get some.
+func storedMeasurements(a analyst) ([]analysis.Measurement, error) {
+	var l measure.Loader
+	switch a := a.(type) {
+	case localAnalyst:
+		l = a.Store
+	case remoteAnalyst: // serve runs: ask it
+		l, _ = a.captures.(measure.Loader)
+	}
+	if l == nil {
+		return nil, usage(fmt.Errorf("--measured FILE.csv is required: this store's WMI samples cannot be read"))
+	}
+	ss, err := measure.Load(l)
+	if err != nil {
+		return nil, err
+	}
+	if len(ss) == 0 {
+		return nil, usage(fmt.Errorf("--measured FILE.csv is required: the store holds no WMI samples (measure.wmi_interval turns them on); give lines of date,figure name,value, the Licensing Manager's Historical Use export or a usage script's CSV"))
+	}
+	return measure.DailyPeaks(ss), nil
+}
+
 // formatWords says how a measurement file was read.
 var formatWords = map[string]string{
-	analysis.FormatHistorical: "the Licensing Manager's Historical Use export (recognised from its header; licenses matched by name, by usage day; peak in use and overdraft compared apart)",
-	analysis.FormatMapped:     "a CSV through --map",
-	analysis.FormatPlain:      "a CSV of date, figure name, value",
+	formatWMI:                  "Telltale's own samples of the License Server's WMI license pools (each license's daily peak in use)",
+	analysis.FormatUsageScript: "a usage script's CSV (date-time, license, count, usage; recognised from its header; each license's daily peak in use)",
+	analysis.FormatHistorical:  "the Licensing Manager's Historical Use export (recognised from its header; licenses matched by name, by usage day; peak in use and overdraft compared apart)",
+	analysis.FormatMapped:      "a CSV through --map",
+	analysis.FormatPlain:       "a CSV of date, figure name, value",
 }
 
 func writeReconciliation(w io.Writer, r analysis.Reconciliation, format string, cat *analysis.Catalog, nums *analysis.Numbers) error {
