@@ -207,3 +207,78 @@ func TestCLI_Verify_RemakesReconciliation(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_Verify_RemakesPositionWithEntitlements: a bundle exported with
+// a config whose licenses section renames a product and grants fewer
+// licenses than in use, and with the demo's Historical Use export,
+// carries them in licenses.json and verifies with its position (a
+// license over on 3 days) and reconciliation worked out again; the
+// overuse day count, a reconciliation row or the entitlement's quantity
+// changed and the bundle re-signed fails.
+func TestCLI_Verify_RemakesPositionWithEntitlements(t *testing.T) {
+	dir, key := outsiderDemo(t)
+	config := filepath.Join(t.TempDir(), "telltale.yaml")
+	os.WriteFile(config, append(mustRead(t, filepath.Join(dir, "demo.yaml")), `
+licenses:
+  products:
+    - {code: XDT, name: Virtual Apps and Desktops (as we call it)}
+  entitlements:
+    - {license: XDT_PLT_CCS, quantity: 100, overdraft: 10}
+`...), 0o644)
+	bundle := outsiderExport(t, dir, "--no-redact", "-c", config, "--measured", filepath.Join(dir, "historical-use.csv"))
+	out, errOut, code := cli(t, "verify", bundle, "--key", key)
+	if code != 0 || !strings.Contains(out, "(figures, personal data, position, reconciliation with measured.csv, as manifest.json has it too) remade") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+	files := readZip(t, bundle)
+	var basis struct {
+		Products     []struct{ Code, Name string }
+		Entitlements []struct {
+			License  string
+			Quantity float64
+		}
+	}
+	if err := json.Unmarshal(files[evidence.FileLicenses], &basis); err != nil {
+		t.Fatal(err)
+	}
+	if len(basis.Products) != 1 || basis.Products[0].Code != "XDT" || len(basis.Entitlements) != 1 || basis.Entitlements[0].Quantity != 100 {
+		t.Fatalf("licenses.json: %s", files[evidence.FileLicenses])
+	}
+	var over map[string]any
+	editDerived(t, files, func(d map[string]any) {
+		over = d["position"].(map[string]any)["licenses"].([]any)[0].(map[string]any)
+	})
+	if over["code"] != "XDT_PLT_CCS" || over["status"] != "over" || over["overuse"].(map[string]any)["days"] != 3.0 {
+		t.Fatalf("the position's first license: %v", over)
+	}
+	signer, _, _, err := certs.OpenSigner(filepath.Join(dir, "ca"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func(map[string][]byte){
+		"the overuse days": func(f map[string][]byte) {
+			editDerived(t, f, func(d map[string]any) {
+				d["position"].(map[string]any)["licenses"].([]any)[0].(map[string]any)["overuse"].(map[string]any)["days"] = 2
+			})
+		},
+		"a reconciliation row": func(f map[string][]byte) {
+			editDerived(t, f, func(d map[string]any) {
+				row := d["reconciliation"].(map[string]any)["rows"].([]any)[0].(map[string]any)
+				row["status"] = "reported_higher"
+			})
+		},
+		"the quantity": func(f map[string][]byte) {
+			f[evidence.FileLicenses] = []byte(strings.Replace(string(f[evidence.FileLicenses]), `"quantity":100`, `"quantity":300`, 1))
+		},
+	} {
+		changed := readZip(t, bundle)
+		change(changed)
+		resignManifest(t, changed, signer)
+		path := filepath.Join(t.TempDir(), "changed.zip")
+		writeZip(t, path, changed)
+		out, _, code := cli(t, "verify", path, "--key", key)
+		if code != 1 || !strings.Contains(out, "FAIL report.html: its numbers (derived block) are not the ones the proven captures") {
+			t.Errorf("%s changed and re-signed: exit %d\n%s", name, code, out)
+		}
+	}
+}
