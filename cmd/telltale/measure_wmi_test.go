@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +84,28 @@ func TestCLI_Reconcile_WMISamples(t *testing.T) {
 	}
 	if res.Format != "wmi" || res.Compared < 30 || res.Agreed != res.Compared || len(res.Mismatches) != 0 {
 		t.Errorf("got format %q, %d compared, %d agreed, mismatches %+v; want every figure-day of 10 days to agree", res.Format, res.Compared, res.Agreed, res.Mismatches)
+	}
+
+	// The administrators' usage script's CSV of the same samples reads
+	// the same.
+	var csv strings.Builder
+	csv.WriteString("DateTime,License,Count,Usage\r\n")
+	for _, x := range wmiSamples(rep, nil) {
+		fmt.Fprintf(&csv, "%s,%s,%d,%d\r\n", x.Time.Format("1/2/2006 3:04:05 PM"), x.License, x.Count, x.InUse)
+	}
+	script := filepath.Join(t.TempDir(), "license-usage.csv")
+	os.WriteFile(script, []byte(csv.String()), 0o644)
+	if out, errOut, code := cli(t, "reconcile", "--measured", script, "--data", data); code != 0 || !strings.Contains(out, "usage script") || !strings.Contains(out, " 0 mismatches") {
+		t.Errorf("reconcile of a usage script's CSV: exit %d\n%s%s", code, out, errOut)
+	}
+	// The samples are the admin API's, with its token only.
+	resp, err := http.Get("http://" + s.AdminAddr() + "/api/measurements?source=wmi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/measurements without the token: %d, want 401", resp.StatusCode)
 	}
 
 	// A sample that disagrees: day 5's Gateway peak 7 higher, taken off
