@@ -49,4 +49,14 @@ func TestStore_PutMeasurement_NotALeaf(t *testing.T) {
 		t.Errorf("read-only: got %v", err)
 	}
 	r.Close()
+
+	// compact keeps them.
+	if _, err := Compact(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	c := mustOpen(t, dir, Options{ReadOnly: true})
+	defer c.Close()
+	if got, err := c.Measurements("wmi"); err != nil || len(got) != 2 || string(got[1].Data) != "[2]" {
+		t.Errorf("after compact: got %+v %v", got, err)
+	}
 }
