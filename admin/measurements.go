@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
+	"github.com/telltale/telltale/analysis"
+	"github.com/telltale/telltale/measure"
 	"github.com/telltale/telltale/store"
 )
 
@@ -43,6 +46,23 @@ func (h *Handler) routeMeasurements() {
 		}
 		writeJSON(w, out)
 	})
+}
+
+// storedMeasurements are the daily peaks of the WMI samples the store
+// keeps, for POST /api/reconcile {"source": "wmi"}.
+func (h *Handler) storedMeasurements(source string) ([]analysis.Measurement, string, error) {
+	ms, ok := h.opts.Store.(measurementStore)
+	if source != measure.SourceWMI || !ok {
+		return nil, "", fmt.Errorf("source %q: want \"wmi\" on a store that keeps measurements: %w", source, analysis.ErrBadInput)
+	}
+	ss, err := measure.Load(ms)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(ss) == 0 {
+		return nil, "", fmt.Errorf("the store holds no WMI samples (measure.wmi_interval turns them on): %w", analysis.ErrBadInput)
+	}
+	return measure.DailyPeaks(ss), measure.SourceWMI, nil
 }
 
 // Measurements is store.Store.Measurements over the API.

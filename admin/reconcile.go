@@ -20,6 +20,9 @@ type reconcileRequest struct {
 	// Map reads another CSV layout (the Licensing Manager's Historical
 	// Use export) by naming its columns; zero: date, figure name, value.
 	Map analysis.Mapping `json:"map"`
+	// Source "wmi" reconciles Telltale's own WMI samples kept in the
+	// store (measurements.go), each license's daily peak, instead of CSV.
+	Source string `json:"source"`
 }
 
 // reconcile is POST /api/reconcile: the figures the log reports against
@@ -49,7 +52,13 @@ func (h *Handler) reconcile(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nil, err)
 		return
 	}
-	measured, format, err := analysis.ReadMeasurements(strings.NewReader(in.CSV), in.Map, h.catalog(), analysis.KnownLicenses(points))
+	var measured []analysis.Measurement
+	var format string
+	if in.Source != "" {
+		measured, format, err = h.storedMeasurements(in.Source)
+	} else {
+		measured, format, err = analysis.ReadMeasurements(strings.NewReader(in.CSV), in.Map, h.catalog(), analysis.KnownLicenses(points))
+	}
 	if err != nil {
 		h.answer(w, nil, err)
 		return

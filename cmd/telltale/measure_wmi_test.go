@@ -107,6 +107,24 @@ func TestCLI_Reconcile_WMISamples(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /api/measurements without the token: %d, want 401", resp.StatusCode)
 	}
+	// The review UI's reconcile takes them as its source.
+	tok, _ := os.ReadFile(filepath.Join(data, server.AdminTokenFile))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.AdminAddr()+"/api/reconcile", strings.NewReader(`{"source":"wmi"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var api struct {
+		Format           string
+		Compared, Agreed int
+		Mismatches       []any
+	}
+	json.NewDecoder(resp.Body).Decode(&api)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || api.Format != "wmi" || api.Compared != res.Compared || api.Agreed != api.Compared || len(api.Mismatches) != 0 {
+		t.Errorf("POST /api/reconcile {source: wmi}: %d %+v, want %d figure-days agreeing", resp.StatusCode, api, res.Compared)
+	}
 
 	// A sample that disagrees: day 5's Gateway peak 7 higher, taken off
 	// the recording's quarter hours (which serve keeps replaying).
