@@ -56,7 +56,8 @@ func rederived(ctx context.Context, path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", evidence.FileProfile, err)
 	}
 	if m.Selection.Pseudonymise || slices.ContainsFunc(m.Withheld, func(w evidence.Withheld) bool { return strings.Contains(w.Part, "body") }) {
-		return "not remade: the bundle withholds bodies the figures were made from (redacted or pseudonymised); figures.csv is signed, not re-derived", nil
+		return "not remade: the bundle withholds bodies the figures were made from (redacted or pseudonymised); figures.csv and report.html's numbers " +
+			"(figures, personal data, position, reconciliation) are signed, not re-derived (in a bundle exported with --no-redact they are)", nil
 	}
 	r, err := remake(ctx, files, profile)
 	if err != nil {
