@@ -3,8 +3,9 @@ package evidence
 import (
 	"encoding/json"
 
-	"github.com/telltale/telltale/store"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/telltale/telltale/store"
 )
 
 // BundleFormat is the format of a bundle, in its manifest: v2 bundles may
