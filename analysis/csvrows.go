@@ -1,11 +1,33 @@
 package analysis
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"io"
 	"strings"
 )
+
+// firstRecord reads the CSV record on the first line of head, the start
+// of a file.
+func firstRecord(head []byte) ([]string, bool) {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	rec, err := csv.NewReader(bytes.NewReader(line)).Read()
+	return rec, err == nil
+}
+
+// headed returns a reader of r's CSV records past its header line, and
+// that line.
+func headed(r io.Reader) (*csv.Reader, []string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, &LineError{Line: 1, Msg: "no header line"}
+	}
+	return cr, header, nil
+}
 
 // eachRecord calls fn with each record cr reads, and the line it starts
 // on, until the end of the input. A CSV syntax error is a *LineError.

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -57,12 +56,10 @@ func historicalHeader(header []string) (historicalColumns, bool) {
 // IsHistoricalUse reports whether a CSV's first line is the header of
 // the Licensing Manager's Historical Use export.
 func IsHistoricalUse(head []byte) bool {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	rec, err := csv.NewReader(bytes.NewReader(line)).Read()
-	if err != nil {
-		return false
+	rec, ok := firstRecord(head)
+	if ok {
+		_, ok = historicalHeader(rec)
 	}
-	_, ok := historicalHeader(rec)
 	return ok
 }
 
@@ -76,12 +73,9 @@ func IsHistoricalUse(head []byte) bool {
 // license and day are added up (a license's pools by Customer Success
 // Services date).
 func ParseHistoricalUse(r io.Reader, cat *Catalog, known []string) ([]Measurement, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	cr, header, err := headed(r)
 	if err != nil {
-		return nil, &LineError{Line: 1, Msg: "no header line"}
+		return nil, err
 	}
 	cols, ok := historicalHeader(header)
 	if !ok {

@@ -1,8 +1,6 @@
 package analysis
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -58,24 +56,19 @@ func usageScriptHeader(header []string) (usageScriptColumns, bool) {
 // IsUsageScript reports whether a CSV's first line is the header of an
 // administrator's usage script: date-time, license, count, usage.
 func IsUsageScript(head []byte) bool {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	rec, err := csv.NewReader(bytes.NewReader(line)).Read()
-	if err != nil {
-		return false
+	rec, ok := firstRecord(head)
+	if ok {
+		_, ok = usageScriptHeader(rec)
 	}
-	_, ok := usageScriptHeader(rec)
 	return ok
 }
 
 // ParseUsageScript reads a usage script's CSV into readings; a row that
 // cannot be read is a *LineError naming its line.
 func ParseUsageScript(r io.Reader) ([]Reading, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	cr, header, err := headed(r)
 	if err != nil {
-		return nil, &LineError{Line: 1, Msg: "no header line"}
+		return nil, err
 	}
 	cols, ok := usageScriptHeader(header)
 	if !ok {
