@@ -215,7 +215,9 @@ func TestStore_WAL_DeletedNewestSegment_RefusedByMark(t *testing.T) {
 	dir := newTestDir(t)
 	release := make(chan struct{})
 	var calls atomic.Int32
-	s, err := Open(dir, Options{Now: testClock(), SegmentSize: 4 << 10, indexRetry: time.Millisecond,
+	// IndexDelay 1ns: the first commit takes record 1 alone, not whatever
+	// else arrives within the default 50ms, so that the rest stay in the WAL.
+	s, err := Open(dir, Options{Now: testClock(), SegmentSize: 4 << 10, indexRetry: time.Millisecond, IndexDelay: time.Nanosecond,
 		beforeIndex: func(*bolt.Tx) error {
 			if calls.Add(1) == 1 {
 				<-release // the first commit waits until every append is durable
@@ -233,6 +235,9 @@ func TestStore_WAL_DeletedNewestSegment_RefusedByMark(t *testing.T) {
 	close(release)
 	s.Close()
 	nums, _ := segmentFiles(filepath.Join(dir, WALDir))
+	if len(nums) == 0 {
+		t.Fatal("no WAL segment left: the first index commit took every record")
+	}
 	newest := filepath.Join(dir, WALDir, segmentName(nums[len(nums)-1]))
 	lost := len(frameOffsets(t, mustReadFile(t, newest)))
 	os.Remove(newest)
