@@ -2,4 +2,4 @@
 # The test command from the README: every package, with the race detector.
 set -euo pipefail
 cd "$(dirname "$0")"
-go test -race -count=1 -timeout 20m ./... "$@"
+go test -race -count=1 -timeout 30m ./... "$@"
