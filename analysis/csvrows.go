@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -70,6 +71,17 @@ func (d *dailySums) add(m Measurement) {
 	}
 	d.at[k] = len(d.out)
 	d.out = append(d.out, m)
+}
+
+// column is the index of the first header cell that, folded, is one of
+// names, or -1. A UTF-8 byte order mark before the first cell is ignored.
+func column(header, names []string) int {
+	for i, h := range header {
+		if slices.Contains(names, fold(strings.TrimPrefix(h, "\ufeff"))) {
+			return i
+		}
+	}
+	return -1
 }
 
 // blank reports whether every field of rec is empty or space.

@@ -41,14 +41,7 @@ type historicalColumns struct {
 
 // historicalHeader finds the export's columns in a header line.
 func historicalHeader(header []string) (historicalColumns, bool) {
-	find := func(key string) int {
-		for i, h := range header {
-			if slices.Contains(historicalNames[key], fold(strings.TrimPrefix(h, "\ufeff"))) {
-				return i
-			}
-		}
-		return -1
-	}
+	find := func(key string) int { return column(header, historicalNames[key]) }
 	c := historicalColumns{find("date"), find("product"), find("edition"), find("model"), find("inuse"), find("overdraft")}
 	return c, c.date >= 0 && c.product >= 0 && c.model >= 0 && c.inUse >= 0
 }

@@ -41,14 +41,7 @@ var usageScriptNames = map[string][]string{
 type usageScriptColumns struct{ time, license, count, usage int }
 
 func usageScriptHeader(header []string) (usageScriptColumns, bool) {
-	find := func(key string) int {
-		for i, h := range header {
-			if slices.Contains(usageScriptNames[key], fold(strings.TrimPrefix(h, "\ufeff"))) {
-				return i
-			}
-		}
-		return -1
-	}
+	find := func(key string) int { return column(header, usageScriptNames[key]) }
 	c := usageScriptColumns{find("time"), find("license"), find("count"), find("usage")}
 	return c, c.time >= 0 && c.license >= 0 && c.count >= 0 && c.usage >= 0
 }
