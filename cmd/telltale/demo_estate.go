@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telltale/telltale/configs"
+	"github.com/telltale/telltale/internal/gobin"
 	"github.com/telltale/telltale/server"
 	"github.com/telltale/telltale/store"
 	"github.com/telltale/telltale/testbed"
@@ -133,7 +134,7 @@ func demoEstateSite(ctx context.Context, out, logw io.Writer, endpoint, site str
 // startDemoS3 runs versitygw on a loopback port with its files under dir
 // and creates the demo's bucket with Object Lock.
 func startDemoS3(ctx context.Context, dir string) (string, func(), error) {
-	bin := findVersitygw()
+	bin := gobin.Find("versitygw")
 	if bin == "" {
 		return "", nil, errors.New("demo --estate needs versitygw, an S3 server with Object Lock: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
 	}
@@ -174,23 +175,4 @@ func startDemoS3(ctx context.Context, dir string) (string, func(), error) {
 		return "", nil, fmt.Errorf("create the demo bucket: %w", err)
 	}
 	return endpoint, stop, nil
-}
-
-// findVersitygw looks on PATH, then where go install puts it.
-func findVersitygw() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err != nil {
-		return ""
-	}
-	env := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	for _, dir := range []string{env[0], filepath.Join(env[len(env)-1], "bin")} {
-		p := filepath.Join(dir, "versitygw")
-		if _, err := os.Stat(p); dir != "" && err == nil {
-			return p
-		}
-	}
-	return ""
 }

@@ -5,11 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/telltale/telltale/internal/gobin"
 	"github.com/telltale/telltale/internal/testtool"
 )
 
 func TestDemo_Estate_TwoLicenseServersArchivedAndReviewed(t *testing.T) {
-	if findVersitygw() == "" {
+	if gobin.Find("versitygw") == "" {
 		testtool.Missing(t, "versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
 	}
 	data := filepath.Join(t.TempDir(), "demo")

@@ -29,6 +29,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/telltale/telltale/internal/gobin"
 )
 
 // Version is the torchwood release the tests run.
@@ -50,25 +52,7 @@ type Witness struct {
 // where .ci/run installs them.
 func Tools(tb testing.TB) (litewitness, witnessctl string) {
 	tb.Helper()
-	find := func(name string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		// Where go install puts them: GOBIN, else GOPATH/bin.
-		out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-		if err != nil {
-			return ""
-		}
-		env := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-		for _, dir := range []string{env[0], filepath.Join(env[len(env)-1], "bin")} {
-			p := filepath.Join(dir, name)
-			if _, err := os.Stat(p); dir != "" && err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	litewitness, witnessctl = find("litewitness"), find("witnessctl")
+	litewitness, witnessctl = gobin.Find("litewitness"), gobin.Find("witnessctl")
 	if litewitness == "" || witnessctl == "" {
 		msg := "litewitness or witnessctl not installed: go install filippo.io/torchwood/cmd/litewitness@" + Version +
 			" filippo.io/torchwood/cmd/witnessctl@" + Version

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/telltale/telltale/internal/gobin"
 	"github.com/telltale/telltale/internal/testtool"
 )
 
@@ -49,7 +49,7 @@ type Server struct {
 // skips, or fails under CI=true.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin := find()
+	bin := gobin.Find("versitygw")
 	if bin == "" {
 		testtool.Missing(tb, "versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@"+Version)
 	}
@@ -133,25 +133,6 @@ func (s *Server) Bucket(tb testing.TB, name string, locked bool) {
 func Env(tb testing.TB, accessVar, secretVar string) {
 	tb.Setenv(accessVar, AccessKey)
 	tb.Setenv(secretVar, SecretKey)
-}
-
-// find looks for versitygw on PATH, then where go install puts it.
-func find() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err != nil {
-		return ""
-	}
-	env := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	for _, dir := range []string{env[0], filepath.Join(env[len(env)-1], "bin")} {
-		p := filepath.Join(dir, "versitygw")
-		if _, err := os.Stat(p); dir != "" && err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 func freePort(tb testing.TB) string {
