@@ -83,23 +83,39 @@ func (s *sender) process() *store.Process {
 	if s == nil {
 		return nil
 	}
-	t := time.NewTimer(time.Until(s.deadline))
-	defer t.Stop()
-	select {
-	case <-s.done:
-	case <-t.C:
-		select {
-		case <-s.done: // finished as the wait ended
-		default:
-			if !s.started.Load() {
-				return &store.Process{Unknown: busyReason}
-			}
-			return &store.Process{Unknown: fmt.Sprintf("lookup unfinished %s after the connection: not waited for", s.wait)}
+	if !s.finished() {
+		if !s.started.Load() {
+			return &store.Process{Unknown: busyReason}
 		}
+		return &store.Process{Unknown: fmt.Sprintf("lookup unfinished %s after the connection: not waited for", s.wait)}
 	}
 	pr := s.proc
 	pr.Services = slices.Clone(pr.Services)
 	return &pr
+}
+
+// finished waits for the lookup until the deadline and reports whether
+// it ended. A keep-alive connection's later requests find it ended and
+// need no timer.
+func (s *sender) finished() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+	}
+	t := time.NewTimer(time.Until(s.deadline))
+	defer t.Stop()
+	select {
+	case <-s.done:
+		return true
+	case <-t.C:
+		select {
+		case <-s.done: // ended as the wait did
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 func addrPortOf(a net.Addr) netip.AddrPort {
